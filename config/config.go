@@ -1,0 +1,91 @@
+// Package config reads the bridge's YAML configuration, fills in defaults
+// that work on loopback with no file at all, and validates every field.
+package config
+
+import "time"
+
+// Config is the whole configuration file. Every field has a default (see
+// Default), so an empty or missing file yields a working loopback bridge.
+type Config struct {
+	SIP    SIP    `yaml:"sip"`
+	RTP    RTP    `yaml:"rtp"`
+	Limits Limits `yaml:"limits"`
+	Log    Log    `yaml:"log"`
+	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
+	// override the embedded prompts of the same name; empty keeps them all.
+	Prompts string `yaml:"prompts"`
+	// DataDir holds the database and the server secret (later issues).
+	DataDir string `yaml:"data_dir"`
+}
+
+// SIP is the signalling side: where to listen and what to answer.
+type SIP struct {
+	// Listen is a list of transport+address pairs, e.g. "udp:127.0.0.1:5060",
+	// "tcp:127.0.0.1:5060". Port 0 picks a free port (tests).
+	Listen []string `yaml:"listen"`
+	// PublicAddress is the IP written into SDP c= and the Contact header;
+	// empty means the listen address.
+	PublicAddress string `yaml:"public_address"`
+	// DialInNumbers, when not empty, is the list of called user parts we
+	// accept ("+14255550100", "conference"); any other gets 404.
+	DialInNumbers []string `yaml:"dial_in_numbers"`
+	// AnswerDelay waits this long (sending 180 Ringing) before answering,
+	// which makes CANCEL-before-answer testable and mimics a real IVR.
+	AnswerDelay time.Duration `yaml:"answer_delay"`
+	// UserAgent is the User-Agent / Server header value.
+	UserAgent string `yaml:"user_agent"`
+}
+
+// RTP is the media side.
+type RTP struct {
+	// PortMin and PortMax bound the UDP ports used for RTP (even ports only).
+	PortMin int `yaml:"port_min"`
+	PortMax int `yaml:"port_max"`
+	// InactivityTimeout hangs up a call that has sent no RTP for this long.
+	InactivityTimeout time.Duration `yaml:"inactivity_timeout"`
+}
+
+// Limits protect the bridge under load and bound each call.
+type Limits struct {
+	// MaxCalls is the number of concurrent calls; the next INVITE gets 503.
+	MaxCalls int `yaml:"max_calls"`
+	// RetryAfter is the Retry-After value sent with a 503.
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// ShutdownGrace is how long calls may go on after SIGTERM before BYE.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// DigitTimeout ends digit collection after this long without a key.
+	DigitTimeout time.Duration `yaml:"digit_timeout"`
+	// MaxCallDuration hangs up any call older than this (0 = no limit).
+	MaxCallDuration time.Duration `yaml:"max_call_duration"`
+}
+
+// Log chooses the level and format of the logs.
+type Log struct {
+	Level  string `yaml:"level"`  // trace, debug, info, warn, error
+	Format string `yaml:"format"` // console (for people) or json (for machines)
+}
+
+// Default is the configuration used when no file is given: a demo bridge on
+// loopback.
+func Default() Config {
+	return Config{
+		SIP: SIP{
+			Listen:    []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
+			UserAgent: "dialin",
+		},
+		RTP: RTP{
+			PortMin:           10000,
+			PortMax:           20000,
+			InactivityTimeout: 30 * time.Second,
+		},
+		Limits: Limits{
+			MaxCalls:        1000,
+			RetryAfter:      30 * time.Second,
+			ShutdownGrace:   10 * time.Second,
+			DigitTimeout:    10 * time.Second,
+			MaxCallDuration: 4 * time.Hour,
+		},
+		Log:     Log{Level: "info", Format: "console"},
+		DataDir: "data",
+	}
+}
