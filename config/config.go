@@ -1,5 +1,11 @@
 // Package config reads the bridge's YAML configuration, fills in defaults
 // that work on loopback with no file at all, and validates every field.
+//
+// Load reads a file over Default, expands ${NAME} in its string values from
+// the environment (secrets stay out of the file), applies the DIALIN_*
+// overrides (see ApplyEnv) and validates the result. Durations are written
+// with a unit, like "30s" or "500ms"; dialin.example.yaml documents every
+// field.
 package config
 
 import "time"
@@ -61,8 +67,10 @@ type Limits struct {
 
 // Log chooses the level and format of the logs.
 type Log struct {
-	Level  string `yaml:"level"`  // trace, debug, info, warn, error
-	Format string `yaml:"format"` // console (for people) or json (for machines)
+	// Level is one of trace, debug, info, warn, error.
+	Level string `yaml:"level"`
+	// Format is console (for people) or json (for machines).
+	Format string `yaml:"format"`
 }
 
 // Default is the configuration used when no file is given: a demo bridge on

@@ -1,0 +1,159 @@
+// Command dialin is the dial-in audio conferencing bridge.
+//
+//	dialin serve [--config FILE]   run the bridge
+//	dialin check-config FILE       validate a configuration file and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/ivr"
+	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/sipua"
+)
+
+const usage = `dialin — dial-in audio conferencing bridge
+
+Usage:
+  dialin serve [--config FILE]   run the bridge (no file: loopback demo defaults)
+  dialin check-config FILE       validate a configuration file and exit
+
+A commented example configuration is in config/dialin.example.yaml.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "dialin:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		path := fs.String("config", "", "configuration file (YAML); empty for the built-in defaults")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		cfg, err := config.Load(*path)
+		if err != nil {
+			return err
+		}
+		return serve(cfg, stdout)
+	case "check-config":
+		if len(args) != 2 {
+			return errors.New("usage: dialin check-config FILE")
+		}
+		if _, err := config.Load(args[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", args[1])
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.Level)
+	if err != nil {
+		level = zerolog.InfoLevel // Validate has refused anything else already
+	}
+	if cfg.Format == "console" {
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+func serve(cfg config.Config, stdout io.Writer) error {
+	log := newLogger(cfg.Log, stdout)
+	// sipgo logs through log/slog; route it into the same zerolog output.
+	// sipgo reads this default when its layers are built, so set it first.
+	sip.SetDefaultLogger(slog.New(zerolog.NewSlogHandler(log.With().Str("component", "sipgo").Logger())))
+
+	prompts, err := media.LoadPrompts(cfg.Prompts)
+	if err != nil {
+		return err
+	}
+	clock := media.NewClock(runtime.GOMAXPROCS(0))
+	flow := &ivr.Echo{Prompts: prompts, DigitTimeout: cfg.Limits.DigitTimeout}
+	ua, err := sipua.New(sipua.Options{
+		Config:  cfg,
+		Logger:  log,
+		Clock:   clock,
+		Handler: func(ctx context.Context, call *sipua.Call) { flow.Run(ctx, call) },
+	})
+	if err != nil {
+		return err
+	}
+	if err := ua.Listen(); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go clock.Run(ctx)
+	served := make(chan error, 1)
+	go func() { served <- ua.Serve(ctx) }()
+
+	for _, a := range ua.Addrs() {
+		host := a.Host
+		if cfg.SIP.PublicAddress != "" {
+			host = cfg.SIP.PublicAddress
+		}
+		log.Info().Msgf("ready: call sip:conference@%s:%d;transport=%s", host, a.Port, a.Transport)
+	}
+
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+	select {
+	case err := <-served:
+		return err
+	case sig := <-signals:
+		log.Info().Str("signal", sig.String()).Msg("stopping")
+	}
+	// Graceful: refuse new calls, let calls finish within the grace period,
+	// then BYE the rest. A second signal stops at once.
+	shutdownCtx, stopNow := context.WithTimeout(context.Background(), cfg.Limits.ShutdownGrace+10*time.Second)
+	defer stopNow()
+	go func() {
+		select {
+		case <-signals:
+			stopNow()
+		case <-shutdownCtx.Done():
+		}
+	}()
+	if err := ua.Shutdown(shutdownCtx); err != nil {
+		log.Warn().Err(err).Msg("shutdown cut short")
+	}
+	cancel()
+	if err := <-served; err != nil {
+		return err
+	}
+	log.Info().Msg("stopped")
+	return nil
+}

@@ -1,0 +1,623 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// clearEnv neutralises the DIALIN_* overrides for one test (an empty
+// variable is ignored by ApplyEnv).
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, o := range envOverrides {
+		t.Setenv(o.name, "")
+	}
+}
+
+// unsetenv unsets name for one test and restores it afterwards.
+func unsetenv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "") // registers the restore
+	os.Unsetenv(name)
+}
+
+// writeConfig writes content to a fresh file and returns its path.
+func writeConfig(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dialin.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// wantErr fails unless err is non-nil and contains every substring.
+func wantErr(t *testing.T, err error, subs ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", subs)
+	}
+	for _, s := range subs {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not contain %q:\n%v", s, err)
+		}
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+}
+
+func TestLoadNoFile(t *testing.T) {
+	clearEnv(t)
+	got, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, Default()) {
+		t.Errorf("Load(\"\") = %+v, want defaults %+v", got, Default())
+	}
+}
+
+func TestLoadEmptyFile(t *testing.T) {
+	clearEnv(t)
+	for _, content := range []string{"", "# only a comment\n", "---\n", "\n\n"} {
+		got, err := Load(writeConfig(t, content))
+		if err != nil {
+			t.Errorf("%q: %v", content, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, Default()) {
+			t.Errorf("%q: got %+v, want defaults", content, got)
+		}
+	}
+}
+
+func TestLoadPartialKeepsDefaults(t *testing.T) {
+	clearEnv(t)
+	// "level:" with no value keeps the default too.
+	got, err := Load(writeConfig(t, "rtp:\n  port_min: 30000\n  port_max: 32000\nlog:\n  level:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.RTP.PortMin, want.RTP.PortMax = 30000, 32000
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoadFullFile(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	content := `
+sip:
+  listen: ["udp:[::1]:5070", "tcp::0"]
+  public_address: 2001:db8::10
+  dial_in_numbers: ["+14255550100", conference]
+  answer_delay: 1500ms
+  user_agent: "dialin test"
+rtp:
+  port_min: 16384
+  port_max: 16483
+  inactivity_timeout: 1m
+limits:
+  max_calls: 50
+  retry_after: 5s
+  shutdown_grace: 0s
+  digit_timeout: 15s
+  max_call_duration: 0s
+log:
+  level: debug
+  format: json
+prompts: ` + dir + `
+data_dir: /var/lib/dialin
+`
+	got, err := Load(writeConfig(t, content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		SIP: SIP{
+			Listen:        []string{"udp:[::1]:5070", "tcp::0"},
+			PublicAddress: "2001:db8::10",
+			DialInNumbers: []string{"+14255550100", "conference"},
+			AnswerDelay:   1500 * time.Millisecond,
+			UserAgent:     "dialin test",
+		},
+		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute},
+		Limits: Limits{
+			MaxCalls:        50,
+			RetryAfter:      5 * time.Second,
+			ShutdownGrace:   0,
+			DigitTimeout:    15 * time.Second,
+			MaxCallDuration: 0,
+		},
+		Log:     Log{Level: "debug", Format: "json"},
+		Prompts: dir,
+		DataDir: "/var/lib/dialin",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// The example file is what newcomers copy: it must load, equal the
+// defaults, and mention every field.
+func TestExampleFile(t *testing.T) {
+	clearEnv(t)
+	const path = "dialin.example.yaml"
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.SIP.DialInNumbers) == 0 {
+		got.SIP.DialInNumbers = nil // "[]" in the file, nil in Default
+	}
+	if !reflect.DeepEqual(got, Default()) {
+		t.Errorf("example differs from Default():\n got  %+v\n want %+v", got, Default())
+	}
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range fieldPaths(reflect.TypeOf(Config{}), "") {
+		if lineOf(&doc, p) == 0 {
+			t.Errorf("example file does not set %s", p)
+		}
+	}
+}
+
+// fieldPaths lists the YAML paths of every leaf field of t.
+func fieldPaths(t reflect.Type, prefix string) []string {
+	var paths []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		p := joinPath(prefix, yamlName(f))
+		if f.Type.Kind() == reflect.Struct {
+			paths = append(paths, fieldPaths(f.Type, p)...)
+		} else {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+func TestLoadYAMLErrors(t *testing.T) {
+	clearEnv(t)
+	tests := []struct {
+		name    string
+		content string
+		want    []string
+	}{
+		{
+			name:    "unknown key",
+			content: "sip:\n  user_agent: x\n  listn: [\"udp::5060\"]\n",
+			want:    []string{"line 3", "field listn not found in type config.SIP"},
+		},
+		{
+			name:    "unknown top-level key",
+			content: "log:\n  level: info\nlogging: {}\n",
+			want:    []string{"line 3", "field logging not found"},
+		},
+		{
+			name:    "several unknown keys",
+			content: "sip:\n  listn: []\nrtp:\n  port_mn: 1\n",
+			want:    []string{"line 2: field listn", "line 4: field port_mn"},
+		},
+		{
+			name:    "bare integer duration",
+			content: "rtp:\n  inactivity_timeout: 30\n",
+			want:    []string{"line 2", "into time.Duration", `like "30s"`},
+		},
+		{
+			name:    "duration without unit as words",
+			content: "limits:\n  retry_after: 30 seconds\n",
+			want:    []string{"line 2", "`30 seconds`", "time.Duration"},
+		},
+		{
+			name:    "string for int",
+			content: "limits:\n  max_calls: many\n",
+			want:    []string{"line 2", "`many`", "int"},
+		},
+		{
+			name:    "tab indentation",
+			content: "sip:\n\tuser_agent: x\n",
+			want:    []string{"line 2", "indented with a tab"},
+		},
+		{
+			name:    "unclosed quote",
+			content: "sip:\n  user_agent: \"dialin\nlog:\n  level: info\n",
+			want:    []string{"yaml: line"},
+		},
+		{
+			name:    "duplicate key",
+			content: "log:\n  level: info\n  level: debug\n",
+			want:    []string{"line 3", `"level" already defined at line 2`},
+		},
+		{
+			name:    "two documents",
+			content: "log: {level: info}\n---\nlog: {level: debug}\n",
+			want:    []string{"more than one YAML document"},
+		},
+		{
+			name:    "not a mapping",
+			content: "- udp::5060\n",
+			want:    []string{"line 1", "cannot unmarshal !!seq"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.content)
+			_, err := Load(path)
+			wantErr(t, err, append(tt.want, path+": ")...)
+		})
+	}
+}
+
+func TestLoadPathErrors(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+	_, err := Load(missing)
+	wantErr(t, err, missing, "no such file")
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: errors.Is(err, os.ErrNotExist) = false: %v", err)
+	}
+
+	_, err = Load(dir)
+	wantErr(t, err, dir, "is a directory")
+
+	if os.Geteuid() == 0 {
+		t.Log("running as root: skipping the unreadable-file case")
+		return
+	}
+	locked := writeConfig(t, "log: {level: info}\n")
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(locked)
+	wantErr(t, err, locked, "permission denied")
+}
+
+func TestDurations(t *testing.T) {
+	clearEnv(t)
+	tests := []struct {
+		value   string
+		want    time.Duration
+		wantErr string
+	}{
+		{value: "500ms", want: 500 * time.Millisecond},
+		{value: "30s", want: 30 * time.Second},
+		{value: `"1m30s"`, want: 90 * time.Second},
+		{value: "2h", want: 2 * time.Hour},
+		{value: "0s", want: 0},
+		{value: "30", wantErr: "with a unit"},
+		{value: "0", wantErr: "with a unit"},
+		{value: "1.5", wantErr: "with a unit"},
+		{value: "30 sec", wantErr: "time.Duration"},
+		{value: "-1s", wantErr: "limits.shutdown_grace: -1s is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, err := Load(writeConfig(t, "limits:\n  shutdown_grace: "+tt.value+"\n"))
+			if tt.wantErr != "" {
+				wantErr(t, err, tt.wantErr, "line 2")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Limits.ShutdownGrace != tt.want {
+				t.Errorf("shutdown_grace = %v, want %v", got.Limits.ShutdownGrace, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file.wav")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		want   string // "" means valid
+	}{
+		// sip.listen
+		{"listen empty", func(c *Config) { c.SIP.Listen = nil }, "sip.listen: is empty"},
+		{"listen no port", func(c *Config) { c.SIP.Listen = []string{"udp::5060", "udp:127.0.0.1"} }, `sip.listen[1]: "udp:127.0.0.1" has no port`},
+		{"listen empty port", func(c *Config) { c.SIP.Listen = []string{"udp:127.0.0.1:"} }, `sip.listen[0]: "udp:127.0.0.1:" has no port`},
+		{"listen no transport", func(c *Config) { c.SIP.Listen = []string{"127.0.0.1"} }, `sip.listen[0]: "127.0.0.1" has no transport`},
+		{"listen bad transport", func(c *Config) { c.SIP.Listen = []string{"tls:127.0.0.1:5061"} }, `sip.listen[0]: "tls:127.0.0.1:5061": transport "tls" is not udp or tcp`},
+		{"listen hostname", func(c *Config) { c.SIP.Listen = []string{"udp:localhost:5060"} }, `host "localhost" is not an IP address`},
+		{"listen ipv6 unbracketed", func(c *Config) { c.SIP.Listen = []string{"udp:::1:5060"} }, "in brackets"},
+		{"listen port too big", func(c *Config) { c.SIP.Listen = []string{"tcp:127.0.0.1:70000"} }, `"70000" is not a port (0-65535)`},
+		{"listen port not a number", func(c *Config) { c.SIP.Listen = []string{"tcp:127.0.0.1:sip"} }, `"sip" is not a port`},
+		{"listen duplicate", func(c *Config) { c.SIP.Listen = []string{"udp::5060", "udp::5060"} }, `sip.listen[1]: "udp::5060" repeats sip.listen[0]`},
+		{"listen ipv6 ok", func(c *Config) { c.SIP.Listen = []string{"udp:[::1]:5060", "tcp:[::]:0"} }, ""},
+		{"listen all addresses, port 0 twice ok", func(c *Config) { c.SIP.Listen = []string{"udp::0", "udp::0"} }, ""},
+		// sip.public_address
+		{"public address hostname", func(c *Config) { c.SIP.PublicAddress = "sip.example.com" }, `sip.public_address: "sip.example.com" is not an IP address`},
+		{"public address with port", func(c *Config) { c.SIP.PublicAddress = "192.0.2.1:5060" }, "sip.public_address"},
+		{"public address unspecified", func(c *Config) { c.SIP.PublicAddress = "0.0.0.0" }, "sip.public_address: 0.0.0.0 cannot be reached"},
+		{"public address ipv6 ok", func(c *Config) { c.SIP.PublicAddress = "2001:db8::1" }, ""},
+		// sip.dial_in_numbers
+		{"dial-in empty entry", func(c *Config) { c.SIP.DialInNumbers = []string{"+1", ""} }, "sip.dial_in_numbers[1]: is empty"},
+		{"dial-in space", func(c *Config) { c.SIP.DialInNumbers = []string{"+1 425 555 0100"} }, `sip.dial_in_numbers[0]: "+1 425 555 0100" contains a space`},
+		// sip.answer_delay, sip.user_agent
+		{"answer delay negative", func(c *Config) { c.SIP.AnswerDelay = -time.Second }, "sip.answer_delay: -1s is not between 0s and 1m0s"},
+		{"answer delay too long", func(c *Config) { c.SIP.AnswerDelay = 61 * time.Second }, "sip.answer_delay: 1m1s"},
+		{"answer delay 60s ok", func(c *Config) { c.SIP.AnswerDelay = time.Minute }, ""},
+		{"user agent newline", func(c *Config) { c.SIP.UserAgent = "x\r\nVia: evil" }, "sip.user_agent"},
+		// rtp
+		{"rtp port not a port", func(c *Config) { c.RTP.PortMin = 70000 }, "rtp.port_min: 70000 is not a port (1-65535)"},
+		{"rtp port zero", func(c *Config) { c.RTP.PortMax = 0 }, "rtp.port_max: 0 is not a port (1-65535)"},
+		{"rtp port privileged", func(c *Config) { c.RTP.PortMin = 80 }, "rtp.port_min: 80 is a privileged port"},
+		{"rtp min not below max", func(c *Config) { c.RTP.PortMin, c.RTP.PortMax = 20000, 20000 }, "rtp.port_min: 20000 is not below rtp.port_max (20000)"},
+		{"rtp range one even port", func(c *Config) {
+			c.RTP.PortMin, c.RTP.PortMax = 10001, 10003
+			c.Limits.MaxCalls = 1
+		}, "rtp.port_max: range 10001-10003 holds 1 even port(s)"},
+		{"rtp range two even ports ok", func(c *Config) {
+			c.RTP.PortMin, c.RTP.PortMax = 10000, 10002
+			c.Limits.MaxCalls = 2
+		}, ""},
+		{"rtp inactivity too short", func(c *Config) { c.RTP.InactivityTimeout = 500 * time.Millisecond }, "rtp.inactivity_timeout: 500ms is below 1s"},
+		// limits
+		{"max calls zero", func(c *Config) { c.Limits.MaxCalls = 0 }, "limits.max_calls: 0 is below 1"},
+		{"max calls over ports", func(c *Config) { c.RTP.PortMin, c.RTP.PortMax = 10000, 10009 }, "limits.max_calls: 1000 is more than the 5 even RTP ports"},
+		{"retry after too short", func(c *Config) { c.Limits.RetryAfter = 0 }, "limits.retry_after: 0s is below 1s"},
+		{"shutdown grace negative", func(c *Config) { c.Limits.ShutdownGrace = -time.Second }, "limits.shutdown_grace: -1s is negative"},
+		{"shutdown grace zero ok", func(c *Config) { c.Limits.ShutdownGrace = 0 }, ""},
+		{"digit timeout too short", func(c *Config) { c.Limits.DigitTimeout = 999 * time.Millisecond }, "limits.digit_timeout: 999ms is below 1s"},
+		{"max call duration negative", func(c *Config) { c.Limits.MaxCallDuration = -time.Hour }, "limits.max_call_duration: -1h0m0s is negative"},
+		{"max call duration zero ok", func(c *Config) { c.Limits.MaxCallDuration = 0 }, ""},
+		// log
+		{"log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level: "verbose" is not one of trace, debug, info, warn, error`},
+		{"log level case", func(c *Config) { c.Log.Level = "INFO" }, "log.level"},
+		{"log format", func(c *Config) { c.Log.Format = "text" }, `log.format: "text" is not one of console, json`},
+		// prompts, data_dir
+		{"prompts missing", func(c *Config) { c.Prompts = filepath.Join(notDir, "..", "nope") }, "prompts: "},
+		{"prompts not a dir", func(c *Config) { c.Prompts = notDir }, "is not a directory"},
+		{"data dir empty", func(c *Config) { c.DataDir = "" }, "data_dir: is empty"},
+		{"data dir blank", func(c *Config) { c.DataDir = "  " }, "data_dir: is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.modify(&c)
+			err := c.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			wantErr(t, err, tt.want)
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Errorf("error is not a *FieldError: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateReportsAll(t *testing.T) {
+	c := Default()
+	c.SIP.Listen = []string{"udp:127.0.0.1"}
+	c.RTP.PortMin = 70000
+	c.Limits.MaxCalls = 0
+	c.Log.Level = "loud"
+	c.DataDir = ""
+	err := c.Validate()
+	wantErr(t, err, "sip.listen[0]", "rtp.port_min", "limits.max_calls", "log.level", "data_dir")
+	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != 5 {
+		t.Errorf("got %d problems, want 5:\n%v", n, err)
+	}
+}
+
+// Validation errors from a file carry the file name and the field's line.
+func TestLoadValidationLines(t *testing.T) {
+	clearEnv(t)
+	content := `sip:
+  listen:
+    - "udp:127.0.0.1:5060"
+    - "udp:127.0.0.1"
+rtp:
+  port_min: 70000
+log:
+  level: loud
+`
+	path := writeConfig(t, content)
+	_, err := Load(path)
+	wantErr(t, err,
+		path+`: line 4: sip.listen[1]: "udp:127.0.0.1" has no port`,
+		path+": line 6: rtp.port_min: 70000 is not a port (1-65535)",
+		path+`: line 8: log.level: "loud"`,
+	)
+}
+
+func TestExpandEnv(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("DIALIN_TEST_IP", "192.0.2.7")
+	t.Setenv("DIALIN_TEST_NUM", "+14255550100")
+	t.Setenv("DIALIN_TEST_EMPTY", "")
+	unsetenv(t, "DIALIN_TEST_UNSET")
+	unsetenv(t, "DIALIN_TEST_UNSET2")
+	tests := []struct {
+		name    string
+		content string
+		check   func(Config) bool
+		wantErr []string
+	}{
+		{
+			name:    "whole value",
+			content: "sip:\n  public_address: ${DIALIN_TEST_IP}\n",
+			check:   func(c Config) bool { return c.SIP.PublicAddress == "192.0.2.7" },
+		},
+		{
+			name:    "inside a value and a list",
+			content: "sip:\n  user_agent: \"dialin/${DIALIN_TEST_IP}\"\n  dial_in_numbers: [\"${DIALIN_TEST_NUM}\", conf]\n",
+			check: func(c Config) bool {
+				return c.SIP.UserAgent == "dialin/192.0.2.7" &&
+					reflect.DeepEqual(c.SIP.DialInNumbers, []string{"+14255550100", "conf"})
+			},
+		},
+		{
+			name:    "set but empty",
+			content: "sip:\n  user_agent: \"a${DIALIN_TEST_EMPTY}b\"\n",
+			check:   func(c Config) bool { return c.SIP.UserAgent == "ab" },
+		},
+		{
+			name:    "other dollar forms untouched",
+			content: "sip:\n  user_agent: \"$DIALIN_TEST_IP $ $$ {x}\"\n",
+			check:   func(c Config) bool { return c.SIP.UserAgent == "$DIALIN_TEST_IP $ $$ {x}" },
+		},
+		{
+			name:    "escaped",
+			content: "sip:\n  user_agent: \"$${DIALIN_TEST_IP}\"\n",
+			check:   func(c Config) bool { return c.SIP.UserAgent == "${DIALIN_TEST_IP}" },
+		},
+		{
+			name:    "unset",
+			content: "log:\n  level: info\nsip:\n  public_address: ${DIALIN_TEST_UNSET}\n",
+			wantErr: []string{"line 4: sip.public_address: environment variable DIALIN_TEST_UNSET is not set"},
+		},
+		{
+			name:    "several unset",
+			content: "sip:\n  user_agent: ${DIALIN_TEST_UNSET}${DIALIN_TEST_UNSET2}\n  dial_in_numbers: [\"${DIALIN_TEST_UNSET2}\"]\n",
+			wantErr: []string{
+				"sip.user_agent: environment variable DIALIN_TEST_UNSET, DIALIN_TEST_UNSET2 is not set",
+				"line 3: sip.dial_in_numbers[0]: environment variable DIALIN_TEST_UNSET2 is not set",
+			},
+		},
+		{
+			name:    "unset and other problems reported together",
+			content: "sip:\n  public_address: ${DIALIN_TEST_UNSET}\nrtp:\n  port_min: 70000\n",
+			wantErr: []string{
+				"line 2: sip.public_address: environment variable DIALIN_TEST_UNSET is not set",
+				"line 4: rtp.port_min: 70000 is not a port",
+			},
+		},
+		{
+			name:    "unclosed",
+			content: "sip:\n  user_agent: \"${DIALIN_TEST_IP\"\n",
+			wantErr: []string{"sip.user_agent", "unclosed ${"},
+		},
+		{
+			name:    "bad name",
+			content: "sip:\n  user_agent: \"${1X}\"\n",
+			wantErr: []string{"sip.user_agent", `"${1X}" is not a valid ${NAME} reference`},
+		},
+		{
+			name:    "expanded value is validated",
+			content: "log:\n  level: ${DIALIN_TEST_IP}\n",
+			wantErr: []string{`line 2: log.level: "192.0.2.7" is not one of`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.content)
+			got, err := Load(path)
+			if tt.wantErr != nil {
+				wantErr(t, err, append(tt.wantErr, path)...)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(got) {
+				t.Errorf("unexpected result: %+v", got)
+			}
+		})
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("DIALIN_SIP_PUBLIC_ADDRESS", "198.51.100.4")
+	t.Setenv("DIALIN_LOG_LEVEL", "debug")
+	t.Setenv("DIALIN_LOG_FORMAT", "json")
+	t.Setenv("DIALIN_DATA_DIR", "/srv/dialin")
+
+	// The environment wins over the file; without a file it wins over the
+	// defaults.
+	for _, path := range []string{"", writeConfig(t, "sip:\n  public_address: 192.0.2.1\nlog: {level: warn}\ndata_dir: here\n")} {
+		got, err := Load(path)
+		if err != nil {
+			t.Fatalf("%q: %v", path, err)
+		}
+		if got.SIP.PublicAddress != "198.51.100.4" || got.Log.Level != "debug" ||
+			got.Log.Format != "json" || got.DataDir != "/srv/dialin" {
+			t.Errorf("%q: overrides not applied: %+v", path, got)
+		}
+	}
+
+	// An empty variable is ignored; the file's value stays.
+	t.Setenv("DIALIN_LOG_LEVEL", "")
+	got, err := Load(writeConfig(t, "log: {level: warn}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Log.Level != "warn" {
+		t.Errorf("empty DIALIN_LOG_LEVEL: level = %q, want warn", got.Log.Level)
+	}
+
+	// A bad override names the variable, not a line of the file.
+	t.Setenv("DIALIN_LOG_LEVEL", "chatty")
+	t.Setenv("DIALIN_SIP_PUBLIC_ADDRESS", "nat.example.com")
+	_, err = Load(writeConfig(t, "log: {level: warn}\n"))
+	wantErr(t, err,
+		`log.level: "chatty" is not one of trace, debug, info, warn, error (set by DIALIN_LOG_LEVEL)`,
+		`sip.public_address: "nat.example.com" is not an IP address (set by DIALIN_SIP_PUBLIC_ADDRESS)`,
+	)
+	if strings.Contains(err.Error(), "line 1") {
+		t.Errorf("override error points at the file: %v", err)
+	}
+}
+
+func TestListenAddrs(t *testing.T) {
+	s := SIP{Listen: []string{"udp:127.0.0.1:5060", "tcp:[::1]:5061", "udp::0"}}
+	got, err := s.ListenAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ListenAddr{
+		{Transport: "udp", Host: "127.0.0.1", Port: 5060},
+		{Transport: "tcp", Host: "::1", Port: 5061},
+		{Transport: "udp", Host: "", Port: 0},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListenAddrs() = %+v, want %+v", got, want)
+	}
+	for i, a := range got {
+		if a.String() != s.Listen[i] {
+			t.Errorf("String() = %q, want %q", a.String(), s.Listen[i])
+		}
+	}
+	if got[1].Address() != "[::1]:5061" {
+		t.Errorf("Address() = %q, want [::1]:5061", got[1].Address())
+	}
+
+	_, err = SIP{Listen: []string{"udp::5060", "udp:127.0.0.1", "sctp::1"}}.ListenAddrs()
+	wantErr(t, err, `sip.listen[1]: "udp:127.0.0.1" has no port`, "sip.listen[2]")
+	_, err = SIP{}.ListenAddrs()
+	wantErr(t, err, "sip.listen: is empty")
+}

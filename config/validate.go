@@ -1,0 +1,264 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// FieldError is one problem with one field, named by its YAML path
+// (e.g. "sip.listen[1]") so the operator can find it in the file.
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+// problems collects field errors so Validate reports them all at once.
+type problems []error
+
+func (p *problems) add(path, format string, args ...any) {
+	*p = append(*p, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks every field and returns all problems found, joined with
+// errors.Join; each is a *FieldError. It reads the file system only to check
+// that a prompts folder, when set, exists.
+func (c *Config) Validate() error {
+	var p problems
+	c.SIP.validate(&p)
+	c.RTP.validate(&p)
+	c.Limits.validate(&p)
+	c.Log.validate(&p)
+
+	// Each call holds one even RTP port, so more calls than ports would fail
+	// at answer time instead of getting a clean 503.
+	if n := evenPorts(c.RTP.PortMin, c.RTP.PortMax); n >= 2 && c.Limits.MaxCalls > n {
+		p.add("limits.max_calls", "%d is more than the %d even RTP ports in rtp.port_min-rtp.port_max (%d-%d)",
+			c.Limits.MaxCalls, n, c.RTP.PortMin, c.RTP.PortMax)
+	}
+
+	if c.Prompts != "" {
+		if fi, err := os.Stat(c.Prompts); err != nil {
+			p.add("prompts", "%q: %v", c.Prompts, unwrapPathError(err))
+		} else if !fi.IsDir() {
+			p.add("prompts", "%q is not a directory", c.Prompts)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		p.add("data_dir", "is empty")
+	}
+	return errors.Join(p...)
+}
+
+func (s *SIP) validate(p *problems) {
+	if len(s.Listen) == 0 {
+		p.add("sip.listen", "is empty; give at least one address like \"udp:127.0.0.1:5060\"")
+	}
+	seen := make(map[ListenAddr]int)
+	for i, l := range s.Listen {
+		path := fmt.Sprintf("sip.listen[%d]", i)
+		a, err := parseListen(l)
+		if err != nil {
+			p.add(path, "%v", err)
+			continue
+		}
+		if j, dup := seen[a]; dup && a.Port != 0 {
+			p.add(path, "%q repeats sip.listen[%d]", l, j)
+		}
+		seen[a] = i
+	}
+
+	if s.PublicAddress != "" {
+		ip, err := netip.ParseAddr(s.PublicAddress)
+		switch {
+		case err != nil || ip.Zone() != "":
+			p.add("sip.public_address", "%q is not an IP address", s.PublicAddress)
+		case ip.IsUnspecified():
+			p.add("sip.public_address", "%s cannot be reached by callers; give the address they should send to", s.PublicAddress)
+		}
+	}
+
+	for i, n := range s.DialInNumbers {
+		path := fmt.Sprintf("sip.dial_in_numbers[%d]", i)
+		switch {
+		case n == "":
+			p.add(path, "is empty")
+		case strings.IndexFunc(n, unicode.IsSpace) >= 0:
+			p.add(path, "%q contains a space", n)
+		}
+	}
+
+	if s.AnswerDelay < 0 || s.AnswerDelay > time.Minute {
+		p.add("sip.answer_delay", "%v is not between 0s and 1m0s", s.AnswerDelay)
+	}
+	// The value goes into a header: a line break would inject headers.
+	if strings.IndexFunc(s.UserAgent, unicode.IsControl) >= 0 {
+		p.add("sip.user_agent", "%q contains a control character", s.UserAgent)
+	}
+}
+
+func (r *RTP) validate(p *problems) {
+	okMin := checkRTPPort(p, "rtp.port_min", r.PortMin)
+	okMax := checkRTPPort(p, "rtp.port_max", r.PortMax)
+	if okMin && okMax {
+		if r.PortMin >= r.PortMax {
+			p.add("rtp.port_min", "%d is not below rtp.port_max (%d)", r.PortMin, r.PortMax)
+		} else if n := evenPorts(r.PortMin, r.PortMax); n < 2 {
+			p.add("rtp.port_max", "range %d-%d holds %d even port(s); need at least 2", r.PortMin, r.PortMax, n)
+		}
+	}
+	if r.InactivityTimeout < time.Second {
+		p.add("rtp.inactivity_timeout", "%v is below 1s", r.InactivityTimeout)
+	}
+}
+
+// checkRTPPort reports whether port is usable for RTP, adding a problem if not.
+func checkRTPPort(p *problems, path string, port int) bool {
+	switch {
+	case port < 1 || port > 65535:
+		p.add(path, "%d is not a port (1-65535)", port)
+	case port < 1024:
+		p.add(path, "%d is a privileged port; RTP uses 1024-65535", port)
+	default:
+		return true
+	}
+	return false
+}
+
+// evenPorts counts the even ports in [lo, hi]; RTP uses even ports and
+// leaves the odd one above each for RTCP.
+func evenPorts(lo, hi int) int {
+	if lo%2 != 0 {
+		lo++
+	}
+	if hi%2 != 0 {
+		hi--
+	}
+	if hi < lo {
+		return 0
+	}
+	return (hi-lo)/2 + 1
+}
+
+func (l *Limits) validate(p *problems) {
+	if l.MaxCalls < 1 {
+		p.add("limits.max_calls", "%d is below 1", l.MaxCalls)
+	}
+	if l.RetryAfter < time.Second {
+		p.add("limits.retry_after", "%v is below 1s (Retry-After is in whole seconds)", l.RetryAfter)
+	}
+	if l.ShutdownGrace < 0 {
+		p.add("limits.shutdown_grace", "%v is negative", l.ShutdownGrace)
+	}
+	if l.DigitTimeout < time.Second {
+		p.add("limits.digit_timeout", "%v is below 1s", l.DigitTimeout)
+	}
+	if l.MaxCallDuration < 0 {
+		p.add("limits.max_call_duration", "%v is negative (0s means no limit)", l.MaxCallDuration)
+	}
+}
+
+func (l *Log) validate(p *problems) {
+	switch l.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		p.add("log.level", "%q is not one of trace, debug, info, warn, error", l.Level)
+	}
+	switch l.Format {
+	case "console", "json":
+	default:
+		p.add("log.format", "%q is not one of console, json", l.Format)
+	}
+}
+
+// ListenAddr is one parsed sip.listen entry.
+type ListenAddr struct {
+	Transport string // "udp" or "tcp"
+	Host      string // IP literal without brackets; "" listens on all addresses
+	Port      int    // 0 picks a free port
+}
+
+// Address is the host:port form that net.Listen and sipgo take.
+func (a ListenAddr) Address() string {
+	return net.JoinHostPort(a.Host, strconv.Itoa(a.Port))
+}
+
+// String is the form written in the file, e.g. "udp:[::1]:5060".
+func (a ListenAddr) String() string {
+	return a.Transport + ":" + a.Address()
+}
+
+// ListenAddrs parses the listen list. Errors name the entry, as Validate does.
+func (s SIP) ListenAddrs() ([]ListenAddr, error) {
+	if len(s.Listen) == 0 {
+		return nil, &FieldError{Path: "sip.listen", Msg: "is empty"}
+	}
+	addrs := make([]ListenAddr, 0, len(s.Listen))
+	var errs []error
+	for i, l := range s.Listen {
+		a, err := parseListen(l)
+		if err != nil {
+			errs = append(errs, &FieldError{Path: fmt.Sprintf("sip.listen[%d]", i), Msg: err.Error()})
+			continue
+		}
+		addrs = append(addrs, a)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return addrs, nil
+}
+
+// parseListen parses "udp:host:port" or "tcp:host:port"; an IPv6 host is
+// written in brackets ("udp:[::1]:5060").
+func parseListen(s string) (ListenAddr, error) {
+	transport, hostport, ok := strings.Cut(s, ":")
+	if !ok {
+		return ListenAddr{}, fmt.Errorf("%q has no transport; write \"udp:host:port\" or \"tcp:host:port\"", s)
+	}
+	if transport != "udp" && transport != "tcp" {
+		return ListenAddr{}, fmt.Errorf("%q: transport %q is not udp or tcp", s, transport)
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		var ae *net.AddrError
+		switch {
+		case errors.As(err, &ae) && ae.Err == "missing port in address":
+			return ListenAddr{}, fmt.Errorf("%q has no port", s)
+		case errors.As(err, &ae) && ae.Err == "too many colons in address":
+			return ListenAddr{}, fmt.Errorf("%q: write an IPv6 address in brackets, like \"%s:[::1]:5060\"", s, transport)
+		}
+		return ListenAddr{}, fmt.Errorf("%q: %v", s, err)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return ListenAddr{}, fmt.Errorf("%q: host %q is not an IP address", s, host)
+		}
+	}
+	if port == "" {
+		return ListenAddr{}, fmt.Errorf("%q has no port", s)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return ListenAddr{}, fmt.Errorf("%q: %q is not a port (0-65535)", s, port)
+	}
+	return ListenAddr{Transport: transport, Host: host, Port: n}, nil
+}
+
+// unwrapPathError drops the path from an *os.PathError, which the caller
+// has already quoted.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

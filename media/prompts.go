@@ -1,0 +1,210 @@
+package media
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The recorded prompts, made by scripts/make-prompts.sh and committed.
+//
+//go:embed prompts/*.wav
+var embeddedPrompts embed.FS
+
+// Prompt names: the file names in media/prompts without ".wav". Callers use
+// these constants, never string literals, so a typo fails to compile.
+const (
+	PromptWelcome             = "welcome"
+	PromptEnterConferenceID   = "enter_conference_id"
+	PromptYouEntered          = "you_entered"
+	PromptNoDigits            = "no_digits"
+	PromptGoodbye             = "goodbye"
+	PromptDigit0              = "digit_0"
+	PromptDigit1              = "digit_1"
+	PromptDigit2              = "digit_2"
+	PromptDigit3              = "digit_3"
+	PromptDigit4              = "digit_4"
+	PromptDigit5              = "digit_5"
+	PromptDigit6              = "digit_6"
+	PromptDigit7              = "digit_7"
+	PromptDigit8              = "digit_8"
+	PromptDigit9              = "digit_9"
+	PromptStar                = "star"
+	PromptPound               = "pound"
+	PromptInvalidConferenceID = "invalid_conference_id"
+	PromptOrganizerPressStar  = "organizer_press_star"
+	PromptEnterPIN            = "enter_pin"
+	PromptWrongPIN            = "wrong_pin"
+	PromptPINLocked           = "pin_locked"
+	PromptLobbyWait           = "lobby_wait"
+	PromptMeetingStarted      = "meeting_started"
+	PromptJoining             = "joining"
+	PromptTooManyAttempts     = "too_many_attempts"
+	PromptLeftMeeting         = "left_meeting"
+	PromptJoinedMeeting       = "joined_meeting"
+	PromptOnlyParticipant     = "only_participant"
+	PromptMusicOnHold         = "music_on_hold"
+)
+
+// DigitPrompt names the prompt that speaks a DTMF key: '0'-'9' → "digit_N",
+// '*' → "star", '#' → "pound". Other keys (A-D) have no prompt: "".
+func DigitPrompt(key byte) string {
+	switch {
+	case key >= '0' && key <= '9':
+		return "digit_" + string(key)
+	case key == '*':
+		return PromptStar
+	case key == '#':
+		return PromptPound
+	}
+	return ""
+}
+
+// Prompt is a recorded message, pre-encoded so playback is a copy.
+type Prompt struct {
+	Name string
+	PCM  []int16 // linear samples, padded with silence to a whole number of 20 ms frames
+
+	ulaw, alaw []byte // len = len(PCM)
+}
+
+// newPrompt pads pcm to whole frames and encodes it in both laws, once, so
+// that no call ever encodes a prompt.
+func newPrompt(name string, pcm []int16) *Prompt {
+	n := (len(pcm) + FrameSamples - 1) / FrameSamples * FrameSamples
+	padded := make([]int16, n) // zero is silence
+	copy(padded, pcm)
+	p := &Prompt{
+		Name: name,
+		PCM:  padded,
+		ulaw: make([]byte, n),
+		alaw: make([]byte, n),
+	}
+	PCMU.Encode(p.ulaw, padded)
+	PCMA.Encode(p.alaw, padded)
+	return p
+}
+
+// Frames returns the prompt encoded for codec c; its length is a multiple
+// of FrameBytes. The slice is shared by every call playing the prompt:
+// read it, never write to it.
+func (p *Prompt) Frames(c Codec) []byte {
+	if c == PCMA {
+		return p.alaw
+	}
+	return p.ulaw
+}
+
+// FrameCount is the number of 20 ms frames in the prompt.
+func (p *Prompt) FrameCount() int { return len(p.PCM) / FrameSamples }
+
+// Duration is how long the prompt plays, padding included.
+func (p *Prompt) Duration() time.Duration {
+	return time.Duration(len(p.PCM)) * time.Second / SampleRate
+}
+
+// Prompts is the loaded set, read-only after LoadPrompts (safe for
+// concurrent use).
+type Prompts struct {
+	byName map[string]*Prompt
+	names  []string // sorted
+}
+
+// LoadPrompts decodes the embedded prompts and, when overrideDir is not
+// empty, replaces any of them with the WAV of the same name (name.wav) in
+// that folder. Files in overrideDir that match no known prompt name are an
+// error naming the file, to catch typos; a bad WAV is an error naming the
+// file and the reason. Hidden files (".DS_Store", editor swap files) and
+// sub-folders are ignored.
+func LoadPrompts(overrideDir string) (*Prompts, error) {
+	ps := &Prompts{byName: make(map[string]*Prompt)}
+
+	entries, err := embeddedPrompts.ReadDir("prompts")
+	if err != nil {
+		return nil, fmt.Errorf("prompts: %v", err)
+	}
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".wav")
+		b, err := embeddedPrompts.ReadFile(path.Join("prompts", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("prompts: embedded %s: %v", e.Name(), err)
+		}
+		p, err := decodePrompt(name, b)
+		if err != nil {
+			return nil, fmt.Errorf("prompts: embedded %s: %v", e.Name(), err)
+		}
+		ps.byName[name] = p
+		ps.names = append(ps.names, name)
+	}
+	sort.Strings(ps.names)
+
+	if overrideDir == "" {
+		return ps, nil
+	}
+	files, err := os.ReadDir(overrideDir)
+	if err != nil {
+		return nil, fmt.Errorf("prompts: override folder: %v", err)
+	}
+	for _, f := range files {
+		if f.IsDir() || strings.HasPrefix(f.Name(), ".") {
+			continue
+		}
+		file := filepath.Join(overrideDir, f.Name())
+		name, isWAV := strings.CutSuffix(f.Name(), ".wav")
+		if _, known := ps.byName[name]; !isWAV || !known {
+			return nil, fmt.Errorf("prompts: %s matches no prompt; the names are %s.wav",
+				file, strings.Join(ps.names, ".wav, "))
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("prompts: %v", err)
+		}
+		p, err := decodePrompt(name, b)
+		if err != nil {
+			return nil, fmt.Errorf("prompts: %s: %v", file, err)
+		}
+		ps.byName[name] = p
+	}
+	return ps, nil
+}
+
+// decodePrompt turns a WAV file into a Prompt. An empty recording is
+// refused: a prompt that plays nothing is a mistake, not a choice.
+func decodePrompt(name string, wav []byte) (*Prompt, error) {
+	pcm, err := ReadWAV(bytes.NewReader(wav))
+	if err != nil {
+		return nil, err
+	}
+	if len(pcm) == 0 {
+		return nil, fmt.Errorf("wav: no samples")
+	}
+	return newPrompt(name, pcm), nil
+}
+
+// Get returns the named prompt.
+func (ps *Prompts) Get(name string) (*Prompt, bool) {
+	p, ok := ps.byName[name]
+	return p, ok
+}
+
+// MustGet returns the named prompt and panics if there is none: for names
+// that are constants in our code, where a miss is a programming error that
+// the tests catch.
+func (ps *Prompts) MustGet(name string) *Prompt {
+	p, ok := ps.byName[name]
+	if !ok {
+		panic(fmt.Sprintf("media: no prompt named %q", name))
+	}
+	return p
+}
+
+// Names lists the prompt names, sorted.
+func (ps *Prompts) Names() []string {
+	return append([]string(nil), ps.names...)
+}

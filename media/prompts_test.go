@@ -1,0 +1,273 @@
+package media
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// allPromptNames is every Prompt constant: the embedded set must be exactly
+// these, so code and files cannot drift apart.
+var allPromptNames = []string{
+	PromptWelcome, PromptEnterConferenceID, PromptYouEntered, PromptNoDigits, PromptGoodbye,
+	PromptDigit0, PromptDigit1, PromptDigit2, PromptDigit3, PromptDigit4,
+	PromptDigit5, PromptDigit6, PromptDigit7, PromptDigit8, PromptDigit9,
+	PromptStar, PromptPound,
+	PromptInvalidConferenceID, PromptOrganizerPressStar, PromptEnterPIN, PromptWrongPIN,
+	PromptPINLocked, PromptLobbyWait, PromptMeetingStarted, PromptJoining,
+	PromptTooManyAttempts, PromptLeftMeeting, PromptJoinedMeeting, PromptOnlyParticipant,
+	PromptMusicOnHold,
+}
+
+func loadPrompts(t *testing.T, dir string) *Prompts {
+	t.Helper()
+	ps, err := LoadPrompts(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// rmsDBFS is the RMS level of pcm in dB relative to full scale.
+func rmsDBFS(pcm []int16) float64 {
+	var sum float64
+	for _, s := range pcm {
+		sum += float64(s) * float64(s)
+	}
+	rms := math.Sqrt(sum / float64(len(pcm)))
+	return 20 * math.Log10(rms/32768)
+}
+
+func TestEmbeddedPromptsAreTheConstants(t *testing.T) {
+	ps := loadPrompts(t, "")
+	want := slices.Clone(allPromptNames)
+	slices.Sort(want)
+	if got := ps.Names(); !slices.Equal(got, want) {
+		t.Errorf("embedded prompts %v\nconstants        %v", got, want)
+	}
+}
+
+func TestEmbeddedPromptsAreSpeech(t *testing.T) {
+	ps := loadPrompts(t, "")
+	for _, name := range ps.Names() {
+		p := ps.MustGet(name)
+		if p.Name != name {
+			t.Errorf("%s: Name is %q", name, p.Name)
+		}
+		if len(p.PCM) == 0 || len(p.PCM)%FrameSamples != 0 {
+			t.Errorf("%s: %d samples, want a positive multiple of %d", name, len(p.PCM), FrameSamples)
+		}
+		for _, c := range []Codec{PCMU, PCMA} {
+			if n := len(p.Frames(c)); n != len(p.PCM) || n%FrameBytes != 0 {
+				t.Errorf("%s %v: %d bytes for %d samples", name, c, n, len(p.PCM))
+			}
+		}
+		if p.FrameCount()*FrameSamples != len(p.PCM) {
+			t.Errorf("%s: FrameCount %d for %d samples", name, p.FrameCount(), len(p.PCM))
+		}
+		if p.Duration() != time.Duration(p.FrameCount())*FrameDuration {
+			t.Errorf("%s: Duration %v for %d frames", name, p.Duration(), p.FrameCount())
+		}
+		// The script normalises speech to -3 dBFS peak, which puts its RMS
+		// near -20 dBFS, and music near -21; silence or a broken file would
+		// be far below -40.
+		if level := rmsDBFS(p.PCM); level < -30 {
+			t.Errorf("%s: RMS %.1f dBFS, too quiet to be a recording", name, level)
+		}
+		// Even "two" lasts a few hundred ms; nothing should be a click.
+		if p.Duration() < 300*time.Millisecond {
+			t.Errorf("%s: only %v long", name, p.Duration())
+		}
+	}
+	if d := ps.MustGet(PromptMusicOnHold).Duration(); d < 15*time.Second {
+		t.Errorf("music on hold is %v, want about 20 s", d)
+	}
+}
+
+// G.711 companding keeps a signal-to-noise ratio near 38 dB on speech; a
+// swapped law or an off-by-one frame would make it collapse.
+func TestPromptFramesDecodeToPCM(t *testing.T) {
+	ps := loadPrompts(t, "")
+	for _, name := range ps.Names() {
+		p := ps.MustGet(name)
+		for _, c := range []Codec{PCMU, PCMA} {
+			decoded := make([]int16, len(p.PCM))
+			c.Decode(decoded, p.Frames(c))
+			var signal, noise float64
+			for i, s := range p.PCM {
+				d := float64(s) - float64(decoded[i])
+				signal += float64(s) * float64(s)
+				noise += d * d
+			}
+			if snr := 10 * math.Log10(signal/noise); snr < 30 {
+				t.Errorf("%s %v: SNR %.1f dB after decoding, want over 30", name, c, snr)
+			}
+		}
+	}
+}
+
+func TestPromptPaddedWithSilence(t *testing.T) {
+	p := newPrompt("x", []int16{1000, -1000, 500})
+	if len(p.PCM) != FrameSamples || p.FrameCount() != 1 || p.Duration() != FrameDuration {
+		t.Fatalf("3 samples became %d samples, %d frames, %v", len(p.PCM), p.FrameCount(), p.Duration())
+	}
+	for i, s := range p.PCM[3:] {
+		if s != 0 {
+			t.Fatalf("padding sample %d is %d, want 0", i+3, s)
+		}
+	}
+	for _, c := range []Codec{PCMU, PCMA} {
+		for i, b := range p.Frames(c)[3:] {
+			if b != c.SilenceByte() {
+				t.Fatalf("%v padding byte %d is %#x, want silence %#x", c, i+3, b, c.SilenceByte())
+			}
+		}
+	}
+}
+
+func writeWAVFile(t *testing.T, path string, samples []int16) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteWAV(&buf, samples); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadPromptsOverride(t *testing.T) {
+	dir := t.TempDir()
+	tone := make([]int16, 1000) // not a whole number of frames
+	for i := range tone {
+		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/SampleRate))
+	}
+	writeWAVFile(t, filepath.Join(dir, PromptWelcome+".wav"), tone)
+	// Hidden files and folders are not prompts and must not trip the check.
+	os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("junk"), 0o644)
+	os.Mkdir(filepath.Join(dir, "old"), 0o755)
+
+	embedded := loadPrompts(t, "")
+	ps := loadPrompts(t, dir)
+
+	w := ps.MustGet(PromptWelcome)
+	if len(w.PCM) != 1120 || !slices.Equal(w.PCM[:1000], tone) {
+		t.Errorf("welcome: %d samples, want the 1000-sample tone padded to 1120", len(w.PCM))
+	}
+	if slices.Equal(w.Frames(PCMU), embedded.MustGet(PromptWelcome).Frames(PCMU)) {
+		t.Error("welcome still plays the embedded recording")
+	}
+	want := make([]byte, len(w.PCM))
+	PCMA.Encode(want, w.PCM)
+	if !bytes.Equal(w.Frames(PCMA), want) {
+		t.Error("welcome's A-law frames do not match its PCM")
+	}
+	g, e := ps.MustGet(PromptGoodbye), embedded.MustGet(PromptGoodbye)
+	if !slices.Equal(g.PCM, e.PCM) {
+		t.Error("goodbye changed although it was not overridden")
+	}
+	if !slices.Equal(ps.Names(), embedded.Names()) {
+		t.Error("an override changed the set of names")
+	}
+}
+
+func TestLoadPromptsOverrideErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		data  []byte
+		wants []string // all in the error
+	}{
+		{"typo", "welcom.wav", buildWAV(pcm8k, dataChunk(1, 2)), []string{"welcom.wav", "matches no prompt", "welcome.wav"}},
+		{"not a .wav", "welcome.mp3", []byte("ID3"), []string{"welcome.mp3", "matches no prompt"}},
+		{"wrong rate", "goodbye.wav", buildWAV(fmtChunk(1, 1, 16000, 16), dataChunk(1, 2)), []string{"goodbye.wav", "sample rate 16000 Hz, need 8000"}},
+		{"stereo", "star.wav", buildWAV(fmtChunk(1, 2, 8000, 16), dataChunk(1, 2)), []string{"star.wav", "2 channels"}},
+		{"garbage", "pound.wav", []byte("hello"), []string{"pound.wav", "not a RIFF file"}},
+		{"empty recording", "joining.wav", buildWAV(pcm8k, dataChunk()), []string{"joining.wav", "no samples"}},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, tt.file), tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := LoadPrompts(dir)
+		if err == nil {
+			t.Errorf("%s: no error, got %d prompts", tt.name, len(ps.Names()))
+			continue
+		}
+		for _, w := range tt.wants {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not contain %q", tt.name, err, w)
+			}
+		}
+	}
+}
+
+func TestLoadPromptsMissingOverrideDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	if _, err := LoadPrompts(dir); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("got %v, want an error naming the folder", err)
+	}
+}
+
+func TestDigitPrompt(t *testing.T) {
+	ps := loadPrompts(t, "")
+	for _, key := range []byte("0123456789*#") {
+		name := DigitPrompt(key)
+		if _, ok := ps.Get(name); !ok {
+			t.Errorf("DigitPrompt(%q) = %q, which is not a prompt", key, name)
+		}
+	}
+	if DigitPrompt('7') != PromptDigit7 || DigitPrompt('*') != PromptStar || DigitPrompt('#') != PromptPound {
+		t.Error("DigitPrompt maps keys to the wrong prompts")
+	}
+	for _, key := range []byte("ABCD x\x00") {
+		if name := DigitPrompt(key); name != "" {
+			t.Errorf("DigitPrompt(%q) = %q, want \"\"", key, name)
+		}
+	}
+}
+
+func TestPromptsGetAndMustGet(t *testing.T) {
+	ps := loadPrompts(t, "")
+	if _, ok := ps.Get("no_such_prompt"); ok {
+		t.Error("Get found a prompt that does not exist")
+	}
+	names := ps.Names()
+	names[0] = "changed"
+	if ps.Names()[0] == "changed" {
+		t.Error("Names returned the internal slice")
+	}
+	defer func() {
+		r := recover()
+		if s, _ := r.(string); !strings.Contains(s, "no_such_prompt") {
+			t.Errorf("MustGet panicked with %v, want the name", r)
+		}
+	}()
+	ps.MustGet("no_such_prompt")
+}
+
+// Calls share the prompts; this lets the race detector check that playing
+// them needs no lock.
+func TestPromptsConcurrentUse(t *testing.T) {
+	ps := loadPrompts(t, "")
+	done := make(chan int)
+	for g := 0; g < 8; g++ {
+		go func() {
+			sum := 0
+			for _, name := range ps.Names() {
+				p, _ := ps.Get(name)
+				sum += int(p.Frames(PCMA)[0]) + p.FrameCount()
+			}
+			done <- sum
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+}

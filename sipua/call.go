@@ -1,0 +1,126 @@
+package sipua
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/media"
+)
+
+// Reasons a call ends, reported as the context cause and in the log.
+var (
+	ErrRemoteHangup = errors.New("caller hung up")
+	ErrFlowDone     = errors.New("call flow finished")
+	ErrShutdown     = errors.New("bridge shutting down")
+	ErrMaxDuration  = errors.New("maximum call duration reached")
+)
+
+// digitQueue bounds the keys waiting for the flow; a caller mashing keys
+// faster than the IVR reads them loses the excess, never blocks media.
+const digitQueue = 64
+
+// Call is an answered call as the call flows see it: play prompts, read
+// keys, hang up. It hides SIP and RTP behind that small surface, so the
+// IVR, lobby and bridge can be tested with an in-memory call.
+type Call struct {
+	id      string // SIP Call-ID
+	log     zerolog.Logger
+	dialog  *sipgo.DialogServerSession
+	session *media.Session
+	player  *media.Player
+	digits  chan byte
+	started time.Time
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu         sync.Mutex
+	answer     Answer      // our current SDP
+	ackWaiters []ackWaiter // re-INVITE 2xx awaiting ACK
+}
+
+type ackWaiter struct {
+	cseq uint32
+	ch   chan struct{}
+}
+
+// ID is the SIP Call-ID, which every log line of the call carries.
+func (c *Call) ID() string { return c.id }
+
+// Log is the call's logger (with call_id).
+func (c *Call) Log() *zerolog.Logger { return &c.log }
+
+// Context ends when the call does; context.Cause says why.
+func (c *Call) Context() context.Context { return c.ctx }
+
+// Play starts playing prompts in order, replacing anything playing. The
+// channel closes when they have all been sent or Stop is called.
+func (c *Call) Play(prompts ...*media.Prompt) <-chan struct{} { return c.player.Play(prompts...) }
+
+// StopPlay ends the current playback at once (barge-in).
+func (c *Call) StopPlay() { c.player.Stop() }
+
+// Digits delivers keys from every DTMF transport (RFC 4733, SIP INFO).
+func (c *Call) Digits() <-chan byte { return c.digits }
+
+// Hangup ends the call from our side; the bridge sends BYE.
+func (c *Call) Hangup(reason error) { c.cancel(reason) }
+
+// Codec is the negotiated audio codec.
+func (c *Call) Codec() media.Codec { return c.session.Codec() }
+
+// OnDigit implements media.Receiver; it runs on the RTP goroutine.
+func (c *Call) OnDigit(key byte) { c.pushDigit(key, "rfc4733") }
+
+// OnAudio implements media.Receiver. The first call flow does not listen;
+// the conference mixer will.
+func (c *Call) OnAudio(pcm []int16) {}
+
+func (c *Call) pushDigit(key byte, source string) {
+	select {
+	case c.digits <- key:
+		c.log.Debug().Str("key", string(key)).Str("source", source).Msg("dtmf")
+	default:
+		c.log.Warn().Str("source", source).Msg("dtmf queue full, key dropped")
+	}
+}
+
+// expectAck registers interest in the ACK for a re-INVITE's 2xx.
+func (c *Call) expectAck(cseq uint32) <-chan struct{} {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	c.ackWaiters = append(c.ackWaiters, ackWaiter{cseq, ch})
+	c.mu.Unlock()
+	return ch
+}
+
+// gotAck releases whoever waits for the ACK with this CSeq.
+func (c *Call) gotAck(cseq uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kept := c.ackWaiters[:0]
+	for _, w := range c.ackWaiters {
+		if w.cseq == cseq {
+			close(w.ch)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	c.ackWaiters = kept
+}
+
+func (c *Call) dropAckWaiter(ch <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, w := range c.ackWaiters {
+		if w.ch == ch {
+			c.ackWaiters = append(c.ackWaiters[:i], c.ackWaiters[i+1:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package sipua
+
+import (
+	"errors"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// onReinvite answers an in-dialog INVITE: hold and resume (sendonly /
+// inactive / sendrecv), a new media address, or a session refresh. Trunks
+// tear calls down when re-INVITEs go unanswered, so every path responds.
+func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if call.dialog.LoadState() < sip.DialogStateConfirmed {
+		// Our 200 to the INVITE is not ACKed yet (RFC 3261 14.2).
+		respond(tx, req, 491, "Request Pending")
+		return
+	}
+	res, ok := s.renegotiate(call, req, tx)
+	if !ok {
+		return
+	}
+	// A 2xx to a re-INVITE is retransmitted by us, not by the transaction
+	// layer, until the ACK arrives (RFC 3261 13.3.1.4).
+	acked := call.expectAck(req.CSeq().SeqNo)
+	defer call.dropAckWaiter(acked)
+	if err := tx.Respond(res); err != nil {
+		call.log.Warn().Err(err).Msg("re-INVITE: sending 200 failed")
+		return
+	}
+	interval := sip.T1
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
+	retransmit := time.NewTimer(interval)
+	defer retransmit.Stop()
+	for {
+		select {
+		case <-acked:
+			return
+		case <-call.ctx.Done():
+			return
+		case <-deadline.C:
+			call.log.Warn().Msg("re-INVITE: no ACK for our 200")
+			return
+		case <-retransmit.C:
+			if err := tx.Respond(res); err != nil {
+				return
+			}
+			interval = min(2*interval, sip.T2)
+			retransmit.Reset(interval)
+		}
+	}
+}
+
+// onUpdate handles RFC 3311 UPDATE: the same offer/answer as a re-INVITE,
+// but answered in one transaction with no ACK.
+func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if res, ok := s.renegotiate(call, req, tx); ok {
+		_ = tx.Respond(res)
+	}
+}
+
+// renegotiate applies an in-dialog offer and builds the 200 with our answer.
+// When it cannot, it responds itself (400, 488, 500) and reports false; the
+// session then goes on unchanged.
+func (s *Server) renegotiate(call *Call, req *sip.Request, tx sip.ServerTransaction) (*sip.Response, bool) {
+	if err := call.dialog.ReadRequest(req, tx); err != nil {
+		respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
+		return nil, false
+	}
+	call.mu.Lock()
+	defer call.mu.Unlock()
+	if len(req.Body()) == 0 {
+		// No offer: we make one; the answer comes in the ACK. Our current
+		// session stays as it is either way.
+		return s.okWithSDP(call, req, call.answer.Offer()), true
+	}
+	offer, err := ParseSDP(req.Body())
+	if err != nil {
+		call.log.Info().Err(err).Msg("re-INVITE: bad SDP, session unchanged")
+		respond(tx, req, 400, "Bad Request", warning(err))
+		return nil, false
+	}
+	current := call.answer.Codec
+	neg, err := Negotiate(offer, &current)
+	if err != nil {
+		if errors.Is(err, ErrNoCommonCodec) {
+			call.log.Info().Err(err).Msg("re-INVITE: no common codec, session unchanged")
+			respond(tx, req, 488, "Not Acceptable Here", warning(err))
+			return nil, false
+		}
+		respond(tx, req, 400, "Bad Request", warning(err))
+		return nil, false
+	}
+	if neg != call.answer.Negotiated {
+		call.answer.Negotiated = neg
+		call.answer.Version++ // the SDP changed (RFC 3264 8)
+		if neg.Remote != call.session.Remote() {
+			call.session.SetRemote(neg.Remote)
+		}
+		call.session.SetCodec(neg.Codec, neg.DTMFPayloadType)
+		call.session.SetDirection(neg.WeSend(), neg.PeerSends())
+		call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
+			Stringer("rtp_remote", neg.Remote).Msg("session modified")
+	}
+	return s.okWithSDP(call, req, call.answer.Marshal(offer)), true
+}
+
+func (s *Server) okWithSDP(call *Call, req *sip.Request, sdp []byte) *sip.Response {
+	res := sip.NewSDPResponseFromRequest(req, sdp)
+	res.AppendHeader(sip.HeaderClone(&s.dialogUA[dialogTransport(req)].ContactHDR))
+	return res
+}

@@ -1,0 +1,330 @@
+package sipua
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/dialin/dialin/media"
+)
+
+// Errors from SDP offer/answer. A malformed offer is answered 400, an offer
+// with nothing we can speak 488.
+var (
+	ErrMalformedSDP  = errors.New("malformed SDP")
+	ErrNoCommonCodec = errors.New("no common codec (need PCMU or PCMA at 8000 Hz over RTP/AVP)")
+)
+
+// Directions of a media stream (RFC 3264 section 5.1).
+const (
+	SendRecv = "sendrecv"
+	SendOnly = "sendonly"
+	RecvOnly = "recvonly"
+	Inactive = "inactive"
+)
+
+// mediaLine is one m= section of an offer.
+type mediaLine struct {
+	kind      string // audio, video, ...
+	port      int
+	proto     string
+	formats   []string
+	addr      netip.Addr // media-level c=, else session-level
+	rtpmap    map[string]string
+	direction string
+}
+
+// Offer is what we need from a remote SDP: where to send audio and what the
+// far end can decode, in its order of preference.
+type Offer struct {
+	media []mediaLine
+	audio int // index of the first usable audio m= line, -1 if none
+}
+
+// ParseSDP reads an SDP body leniently: any line order that carries the
+// fields we need is accepted (some SBCs put c= after t=, which strict
+// parsers such as pion/sdp refuse), but every line must be "x=value" and the
+// fields we rely on must be well formed.
+func ParseSDP(body []byte) (*Offer, error) {
+	if len(body) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformedSDP)
+	}
+	var (
+		o          = &Offer{audio: -1}
+		sessAddr   netip.Addr
+		sessDir    = SendRecv
+		cur        *mediaLine
+		sawVersion bool
+	)
+	text := string(body)
+	for n := 1; text != ""; n++ {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			continue // tolerate blank lines, e.g. a trailing CRLF CRLF
+		}
+		if len(line) < 2 || line[1] != '=' || line[0] < 'a' || line[0] > 'z' {
+			return nil, fmt.Errorf("%w: line %d %q is not type=value", ErrMalformedSDP, n, clip(line))
+		}
+		typ, val := line[0], line[2:]
+		if !sawVersion && typ != 'v' {
+			return nil, fmt.Errorf("%w: first line must be v=0", ErrMalformedSDP)
+		}
+		switch typ {
+		case 'v':
+			if val != "0" || sawVersion {
+				return nil, fmt.Errorf("%w: line %d: bad version %q", ErrMalformedSDP, n, clip(val))
+			}
+			sawVersion = true
+		case 'm':
+			ml, err := parseMediaLine(val)
+			if err != nil {
+				return nil, fmt.Errorf("%w: line %d: %v", ErrMalformedSDP, n, err)
+			}
+			o.media = append(o.media, ml)
+			cur = &o.media[len(o.media)-1]
+		case 'c':
+			addr, err := parseConnection(val)
+			if err != nil {
+				return nil, fmt.Errorf("%w: line %d: %v", ErrMalformedSDP, n, err)
+			}
+			if cur != nil {
+				cur.addr = addr
+			} else {
+				sessAddr = addr
+			}
+		case 'a':
+			name, value, _ := strings.Cut(val, ":")
+			switch name {
+			case SendRecv, SendOnly, RecvOnly, Inactive:
+				if cur != nil {
+					cur.direction = name
+				} else {
+					sessDir = name
+				}
+			case "rtpmap":
+				if cur == nil {
+					continue
+				}
+				pt, enc, ok := strings.Cut(value, " ")
+				if !ok || !isPayloadType(pt) {
+					return nil, fmt.Errorf("%w: line %d: bad rtpmap %q", ErrMalformedSDP, n, clip(value))
+				}
+				if cur.rtpmap == nil {
+					cur.rtpmap = make(map[string]string, 4)
+				}
+				cur.rtpmap[pt] = strings.TrimSpace(enc)
+			}
+		}
+	}
+	if !sawVersion {
+		return nil, fmt.Errorf("%w: no v= line", ErrMalformedSDP)
+	}
+	if len(o.media) == 0 {
+		return nil, fmt.Errorf("%w: no m= line", ErrMalformedSDP)
+	}
+	for i := range o.media {
+		m := &o.media[i]
+		if !m.addr.IsValid() {
+			m.addr = sessAddr
+		}
+		if m.direction == "" {
+			m.direction = sessDir
+		}
+		if m.kind == "audio" && m.port != 0 && o.audio < 0 {
+			if !m.addr.IsValid() {
+				return nil, fmt.Errorf("%w: audio stream has no c= address", ErrMalformedSDP)
+			}
+			o.audio = i
+		}
+	}
+	return o, nil
+}
+
+func parseMediaLine(val string) (mediaLine, error) {
+	f := strings.Fields(val)
+	if len(f) < 4 {
+		return mediaLine{}, fmt.Errorf("m= needs media, port, proto and formats: %q", clip(val))
+	}
+	portStr, _, _ := strings.Cut(f[1], "/") // "49170/2" is a port count
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return mediaLine{}, fmt.Errorf("bad port %q", clip(f[1]))
+	}
+	for _, pt := range f[3:] {
+		if f[2] == "RTP/AVP" && !isPayloadType(pt) {
+			return mediaLine{}, fmt.Errorf("bad payload type %q", clip(pt))
+		}
+	}
+	return mediaLine{kind: f[0], port: port, proto: f[2], formats: f[3:]}, nil
+}
+
+func parseConnection(val string) (netip.Addr, error) {
+	f := strings.Fields(val)
+	if len(f) != 3 || f[0] != "IN" || (f[1] != "IP4" && f[1] != "IP6") {
+		return netip.Addr{}, fmt.Errorf("bad c= %q", clip(val))
+	}
+	host, _, _ := strings.Cut(f[2], "/") // multicast TTL
+	addr, err := netip.ParseAddr(host)
+	if err != nil || (f[1] == "IP4") != addr.Is4() {
+		return netip.Addr{}, fmt.Errorf("bad c= address %q", clip(f[2]))
+	}
+	return addr, nil
+}
+
+func isPayloadType(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 127
+}
+
+// clip keeps error messages short when the input is hostile.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// Negotiated is the outcome of an offer/answer exchange for the audio stream.
+type Negotiated struct {
+	Remote          netip.AddrPort
+	Codec           media.Codec
+	DTMFPayloadType uint8  // 0: none offered
+	Direction       string // our side: the offer's direction mirrored
+}
+
+// WeSend reports whether we may send audio under this direction.
+func (n Negotiated) WeSend() bool { return n.Direction == SendRecv || n.Direction == SendOnly }
+
+// PeerSends reports whether the far end will send audio to us.
+func (n Negotiated) PeerSends() bool { return n.Direction == SendRecv || n.Direction == RecvOnly }
+
+// Negotiate picks the first PCMU or PCMA in the offer's order, keeping
+// prefer if it is still offered (a re-INVITE must not switch codecs for
+// nothing), and the offer's telephone-event payload type, whatever it is.
+func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
+	if o.audio < 0 {
+		return Negotiated{}, ErrNoCommonCodec
+	}
+	m := o.media[o.audio]
+	if m.proto != "RTP/AVP" {
+		return Negotiated{}, fmt.Errorf("%w: transport %s", ErrNoCommonCodec, m.proto)
+	}
+	var (
+		n     = Negotiated{Remote: netip.AddrPortFrom(m.addr, uint16(m.port)), Direction: mirror(m.direction)}
+		found bool
+	)
+	for _, f := range m.formats {
+		pt, _ := strconv.Atoi(f)
+		enc := m.rtpmap[f]
+		if name, rate, ok := strings.Cut(enc, "/"); ok && strings.EqualFold(name, "telephone-event") {
+			if r, _, _ := strings.Cut(rate, "/"); r == "8000" && n.DTMFPayloadType == 0 && pt != 0 {
+				n.DTMFPayloadType = uint8(pt)
+			}
+			continue
+		}
+		c, ok := media.CodecByPayloadType(uint8(pt))
+		if !ok || (enc != "" && !strings.EqualFold(enc, c.String()+"/8000") && !strings.EqualFold(enc, c.String()+"/8000/1")) {
+			continue // a static PT redefined to something else is not G.711
+		}
+		if !found || (prefer != nil && c == *prefer) {
+			n.Codec, found = c, true
+		}
+	}
+	if !found {
+		return Negotiated{}, ErrNoCommonCodec
+	}
+	return n, nil
+}
+
+func mirror(dir string) string {
+	switch dir {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
+// Answer is our side of the session description.
+type Answer struct {
+	Addr      netip.Addr // our RTP address (the public address)
+	Port      int
+	SessionID int64 // o= fields, kept inside int64 (some peers reject larger)
+	Version   int64
+	Negotiated
+}
+
+// Marshal writes the SDP answer, and for every non-audio stream of the
+// offer a rejected stream (port 0), since an answer must mirror the offer's
+// m= lines one for one (RFC 3264 section 6).
+func (a Answer) Marshal(o *Offer) []byte {
+	b := a.appendSession(make([]byte, 0, 320))
+	for i, m := range o.media {
+		if i != o.audio {
+			b = append(b, "m="+m.kind+" 0 "+m.proto+" "+m.formats[0]+"\r\n"...)
+			continue
+		}
+		b = a.appendAudio(b, []media.Codec{a.Codec}, a.DTMFPayloadType, a.Direction)
+	}
+	return b
+}
+
+// Offer marshals our own offer, for a re-INVITE that came without SDP:
+// the current codec first, the other law, and telephone-event.
+func (a Answer) Offer() []byte {
+	other := media.PCMA
+	if a.Codec == media.PCMA {
+		other = media.PCMU
+	}
+	dtmf := a.DTMFPayloadType
+	if dtmf == 0 {
+		dtmf = 101
+	}
+	b := a.appendSession(make([]byte, 0, 384))
+	return a.appendAudio(b, []media.Codec{a.Codec, other}, dtmf, SendRecv)
+}
+
+func (a Answer) appendSession(b []byte) []byte {
+	ipv := "IP4"
+	if a.Addr.Is6() && !a.Addr.Is4In6() {
+		ipv = "IP6"
+	}
+	ip := a.Addr.Unmap().String()
+	b = append(b, "v=0\r\no=dialin "...)
+	b = strconv.AppendInt(b, a.SessionID, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, a.Version, 10)
+	return append(b, " IN "+ipv+" "+ip+"\r\ns=dialin\r\nc=IN "+ipv+" "+ip+"\r\nt=0 0\r\n"...)
+}
+
+func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, direction string) []byte {
+	b = append(b, "m=audio "...)
+	b = strconv.AppendInt(b, int64(a.Port), 10)
+	b = append(b, " RTP/AVP"...)
+	for _, c := range codecs {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(c.PayloadType()), 10)
+	}
+	if dtmfPT != 0 {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(dtmfPT), 10)
+	}
+	b = append(b, "\r\n"...)
+	for _, c := range codecs {
+		b = append(b, "a=rtpmap:"...)
+		b = strconv.AppendInt(b, int64(c.PayloadType()), 10)
+		b = append(b, " "+c.String()+"/8000\r\n"...)
+	}
+	if dtmfPT != 0 {
+		dt := strconv.Itoa(int(dtmfPT))
+		b = append(b, "a=rtpmap:"+dt+" telephone-event/8000\r\na=fmtp:"+dt+" 0-16\r\n"...)
+	}
+	return append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
+}

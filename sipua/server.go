@@ -1,0 +1,602 @@
+// Package sipua is the bridge's SIP user agent on sipgo: it listens on the
+// trunk side, answers INVITEs with an SDP answer, runs each answered call's
+// RTP session and hands the call to the call flow.
+package sipua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/media"
+)
+
+// Handler runs the call flow of one answered call. It must return when ctx
+// is done; the call ends (with a BYE from us) when it returns.
+type Handler func(ctx context.Context, call *Call)
+
+// Options configure a Server.
+type Options struct {
+	Config  config.Config
+	Logger  zerolog.Logger
+	Clock   *media.Clock // the 20 ms media clock that paces every call's audio
+	Handler Handler
+}
+
+// Server is the SIP user agent.
+type Server struct {
+	cfg     config.Config
+	log     zerolog.Logger
+	clock   *media.Clock
+	handler Handler
+	ports   *media.PortRange
+
+	ua       *sipgo.UserAgent
+	sip      *sipgo.Server
+	client   *sipgo.Client
+	dialogUA map[string]*sipgo.DialogUA // by transport: the Contact differs
+
+	udpConns  []*net.UDPConn
+	tcpLns    []net.Listener
+	listening []config.ListenAddr // with real ports once bound
+	mediaIP   netip.Addr          // where RTP sockets bind
+	publicIP  netip.Addr          // what SDP and Contact advertise
+
+	mu     sync.Mutex
+	calls  map[string]*Call // by dialog ID
+	active atomic.Int64     // INVITEs being handled, answered or not
+	wg     sync.WaitGroup   // one per INVITE handler
+
+	draining atomic.Bool
+	baseCtx  context.Context
+	stop     context.CancelCauseFunc
+}
+
+// New builds the user agent; Listen binds it and Serve runs it.
+func New(opts Options) (*Server, error) {
+	cfg := opts.Config
+	ports, err := media.NewPortRange(cfg.RTP.PortMin, cfg.RTP.PortMax)
+	if err != nil {
+		return nil, err
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.SIP.UserAgent))
+	if err != nil {
+		return nil, fmt.Errorf("sip: new user agent: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		return nil, fmt.Errorf("sip: new server: %w", err)
+	}
+	client, err := sipgo.NewClient(ua)
+	if err != nil {
+		return nil, fmt.Errorf("sip: new client: %w", err)
+	}
+	baseCtx, stop := context.WithCancelCause(context.Background())
+	s := &Server{
+		cfg:      cfg,
+		log:      opts.Logger,
+		clock:    opts.Clock,
+		handler:  opts.Handler,
+		ports:    ports,
+		ua:       ua,
+		sip:      srv,
+		client:   client,
+		dialogUA: make(map[string]*sipgo.DialogUA),
+		calls:    make(map[string]*Call),
+		baseCtx:  baseCtx,
+		stop:     stop,
+	}
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(s.onAck)
+	srv.OnBye(s.onBye)
+	srv.OnCancel(s.onCancel)
+	srv.OnOptions(s.onOptions)
+	srv.OnInfo(s.onInfo)
+	srv.OnUpdate(s.onUpdate)
+	return s, nil
+}
+
+// Listen binds every configured SIP address. A port of 0 picks a free one;
+// UDP and TCP on the same host with port 0 share the port the first of them
+// got, as trunks expect one SIP port for both.
+func (s *Server) Listen() error {
+	addrs, err := s.cfg.SIP.ListenAddrs()
+	if err != nil {
+		return err
+	}
+	picked := map[string]int{} // host → port chosen for a port-0 entry
+	for _, a := range addrs {
+		if a.Port == 0 && picked[a.Host] != 0 {
+			a.Port = picked[a.Host]
+		}
+		var local net.Addr
+		switch a.Transport {
+		case "udp":
+			conn, err := net.ListenPacket("udp", a.Address())
+			if err != nil {
+				s.closeListeners()
+				return fmt.Errorf("sip: listen %s: %w", a, err)
+			}
+			s.udpConns = append(s.udpConns, conn.(*net.UDPConn))
+			local = conn.LocalAddr()
+		case "tcp":
+			ln, err := net.Listen("tcp", a.Address())
+			if err != nil {
+				s.closeListeners()
+				return fmt.Errorf("sip: listen %s: %w", a, err)
+			}
+			s.tcpLns = append(s.tcpLns, ln)
+			local = ln.Addr()
+		}
+		ap, _ := netip.ParseAddrPort(local.String())
+		if a.Port == 0 {
+			picked[a.Host] = int(ap.Port())
+		}
+		a.Port = int(ap.Port())
+		s.listening = append(s.listening, a)
+	}
+
+	first := s.listening[0]
+	s.mediaIP = netip.IPv4Unspecified()
+	if ip, err := netip.ParseAddr(first.Host); err == nil {
+		s.mediaIP = ip
+	}
+	s.publicIP = s.mediaIP
+	if s.cfg.SIP.PublicAddress != "" {
+		s.publicIP, _ = netip.ParseAddr(s.cfg.SIP.PublicAddress)
+	}
+	if s.publicIP.IsUnspecified() {
+		return errors.New("sip: listening on all addresses needs sip.public_address for SDP and Contact")
+	}
+	for _, a := range s.listening {
+		if s.dialogUA[a.Transport] != nil {
+			continue
+		}
+		contact := sip.ContactHeader{Address: sip.Uri{User: "dialin", Host: s.publicIP.String(), Port: a.Port}}
+		if a.Transport == "tcp" {
+			contact.Address.UriParams = sip.NewParams()
+			contact.Address.UriParams.Add("transport", "tcp")
+		}
+		s.dialogUA[a.Transport] = &sipgo.DialogUA{Client: s.client, ContactHDR: contact}
+	}
+	return nil
+}
+
+// Addrs are the bound SIP addresses, with the ports picked for port 0.
+func (s *Server) Addrs() []config.ListenAddr { return s.listening }
+
+// Serve handles SIP until ctx is done, then returns; call Shutdown first for
+// a graceful stop.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, len(s.udpConns)+len(s.tcpLns))
+	for _, c := range s.udpConns {
+		go func() { errc <- s.sip.ServeUDP(c) }()
+	}
+	for _, l := range s.tcpLns {
+		go func() { errc <- s.sip.ServeTCP(l) }()
+	}
+	s.log.Info().Stringer("sip", listenList(s.listening)).Str("public_address", s.publicIP.String()).
+		Int("rtp_port_min", s.cfg.RTP.PortMin).Int("rtp_port_max", s.cfg.RTP.PortMax).Msg("sip listening")
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			s.closeListeners()
+			return fmt.Errorf("sip: serve: %w", err)
+		}
+	}
+	s.stop(ErrShutdown)
+	s.closeListeners()
+	s.wg.Wait()
+	return s.ua.Close()
+}
+
+type listenList []config.ListenAddr
+
+func (l listenList) String() string {
+	parts := make([]string, len(l))
+	for i, a := range l {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (s *Server) closeListeners() {
+	for _, c := range s.udpConns {
+		_ = c.Close()
+	}
+	for _, l := range s.tcpLns {
+		_ = l.Close()
+	}
+}
+
+// Shutdown refuses new calls at once (503), lets the calls in progress go on
+// for the configured grace period, then hangs up the rest with BYE and waits
+// for them to finish (or for ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	s.log.Info().Int64("calls", s.active.Load()).Dur("grace", s.cfg.Limits.ShutdownGrace).Msg("shutting down: refusing new calls")
+	grace := time.NewTimer(s.cfg.Limits.ShutdownGrace)
+	defer grace.Stop()
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for s.active.Load() > 0 {
+		select {
+		case <-grace.C:
+			s.log.Info().Int64("calls", s.active.Load()).Msg("grace period over: hanging up remaining calls")
+			s.stop(ErrShutdown)
+		case <-poll.C:
+		case <-ctx.Done():
+			s.stop(ErrShutdown)
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// ActiveCalls is the number of calls being set up or in progress.
+func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
+
+func (s *Server) lookup(req *sip.Request) *Call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[id]
+}
+
+// respond answers a request outside any dialog (or before one exists).
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if _, err := sip.DialogIDFromRequestUAS(req); err == nil {
+		s.onReinvite(req, tx)
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	n := s.active.Add(1)
+	defer s.active.Add(-1)
+
+	callID := ""
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	log := s.log.With().Str("call_id", callID).Logger()
+	log.Info().Str("from", req.From().Address.String()).Str("to", req.Recipient.String()).
+		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
+
+	switch {
+	case s.draining.Load():
+		log.Info().Msg("refused: shutting down")
+		respond(tx, req, 503, "Service Unavailable", retryAfter(s.cfg.Limits.RetryAfter))
+		return
+	case !s.acceptsNumber(req.Recipient.User):
+		log.Info().Str("number", req.Recipient.User).Msg("refused: not a dial-in number")
+		respond(tx, req, 404, "Not Found")
+		return
+	case n > int64(s.cfg.Limits.MaxCalls):
+		log.Warn().Int("max_calls", s.cfg.Limits.MaxCalls).Msg("refused: too many calls")
+		respond(tx, req, 503, "Service Unavailable", retryAfter(s.cfg.Limits.RetryAfter))
+		return
+	}
+	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
+
+	offer, err := ParseSDP(req.Body())
+	if err != nil {
+		log.Info().Err(err).Msg("refused: bad SDP offer")
+		respond(tx, req, 400, "Bad Request", warning(err))
+		return
+	}
+	neg, err := Negotiate(offer, nil)
+	if err != nil {
+		log.Info().Err(err).Msg("refused: no common codec")
+		respond(tx, req, 488, "Not Acceptable Here", warning(err))
+		return
+	}
+	dialog, err := s.dialogUA[dialogTransport(req)].ReadInvite(req, tx)
+	if err != nil {
+		log.Info().Err(err).Msg("refused: bad INVITE")
+		respond(tx, req, 400, "Bad Request", warning(err))
+		return
+	}
+	defer dialog.Close()
+
+	conn, port, err := s.ports.Listen(s.mediaIP)
+	if err != nil {
+		log.Error().Err(err).Msg("refused: no RTP port")
+		_ = dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.cfg.Limits.RetryAfter))
+		return
+	}
+	defer s.ports.Release(port)
+
+	ctx, cancel := context.WithCancelCause(s.baseCtx)
+	defer cancel(nil)
+	call := &Call{
+		id:     callID,
+		log:    log,
+		dialog: dialog,
+		digits: make(chan byte, digitQueue),
+		ctx:    ctx,
+		cancel: cancel,
+		answer: Answer{
+			Addr:       s.publicIP,
+			Port:       port,
+			SessionID:  rand.Int64N(1 << 40),
+			Version:    1,
+			Negotiated: neg,
+		},
+	}
+	call.session = media.NewSession(media.SessionConfig{
+		Conn:              conn,
+		Remote:            neg.Remote,
+		Codec:             neg.Codec,
+		DTMFPayloadType:   neg.DTMFPayloadType,
+		InactivityTimeout: s.cfg.RTP.InactivityTimeout,
+		Receiver:          call,
+	})
+	defer call.session.Close()
+	call.session.SetDirection(neg.WeSend(), neg.PeerSends())
+	call.player = media.NewPlayer(call.session)
+
+	s.mu.Lock()
+	s.calls[dialog.ID] = call
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.calls, dialog.ID)
+		s.mu.Unlock()
+	}()
+
+	if !s.ring(call) {
+		return
+	}
+	sdp := call.answer.Marshal(offer)
+	if err := dialog.RespondSDP(sdp); err != nil {
+		if cause := context.Cause(dialog.Context()); cause != nil && errors.Is(cause, sip.ErrTransactionCanceled) {
+			log.Info().Msg("call cancelled before answer")
+			return
+		}
+		log.Warn().Err(err).Msg("no ACK for our 200 OK: hanging up")
+		s.bye(call)
+		return
+	}
+	call.started = time.Now()
+	log.Info().Stringer("codec", neg.Codec).Int("rtp_port", port).Stringer("rtp_remote", neg.Remote).
+		Uint8("dtmf_pt", neg.DTMFPayloadType).Msg("call answered")
+	s.run(call)
+}
+
+// ring sends 180 Ringing and waits out the configured answer delay. It
+// reports false if the caller cancelled meanwhile (sipgo has then answered
+// the CANCEL and sent 487 itself).
+func (s *Server) ring(call *Call) bool {
+	delay := s.cfg.SIP.AnswerDelay
+	if delay <= 0 {
+		return true
+	}
+	if err := call.dialog.Respond(180, "Ringing", nil); err != nil {
+		call.log.Info().Err(err).Msg("call ended before answer")
+		return false
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-call.dialog.Context().Done():
+		call.log.Info().Msg("call cancelled before answer")
+		return false
+	case <-call.ctx.Done():
+		_ = call.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.cfg.Limits.RetryAfter))
+		return false
+	}
+}
+
+// run drives an answered call until it ends, then tears it down.
+func (s *Server) run(call *Call) {
+	log := call.Log()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := call.session.Run(); err != nil {
+			call.Hangup(err)
+		}
+	})
+	s.clock.Add(call.player)
+	wg.Go(func() {
+		s.handler(call.ctx, call)
+		call.Hangup(ErrFlowDone)
+	})
+	var maxDur <-chan time.Time
+	if d := s.cfg.Limits.MaxCallDuration; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		maxDur = t.C
+	}
+	select {
+	case <-call.dialog.Context().Done():
+		call.Hangup(ErrRemoteHangup)
+	case <-maxDur:
+		call.Hangup(ErrMaxDuration)
+	case <-call.ctx.Done():
+	}
+	cause := context.Cause(call.ctx)
+	s.clock.Remove(call.player)
+	if !errors.Is(cause, ErrRemoteHangup) {
+		s.bye(call)
+	}
+	_ = call.session.Close()
+	wg.Wait()
+	st := call.session.Stats()
+	log.Info().Str("reason", cause.Error()).Dur("duration", time.Since(call.started).Round(time.Millisecond)).
+		Uint64("rtp_sent", st.Sent).Uint64("rtp_received", st.Received).Uint64("rtp_dropped", st.Dropped).
+		Msg("call ended")
+}
+
+// bye hangs up from our side. The BYE leaves from our listening socket:
+// sipgo would otherwise pick an ephemeral port when the caller's Contact
+// differs from the address the INVITE came from, and trunks that filter by
+// source would drop it.
+func (s *Server) bye(call *Call) {
+	inv := call.dialog.InviteRequest
+	bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
+	bye.SetTransport(inv.Transport())
+	if strings.EqualFold(inv.Transport(), "udp") {
+		for _, a := range s.listening {
+			if a.Transport == "udp" {
+				host := a.Host
+				if host == "" {
+					host = s.publicIP.String()
+				}
+				bye.Laddr = sip.Addr{IP: net.ParseIP(host), Port: a.Port}
+				break
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := call.dialog.WriteBye(ctx, bye); err != nil {
+		call.log.Warn().Err(err).Msg("BYE not confirmed")
+	}
+}
+
+// dialogTransport is the transport whose Contact we give in this dialog.
+func dialogTransport(req *sip.Request) string {
+	if strings.EqualFold(req.Transport(), "tcp") {
+		return "tcp"
+	}
+	return "udp"
+}
+
+func (s *Server) acceptsNumber(user string) bool {
+	if len(s.cfg.SIP.DialInNumbers) == 0 {
+		return true
+	}
+	for _, n := range s.cfg.SIP.DialInNumbers {
+		if n == user {
+			return true
+		}
+	}
+	return false
+}
+
+func retryAfter(d time.Duration) sip.Header {
+	return sip.NewHeader("Retry-After", strconv.Itoa(int(d.Round(time.Second)/time.Second)))
+}
+
+// warning explains a refusal to the far end's engineers (RFC 3261 20.43).
+func warning(err error) sip.Header {
+	text := strings.ReplaceAll(err.Error(), `"`, "'")
+	return sip.NewHeader("Warning", `399 dialin "`+text+`"`)
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		return // an ACK for a failed INVITE's final response, or stray: never answered
+	}
+	if err := call.dialog.ReadAck(req, tx); err != nil {
+		call.log.Debug().Err(err).Msg("ACK does not match")
+	}
+	call.gotAck(req.CSeq().SeqNo)
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := call.dialog.ReadBye(req, tx); err != nil {
+		call.log.Info().Err(err).Msg("bad BYE")
+		respond(tx, req, 400, "Bad Request", warning(err))
+		return
+	}
+	call.Hangup(ErrRemoteHangup)
+}
+
+// onCancel sees only CANCELs that matched no pending INVITE: sipgo answers
+// the others itself (200, then 487 to the INVITE).
+func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
+	if s.draining.Load() {
+		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+	}
+	_ = tx.Respond(res)
+}
+
+// onInfo accepts DTMF sent as SIP INFO (application/dtmf-relay "Signal=5",
+// or application/dtmf "5"), which some trunks use instead of RFC 4733.
+func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	call := s.lookup(req)
+	if call == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := call.dialog.ReadRequest(req, tx); err != nil {
+		respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	if key, ok := parseINFODigit(ct, req.Body()); ok {
+		call.pushDigit(key, "sip-info")
+	}
+	respond(tx, req, 200, "OK")
+}
+
+func parseINFODigit(contentType string, body []byte) (byte, bool) {
+	var sig string
+	switch {
+	case strings.HasPrefix(contentType, "application/dtmf-relay"):
+		for _, line := range strings.Split(string(body), "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "Signal") {
+				sig = strings.TrimSpace(v)
+			}
+		}
+	case strings.HasPrefix(contentType, "application/dtmf"):
+		sig = strings.TrimSpace(string(body))
+	default:
+		return 0, false
+	}
+	if len(sig) == 1 {
+		if _, ok := media.EventForDigit(sig[0]); ok {
+			return strings.ToUpper(sig)[0], true
+		}
+	}
+	// Some gateways send the event number: 10 for *, 11 for #.
+	if n, err := strconv.Atoi(sig); err == nil && n >= 0 && n < 16 {
+		return media.DigitForEvent(uint8(n))
+	}
+	return 0, false
+}
