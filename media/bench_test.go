@@ -1,0 +1,113 @@
+package media
+
+import (
+	"net"
+	"testing"
+
+	"github.com/pion/rtp"
+)
+
+// BenchmarkReceivePacket is the per-packet receive cost: RTP unmarshal into
+// a reused packet, then G.711 decode into a reused frame.
+func BenchmarkReceivePacket(b *testing.B) {
+	for _, c := range []Codec{PCMU, PCMA} {
+		b.Run(c.String(), func(b *testing.B) {
+			payload := make([]byte, FrameBytes)
+			for i := range payload {
+				payload[i] = byte(i)
+			}
+			raw, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType(), SequenceNumber: 1, Timestamp: 160, SSRC: 9}, Payload: payload}).Marshal()
+			var (
+				pkt rtp.Packet
+				pcm [FrameSamples]int16
+			)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				if err := pkt.Unmarshal(raw); err != nil {
+					b.Fatal(err)
+				}
+				c.Decode(pcm[:], pkt.Payload)
+			}
+		})
+	}
+}
+
+// BenchmarkSendPacket is the per-packet send cost: G.711 encode, then RTP
+// marshal into a reused buffer.
+func BenchmarkSendPacket(b *testing.B) {
+	for _, c := range []Codec{PCMU, PCMA} {
+		b.Run(c.String(), func(b *testing.B) {
+			var (
+				pcm     [FrameSamples]int16
+				payload [FrameBytes]byte
+				out     [maxPacket]byte
+				pkt     rtp.Packet
+			)
+			for i := range pcm {
+				pcm[i] = int16(i * 200)
+			}
+			b.ReportAllocs()
+			seq := uint16(0)
+			for b.Loop() {
+				c.Encode(payload[:], pcm[:])
+				pkt.Header = rtp.Header{Version: 2, PayloadType: c.PayloadType(), SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: 9}
+				pkt.Payload = payload[:]
+				if _, err := pkt.MarshalTo(out[:]); err != nil {
+					b.Fatal(err)
+				}
+				seq++
+			}
+		})
+	}
+}
+
+// BenchmarkSessionWriteFrame is Session.WriteFrame with its UDP send to a
+// loopback socket: what the media clock pays per call per tick.
+func BenchmarkSessionWriteFrame(b *testing.B) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	frame := SilenceFrame(PCMU)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.WriteFrame(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPlayerTick is one clock tick of a call playing a prompt.
+func BenchmarkPlayerTick(b *testing.B) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMA})
+	p := NewPlayer(s)
+	prompt := newPrompt("bench", make([]int16, 1000*FrameSamples))
+	p.Play(prompt)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%900 == 0 {
+			b.StopTimer()
+			p.Play(prompt)
+			b.StartTimer()
+		}
+		p.Tick()
+	}
+}

@@ -1,0 +1,336 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+// recorder is a Receiver that keeps what it was given.
+type recorder struct {
+	mu     sync.Mutex
+	keys   []byte
+	frames int
+	last   []int16
+}
+
+func (r *recorder) OnDigit(key byte) {
+	r.mu.Lock()
+	r.keys = append(r.keys, key)
+	r.mu.Unlock()
+}
+
+func (r *recorder) OnAudio(pcm []int16) {
+	r.mu.Lock()
+	r.frames++
+	r.last = append(r.last[:0], pcm...)
+	r.mu.Unlock()
+}
+
+func (r *recorder) snapshot() (keys string, frames int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return string(r.keys), r.frames
+}
+
+// newTestSession binds a session on a port from a fresh range and a peer
+// socket that plays the far end.
+func newTestSession(t *testing.T, timeout time.Duration) (*Session, *recorder, *net.UDPConn) {
+	t.Helper()
+	ports, err := NewPortRange(30000, 30100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, port, err := ports.Listen(loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	s := NewSession(SessionConfig{
+		Conn:              conn,
+		Remote:            peer.LocalAddr().(*net.UDPAddr).AddrPort(),
+		Codec:             PCMU,
+		DTMFPayloadType:   101,
+		InactivityTimeout: timeout,
+		Receiver:          rec,
+	})
+	t.Cleanup(func() {
+		s.Close()
+		peer.Close()
+		ports.Release(port)
+	})
+	return s, rec, peer
+}
+
+func sendRTP(t *testing.T, from *net.UDPConn, to int, pt uint8, seq uint16, ts uint32, marker bool, payload []byte) {
+	t.Helper()
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, SSRC: 7, Marker: marker}, Payload: payload}
+	b, err := pkt.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.WriteToUDP(b, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: to}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSessionLatchesToFirstSource(t *testing.T) {
+	s, rec, peer := newTestSession(t, 5*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+
+	// The far end sends from a different port than its SDP said (NAT).
+	nat, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nat.Close()
+	frame := make([]byte, FrameBytes)
+	sendRTP(t, nat, s.LocalPort(), 0, 1, 160, true, frame)
+	waitFor(t, "first frame", func() bool { _, n := rec.snapshot(); return n == 1 })
+	if got, want := s.Remote(), nat.LocalAddr().(*net.UDPAddr).AddrPort(); got != want {
+		t.Fatalf("after latching, sending to %v, want %v", got, want)
+	}
+	// Packets from anyone else — even the SDP address — are dropped.
+	sendRTP(t, peer, s.LocalPort(), 0, 2, 320, false, frame)
+	sendRTP(t, nat, s.LocalPort(), 0, 3, 480, false, frame)
+	waitFor(t, "second frame from the latched source", func() bool { _, n := rec.snapshot(); return n == 2 })
+	if st := s.Stats(); st.Dropped != 1 || st.Received != 2 {
+		t.Fatalf("stats %+v, want 1 dropped 2 received", st)
+	}
+	// Garbage, RTCP-like and unknown payload types are dropped, never fatal.
+	nat.WriteToUDP([]byte{0x80}, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.LocalPort()})
+	nat.WriteToUDP([]byte("hello, this is not RTP at all"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.LocalPort()})
+	sendRTP(t, nat, s.LocalPort(), 18, 4, 640, false, frame)
+	waitFor(t, "drops counted", func() bool { return s.Stats().Dropped == 4 })
+
+	// A re-INVITE that moves the far end lets the session latch again.
+	s.SetRemote(peer.LocalAddr().(*net.UDPAddr).AddrPort())
+	sendRTP(t, peer, s.LocalPort(), 0, 5, 800, false, frame)
+	waitFor(t, "frame after relatch", func() bool { _, n := rec.snapshot(); return n == 3 })
+
+	s.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after Close = %v, want nil", err)
+	}
+}
+
+func TestSessionDeliversDigitsAndDecodes(t *testing.T) {
+	s, rec, peer := newTestSession(t, 5*time.Second)
+	go s.Run()
+	var ev [4]byte
+	for i, key := range []byte("19#") {
+		code, _ := EventForDigit(key)
+		ts := uint32(1000 * (i + 1))
+		for d := range 3 {
+			DTMFEvent{Event: code, Duration: uint16(160 * (d + 1))}.MarshalTo(ev[:])
+			sendRTP(t, peer, s.LocalPort(), 101, uint16(10*i+d), ts, d == 0, ev[:])
+		}
+		for range 3 {
+			DTMFEvent{Event: code, End: true, Duration: 640}.MarshalTo(ev[:])
+			sendRTP(t, peer, s.LocalPort(), 101, uint16(10*i+5), ts, false, ev[:])
+		}
+	}
+	waitFor(t, "three keys", func() bool { k, _ := rec.snapshot(); return len(k) == 3 })
+	if k, _ := rec.snapshot(); k != "19#" {
+		t.Fatalf("keys %q, want 19#", k)
+	}
+
+	// A µ-law frame of a known level decodes to the same level.
+	pcm := make([]int16, FrameSamples)
+	for i := range pcm {
+		pcm[i] = 8000
+	}
+	enc := make([]byte, FrameBytes)
+	PCMU.Encode(enc, pcm)
+	sendRTP(t, peer, s.LocalPort(), 0, 100, 99999, false, enc)
+	waitFor(t, "audio frame", func() bool { _, n := rec.snapshot(); return n == 1 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.last) != FrameSamples || rec.last[0] < 7800 || rec.last[0] > 8200 {
+		t.Fatalf("decoded %d samples, first %d; want 160 near 8000", len(rec.last), rec.last[0])
+	}
+}
+
+func TestSessionInactivityTimeout(t *testing.T) {
+	s, _, _ := newTestSession(t, 300*time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrInactive) {
+			t.Fatalf("Run = %v, want ErrInactive", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no inactivity timeout")
+	}
+}
+
+func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
+	s, _, peer := newTestSession(t, 200*time.Millisecond)
+	s.SetDirection(false, false) // far end put us on hold with a=inactive
+	done := make(chan error, 1)
+	go func() { done <- s.Run() }()
+	select {
+	case err := <-done:
+		t.Fatalf("Run ended on hold: %v", err)
+	case <-time.After(600 * time.Millisecond):
+	}
+	// Nothing is sent while held.
+	if err := s.WriteFrame(SilenceFrame(PCMU)); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Sent != 0 {
+		t.Fatalf("sent %d packets on hold", st.Sent)
+	}
+	// Resume: timer armed again, sending again with the marker bit.
+	s.SetDirection(true, true)
+	if err := s.WriteFrame(SilenceFrame(PCMU)); err != nil {
+		t.Fatal(err)
+	}
+	var buf [1500]byte
+	peer.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, _, err := peer.ReadFromUDP(buf[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkt rtp.Packet
+	if err := pkt.Unmarshal(buf[:n]); err != nil || !pkt.Marker {
+		t.Fatalf("first packet after hold: marker=%v err=%v", pkt.Marker, err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrInactive) {
+			t.Fatalf("Run = %v, want ErrInactive after resume", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no inactivity timeout after resume")
+	}
+}
+
+func TestPlayerAndClock(t *testing.T) {
+	s, _, peer := newTestSession(t, 5*time.Second)
+	prompt := newPrompt("test", make([]int16, 3*FrameSamples))
+	for i := range prompt.ulaw {
+		prompt.ulaw[i] = 0x42 // recognisable, not silence
+	}
+	player := NewPlayer(s)
+	clock := NewClock(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go clock.Run(ctx)
+	done := player.Play(prompt)
+	clock.Add(player)
+	defer clock.Remove(player)
+
+	var (
+		buf  [1500]byte
+		pkt  rtp.Packet
+		seq  uint16
+		ts   uint32
+		kind []byte
+	)
+	peer.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for i := range 6 {
+		n, _, err := peer.ReadFromUDP(buf[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if len(pkt.Payload) != FrameBytes || pkt.PayloadType != 0 {
+			t.Fatalf("packet %d: %d bytes PT %d", i, len(pkt.Payload), pkt.PayloadType)
+		}
+		if i > 0 && (pkt.SequenceNumber != seq+1 || pkt.Timestamp != ts+FrameSamples) {
+			t.Fatalf("packet %d: seq %d ts %d after %d/%d", i, pkt.SequenceNumber, pkt.Timestamp, seq, ts)
+		}
+		if (i == 0) != pkt.Marker {
+			t.Fatalf("packet %d: marker %v", i, pkt.Marker)
+		}
+		seq, ts = pkt.SequenceNumber, pkt.Timestamp
+		kind = append(kind, pkt.Payload[0])
+	}
+	if string(kind) != "\x42\x42\x42\xff\xff\xff" {
+		t.Fatalf("payload kinds %x: want 3 prompt frames then silence", kind)
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("Play's channel not closed after the prompt ended")
+	}
+	// Stop ends a playback at once.
+	done = player.Play(prompt, prompt)
+	player.Stop()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("Stop did not close the channel")
+	}
+	if clock.Len() != 1 {
+		t.Fatalf("clock has %d tickers", clock.Len())
+	}
+}
+
+func TestPortRange(t *testing.T) {
+	r, err := NewPortRange(31001, 31006) // even ports 31002, 31004, 31006
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Size() != 3 {
+		t.Fatalf("size %d, want 3", r.Size())
+	}
+	var conns []*net.UDPConn
+	seen := map[int]bool{}
+	for range 3 {
+		c, port, err := r.Listen(loopback)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if port%2 != 0 || port < 31002 || port > 31006 || seen[port] {
+			t.Fatalf("bad port %d", port)
+		}
+		seen[port] = true
+		conns = append(conns, c)
+	}
+	if _, _, err := r.Listen(loopback); !errors.Is(err, ErrNoPorts) {
+		t.Fatalf("fourth Listen = %v, want ErrNoPorts", err)
+	}
+	port := conns[0].LocalAddr().(*net.UDPAddr).Port
+	conns[0].Close()
+	r.Release(port)
+	c, got, err := r.Listen(loopback)
+	if err != nil || got != port {
+		t.Fatalf("after release got %d, %v; want %d", got, err, port)
+	}
+	c.Close()
+	for _, c := range conns[1:] {
+		c.Close()
+	}
+	if _, err := NewPortRange(31001, 31001); err == nil {
+		t.Fatal("range without an even port accepted")
+	}
+}
