@@ -16,6 +16,7 @@ import (
 var (
 	ErrRemoteHangup = errors.New("caller hung up")
 	ErrFlowDone     = errors.New("call flow finished")
+	ErrFlowPanic    = errors.New("call flow failed")
 	ErrShutdown     = errors.New("bridge shutting down")
 	ErrMaxDuration  = errors.New("maximum call duration reached")
 )

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,7 +285,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		callID = h.Value()
 	}
 	log := s.log.With().Str("call_id", callID).Logger()
-	log.Info().Str("from", req.From().Address.String()).Str("to", req.Recipient.String()).
+	from := ""
+	if h := req.From(); h != nil {
+		from = h.Address.String()
+	}
+	log.Info().Str("from", from).Str("to", req.Recipient.String()).
 		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
 
 	switch {
@@ -425,6 +430,13 @@ func (s *Server) run(call *Call) {
 	})
 	s.clock.Add(call.player)
 	wg.Go(func() {
+		defer func() {
+			// A bug in one call flow must not take every other call down.
+			if v := recover(); v != nil {
+				log.Error().Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Msg("call flow panicked")
+				call.Hangup(ErrFlowPanic)
+			}
+		}()
 		s.handler(call.ctx, call)
 		call.Hangup(ErrFlowDone)
 	})
