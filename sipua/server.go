@@ -25,6 +25,10 @@ import (
 	"github.com/dialin/dialin/media"
 )
 
+// sipSocketBuffer is the kernel buffer asked for on SIP UDP sockets (the
+// kernel caps it at net.core.rmem_max / wmem_max).
+const sipSocketBuffer = 4 << 20
+
 // Handler runs the call flow of one answered call. It must return when ctx
 // is done; the call ends (with a BYE from us) when it returns.
 type Handler func(ctx context.Context, call *Call)
@@ -131,7 +135,12 @@ func (s *Server) Listen() error {
 				s.closeListeners()
 				return fmt.Errorf("sip: listen %s: %w", a, err)
 			}
-			s.udpConns = append(s.udpConns, conn.(*net.UDPConn))
+			udp := conn.(*net.UDPConn)
+			// A burst of INVITEs (a trunk failing over to us) overflows the
+			// default ~200 KB buffer and costs a 500 ms retransmission each.
+			_ = udp.SetReadBuffer(sipSocketBuffer)
+			_ = udp.SetWriteBuffer(sipSocketBuffer)
+			s.udpConns = append(s.udpConns, udp)
 			local = conn.LocalAddr()
 		case "tcp":
 			ln, err := net.Listen("tcp", a.Address())
@@ -377,20 +386,46 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !s.ring(call) {
 		return
 	}
-	sdp := call.answer.Marshal(offer)
-	if err := dialog.RespondSDP(sdp); err != nil {
-		if cause := context.Cause(dialog.Context()); cause != nil && errors.Is(cause, sip.ErrTransactionCanceled) {
-			log.Info().Msg("call cancelled before answer")
-			return
-		}
-		log.Warn().Err(err).Msg("no ACK for our 200 OK: hanging up")
-		s.bye(call)
+	if !s.answer(call, offer) {
 		return
 	}
 	call.started = time.Now()
 	log.Info().Stringer("codec", neg.Codec).Int("rtp_port", port).Stringer("rtp_remote", neg.Remote).
 		Uint8("dtmf_pt", neg.DTMFPayloadType).Msg("call answered")
 	s.run(call)
+}
+
+// answer sends the 200 OK with our SDP and waits for the ACK. It reports
+// false, having cleaned up the dialog, when the call did not get going.
+func (s *Server) answer(call *Call, offer *Offer) bool {
+	acked := make(chan error, 1)
+	sdp := call.answer.Marshal(offer)
+	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
+	// to 64×T1 = 32 s without one); run it aside so shutdown need not wait.
+	go func() { acked <- call.dialog.RespondSDP(sdp) }()
+	var err error
+	select {
+	case err = <-acked:
+	case <-call.ctx.Done():
+		call.log.Info().Msg("hanging up before the ACK: shutting down")
+		s.bye(call)
+		return false
+	}
+	if err == nil {
+		return true
+	}
+	if cause := context.Cause(call.dialog.Context()); cause != nil && errors.Is(cause, sip.ErrTransactionCanceled) {
+		call.log.Info().Msg("call cancelled before answer")
+		return false
+	}
+	if call.dialog.LoadState() == sip.DialogStateEnded {
+		// The caller's BYE arrived though its ACK was lost: it hung up.
+		call.log.Info().Msg("caller hung up before the ACK arrived")
+		return false
+	}
+	call.log.Warn().Err(err).Msg("no ACK for our 200 OK: hanging up")
+	s.bye(call)
+	return false
 }
 
 // ring sends 180 Ringing and waits out the configured answer delay. It

@@ -387,8 +387,15 @@ func TestHangupCleansUp(t *testing.T) {
 	if call.HungUpByRemote() {
 		t.Error("HungUpByRemote after our own hangup")
 	}
+	// Goroutines of this and earlier calls may still be returning: give
+	// them a moment, then report the stacks of any that stay.
+	deadline := time.Now().Add(2 * time.Second)
+	for phoneGoroutines() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := phoneGoroutines(); n != 0 {
-		t.Errorf("%d phone goroutines left after Hangup", n)
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d phone goroutines left after Hangup:\n%s", n, buf[:runtime.Stack(buf, true)])
 	}
 	if err := call.SendTone(ctx, []float64{440}, time.Second); !errors.Is(err, ErrEnded) {
 		t.Errorf("SendTone after Hangup: %v, want ErrEnded", err)
