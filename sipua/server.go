@@ -496,7 +496,7 @@ func (s *Server) run(call *Call) {
 	_ = call.session.Close()
 	wg.Wait()
 	st := call.session.Stats()
-	log.Info().Str("reason", cause.Error()).Dur("duration", time.Since(call.started).Round(time.Millisecond)).
+	log.Info().Str("reason", cause.Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
 		Uint64("rtp_sent", st.Sent).Uint64("rtp_received", st.Received).Uint64("rtp_dropped", st.Dropped).
 		Msg("call ended")
 }

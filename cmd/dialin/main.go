@@ -78,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
+	// Millisecond timestamps: signalling races are read off the log.
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
 	level, err := zerolog.ParseLevel(cfg.Level)
 	if err != nil {
 		level = zerolog.InfoLevel // Validate has refused anything else already
