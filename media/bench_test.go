@@ -65,16 +65,7 @@ func BenchmarkSendPacket(b *testing.B) {
 // BenchmarkSessionWriteFrame is Session.WriteFrame with its UDP send to a
 // loopback socket: what the media clock pays per call per tick.
 func BenchmarkSessionWriteFrame(b *testing.B) {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
+	conn, sink := loopbackPair(b)
 	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
 	frame := SilenceFrame(PCMU)
 	b.ReportAllocs()
@@ -87,16 +78,7 @@ func BenchmarkSessionWriteFrame(b *testing.B) {
 
 // BenchmarkPlayerTick is one clock tick of a call playing a prompt.
 func BenchmarkPlayerTick(b *testing.B) {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
+	conn, sink := loopbackPair(b)
 	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMA})
 	p := NewPlayer(s)
 	prompt := newPrompt("bench", make([]int16, 1000*FrameSamples))
@@ -110,4 +92,17 @@ func BenchmarkPlayerTick(b *testing.B) {
 		}
 		p.Tick()
 	}
+}
+
+// loopbackPair is a sending socket and a sink to send to, closed with b.
+func loopbackPair(b *testing.B) (conn, sink *net.UDPConn) {
+	b.Helper()
+	for _, c := range []**net.UDPConn{&conn, &sink} {
+		var err error
+		if *c, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { (*c).Close() })
+	}
+	return conn, sink
 }
