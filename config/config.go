@@ -20,8 +20,12 @@ type Config struct {
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
-	// DataDir holds the database and the server secret (later issues).
+	// DataDir holds the database (dialin.db) and the PIN secret (pin-secret).
 	DataDir string `yaml:"data_dir"`
+	// DemoOrganizer creates a demo organizer on first start with an empty
+	// directory and prints its conference ID and PIN once, so a new
+	// installation can be called at once.
+	DemoOrganizer bool `yaml:"demo_organizer"`
 }
 
 // SIP is the signalling side: where to listen and what to answer.
@@ -93,7 +97,8 @@ func Default() Config {
 			DigitTimeout:    10 * time.Second,
 			MaxCallDuration: 4 * time.Hour,
 		},
-		Log:     Log{Level: "info", Format: "console"},
-		DataDir: "data",
+		Log:           Log{Level: "info", Format: "console"},
+		DataDir:       "data",
+		DemoOrganizer: true,
 	}
 }

@@ -122,6 +122,7 @@ log:
   format: json
 prompts: ` + dir + `
 data_dir: /var/lib/dialin
+demo_organizer: false
 `
 	got, err := Load(writeConfig(t, content))
 	if err != nil {

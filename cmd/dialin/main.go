@@ -59,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return serve(cfg, stdout)
+		return serve(cfg, stdout, stderr)
 	case "check-config":
 		if len(args) != 2 {
 			return errors.New("usage: dialin check-config FILE")
@@ -90,7 +90,7 @@ func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }
 
-func serve(cfg config.Config, stdout io.Writer) error {
+func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stdout)
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
@@ -100,6 +100,12 @@ func serve(cfg config.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	dir, err := openDirectory(context.Background(), cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	flow := &ivr.Echo{Prompts: prompts, DigitTimeout: cfg.Limits.DigitTimeout}
 	ua, err := sipua.New(sipua.Options{

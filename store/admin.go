@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The administration side of the directory (the seed documents' tasks).
+// Each method holds d.mu for its whole read-modify-write, so writes never
+// interleave, and updates the index only after the backend committed.
+
+// user returns the index entry of id; with d.mu held.
+func (d *Directory) user(id int64) (*userEntry, error) {
+	u := d.users[id]
+	if u == nil {
+		return nil, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	return u, nil
+}
+
+// GetUser reads a user from the backend, with its current lock state.
+func (d *Directory) GetUser(ctx context.Context, id int64) (User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.getUserLocked(ctx, id)
+}
+
+func (d *Directory) getUserLocked(ctx context.Context, id int64) (User, error) {
+	e, err := d.user(id)
+	if err != nil {
+		return User{}, err
+	}
+	u, err := d.backend.GetUser(ctx, id)
+	if err != nil {
+		return User{}, fmt.Errorf("directory: user %d: %w", id, err)
+	}
+	// Failure counters may not be written yet: the index is the truth.
+	e.mu.Lock()
+	u.Lock = e.lock.expand()
+	e.mu.Unlock()
+	return u, nil
+}
+
+// ResetPIN gives the user a new generated PIN, returned this once. A
+// locked PIN must be unlocked first (the seed documents' rule).
+func (d *Directory) ResetPIN(ctx context.Context, id int64) (Enabled, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.getUserLocked(ctx, id)
+	if err != nil {
+		return Enabled{}, err
+	}
+	if u.Lock.Locked(d.now()) {
+		return Enabled{}, fmt.Errorf("user %d: %w", id, ErrPINLocked)
+	}
+	pin, err := GeneratePIN(d.random, pinRules(d.settings.Load(), &u.Policy, u.ConferenceID))
+	if err != nil {
+		return Enabled{}, fmt.Errorf("directory: generate PIN: %w", err)
+	}
+	if err := d.setPINLocked(ctx, &u, pin); err != nil {
+		return Enabled{}, err
+	}
+	return Enabled{User: u, PIN: pin}, nil
+}
+
+// SetPIN sets a PIN chosen by an administrator (or the user), checked
+// against the policy; a refusal is a *PolicyError naming the rule.
+func (d *Directory) SetPIN(ctx context.Context, id int64, pin string) (User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.getUserLocked(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Lock.Locked(d.now()) {
+		return User{}, fmt.Errorf("user %d: %w", id, ErrPINLocked)
+	}
+	if err := CheckPIN(pin, pinRules(d.settings.Load(), &u.Policy, u.ConferenceID)); err != nil {
+		return User{}, err
+	}
+	if err := d.setPINLocked(ctx, &u, pin); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// setPINLocked stores a new PIN (which also clears the failure counters).
+func (d *Directory) setPINLocked(ctx context.Context, u *User, pin string) error {
+	digest := d.hasher.Digest(pin)
+	u.PINDigest = digest[:]
+	u.PINLength = len(pin)
+	u.PINSetAt = d.now().UTC()
+	u.Lock = LockState{}
+	if err := d.backend.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("directory: set PIN of user %d: %w", u.ID, err)
+	}
+	e := d.users[u.ID]
+	e.mu.Lock()
+	e.digest = digest
+	e.pinLength = u.PINLength
+	e.lock = compactLock{}
+	e.dirty = false
+	e.mu.Unlock()
+	return nil
+}
+
+// UnlockPIN clears a user's lock and failure counters.
+func (d *Directory) UnlockPIN(ctx context.Context, id int64) (User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.getUserLocked(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if err := d.backend.SaveLockState(ctx, id, LockState{}); err != nil {
+		return User{}, fmt.Errorf("directory: unlock user %d: %w", id, err)
+	}
+	e := d.users[id]
+	e.mu.Lock()
+	e.lock = compactLock{}
+	e.dirty = false
+	e.mu.Unlock()
+	u.Lock = LockState{}
+	return u, nil
+}
+
+// ResetConferenceID gives the user a new static conference ID; the old one
+// stops working at once, for callers already in the IVR too (they look it
+// up again when they enter their PIN).
+func (d *Directory) ResetConferenceID(ctx context.Context, id int64) (User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.getUserLocked(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if u.ConferenceID == "" {
+		return User{}, fmt.Errorf("%w: user %d has no static conference ID (dynamic mode)", ErrInvalidInput, id)
+	}
+	newID, err := d.newConferenceID()
+	if err != nil {
+		return User{}, err
+	}
+	if err := d.backend.ReplaceConferenceID(ctx, id, u.ConferenceID, newID); err != nil {
+		return User{}, fmt.Errorf("directory: reset conference ID of user %d: %w", id, err)
+	}
+	oldKey, _ := ConferenceIDKey(u.ConferenceID)
+	newKey, _ := ConferenceIDKey(newID)
+	e := d.users[id]
+	d.conf.put(&confEntry{key: newKey, organizerID: id, user: e, static: true})
+	d.conf.remove(oldKey)
+	e.mu.Lock()
+	e.conferenceID = newID
+	e.mu.Unlock()
+	u.ConferenceID = newID
+	return u, nil
+}
+
+// DisableUser removes a user from audio conferencing, with every meeting
+// it organizes; its conference IDs stop working at once.
+func (d *Directory) DisableUser(ctx context.Context, id int64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := d.user(id); err != nil {
+		return err
+	}
+	meetings, err := d.backend.ListMeetings(ctx, id)
+	if err != nil {
+		return fmt.Errorf("directory: disable user %d: %w", id, err)
+	}
+	if err := d.backend.DeleteUser(ctx, id); err != nil {
+		return fmt.Errorf("directory: disable user %d: %w", id, err)
+	}
+	for _, m := range meetings {
+		if key, ok := ConferenceIDKey(m.ConferenceID); ok {
+			d.conf.remove(key)
+		}
+	}
+	delete(d.users, id)
+	return nil
+}
+
+// UpdateSettings changes the organisation-wide settings. A new PIN length
+// applies to PINs generated from now on; existing PINs keep working.
+func (d *Directory) UpdateSettings(ctx context.Context, s Settings) (Settings, error) {
+	if err := s.Validate(); err != nil {
+		return Settings{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.backend.SaveSettings(ctx, s); err != nil {
+		return Settings{}, fmt.Errorf("directory: save settings: %w", err)
+	}
+	d.settings.Store(&s)
+	return s, nil
+}
+
+// Validate checks settings, naming the bad field.
+func (s Settings) Validate() error {
+	switch {
+	case s.PINLength < MinPINLength || s.PINLength > MaxPINLength:
+		return fmt.Errorf("%w: pin_length %d is not %d-%d", ErrInvalidInput, s.PINLength, MinPINLength, MaxPINLength)
+	case s.ConferenceIDMode != ConferenceIDStatic && s.ConferenceIDMode != ConferenceIDDynamic:
+		return fmt.Errorf("%w: conference_id_mode %q is not %q or %q", ErrInvalidInput, s.ConferenceIDMode, ConferenceIDStatic, ConferenceIDDynamic)
+	case s.LobbyAdmission != AdmitByOrganizer && s.LobbyAdmission != AdmitAuto:
+		return fmt.Errorf("%w: lobby_admission %q is not %q or %q", ErrInvalidInput, s.LobbyAdmission, AdmitByOrganizer, AdmitAuto)
+	case s.Lockout.Window < time.Minute:
+		return fmt.Errorf("%w: lockout.window must be at least 1m", ErrInvalidInput)
+	case s.Lockout.LocalLockDuration < time.Minute:
+		return fmt.Errorf("%w: lockout.local_lock_duration must be at least 1m", ErrInvalidInput)
+	case s.Lockout.LocalLimit < 0 || s.Lockout.GlobalLimit < 0:
+		return fmt.Errorf("%w: lockout limits must be 0 (automatic) or more", ErrInvalidInput)
+	}
+	for i, n := range s.DialInNumbers {
+		if n == "" {
+			return fmt.Errorf("%w: dial_in_numbers[%d] is empty", ErrInvalidInput, i)
+		}
+	}
+	return nil
+}
+
+// CreateMeeting creates a meeting with its own conference ID for an
+// organizer (dynamic conference IDs).
+func (d *Directory) CreateMeeting(ctx context.Context, organizerID int64, requireOrganizer, bypassLobby bool) (Meeting, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.user(organizerID)
+	if err != nil {
+		return Meeting{}, err
+	}
+	id, err := d.newConferenceID()
+	if err != nil {
+		return Meeting{}, err
+	}
+	m := Meeting{ConferenceID: id, OrganizerID: organizerID, RequireOrganizer: requireOrganizer, BypassLobby: bypassLobby, CreatedAt: d.now().UTC()}
+	if err := d.backend.CreateMeeting(ctx, &m); err != nil {
+		return Meeting{}, fmt.Errorf("directory: create meeting: %w", err)
+	}
+	key, _ := ConferenceIDKey(id)
+	d.conf.put(&confEntry{key: key, organizerID: organizerID, user: e, requireOrganizer: requireOrganizer, bypassLobby: bypassLobby})
+	return m, nil
+}
+
+// DeleteMeeting removes a dynamic meeting; its ID stops working at once.
+func (d *Directory) DeleteMeeting(ctx context.Context, conferenceID string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key, ok := ConferenceIDKey(conferenceID)
+	if !ok {
+		return fmt.Errorf("%w: conference ID %q", ErrInvalidInput, conferenceID)
+	}
+	if e := d.conf.get(key); e != nil && e.static {
+		return fmt.Errorf("%w: %s is a user's static conference ID: reset it instead", ErrInvalidInput, conferenceID)
+	}
+	if err := d.backend.DeleteMeeting(ctx, conferenceID); err != nil {
+		return fmt.Errorf("directory: delete meeting %s: %w", conferenceID, err)
+	}
+	d.conf.remove(key)
+	return nil
+}

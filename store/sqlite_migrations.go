@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// sqliteApplicationID marks a database file as dialin's ("DIAL" in ASCII),
+// in the SQLite header, so that another program's database is refused
+// instead of having our tables added to it.
+const sqliteApplicationID = 0x4449414C
+
+// A migration moves the schema from version-1 to version. Migrations are
+// only ever appended: a released one is never edited.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations is the schema history, in order.
+//
+// Times are INTEGER Unix nanoseconds, UTC, 0 for the zero time.Time: they
+// compare and round-trip exactly and load without parsing. Booleans are
+// INTEGER 0/1. Tables are STRICT so that a wrong type is an error, not a
+// silent conversion.
+var migrations = []migration{
+	{
+		version: 1,
+		name:    "directory",
+		sql: `
+CREATE TABLE settings (
+	id    INTEGER PRIMARY KEY CHECK (id = 1), -- one row
+	value TEXT NOT NULL                        -- Settings as JSON
+) STRICT;
+
+CREATE TABLE users (
+	-- AUTOINCREMENT: the ID of a deleted user is never given to another.
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	email           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+	display_name    TEXT NOT NULL DEFAULT '',
+	email_override  TEXT NOT NULL DEFAULT '',
+	conference_id   TEXT,          -- static ID; NULL in dynamic mode
+	pin_digest      BLOB NOT NULL, -- HMAC-SHA256 of the PIN, never the PIN
+	pin_length      INTEGER NOT NULL,
+	pin_set_at      INTEGER NOT NULL DEFAULT 0,
+	policy          TEXT,          -- PINPolicy as JSON; NULL inherits everything
+	failures        INTEGER NOT NULL DEFAULT 0,
+	window_start    INTEGER NOT NULL DEFAULT 0,
+	total_failures  INTEGER NOT NULL DEFAULT 0,
+	locked_until    INTEGER NOT NULL DEFAULT 0,
+	locked_by_admin INTEGER NOT NULL DEFAULT 0 CHECK (locked_by_admin IN (0, 1)),
+	created_at      INTEGER NOT NULL
+) STRICT;
+
+CREATE UNIQUE INDEX users_conference_id ON users (conference_id);
+
+-- A user's static conference ID is also its meeting's key, so the primary
+-- key keeps conference IDs unique across users and meetings.
+CREATE TABLE meetings (
+	conference_id     TEXT NOT NULL PRIMARY KEY,
+	organizer_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	static            INTEGER NOT NULL DEFAULT 0 CHECK (static IN (0, 1)),
+	require_organizer INTEGER NOT NULL DEFAULT 0 CHECK (require_organizer IN (0, 1)),
+	bypass_lobby      INTEGER NOT NULL DEFAULT 0 CHECK (bypass_lobby IN (0, 1)),
+	created_at        INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- ON DELETE CASCADE looks meetings up by organizer.
+CREATE INDEX meetings_organizer_id ON meetings (organizer_id);
+
+PRAGMA application_id = 1145651532;
+`,
+	},
+}
+
+// latestSchemaVersion is the version this program writes.
+func latestSchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// migrate brings the schema up to date, one transaction per migration,
+// each recording its version in schema_migrations. It refuses a database
+// written by a newer program, or by another program, without changing it.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if err := checkDatabase(ctx, db); err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL -- Unix nanoseconds, UTC
+) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: migrate: create schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		if err := applyMigration(ctx, db, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDatabase refuses, by reading only, a database that is another
+// program's or that has a schema version this program does not know.
+func checkDatabase(ctx context.Context, db *sql.DB) error {
+	hasMigrations, err := checkApplication(ctx, db)
+	if err != nil || !hasMigrations {
+		return err
+	}
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
+		return err
+	}
+	known := make(map[int]bool, len(migrations))
+	for _, m := range migrations {
+		known[m.version] = true
+	}
+	for _, v := range applied {
+		if !known[v] {
+			return fmt.Errorf("sqlite: migrate: the database has schema version %d, "+
+				"but this program knows versions up to %d: it was written by a newer dialin; "+
+				"run that version or restore a backup (the database was not changed)",
+				v, latestSchemaVersion())
+		}
+	}
+	return nil
+}
+
+// checkApplication refuses a SQLite database that belongs to another
+// program: one with a foreign application_id, or with tables but no
+// schema_migrations. It reports whether schema_migrations exists.
+func checkApplication(ctx context.Context, db *sql.DB) (hasMigrations bool, err error) {
+	var appID int64
+	if err := db.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+		return false, fmt.Errorf("sqlite: migrate: read application_id: %w", err)
+	}
+	if appID != 0 && appID != sqliteApplicationID {
+		return false, fmt.Errorf("sqlite: migrate: the database belongs to another program "+
+			"(application_id %#x), it is not a dialin database; refusing to change it", appID)
+	}
+	var tables, ours int
+	err = db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name = 'schema_migrations')
+		FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).Scan(&tables, &ours)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: migrate: read schema: %w", err)
+	}
+	if tables > 0 && ours == 0 {
+		return false, fmt.Errorf("sqlite: migrate: the database has %d tables but no schema_migrations: "+
+			"it is not a dialin database; refusing to change it", tables)
+	}
+	return ours > 0, nil
+}
+
+func appliedVersions(ctx context.Context, db *sql.DB) ([]int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrate: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	var versions []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("sqlite: migrate: read schema_migrations: %w", err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: migrate: read schema_migrations: %w", err)
+	}
+	return versions, nil
+}
+
+// applyMigration runs m unless its version is recorded, and records it, in
+// one immediate transaction: checking inside the transaction makes two
+// processes starting at once apply it only once.
+func applyMigration(ctx context.Context, db *sql.DB, m migration) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate to version %d (%s): %w", m.version, m.name, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var done int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate to version %d (%s): %w", m.version, m.name, err)
+	}
+	if done > 0 {
+		return tx.Rollback()
+	}
+	if _, err = tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("sqlite: migrate to version %d (%s): %w", m.version, m.name, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		m.version, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate to version %d (%s): record version: %w", m.version, m.name, err)
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate to version %d (%s): commit: %w", m.version, m.name, err)
+	}
+	return nil
+}
