@@ -10,8 +10,9 @@ import "context"
 // SQLite implements it (OpenSQLite); a PostgreSQL implementation for several
 // nodes can follow with the same contract.
 type Backend interface {
-	// Load reads everything; an empty store gives DefaultSettings and no
-	// users or meetings.
+	// Load reads the Snapshot (see there: users without names, addresses
+	// or dates); an empty store gives DefaultSettings and no users or
+	// meetings.
 	Load(ctx context.Context) (*Snapshot, error)
 	// SaveSettings replaces the settings.
 	SaveSettings(ctx context.Context, s Settings) error

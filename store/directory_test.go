@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -455,4 +456,21 @@ func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+func TestUserJSONMasksPIN(t *testing.T) {
+	d := openTestDir(t, "")
+	e := enable(t, d, "ada@example.com")
+	u := mustUser(t, d, e.User.ID)
+	data, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	if !strings.Contains(s, `"pin":"***********"`) || strings.Contains(s, e.PIN) || strings.Contains(s, "digest") {
+		t.Fatalf("user JSON %s: want the PIN masked and no digest", s)
+	}
+	if !strings.Contains(s, `"email":"ada@example.com"`) || !strings.Contains(s, `"conference_id":"`+u.ConferenceID+`"`) {
+		t.Fatalf("user JSON %s lacks its fields", s)
+	}
 }

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -173,6 +174,16 @@ type User struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
+// MarshalJSON lists the PIN as MaskedPIN, as everywhere but the one
+// response that set it; the digest is never output.
+func (u User) MarshalJSON() ([]byte, error) {
+	type plain User // without this method
+	return json.Marshal(struct {
+		plain
+		PIN string `json:"pin"`
+	}{plain(u), MaskedPIN})
+}
+
 // Meeting maps a conference ID to its organizer. In static mode each user's
 // conference ID has one (Static); in dynamic mode each created meeting does.
 type Meeting struct {
@@ -184,7 +195,10 @@ type Meeting struct {
 	CreatedAt        time.Time `json:"created_at"`
 }
 
-// Snapshot is everything a Backend holds, read once at start-up.
+// Snapshot is what the directory keeps in memory, read once at start-up:
+// the settings, the meetings, and of each user what the call path needs
+// (ID, conference ID, PIN digest and length, policy, lock state). Names,
+// addresses and dates may be left empty: GetUser and ListUsers read them.
 type Snapshot struct {
 	Settings Settings
 	Users    []User

@@ -125,11 +125,30 @@ func sqCheckMeeting(t *testing.T, got, want Meeting) {
 	}
 }
 
+// sqLoad is Load with each user's profile (name, email, dates, which Load
+// leaves out) filled in from GetUser, after checking that the fields Load
+// does read agree with GetUser's.
 func sqLoad(t *testing.T, s *SQLite) *Snapshot {
 	t.Helper()
 	snap, err := s.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, u := range snap.Users {
+		if u.Email != "" || u.DisplayName != "" || !u.CreatedAt.IsZero() || !u.PINSetAt.IsZero() {
+			t.Fatalf("Load read the profile of user %d: %+v", u.ID, u)
+		}
+		full, err := s.GetUser(context.Background(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		index := full
+		index.Email, index.DisplayName, index.EmailOverride = "", "", u.EmailOverride
+		index.CreatedAt, index.PINSetAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(u, index) {
+			t.Fatalf("Load and GetUser disagree on user %d:\n load %+v\n get  %+v", u.ID, u, index)
+		}
+		snap.Users[i] = full
 	}
 	return snap
 }
