@@ -474,3 +474,52 @@ func TestUserJSONMasksPIN(t *testing.T) {
 		t.Fatalf("user JSON %s lacks its fields", s)
 	}
 }
+
+func TestDynamicConferenceIDMode(t *testing.T) {
+	d := openTestDir(t, "")
+	ctx := context.Background()
+	static := enable(t, d, "before@example.com")
+	s := d.Settings()
+	s.ConferenceIDMode = ConferenceIDDynamic
+	s.AnonymousCanStart = true
+	if _, err := d.UpdateSettings(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	e := enable(t, d, "ada@example.com")
+	if e.User.ConferenceID != "" {
+		t.Fatalf("dynamic mode gave a static ID %q", e.User.ConferenceID)
+	}
+	if _, err := d.ResetConferenceID(ctx, e.User.ID); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("reset of a dynamic-mode user's ID: %v", err)
+	}
+	m1, err := d.CreateMeeting(ctx, e.User.ID, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := d.CreateMeeting(ctx, e.User.ID, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m1.ConferenceID == m2.ConferenceID {
+		t.Fatal("two meetings share an ID")
+	}
+	c1, _ := d.LookupConference(m1.ConferenceID)
+	c2, _ := d.LookupConference(m2.ConferenceID)
+	if !c1.RequireOrganizer || c1.BypassLobby || c2.RequireOrganizer || !c2.BypassLobby {
+		t.Fatalf("per-meeting options: %+v %+v", c1, c2)
+	}
+	// The static ID from before the switch keeps working, with the
+	// organisation's settings (anonymous callers may now start it).
+	if c, ok := d.LookupConference(static.User.ConferenceID); !ok || c.RequireOrganizer {
+		t.Fatalf("static ID after the switch: %+v %v", c, ok)
+	}
+	if err := d.DeleteMeeting(ctx, m1.ConferenceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.LookupConference(m1.ConferenceID); ok {
+		t.Fatal("deleted meeting still found")
+	}
+	if r, _ := d.VerifyOrganizerPIN(ctx, m2.ConferenceID, e.PIN); r != PINOK {
+		t.Fatalf("organizer PIN on a dynamic meeting: %v", r)
+	}
+}

@@ -107,8 +107,14 @@ type bridge struct {
 // and fails the test if it panicked, raced or exited with an error.
 func startBridge(t testing.TB, cfgYAML string) *bridge {
 	t.Helper()
+	return startBridgeIn(t, t.TempDir(), cfgYAML)
+}
+
+// startBridgeIn is startBridge in an existing working folder, to restart a
+// bridge on the data of an earlier one.
+func startBridgeIn(t testing.TB, dir, cfgYAML string) *bridge {
+	t.Helper()
 	bin := buildBridge(t)
-	dir := t.TempDir()
 	cfg, err := mergeConfig(baseBridgeConfig, cfgYAML)
 	if err != nil {
 		t.Fatalf("bridge config: %v", err)
