@@ -3,7 +3,6 @@ package store
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // confSlots is the number of possible conference IDs: six free digits and
@@ -77,26 +76,12 @@ type compactLock struct {
 	byAdmin         bool
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
 func compact(l LockState) compactLock {
 	return compactLock{
 		failures:    int32(l.Failures),
 		total:       int32(l.TotalFailures),
-		windowStart: unixNano(l.WindowStart),
-		lockedUntil: unixNano(l.LockedUntil),
+		windowStart: nanos(l.WindowStart),
+		lockedUntil: nanos(l.LockedUntil),
 		byAdmin:     l.LockedByAdmin,
 	}
 }
@@ -104,9 +89,9 @@ func compact(l LockState) compactLock {
 func (c compactLock) expand() LockState {
 	return LockState{
 		Failures:      int(c.failures),
-		WindowStart:   fromUnixNano(c.windowStart),
+		WindowStart:   timeFromNanos(c.windowStart),
 		TotalFailures: int(c.total),
-		LockedUntil:   fromUnixNano(c.lockedUntil),
+		LockedUntil:   timeFromNanos(c.lockedUntil),
 		LockedByAdmin: c.byAdmin,
 	}
 }
