@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -40,8 +41,11 @@ type Call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	lateOffer atomic.Bool // we offered in our 200: the ACK carries the answer
+
 	mu         sync.Mutex
 	answer     Answer      // our current SDP
+	ackSDP     []byte      // the SDP answer of a delayed-offer call's ACK
 	ackWaiters []ackWaiter // re-INVITE 2xx awaiting ACK
 }
 

@@ -65,6 +65,15 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	if len(req.Body()) == 0 {
+		// A session refresh without an offer is answered without SDP.
+		if err := call.dialog.ReadRequest(req, tx); err != nil {
+			respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
+			return
+		}
+		respond(tx, req, 200, "OK")
+		return
+	}
 	if res, ok := s.renegotiate(call, req, tx); ok {
 		_ = tx.Respond(res)
 	}

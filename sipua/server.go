@@ -317,17 +317,24 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 
-	offer, err := ParseSDP(req.Body())
-	if err != nil {
-		log.Info().Err(err).Msg("refused: bad SDP offer")
-		respond(tx, req, 400, "Bad Request", warning(err))
-		return
-	}
-	neg, err := Negotiate(offer, nil)
-	if err != nil {
-		log.Info().Err(err).Msg("refused: no common codec")
-		respond(tx, req, 488, "Not Acceptable Here", warning(err))
-		return
+	// An INVITE without SDP is a delayed offer (some trunks, e.g. Cisco
+	// CUBE, send them): we offer in the 200 and the answer comes in the ACK.
+	var (
+		offer *Offer
+		neg   = Negotiated{Codec: media.PCMU, DTMFPayloadType: 101, Direction: SendRecv}
+	)
+	if len(req.Body()) > 0 {
+		var err error
+		if offer, err = ParseSDP(req.Body()); err != nil {
+			log.Info().Err(err).Msg("refused: bad SDP offer")
+			respond(tx, req, 400, "Bad Request", warning(err))
+			return
+		}
+		if neg, err = Negotiate(offer, nil); err != nil {
+			log.Info().Err(err).Msg("refused: no common codec")
+			respond(tx, req, 488, "Not Acceptable Here", warning(err))
+			return
+		}
 	}
 	dialog, err := s.dialogUA[dialogTransport(req)].ReadInvite(req, tx)
 	if err != nil {
@@ -390,7 +397,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	call.started = time.Now()
-	log.Info().Stringer("codec", neg.Codec).Int("rtp_port", port).Stringer("rtp_remote", neg.Remote).
+	call.mu.Lock()
+	neg = call.answer.Negotiated // a delayed offer's answer came in the ACK
+	call.mu.Unlock()
+	log.Info().Bool("delayed_offer", offer == nil).Stringer("codec", neg.Codec).Int("rtp_port", port).Stringer("rtp_remote", neg.Remote).
 		Uint8("dtmf_pt", neg.DTMFPayloadType).Msg("call answered")
 	s.run(call)
 }
@@ -399,7 +409,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // false, having cleaned up the dialog, when the call did not get going.
 func (s *Server) answer(call *Call, offer *Offer) bool {
 	acked := make(chan error, 1)
-	sdp := call.answer.Marshal(offer)
+	var sdp []byte
+	if offer != nil {
+		sdp = call.answer.Marshal(offer)
+	} else {
+		call.lateOffer.Store(true)
+		sdp = call.answer.Offer()
+	}
 	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
 	// to 64×T1 = 32 s without one); run it aside so shutdown need not wait.
 	go func() { acked <- call.dialog.RespondSDP(sdp) }()
@@ -410,6 +426,14 @@ func (s *Server) answer(call *Call, offer *Offer) bool {
 		call.log.Info().Msg("hanging up before the ACK: shutting down")
 		s.bye(call)
 		return false
+	}
+	if err == nil && offer == nil {
+		err = s.applyAnswerInACK(call)
+		if err != nil {
+			call.log.Warn().Err(err).Msg("delayed offer: no usable SDP answer in the ACK: hanging up")
+			s.bye(call)
+			return false
+		}
 	}
 	if err == nil {
 		return true
@@ -426,6 +450,29 @@ func (s *Server) answer(call *Call, offer *Offer) bool {
 	call.log.Warn().Err(err).Msg("no ACK for our 200 OK: hanging up")
 	s.bye(call)
 	return false
+}
+
+// applyAnswerInACK completes a delayed-offer call: the ACK carried the
+// SDP answer to the offer we sent in our 200.
+func (s *Server) applyAnswerInACK(call *Call) error {
+	call.mu.Lock()
+	body := call.ackSDP
+	call.mu.Unlock()
+	answer, err := ParseSDP(body)
+	if err != nil {
+		return err
+	}
+	neg, err := Negotiate(answer, nil)
+	if err != nil {
+		return err
+	}
+	call.mu.Lock()
+	call.answer.Negotiated = neg
+	call.mu.Unlock()
+	call.session.SetRemote(neg.Remote)
+	call.session.SetCodec(neg.Codec, neg.DTMFPayloadType)
+	call.session.SetDirection(neg.WeSend(), neg.PeerSends())
+	return nil
 }
 
 // ring sends 180 Ringing and waits out the configured answer delay. It
@@ -562,6 +609,12 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	call := s.lookup(req)
 	if call == nil {
 		return // an ACK for a failed INVITE's final response, or stray: never answered
+	}
+	if call.lateOffer.CompareAndSwap(true, false) {
+		// Keep the SDP answer before ReadAck wakes up the INVITE handler.
+		call.mu.Lock()
+		call.ackSDP = req.Body()
+		call.mu.Unlock()
 	}
 	if err := call.dialog.ReadAck(req, tx); err != nil {
 		call.log.Debug().Err(err).Msg("ACK does not match")

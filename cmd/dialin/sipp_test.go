@@ -320,6 +320,25 @@ func TestSippCall(t *testing.T) {
 	}
 }
 
+// TestSippDelayedOffer: an INVITE without SDP gets our offer in the 200;
+// the ACK's answer (PCMA) sets up the media; an UPDATE without SDP (a
+// session refresh) gets a 200 without SDP.
+func TestSippDelayedOffer(t *testing.T) {
+	t.Parallel()
+	requireSipp(t)
+	b := startBridge(t, "")
+	id := "late-offer"
+	res := runSipp(t, b, sippRun{Scenario: "late_offer.xml", CallID: id, TraceMsg: true})
+	assertSippOK(t, res, 1)
+	b.WaitLog(t, allOf(callLog(id, "call answered"), fieldIs("delayed_offer", "true"), fieldIs("codec", "PCMA"),
+		fieldIs("dtmf_pt", "101")), 5*time.Second)
+	ended := b.WaitLog(t, callLog(id, "call ended"), 10*time.Second)
+	if ended["reason"] != "caller hung up" {
+		t.Errorf("call ended with reason %v, want \"caller hung up\"", ended["reason"])
+	}
+	assertNoErrorLogs(t, b)
+}
+
 // TestSippRefused: INVITEs the bridge must refuse get the right final
 // response (and our ACK absorbs it); out-of-dialog requests get theirs.
 func TestSippRefused(t *testing.T) {
