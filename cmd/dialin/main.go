@@ -91,6 +91,12 @@ func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
 }
 
 func serve(cfg config.Config, stdout, stderr io.Writer) error {
+	// Catch SIGTERM from the start: one that arrives while the directory
+	// loads must stop the bridge cleanly once it is up, not kill it.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+
 	log := newLogger(cfg.Log, stdout)
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
@@ -135,9 +141,6 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		log.Info().Msgf("ready: call sip:conference@%s:%d;transport=%s", host, a.Port, a.Transport)
 	}
 
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(signals)
 	select {
 	case err := <-served:
 		return err
