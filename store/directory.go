@@ -38,6 +38,7 @@ type Directory struct {
 	persisted sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+	retry     atomic.Bool // some entry is dirty but not queued: sweep
 }
 
 // Options configure a Directory.
@@ -111,15 +112,9 @@ func (d *Directory) Close() error {
 	d.closeOnce.Do(func() {
 		close(d.quit)
 		d.persisted.Wait()
-		for {
-			select {
-			case u := <-d.dirty:
-				d.persist(u)
-			default:
-				d.closeErr = d.backend.Close()
-				return
-			}
-		}
+		// Everything still dirty, queued or not, is written before closing.
+		d.sweep()
+		d.closeErr = d.backend.Close()
 	})
 	return d.closeErr
 }
@@ -210,6 +205,7 @@ func (d *Directory) VerifyOrganizerPIN(ctx context.Context, id, pin string) (PIN
 	rules := lockRulesFor(settings, u.pinLength, u.policy)
 	lock := u.lock.expand()
 	outcome, changed := rules.record(&lock, d.hasher.Match(&u.digest, pin), now)
+	queue := changed && !u.dirty // already queued otherwise: one write covers both
 	if changed {
 		u.lock = compact(lock)
 		u.dirty = true
@@ -217,16 +213,21 @@ func (d *Directory) VerifyOrganizerPIN(ctx context.Context, id, pin string) (PIN
 	u.mu.Unlock()
 
 	switch outcome {
-	case attemptOK:
-		if changed {
+	case attemptOK, attemptWrong:
+		if queue {
 			d.markDirty(u)
 		}
-		return PINOK, nil
-	case attemptWrong:
-		d.markDirty(u)
+		if outcome == attemptOK {
+			return PINOK, nil
+		}
 		return PINWrong, nil
 	case attemptLockedNow, attemptLockedAdmin:
-		if err := d.persistNow(ctx, u); err != nil {
+		// The caller hanging up must not cancel the write of its lock.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := d.persistNow(wctx, u)
+		cancel()
+		if err != nil {
+			d.retry.Store(true) // still dirty: the write-behind loop retries it
 			return PINLocked, fmt.Errorf("directory: persist PIN lock of user %d: %w", u.id, err)
 		}
 		d.log.Warn().Int64("user_id", u.id).Bool("until_unlocked", outcome == attemptLockedAdmin).Msg("PIN locked after failed attempts")
@@ -252,31 +253,62 @@ func lockRulesFor(s *Settings, pinLength int, policy *PINPolicy) lockRules {
 	return r
 }
 
-// markDirty queues u's counters for the write-behind loop.
+// markDirty queues u's counters for the write-behind loop without ever
+// blocking the caller: if the queue is full (the database is slow), the
+// entry stays dirty and the loop's next sweep writes it.
 func (d *Directory) markDirty(u *userEntry) {
 	select {
 	case d.dirty <- u:
-	case <-d.quit:
-		d.persist(u) // closing: write it ourselves
+	default:
+		d.retry.Store(true)
 	}
 }
 
+// sweepInterval is how often the write-behind loop looks for entries left
+// dirty by a full queue or a failed write.
+const sweepInterval = 5 * time.Second
+
 func (d *Directory) persistLoop() {
 	defer d.persisted.Done()
+	sweep := time.NewTicker(sweepInterval)
+	defer sweep.Stop()
 	for {
 		select {
 		case u := <-d.dirty:
 			d.persist(u)
+		case <-sweep.C:
+			if d.retry.Swap(false) {
+				d.sweep()
+			}
 		case <-d.quit:
 			return
 		}
 	}
 }
 
-// persist writes u's current lock state if it changed since last written.
+// sweep writes every entry still marked dirty.
+func (d *Directory) sweep() {
+	d.mu.Lock()
+	var dirty []*userEntry
+	for _, u := range d.users {
+		u.mu.Lock()
+		if u.dirty {
+			dirty = append(dirty, u)
+		}
+		u.mu.Unlock()
+	}
+	d.mu.Unlock()
+	for _, u := range dirty {
+		d.persist(u)
+	}
+}
+
+// persist writes u's current lock state if it changed since last written;
+// a failed write leaves it dirty for the next sweep.
 func (d *Directory) persist(u *userEntry) {
 	if err := d.persistNow(context.Background(), u); err != nil && !errors.Is(err, ErrNotFound) {
-		d.log.Error().Err(err).Int64("user_id", u.id).Msg("saving PIN failure counters")
+		d.retry.Store(true)
+		d.log.Error().Err(err).Int64("user_id", u.id).Msg("saving PIN failure counters; will retry")
 	}
 }
 

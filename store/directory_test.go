@@ -523,3 +523,28 @@ func TestDynamicConferenceIDMode(t *testing.T) {
 		t.Fatalf("organizer PIN on a dynamic meeting: %v", r)
 	}
 }
+
+// A caller who hangs up as its failure locks the PIN (cancelled context)
+// must not lose the lock, and a restart must keep it.
+func TestLockSurvivesCancelledCallerAndRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dialin.db")
+	d := openTestDir(t, path)
+	e := enable(t, d, "ada@example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var r PINResult
+	for range 25 {
+		r, _ = d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "0")
+	}
+	if r != PINLocked {
+		t.Fatalf("25th failure: %v", r)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d2 := openTestDir(t, path)
+	d2.clock.now = d.clock.Now()
+	if r, _ := d2.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != PINLocked {
+		t.Fatalf("right PIN after restart: %v, want still locked", r)
+	}
+}
