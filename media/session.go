@@ -166,7 +166,11 @@ func (s *Session) Run() error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				if !s.peerSends.Load() {
-					continue // on hold: silence is expected
+					// On hold: silence is expected. Clear the deadline, which a
+					// refresh racing SetDirection may have set, or every read
+					// would time out at once.
+					_ = s.conn.SetReadDeadline(time.Time{})
+					continue
 				}
 				return ErrInactive
 			}
@@ -185,13 +189,13 @@ func (s *Session) Run() error {
 			s.droppedPkts.Add(1) // RTCP on a muxed port, other codecs, garbage
 			continue
 		}
-		if s.relatch.Load() {
-			s.relatch.Store(false)
+		if s.relatch.Swap(false) {
 			latched = netip.AddrPort{}
 		}
 		if !latched.IsValid() {
 			latched = src
-			s.remote.Store(&latched)
+			to := src // a copy: the clock goroutine reads it while latched changes
+			s.remote.Store(&to)
 		} else if src != latched {
 			s.droppedPkts.Add(1)
 			continue

@@ -41,7 +41,8 @@ type Call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	lateOffer atomic.Bool // we offered in our 200: the ACK carries the answer
+	lateOffer   atomic.Bool   // we offered in our 200: the ACK carries the answer
+	reofferCSeq atomic.Uint32 // CSeq of an offerless re-INVITE whose ACK carries the answer
 
 	mu         sync.Mutex
 	answer     Answer      // our current SDP

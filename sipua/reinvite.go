@@ -71,7 +71,7 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 			return
 		}
-		respond(tx, req, 200, "OK")
+		respond(tx, req, 200, "OK", sip.HeaderClone(&s.dialogUA[dialogTransport(req)].ContactHDR))
 		return
 	}
 	if res, ok := s.renegotiate(call, req, tx); ok {
@@ -90,8 +90,10 @@ func (s *Server) renegotiate(call *Call, req *sip.Request, tx sip.ServerTransact
 	call.mu.Lock()
 	defer call.mu.Unlock()
 	if len(req.Body()) == 0 {
-		// No offer: we make one; the answer comes in the ACK. Our current
-		// session stays as it is either way.
+		// No offer: we make one; the answer comes in the ACK (onAck).
+		if req.IsInvite() {
+			call.reofferCSeq.Store(req.CSeq().SeqNo)
+		}
 		return s.okWithSDP(call, req, call.answer.Offer()), true
 	}
 	offer, err := ParseSDP(req.Body())
@@ -111,18 +113,26 @@ func (s *Server) renegotiate(call *Call, req *sip.Request, tx sip.ServerTransact
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return nil, false
 	}
-	if neg != call.answer.Negotiated {
-		call.answer.Negotiated = neg
-		call.answer.Version++ // the SDP changed (RFC 3264 8)
-		if neg.Remote != call.session.Remote() {
-			call.session.SetRemote(neg.Remote)
-		}
-		call.session.SetCodec(neg.Codec, neg.DTMFPayloadType)
-		call.session.SetDirection(neg.WeSend(), neg.PeerSends())
-		call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
-			Stringer("rtp_remote", neg.Remote).Msg("session modified")
-	}
+	call.applyLocked(neg)
 	return s.okWithSDP(call, req, call.answer.Marshal(offer)), true
+}
+
+// applyLocked makes neg the session's parameters; with c.mu held.
+func (c *Call) applyLocked(neg Negotiated) {
+	if neg == c.answer.Negotiated {
+		return
+	}
+	// Relatch only when the far end's SDP address moved: comparing with the
+	// latched source would reopen the latch on every hold of a NATed caller.
+	if neg.Remote != c.answer.Remote {
+		c.session.SetRemote(neg.Remote)
+	}
+	c.answer.Negotiated = neg
+	c.answer.Version++ // the SDP changed (RFC 3264 8)
+	c.session.SetCodec(neg.Codec, neg.DTMFPayloadType)
+	c.session.SetDirection(neg.WeSend(), neg.PeerSends())
+	c.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
+		Stringer("rtp_remote", neg.Remote).Msg("session modified")
 }
 
 func (s *Server) okWithSDP(call *Call, req *sip.Request, sdp []byte) *sip.Response {

@@ -217,6 +217,9 @@ func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
 		n     = Negotiated{Remote: netip.AddrPortFrom(m.addr, uint16(m.port)), Direction: mirror(m.direction)}
 		found bool
 	)
+	if m.addr.IsUnspecified() {
+		n.Direction = Inactive // c=0.0.0.0 is RFC 2543 hold: no media either way
+	}
 	for _, f := range m.formats {
 		pt, _ := strconv.Atoi(f)
 		enc := m.rtpmap[f]

@@ -72,6 +72,11 @@ func TestNegotiate(t *testing.T) {
 			want: Negotiated{Remote: netip.MustParseAddrPort("[2001:db8::1]:5000"), Codec: media.PCMA, Direction: SendRecv},
 		},
 		{
+			name: "c=0.0.0.0 is the old style of hold: inactive",
+			sdp:  sdpLines("v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 0.0.0.0", "t=0 0", "m=audio 5000 RTP/AVP 0"),
+			want: Negotiated{Remote: netip.MustParseAddrPort("0.0.0.0:5000"), Codec: media.PCMU, Direction: Inactive},
+		},
+		{
 			name:    "only G.729",
 			sdp:     sdpLines("v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0", "m=audio 5000 RTP/AVP 18", "a=rtpmap:18 G729/8000"),
 			wantErr: ErrNoCommonCodec,

@@ -200,18 +200,22 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.log.Info().Stringer("sip", listenList(s.listening)).Str("public_address", s.publicIP.String()).
 		Int("rtp_port_min", s.cfg.RTP.PortMin).Int("rtp_port_max", s.cfg.RTP.PortMax).Msg("sip listening")
+	var serveErr error
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
 		if err != nil && !errors.Is(err, net.ErrClosed) {
-			s.closeListeners()
-			return fmt.Errorf("sip: serve: %w", err)
+			serveErr = fmt.Errorf("sip: serve: %w", err)
 		}
 	}
+	// Calls hang up (BYE) through the listeners: close them only after.
 	s.stop(ErrShutdown)
-	s.closeListeners()
 	s.wg.Wait()
-	return s.ua.Close()
+	s.closeListeners()
+	if err := s.ua.Close(); serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
 }
 
 type listenList []config.ListenAddr
@@ -416,17 +420,14 @@ func (s *Server) answer(call *Call, offer *Offer) bool {
 		call.lateOffer.Store(true)
 		sdp = call.answer.Offer()
 	}
-	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
-	// to 64×T1 = 32 s without one); run it aside so shutdown need not wait.
-	go func() { acked <- call.dialog.RespondSDP(sdp) }()
-	var err error
-	select {
-	case err = <-acked:
-	case <-call.ctx.Done():
-		call.log.Info().Msg("hanging up before the ACK: shutting down")
-		s.bye(call)
+	if call.ctx.Err() != nil { // shutting down: don't answer at all
+		_ = call.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.cfg.Limits.RetryAfter))
 		return false
 	}
+	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
+	// to 64×T1 = 32 s without one).
+	go func() { acked <- call.dialog.RespondSDP(sdp) }()
+	err := <-acked
 	if err == nil && offer == nil {
 		err = s.applyAnswerInACK(call)
 		if err != nil {
@@ -458,6 +459,11 @@ func (s *Server) applyAnswerInACK(call *Call) error {
 	call.mu.Lock()
 	body := call.ackSDP
 	call.mu.Unlock()
+	return s.applyAnswer(call, body)
+}
+
+// applyAnswer applies an SDP answer to the offer we made.
+func (s *Server) applyAnswer(call *Call, body []byte) error {
 	answer, err := ParseSDP(body)
 	if err != nil {
 		return err
@@ -467,11 +473,8 @@ func (s *Server) applyAnswerInACK(call *Call) error {
 		return err
 	}
 	call.mu.Lock()
-	call.answer.Negotiated = neg
-	call.mu.Unlock()
-	call.session.SetRemote(neg.Remote)
-	call.session.SetCodec(neg.Codec, neg.DTMFPayloadType)
-	call.session.SetDirection(neg.WeSend(), neg.PeerSends())
+	defer call.mu.Unlock()
+	call.applyLocked(neg)
 	return nil
 }
 
@@ -556,17 +559,11 @@ func (s *Server) bye(call *Call) {
 	inv := call.dialog.InviteRequest
 	bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
 	bye.SetTransport(inv.Transport())
-	if strings.EqualFold(inv.Transport(), "udp") {
-		for _, a := range s.listening {
-			if a.Transport == "udp" {
-				host := a.Host
-				if host == "" {
-					host = s.publicIP.String()
-				}
-				bye.Laddr = sip.Addr{IP: net.ParseIP(host), Port: a.Port}
-				break
-			}
-		}
+	if strings.EqualFold(inv.Transport(), "udp") && len(s.udpConns) > 0 {
+		// The address sipgo knows the listener by: its bound address, which
+		// is [::]:port when listening on all addresses.
+		local := s.udpConns[0].LocalAddr().(*net.UDPAddr)
+		bye.Laddr = sip.Addr{IP: local.IP, Port: local.Port}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -618,6 +615,12 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if err := call.dialog.ReadAck(req, tx); err != nil {
 		call.log.Debug().Err(err).Msg("ACK does not match")
+	}
+	if cseq := req.CSeq().SeqNo; call.reofferCSeq.CompareAndSwap(cseq, 0) && len(req.Body()) > 0 {
+		// We offered in the 200 to an offerless re-INVITE: this is the answer.
+		if err := s.applyAnswer(call, req.Body()); err != nil {
+			call.log.Warn().Err(err).Msg("re-INVITE: unusable SDP answer in the ACK, session unchanged")
+		}
 	}
 	call.gotAck(req.CSeq().SeqNo)
 }
