@@ -311,10 +311,7 @@ func TestSippCall(t *testing.T) {
 
 			b.WaitLog(t, allOf(callLog(id, "call offered"), fieldIs("transport", tc.transport)), 5*time.Second)
 			b.WaitLog(t, allOf(callLog(id, "call answered"), fieldIs("codec", "PCMU"), fieldIs("dtmf_pt", "101")), 5*time.Second)
-			ended := b.WaitLog(t, callLog(id, "call ended"), 10*time.Second)
-			if ended["reason"] != "caller hung up" {
-				t.Errorf("call ended with reason %v, want \"caller hung up\"", ended["reason"])
-			}
+			assertEndReason(t, b, id, "caller hung up")
 			assertNoErrorLogs(t, b)
 		})
 	}
@@ -332,11 +329,17 @@ func TestSippDelayedOffer(t *testing.T) {
 	assertSippOK(t, res, 1)
 	b.WaitLog(t, allOf(callLog(id, "call answered"), fieldIs("delayed_offer", "true"), fieldIs("codec", "PCMA"),
 		fieldIs("dtmf_pt", "101")), 5*time.Second)
-	ended := b.WaitLog(t, callLog(id, "call ended"), 10*time.Second)
-	if ended["reason"] != "caller hung up" {
-		t.Errorf("call ended with reason %v, want \"caller hung up\"", ended["reason"])
-	}
+	assertEndReason(t, b, id, "caller hung up")
 	assertNoErrorLogs(t, b)
+}
+
+// assertEndReason waits for the call's "call ended" line and checks why.
+func assertEndReason(t *testing.T, b *bridge, id, reason string) {
+	t.Helper()
+	ended := b.WaitLog(t, callLog(id, "call ended"), 10*time.Second)
+	if ended["reason"] != reason {
+		t.Errorf("call ended with reason %v, want %q", ended["reason"], reason)
+	}
 }
 
 // TestSippRefused: INVITEs the bridge must refuse get the right final
@@ -409,10 +412,7 @@ func TestSippDTMFPcap(t *testing.T) {
 	}
 	// "call flow finished" means the bridge sent the BYE after saying the
 	// digits back; sipp's fallback BYE would show "caller hung up".
-	ended := b.WaitLog(t, callLog("dtmf", "call ended"), 10*time.Second)
-	if ended["reason"] != "call flow finished" {
-		t.Errorf("call ended with reason %v, want \"call flow finished\" (bridge hangs up)", ended["reason"])
-	}
+	assertEndReason(t, b, "dtmf", "call flow finished")
 	assertNoErrorLogs(t, b)
 }
 
