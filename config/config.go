@@ -17,6 +17,8 @@ type Config struct {
 	RTP    RTP    `yaml:"rtp"`
 	Limits Limits `yaml:"limits"`
 	Log    Log    `yaml:"log"`
+	Admin  Admin  `yaml:"admin"`
+	Email  Email  `yaml:"email"`
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
@@ -77,6 +79,46 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// Admin is the administration REST API (and the address the dialin
+// subcommands talk to).
+type Admin struct {
+	// Listen is the API's host:port; empty turns the API off.
+	Listen string `yaml:"listen"`
+	// Token is the administrators' bearer token (at least 16 characters).
+	// Empty: DIALIN_ADMIN_TOKEN, else the file admin-token in data_dir,
+	// created with a random token on first start.
+	Token string `yaml:"token"`
+	// TLSCert and TLSKey are PEM files; both set serves HTTPS, both empty HTTP.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+// Email is the SMTP server that sends users their PINs and dial-in details.
+// Emails are queued in the directory's outbox and sent from there, so a
+// server that is down or not yet configured loses nothing.
+type Email struct {
+	// SMTPHost is the mail server; empty keeps emails queued until one is set.
+	SMTPHost string `yaml:"smtp_host"`
+	// SMTPPort is the server's port (587 submission, 465 TLS, 25 relay).
+	SMTPPort int `yaml:"smtp_port"`
+	// Security is starttls (required), tls (implicit TLS, port 465) or none
+	// (plain text; only for a relay on loopback or a test server).
+	Security string `yaml:"security"`
+	// Username and Password authenticate to the server (SMTP AUTH); empty
+	// username sends without authentication. Use ${VAR} for the password.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// From is the sender, e.g. "Audio Conferencing <conferencing@example.com>".
+	From string `yaml:"from"`
+	// Timeout bounds one connection to the server.
+	Timeout time.Duration `yaml:"timeout"`
+	// RetryMin and RetryMax bound the backoff between attempts at a
+	// message that could not be sent; it doubles from RetryMin up to RetryMax
+	// and the message is kept until it goes out.
+	RetryMin time.Duration `yaml:"retry_min"`
+	RetryMax time.Duration `yaml:"retry_max"`
+}
+
 // Default is the configuration used when no file is given: a demo bridge on
 // loopback.
 func Default() Config {
@@ -97,7 +139,16 @@ func Default() Config {
 			DigitTimeout:    10 * time.Second,
 			MaxCallDuration: 4 * time.Hour,
 		},
-		Log:           Log{Level: "info", Format: "console"},
+		Log:   Log{Level: "info", Format: "console"},
+		Admin: Admin{Listen: "127.0.0.1:8080"},
+		Email: Email{
+			SMTPPort: 587,
+			Security: "starttls",
+			From:     "Audio Conferencing <conferencing@localhost>",
+			Timeout:  15 * time.Second,
+			RetryMin: 30 * time.Second,
+			RetryMax: 30 * time.Minute,
+		},
 		DataDir:       "data",
 		DemoOrganizer: true,
 	}

@@ -99,6 +99,7 @@ func TestLoadPartialKeepsDefaults(t *testing.T) {
 
 func TestLoadFullFile(t *testing.T) {
 	clearEnv(t)
+	t.Setenv("DIALIN_TEST_ADMIN_TOKEN", "0123456789abcdef0123")
 	dir := t.TempDir()
 	content := `
 sip:
@@ -120,6 +121,19 @@ limits:
 log:
   level: debug
   format: json
+admin:
+  listen: "[::1]:9443"
+  token: ${DIALIN_TEST_ADMIN_TOKEN}
+email:
+  smtp_host: smtp.example.com
+  smtp_port: 465
+  security: tls
+  username: conferencing@example.com
+  password: secret
+  from: "Conferencing <conferencing@example.com>"
+  timeout: 20s
+  retry_min: 1s
+  retry_max: 1h
 prompts: ` + dir + `
 data_dir: /var/lib/dialin
 demo_organizer: false
@@ -144,7 +158,12 @@ demo_organizer: false
 			DigitTimeout:    15 * time.Second,
 			MaxCallDuration: 0,
 		},
-		Log:     Log{Level: "debug", Format: "json"},
+		Log:   Log{Level: "debug", Format: "json"},
+		Admin: Admin{Listen: "[::1]:9443", Token: "0123456789abcdef0123"},
+		Email: Email{SMTPHost: "smtp.example.com", SMTPPort: 465, Security: "tls",
+			Username: "conferencing@example.com", Password: "secret",
+			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,
+			RetryMin: time.Second, RetryMax: time.Hour},
 		Prompts: dir,
 		DataDir: "/var/lib/dialin",
 	}
@@ -394,6 +413,23 @@ func TestValidate(t *testing.T) {
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level: "verbose" is not one of trace, debug, info, warn, error`},
 		{"log level case", func(c *Config) { c.Log.Level = "INFO" }, "log.level"},
 		{"log format", func(c *Config) { c.Log.Format = "text" }, `log.format: "text" is not one of console, json`},
+		// admin
+		{"admin listen off ok", func(c *Config) { c.Admin.Listen = "" }, ""},
+		{"admin listen no port", func(c *Config) { c.Admin.Listen = "127.0.0.1" }, `admin.listen: "127.0.0.1" is not host:port`},
+		{"admin listen bad port", func(c *Config) { c.Admin.Listen = "127.0.0.1:http" }, `admin.listen: "127.0.0.1:http": port "http" is not 0-65535`},
+		{"admin token short", func(c *Config) { c.Admin.Token = "short" }, "admin.token: is 5 characters; use at least 16"},
+		{"admin token space", func(c *Config) { c.Admin.Token = "0123456789 abcdef" }, "admin.token: contains a space"},
+		{"admin tls half", func(c *Config) { c.Admin.TLSCert = notDir }, "admin.tls_cert: tls_cert and tls_key go together"},
+		{"admin tls missing", func(c *Config) { c.Admin.TLSCert, c.Admin.TLSKey = notDir, notDir+".nope" }, "admin.tls_key: "},
+		// email
+		{"smtp host bad", func(c *Config) { c.Email.SMTPHost = "smtp example.com" }, `email.smtp_host: "smtp example.com" is not a host name`},
+		{"smtp port", func(c *Config) { c.Email.SMTPPort = 0 }, "email.smtp_port: 0 is not a port"},
+		{"smtp security", func(c *Config) { c.Email.Security = "ssl" }, `email.security: "ssl" is not starttls, tls or none`},
+		{"smtp password without user", func(c *Config) { c.Email.Password = "x" }, "email.username: is empty but a password is set"},
+		{"smtp from", func(c *Config) { c.Email.From = "not an address" }, "email.from:"},
+		{"smtp timeout", func(c *Config) { c.Email.Timeout = 0 }, "email.timeout: 0s is not between 1s and 5m0s"},
+		{"smtp retry min", func(c *Config) { c.Email.RetryMin = 0 }, "email.retry_min: 0s is below 100ms"},
+		{"smtp retry max", func(c *Config) { c.Email.RetryMax = time.Second }, "email.retry_max: 1s is below email.retry_min (30s)"},
 		// prompts, data_dir
 		{"prompts missing", func(c *Config) { c.Prompts = filepath.Join(notDir, "..", "nope") }, "prompts: "},
 		{"prompts not a dir", func(c *Config) { c.Prompts = notDir }, "is not a directory"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"os"
 	"strconv"
@@ -37,6 +38,8 @@ func (c *Config) Validate() error {
 	c.RTP.validate(&p)
 	c.Limits.validate(&p)
 	c.Log.validate(&p)
+	c.Admin.validate(&p)
+	c.Email.validate(&p)
 
 	// Each call holds one even RTP port, so more calls than ports would fail
 	// at answer time instead of getting a clean 503.
@@ -261,4 +264,60 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+func (a *Admin) validate(p *problems) {
+	if a.Listen != "" {
+		if _, port, err := net.SplitHostPort(a.Listen); err != nil {
+			p.add("admin.listen", "%q is not host:port", a.Listen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			p.add("admin.listen", "%q: port %q is not 0-65535", a.Listen, port)
+		}
+	}
+	if a.Token != "" && len(a.Token) < 16 {
+		p.add("admin.token", "is %d characters; use at least 16 (or leave it empty to have one generated)", len(a.Token))
+	}
+	if strings.IndexFunc(a.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		p.add("admin.token", "contains a space or control character")
+	}
+	if (a.TLSCert == "") != (a.TLSKey == "") {
+		p.add("admin.tls_cert", "tls_cert and tls_key go together: give both or neither")
+	}
+	for _, f := range []struct{ path, file string }{{"admin.tls_cert", a.TLSCert}, {"admin.tls_key", a.TLSKey}} {
+		if f.file == "" {
+			continue
+		}
+		if _, err := os.Stat(f.file); err != nil {
+			p.add(f.path, "%q: %v", f.file, unwrapPathError(err))
+		}
+	}
+}
+
+func (e *Email) validate(p *problems) {
+	if e.SMTPHost != "" && strings.IndexFunc(e.SMTPHost, func(r rune) bool { return r <= ' ' || r == '/' }) >= 0 {
+		p.add("email.smtp_host", "%q is not a host name", e.SMTPHost)
+	}
+	if e.SMTPPort < 1 || e.SMTPPort > 65535 {
+		p.add("email.smtp_port", "%d is not a port (1-65535)", e.SMTPPort)
+	}
+	switch e.Security {
+	case "starttls", "tls", "none":
+	default:
+		p.add("email.security", "%q is not starttls, tls or none", e.Security)
+	}
+	if e.Password != "" && e.Username == "" {
+		p.add("email.username", "is empty but a password is set")
+	}
+	if _, err := mail.ParseAddress(e.From); err != nil {
+		p.add("email.from", "%q is not an address like \"Name <user@example.com>\"", e.From)
+	}
+	if e.Timeout < time.Second || e.Timeout > 5*time.Minute {
+		p.add("email.timeout", "%v is not between 1s and 5m0s", e.Timeout)
+	}
+	if e.RetryMin < 100*time.Millisecond {
+		p.add("email.retry_min", "%v is below 100ms", e.RetryMin)
+	}
+	if e.RetryMax < e.RetryMin {
+		p.add("email.retry_max", "%v is below email.retry_min (%v)", e.RetryMax, e.RetryMin)
+	}
 }

@@ -44,24 +44,24 @@ func (d *Directory) getUserLocked(ctx context.Context, id int64) (User, error) {
 
 // ResetPIN gives the user a new generated PIN, returned this once. A
 // locked PIN must be unlocked first (the seed documents' rule).
-func (d *Directory) ResetPIN(ctx context.Context, id int64) (Enabled, error) {
+func (d *Directory) ResetPIN(ctx context.Context, id int64, mail MailOptions) (Change, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	u, err := d.getUserLocked(ctx, id)
 	if err != nil {
-		return Enabled{}, err
+		return Change{}, err
 	}
 	if u.Lock.Locked(d.now()) {
-		return Enabled{}, fmt.Errorf("user %d: %w", id, ErrPINLocked)
+		return Change{}, fmt.Errorf("user %d: %w", id, ErrPINLocked)
 	}
 	pin, err := GeneratePIN(d.random, pinRules(d.settings.Load(), &u.Policy, u.ConferenceID))
 	if err != nil {
-		return Enabled{}, fmt.Errorf("directory: generate PIN: %w", err)
+		return Change{}, fmt.Errorf("directory: generate PIN: %w", err)
 	}
 	if err := d.setPINLocked(ctx, &u, pin); err != nil {
-		return Enabled{}, err
+		return Change{}, err
 	}
-	return Enabled{User: u, PIN: pin}, nil
+	return Change{User: u, PIN: pin}, nil
 }
 
 // SetPIN sets a PIN chosen by an administrator (or the user), checked
@@ -128,22 +128,22 @@ func (d *Directory) UnlockPIN(ctx context.Context, id int64) (User, error) {
 // ResetConferenceID gives the user a new static conference ID; the old one
 // stops working at once, for callers already in the IVR too (they look it
 // up again when they enter their PIN).
-func (d *Directory) ResetConferenceID(ctx context.Context, id int64) (User, error) {
+func (d *Directory) ResetConferenceID(ctx context.Context, id int64, mail MailOptions) (Change, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	u, err := d.getUserLocked(ctx, id)
 	if err != nil {
-		return User{}, err
+		return Change{}, err
 	}
 	if u.ConferenceID == "" {
-		return User{}, fmt.Errorf("%w: user %d has no static conference ID (dynamic mode)", ErrInvalidInput, id)
+		return Change{}, &InputError{Field: "conference_id", Msg: fmt.Sprintf("user %s has no static conference ID (dynamic mode)", u.Email)}
 	}
 	newID, err := d.newConferenceID()
 	if err != nil {
-		return User{}, err
+		return Change{}, err
 	}
 	if err := d.backend.ReplaceConferenceID(ctx, id, u.ConferenceID, newID); err != nil {
-		return User{}, fmt.Errorf("directory: reset conference ID of user %d: %w", id, err)
+		return Change{}, fmt.Errorf("directory: reset conference ID of user %d: %w", id, err)
 	}
 	oldKey, _ := ConferenceIDKey(u.ConferenceID)
 	newKey, _ := ConferenceIDKey(newID)
@@ -154,7 +154,7 @@ func (d *Directory) ResetConferenceID(ctx context.Context, id int64) (User, erro
 	e.conferenceID = newID
 	e.mu.Unlock()
 	u.ConferenceID = newID
-	return u, nil
+	return Change{User: u}, nil
 }
 
 // DisableUser removes a user from audio conferencing, with every meeting
@@ -183,12 +183,19 @@ func (d *Directory) DisableUser(ctx context.Context, id int64) error {
 
 // UpdateSettings changes the organisation-wide settings. A new PIN length
 // applies to PINs generated from now on; existing PINs keep working.
-func (d *Directory) UpdateSettings(ctx context.Context, s Settings) (Settings, error) {
+// change edits a copy of the current settings; nothing is stored if it or
+// Validate returns an error.
+func (d *Directory) UpdateSettings(ctx context.Context, change func(*Settings) error) (Settings, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := *d.settings.Load()
+	s.DialInNumbers = append([]string(nil), s.DialInNumbers...)
+	if err := change(&s); err != nil {
+		return Settings{}, err
+	}
 	if err := s.Validate(); err != nil {
 		return Settings{}, err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if err := d.backend.SaveSettings(ctx, s); err != nil {
 		return Settings{}, fmt.Errorf("directory: save settings: %w", err)
 	}

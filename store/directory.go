@@ -346,28 +346,24 @@ type EnableRequest struct {
 	DisplayName   string
 	EmailOverride string
 	Policy        PINPolicy
-}
-
-// Enabled is the result of enabling a user or resetting a PIN: the PIN in
-// clear, returned this once and never again.
-type Enabled struct {
-	User User
-	PIN  string
+	// Mail: the welcome email with the conference ID and PIN is queued
+	// when send_emails is on, unless Mail.Skip.
+	Mail MailOptions
 }
 
 // EnableUser enables a user: a conference ID (static mode) and a PIN.
-func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Enabled, error) {
+func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, error) {
 	email := strings.TrimSpace(req.Email)
 	if _, err := mail.ParseAddress(email); err != nil || strings.ContainsAny(email, "<> ") {
-		return Enabled{}, fmt.Errorf("%w: email %q is not an address", ErrInvalidInput, email)
+		return Change{}, fmt.Errorf("%w: email %q is not an address", ErrInvalidInput, email)
 	}
 	if o := strings.TrimSpace(req.EmailOverride); o != "" {
 		if _, err := mail.ParseAddress(o); err != nil {
-			return Enabled{}, fmt.Errorf("%w: email override %q is not an address", ErrInvalidInput, o)
+			return Change{}, fmt.Errorf("%w: email override %q is not an address", ErrInvalidInput, o)
 		}
 	}
 	if err := validatePolicy(req.Policy); err != nil {
-		return Enabled{}, err
+		return Change{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -385,7 +381,7 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Enabled,
 	if s.ConferenceIDMode == ConferenceIDStatic {
 		id, err := d.newConferenceID()
 		if err != nil {
-			return Enabled{}, err
+			return Change{}, err
 		}
 		u.ConferenceID = id
 		meeting = &Meeting{ConferenceID: id, Static: true, CreatedAt: now}
@@ -393,13 +389,13 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Enabled,
 	rules := pinRules(s, &u.Policy, u.ConferenceID)
 	pin, err := GeneratePIN(d.random, rules)
 	if err != nil {
-		return Enabled{}, fmt.Errorf("directory: generate PIN: %w", err)
+		return Change{}, fmt.Errorf("directory: generate PIN: %w", err)
 	}
 	digest := d.hasher.Digest(pin)
 	u.PINDigest = digest[:]
 	u.PINLength = len(pin)
 	if err := d.backend.CreateUser(ctx, &u, meeting); err != nil {
-		return Enabled{}, fmt.Errorf("directory: enable %s: %w", email, err)
+		return Change{}, fmt.Errorf("directory: enable %s: %w", email, err)
 	}
 	e := &userEntry{id: u.ID, digest: digest, pinLength: u.PINLength, conferenceID: u.ConferenceID}
 	if u.Policy != (PINPolicy{}) {
@@ -411,7 +407,7 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Enabled,
 		key, _ := ConferenceIDKey(meeting.ConferenceID)
 		d.conf.put(&confEntry{key: key, organizerID: e.id, user: e, static: true})
 	}
-	return Enabled{User: u, PIN: pin}, nil
+	return Change{User: u, PIN: pin}, nil
 }
 
 // newConferenceID draws IDs until one is free; with d.mu held. When the

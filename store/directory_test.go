@@ -64,7 +64,12 @@ func openTestDir(t *testing.T, path string) *testDir {
 	return td
 }
 
-func enable(t *testing.T, d *testDir, email string) Enabled {
+// replaceSettings is an UpdateSettings change that sets every field to s.
+func replaceSettings(s Settings) func(*Settings) error {
+	return func(p *Settings) error { *p = s; return nil }
+}
+
+func enable(t *testing.T, d *testDir, email string) Change {
 	t.Helper()
 	e, err := d.EnableUser(context.Background(), EnableRequest{Email: email, DisplayName: "Test " + email})
 	if err != nil {
@@ -118,7 +123,7 @@ func TestPINLengthChangeAppliesToNewPINsOnly(t *testing.T) {
 	old := enable(t, d, "old@example.com")
 	s := d.Settings()
 	s.PINLength = 8
-	if _, err := d.UpdateSettings(ctx, s); err != nil {
+	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := d.VerifyOrganizerPIN(ctx, old.User.ConferenceID, old.PIN); r != PINOK {
@@ -128,12 +133,12 @@ func TestPINLengthChangeAppliesToNewPINsOnly(t *testing.T) {
 	if len(fresh.PIN) != 8 {
 		t.Fatalf("new PIN has %d digits, want 8", len(fresh.PIN))
 	}
-	reset, err := d.ResetPIN(ctx, old.User.ID)
+	reset, err := d.ResetPIN(ctx, old.User.ID, MailOptions{})
 	if err != nil || len(reset.PIN) != 8 {
 		t.Fatalf("reset PIN: %q, %v; want 8 digits", reset.PIN, err)
 	}
 	s.PINLength = 13
-	if _, err := d.UpdateSettings(ctx, s); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("PIN length 13: %v", err)
 	}
 }
@@ -184,10 +189,11 @@ func TestResetConferenceIDKillsOldID(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
-	u, err := d.ResetConferenceID(ctx, e.User.ID)
+	c, err := d.ResetConferenceID(ctx, e.User.ID, MailOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	u := c.User
 	if u.ConferenceID == e.User.ConferenceID || !ValidConferenceID(u.ConferenceID) {
 		t.Fatalf("new ID %q (old %q)", u.ConferenceID, e.User.ConferenceID)
 	}
@@ -248,7 +254,7 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != PINLocked {
 		t.Fatalf("right PIN while locked: %v", r)
 	}
-	if _, err := d.ResetPIN(ctx, e.User.ID); !errors.Is(err, ErrPINLocked) {
+	if _, err := d.ResetPIN(ctx, e.User.ID, MailOptions{}); !errors.Is(err, ErrPINLocked) {
 		t.Fatalf("reset while locked: %v, want ErrPINLocked", err)
 	}
 	if _, err := d.SetPIN(ctx, e.User.ID, "80613"); !errors.Is(err, ErrPINLocked) {
@@ -268,7 +274,7 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 	// (settings) and check only an administrator unlocks.
 	s := d.Settings()
 	s.Lockout.GlobalLimit = 30
-	if _, err := d.UpdateSettings(ctx, s); err != nil {
+	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); err != nil {
 		t.Fatal(err)
 	}
 	failures := 0
@@ -331,7 +337,7 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 	d := openTestDir(t, path)
 	a := enable(t, d, "ada@example.com")
 	b := enable(t, d, "bob@example.com")
-	reset, err := d.ResetPIN(ctx, b.User.ID)
+	reset, err := d.ResetPIN(ctx, b.User.ID, MailOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +349,7 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 	s.PINLength = 6
 	s.SendEmails = false
 	s.DialInNumbers = []string{"+14255550100"}
-	if _, err := d.UpdateSettings(ctx, s); err != nil {
+	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Close(); err != nil {
@@ -416,7 +422,7 @@ func TestDisableUserAndDynamicMeetings(t *testing.T) {
 func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
-	var users []Enabled
+	var users []Change
 	for i := range 20 {
 		users = append(users, enable(t, d, "user"+string(rune('a'+i))+"@example.com"))
 	}
@@ -447,7 +453,7 @@ func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
 			d.UnlockPIN(ctx, u.User.ID)
 		case 1:
 			// Workers keep using the old ID: from now on it must fail.
-			d.ResetConferenceID(ctx, u.User.ID)
+			d.ResetConferenceID(ctx, u.User.ID, MailOptions{})
 		case 2:
 			d.CreateMeeting(ctx, u.User.ID, true, false)
 		case 3:
@@ -482,14 +488,14 @@ func TestDynamicConferenceIDMode(t *testing.T) {
 	s := d.Settings()
 	s.ConferenceIDMode = ConferenceIDDynamic
 	s.AnonymousCanStart = true
-	if _, err := d.UpdateSettings(ctx, s); err != nil {
+	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); err != nil {
 		t.Fatal(err)
 	}
 	e := enable(t, d, "ada@example.com")
 	if e.User.ConferenceID != "" {
 		t.Fatalf("dynamic mode gave a static ID %q", e.User.ConferenceID)
 	}
-	if _, err := d.ResetConferenceID(ctx, e.User.ID); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.ResetConferenceID(ctx, e.User.ID, MailOptions{}); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("reset of a dynamic-mode user's ID: %v", err)
 	}
 	m1, err := d.CreateMeeting(ctx, e.User.ID, true, false)

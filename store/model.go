@@ -46,6 +46,18 @@ var (
 	ErrNoConferenceID = errors.New("no free conference ID")
 )
 
+// InputError is a value refused by a rule; Field names it as the API does
+// ("email", "pin_length", "conference_id"...). It matches ErrInvalidInput.
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Msg) }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
 // PolicyError is a PIN refused by the PIN policy; Rule names the rule.
 type PolicyError struct {
 	Rule string // "length", "digits", "repeated", "sequence", "conference_id"
@@ -53,6 +65,9 @@ type PolicyError struct {
 }
 
 func (e *PolicyError) Error() string { return fmt.Sprintf("PIN policy (%s): %s", e.Rule, e.Msg) }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *PolicyError) Is(target error) bool { return target == ErrInvalidInput }
 
 // Settings are the organisation-wide options, stored and changeable at run time.
 type Settings struct {

@@ -37,7 +37,7 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 	}
 	log.Info().Str("database", path).Int("users", dir.Users()).Msg("directory loaded")
 	if dir.Users() == 0 && cfg.DemoOrganizer {
-		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: "demo@example.com", DisplayName: "Demo Organizer"})
+		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: "demo@example.com", DisplayName: "Demo Organizer", Mail: store.MailOptions{Skip: true}})
 		if err != nil {
 			dir.Close()
 			return nil, fmt.Errorf("create the demo organizer: %w", err)
