@@ -77,6 +77,8 @@ sip:
   listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]
 limits:
   shutdown_grace: 2s
+admin:
+  listen: 127.0.0.1:0
 log:
   level: info
   format: json
