@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -44,7 +45,10 @@ func (d *Directory) getUserLocked(ctx context.Context, id int64) (User, error) {
 
 // ResetPIN gives the user a new generated PIN, returned this once. A
 // locked PIN must be unlocked first (the seed documents' rule).
-func (d *Directory) ResetPIN(ctx context.Context, id int64, mail MailOptions) (Change, error) {
+func (d *Directory) ResetPIN(ctx context.Context, id int64, opts MailOptions) (Change, error) {
+	if err := checkMailOptions(opts); err != nil {
+		return Change{}, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	u, err := d.getUserLocked(ctx, id)
@@ -52,16 +56,20 @@ func (d *Directory) ResetPIN(ctx context.Context, id int64, mail MailOptions) (C
 		return Change{}, err
 	}
 	if u.Lock.Locked(d.now()) {
-		return Change{}, fmt.Errorf("user %d: %w", id, ErrPINLocked)
+		return Change{}, fmt.Errorf("user %s: %w", u.Email, ErrPINLocked)
 	}
 	pin, err := GeneratePIN(d.random, pinRules(d.settings.Load(), &u.Policy, u.ConferenceID))
 	if err != nil {
 		return Change{}, fmt.Errorf("directory: generate PIN: %w", err)
 	}
-	if err := d.setPINLocked(ctx, &u, pin); err != nil {
+	mail, err := d.mailFor(MailPINReset, &u, pin, opts, false)
+	if err != nil {
 		return Change{}, err
 	}
-	return Change{User: u, PIN: pin}, nil
+	if err := d.setPINLocked(ctx, &u, pin, mail); err != nil {
+		return Change{}, err
+	}
+	return Change{User: u, PIN: pin, MailQueued: d.mailQueued(mail)}, nil
 }
 
 // SetPIN sets a PIN chosen by an administrator (or the user), checked
@@ -74,25 +82,26 @@ func (d *Directory) SetPIN(ctx context.Context, id int64, pin string) (User, err
 		return User{}, err
 	}
 	if u.Lock.Locked(d.now()) {
-		return User{}, fmt.Errorf("user %d: %w", id, ErrPINLocked)
+		return User{}, fmt.Errorf("user %s: %w", u.Email, ErrPINLocked)
 	}
 	if err := CheckPIN(pin, pinRules(d.settings.Load(), &u.Policy, u.ConferenceID)); err != nil {
 		return User{}, err
 	}
-	if err := d.setPINLocked(ctx, &u, pin); err != nil {
+	if err := d.setPINLocked(ctx, &u, pin, nil); err != nil {
 		return User{}, err
 	}
 	return u, nil
 }
 
-// setPINLocked stores a new PIN (which also clears the failure counters).
-func (d *Directory) setPINLocked(ctx context.Context, u *User, pin string) error {
+// setPINLocked stores a new PIN (which also clears the failure counters)
+// and queues mail, if not nil, in the same transaction.
+func (d *Directory) setPINLocked(ctx context.Context, u *User, pin string, mail *SealedMail) error {
 	digest := d.hasher.Digest(pin)
 	u.PINDigest = digest[:]
 	u.PINLength = len(pin)
 	u.PINSetAt = d.now().UTC()
 	u.Lock = LockState{}
-	if err := d.backend.UpdateUser(ctx, u); err != nil {
+	if err := d.backend.UpdateUser(ctx, u, mail); err != nil {
 		return fmt.Errorf("directory: set PIN of user %d: %w", u.ID, err)
 	}
 	e := d.users[u.ID]
@@ -128,7 +137,10 @@ func (d *Directory) UnlockPIN(ctx context.Context, id int64) (User, error) {
 // ResetConferenceID gives the user a new static conference ID; the old one
 // stops working at once, for callers already in the IVR too (they look it
 // up again when they enter their PIN).
-func (d *Directory) ResetConferenceID(ctx context.Context, id int64, mail MailOptions) (Change, error) {
+func (d *Directory) ResetConferenceID(ctx context.Context, id int64, opts MailOptions) (Change, error) {
+	if err := checkMailOptions(opts); err != nil {
+		return Change{}, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	u, err := d.getUserLocked(ctx, id)
@@ -136,25 +148,83 @@ func (d *Directory) ResetConferenceID(ctx context.Context, id int64, mail MailOp
 		return Change{}, err
 	}
 	if u.ConferenceID == "" {
-		return Change{}, &InputError{Field: "conference_id", Msg: fmt.Sprintf("user %s has no static conference ID (dynamic mode)", u.Email)}
+		return Change{}, noStaticID(&u)
 	}
 	newID, err := d.newConferenceID()
 	if err != nil {
 		return Change{}, err
 	}
-	if err := d.backend.ReplaceConferenceID(ctx, id, u.ConferenceID, newID); err != nil {
-		return Change{}, fmt.Errorf("directory: reset conference ID of user %d: %w", id, err)
+	return d.replaceConferenceIDLocked(ctx, &u, newID, opts)
+}
+
+// SetConferenceID gives the user a conference ID chosen by hand: seven
+// digits with a valid check digit (an *InputError names the right one),
+// not anyone else's (ErrExists). The old ID stops working at once.
+func (d *Directory) SetConferenceID(ctx context.Context, id int64, conferenceID string, opts MailOptions) (Change, error) {
+	if err := checkConferenceID(conferenceID); err != nil {
+		return Change{}, err
 	}
-	oldKey, _ := ConferenceIDKey(u.ConferenceID)
+	if err := checkMailOptions(opts); err != nil {
+		return Change{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, err := d.getUserLocked(ctx, id)
+	if err != nil {
+		return Change{}, err
+	}
+	if u.ConferenceID == "" {
+		return Change{}, noStaticID(&u)
+	}
+	if conferenceID == u.ConferenceID {
+		return Change{User: u}, nil // nothing changes, nothing to tell
+	}
+	if key, _ := ConferenceIDKey(conferenceID); d.conf.has(key) {
+		return Change{}, fmt.Errorf("conference ID %s is taken: %w", conferenceID, ErrExists)
+	}
+	return d.replaceConferenceIDLocked(ctx, &u, conferenceID, opts)
+}
+
+// checkConferenceID explains what is wrong with an ID typed by hand.
+func checkConferenceID(id string) error {
+	if len(id) != ConferenceIDLength || strings.Trim(id, "0123456789") != "" {
+		return &InputError{Field: "conference_id", Msg: fmt.Sprintf("%q is not %d digits", id, ConferenceIDLength)}
+	}
+	if !ValidConferenceID(id) {
+		body := id[:ConferenceIDLength-1]
+		right := body + string(dammCheckDigit([]byte(body)))
+		return &InputError{Field: "conference_id", Msg: fmt.Sprintf(
+			"%s has a wrong check digit: the last digit must be %c (%s)", id, right[ConferenceIDLength-1], right)}
+	}
+	return nil
+}
+
+func noStaticID(u *User) error {
+	return &InputError{Field: "conference_id", Msg: fmt.Sprintf("user %s has no static conference ID (dynamic mode)", u.Email)}
+}
+
+// replaceConferenceIDLocked moves u to newID (free) and queues the email
+// telling of it; with d.mu held.
+func (d *Directory) replaceConferenceIDLocked(ctx context.Context, u *User, newID string, opts MailOptions) (Change, error) {
+	oldID := u.ConferenceID
+	changed := *u
+	changed.ConferenceID = newID
+	mail, err := d.mailFor(MailConferenceIDReset, &changed, "", opts, false)
+	if err != nil {
+		return Change{}, err
+	}
+	if err := d.backend.ReplaceConferenceID(ctx, u.ID, oldID, newID, mail); err != nil {
+		return Change{}, fmt.Errorf("directory: change conference ID of user %d: %w", u.ID, err)
+	}
+	oldKey, _ := ConferenceIDKey(oldID)
 	newKey, _ := ConferenceIDKey(newID)
-	e := d.users[id]
-	d.conf.put(&confEntry{key: newKey, organizerID: id, user: e, static: true})
+	e := d.users[u.ID]
+	d.conf.put(&confEntry{key: newKey, organizerID: u.ID, user: e, static: true})
 	d.conf.remove(oldKey)
 	e.mu.Lock()
 	e.conferenceID = newID
 	e.mu.Unlock()
-	u.ConferenceID = newID
-	return Change{User: u}, nil
+	return Change{User: changed, MailQueued: d.mailQueued(mail)}, nil
 }
 
 // DisableUser removes a user from audio conferencing, with every meeting
@@ -165,7 +235,7 @@ func (d *Directory) DisableUser(ctx context.Context, id int64) error {
 	if _, err := d.user(id); err != nil {
 		return err
 	}
-	meetings, err := d.backend.ListMeetings(ctx, id)
+	meetings, err := d.backend.ListMeetings(ctx, MeetingFilter{OrganizerID: id})
 	if err != nil {
 		return fmt.Errorf("directory: disable user %d: %w", id, err)
 	}

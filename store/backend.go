@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Backend persists the directory. Every method is one transaction: it
 // either happens completely or not at all. The Directory serialises
@@ -17,16 +20,19 @@ type Backend interface {
 	// SaveSettings replaces the settings.
 	SaveSettings(ctx context.Context, s Settings) error
 	// CreateUser inserts u (setting u.ID) and, when meeting is not nil, its
-	// static meeting. ErrExists if the email or conference ID is taken.
-	CreateUser(ctx context.Context, u *User, meeting *Meeting) error
+	// static meeting, and when mail is not nil queues it (setting mail.ID).
+	// ErrExists if the email or conference ID is taken.
+	CreateUser(ctx context.Context, u *User, meeting *Meeting, mail *SealedMail) error
 	// UpdateUser replaces every field of an existing user (not its ID or
-	// conference ID). ErrNotFound if there is none.
-	UpdateUser(ctx context.Context, u *User) error
+	// conference ID) and queues mail when not nil. ErrNotFound if there is
+	// no such user.
+	UpdateUser(ctx context.Context, u *User, mail *SealedMail) error
 	// SaveLockState replaces a user's failure counters and lock.
 	SaveLockState(ctx context.Context, userID int64, lock LockState) error
 	// ReplaceConferenceID moves a user's static meeting from oldID to
-	// newID and updates the user, all at once. ErrExists if newID is taken.
-	ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string) error
+	// newID and updates the user, and queues mail when not nil, all at
+	// once. ErrExists if newID is taken.
+	ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string, mail *SealedMail) error
 	// DeleteUser removes a user and every meeting it organizes.
 	DeleteUser(ctx context.Context, userID int64) error
 	// CreateMeeting inserts a meeting. ErrExists if its ID is taken.
@@ -35,10 +41,42 @@ type Backend interface {
 	DeleteMeeting(ctx context.Context, conferenceID string) error
 	// GetUser reads one user. ErrNotFound if there is none.
 	GetUser(ctx context.Context, id int64) (User, error)
+	// GetUserByEmail reads the user with this primary address, compared
+	// case-insensitively. ErrNotFound if there is none.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
 	// ListUsers reads up to limit users with IDs above afterID, by ID.
 	ListUsers(ctx context.Context, afterID int64, limit int) ([]User, error)
-	// ListMeetings reads the meetings an organizer has, static one included.
-	ListMeetings(ctx context.Context, organizerID int64) ([]Meeting, error)
+	// ListMeetings reads meetings by conference ID (f.Limit <= 0: all).
+	ListMeetings(ctx context.Context, f MeetingFilter) ([]Meeting, error)
+	// GetMeeting reads one meeting. ErrNotFound if there is none.
+	GetMeeting(ctx context.Context, conferenceID string) (Meeting, error)
+
+	// QueueMail queues an email on its own (setting mail.ID).
+	QueueMail(ctx context.Context, mail *SealedMail) error
+	// DueMail reads up to limit queued emails whose NextAttempt is not
+	// after now, oldest first.
+	DueMail(ctx context.Context, now time.Time, limit int) ([]SealedMail, error)
+	// DeleteMail removes a sent email. Deleting one already gone is not an
+	// error (two senders may race).
+	DeleteMail(ctx context.Context, id int64) error
+	// RecordMailFailure counts a failed attempt and sets the next one.
+	RecordMailFailure(ctx context.Context, id int64, next time.Time, reason string) error
+	// CountMail counts the queued emails.
+	CountMail(ctx context.Context) (int, error)
+
 	// Close releases the store.
 	Close() error
+}
+
+// SealedMail is a queued email as a Backend stores it: Kind and To in
+// clear, the MailContent sealed by the Directory.
+type SealedMail struct {
+	ID          int64
+	Kind        string
+	To          string
+	Sealed      []byte
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	CreatedAt   time.Time
 }

@@ -54,12 +54,14 @@ type snapshotBackend struct{ snap *Snapshot }
 
 var errReadOnly = errors.New("snapshot backend is read-only")
 
-func (b snapshotBackend) Load(context.Context) (*Snapshot, error)             { return b.snap, nil }
-func (snapshotBackend) SaveSettings(context.Context, Settings) error          { return errReadOnly }
-func (snapshotBackend) CreateUser(context.Context, *User, *Meeting) error     { return errReadOnly }
-func (snapshotBackend) UpdateUser(context.Context, *User) error               { return errReadOnly }
+func (b snapshotBackend) Load(context.Context) (*Snapshot, error)    { return b.snap, nil }
+func (snapshotBackend) SaveSettings(context.Context, Settings) error { return errReadOnly }
+func (snapshotBackend) CreateUser(context.Context, *User, *Meeting, *SealedMail) error {
+	return errReadOnly
+}
+func (snapshotBackend) UpdateUser(context.Context, *User, *SealedMail) error  { return errReadOnly }
 func (snapshotBackend) SaveLockState(context.Context, int64, LockState) error { return nil }
-func (snapshotBackend) ReplaceConferenceID(context.Context, int64, string, string) error {
+func (snapshotBackend) ReplaceConferenceID(context.Context, int64, string, string, *SealedMail) error {
 	return errReadOnly
 }
 func (snapshotBackend) DeleteUser(context.Context, int64) error       { return errReadOnly }
@@ -69,10 +71,25 @@ func (snapshotBackend) GetUser(context.Context, int64) (User, error)  { return U
 func (snapshotBackend) ListUsers(context.Context, int64, int) ([]User, error) {
 	return nil, errReadOnly
 }
-func (snapshotBackend) ListMeetings(context.Context, int64) ([]Meeting, error) {
+func (snapshotBackend) ListMeetings(context.Context, MeetingFilter) ([]Meeting, error) {
 	return nil, errReadOnly
 }
-func (snapshotBackend) Close() error { return nil }
+func (snapshotBackend) GetMeeting(context.Context, string) (Meeting, error) {
+	return Meeting{}, errReadOnly
+}
+func (snapshotBackend) GetUserByEmail(context.Context, string) (User, error) {
+	return User{}, errReadOnly
+}
+func (snapshotBackend) QueueMail(context.Context, *SealedMail) error { return errReadOnly }
+func (snapshotBackend) DueMail(context.Context, time.Time, int) ([]SealedMail, error) {
+	return nil, errReadOnly
+}
+func (snapshotBackend) DeleteMail(context.Context, int64) error { return errReadOnly }
+func (snapshotBackend) RecordMailFailure(context.Context, int64, time.Time, string) error {
+	return errReadOnly
+}
+func (snapshotBackend) CountMail(context.Context) (int, error) { return 0, errReadOnly }
+func (snapshotBackend) Close() error                           { return nil }
 
 func openMillion(b *testing.B) (*Directory, []string) {
 	snap, pins := millionUsers(b)

@@ -78,7 +78,7 @@ func TestCrashWriter(t *testing.T) {
 				CreatedAt:    time.Now(),
 			}
 			fmt.Printf("try create 0 %s\n", u.Email)
-			if err := s.CreateUser(ctx, &u, sqStaticMeeting(&u)); err != nil {
+			if err := s.CreateUser(ctx, &u, sqStaticMeeting(&u), nil); err != nil {
 				fail(err)
 			}
 			fmt.Printf("ack create %d %s\n", u.ID, u.Email)
@@ -97,7 +97,7 @@ func TestCrashWriter(t *testing.T) {
 			v := *u
 			v.DisplayName = fmt.Sprintf("name-%d", seq)
 			fmt.Printf("try name %d %s\n", u.ID, v.DisplayName)
-			if err := s.UpdateUser(ctx, &v); err != nil {
+			if err := s.UpdateUser(ctx, &v, nil); err != nil {
 				fail(err)
 			}
 			fmt.Printf("ack name %d %s\n", u.ID, v.DisplayName)

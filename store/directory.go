@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 type Directory struct {
 	backend Backend
 	hasher  *PINHasher
+	sealer  cipher.AEAD // seals queued emails (outbox.go)
 	now     func() time.Time
 	random  io.Reader
 	log     zerolog.Logger
@@ -39,6 +41,8 @@ type Directory struct {
 	closeOnce sync.Once
 	closeErr  error
 	retry     atomic.Bool // some entry is dirty but not queued: sweep
+
+	mailSignal chan struct{} // an email was queued (MailQueued)
 }
 
 // Options configure a Directory.
@@ -60,6 +64,10 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 	if err != nil {
 		return nil, err
 	}
+	sealer, err := newMailSealer(opts.Secret)
+	if err != nil {
+		return nil, err
+	}
 	snap, err := opts.Backend.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("directory: load: %w", err)
@@ -67,6 +75,7 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 	d := &Directory{
 		backend: opts.Backend,
 		hasher:  hasher,
+		sealer:  sealer,
 		now:     opts.Now,
 		random:  opts.Random,
 		log:     opts.Logger,
@@ -74,6 +83,8 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		users:   make(map[int64]*userEntry, len(snap.Users)),
 		dirty:   make(chan *userEntry, 1024),
 		quit:    make(chan struct{}),
+
+		mailSignal: make(chan struct{}, 1),
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -365,6 +376,9 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, 
 	if err := validatePolicy(req.Policy); err != nil {
 		return Change{}, err
 	}
+	if err := checkMailOptions(req.Mail); err != nil {
+		return Change{}, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.settings.Load()
@@ -394,7 +408,11 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, 
 	digest := d.hasher.Digest(pin)
 	u.PINDigest = digest[:]
 	u.PINLength = len(pin)
-	if err := d.backend.CreateUser(ctx, &u, meeting); err != nil {
+	mail, err := d.mailFor(MailEnabled, &u, pin, req.Mail, false)
+	if err != nil {
+		return Change{}, err
+	}
+	if err := d.backend.CreateUser(ctx, &u, meeting, mail); err != nil {
 		return Change{}, fmt.Errorf("directory: enable %s: %w", email, err)
 	}
 	e := &userEntry{id: u.ID, digest: digest, pinLength: u.PINLength, conferenceID: u.ConferenceID}
@@ -407,7 +425,7 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, 
 		key, _ := ConferenceIDKey(meeting.ConferenceID)
 		d.conf.put(&confEntry{key: key, organizerID: e.id, user: e, static: true})
 	}
-	return Change{User: u, PIN: pin}, nil
+	return Change{User: u, PIN: pin, MailQueued: d.mailQueued(mail)}, nil
 }
 
 // newConferenceID draws IDs until one is free; with d.mu held. When the

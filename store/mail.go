@@ -60,5 +60,5 @@ type Change struct {
 type MeetingFilter struct {
 	OrganizerID int64  // 0: every organizer
 	After       string // conference IDs above this one
-	Limit       int    // at most this many; 0 means 100
+	Limit       int    // at most this many (Directory: 0 means 100)
 }

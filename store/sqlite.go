@@ -660,15 +660,50 @@ func (s *SQLite) ListUsers(ctx context.Context, afterID int64, limit int) ([]Use
 	return users, nil
 }
 
-// ListMeetings reads the meetings an organizer has, static one included,
-// oldest first.
-func (s *SQLite) ListMeetings(ctx context.Context, organizerID int64) ([]Meeting, error) {
-	meetings, err := queryMeetings(ctx, s.db, nil, meetingSelect+
-		` WHERE organizer_id = ? ORDER BY created_at, conference_id`, organizerID)
+// ListMeetings reads meetings by conference ID: an organizer's (static one
+// included) or everyone's, after f.After, at most f.Limit (<= 0: all).
+func (s *SQLite) ListMeetings(ctx context.Context, f MeetingFilter) ([]Meeting, error) {
+	query := meetingSelect + ` WHERE conference_id > ?`
+	args := []any{f.After}
+	if f.OrganizerID != 0 {
+		query += ` AND organizer_id = ?`
+		args = append(args, f.OrganizerID)
+	}
+	query += ` ORDER BY conference_id`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	meetings, err := queryMeetings(ctx, s.db, nil, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list meetings of user %d: %w", organizerID, err)
+		return nil, fmt.Errorf("sqlite: list meetings: %w", err)
 	}
 	return meetings, nil
+}
+
+// GetMeeting reads one meeting. ErrNotFound if there is none.
+func (s *SQLite) GetMeeting(ctx context.Context, conferenceID string) (Meeting, error) {
+	meetings, err := queryMeetings(ctx, s.db, nil, meetingSelect+` WHERE conference_id = ?`, conferenceID)
+	if err != nil {
+		return Meeting{}, fmt.Errorf("sqlite: get meeting %q: %w", conferenceID, err)
+	}
+	if len(meetings) == 0 {
+		return Meeting{}, fmt.Errorf("meeting %s: %w", conferenceID, ErrNotFound)
+	}
+	return meetings[0], nil
+}
+
+// GetUserByEmail reads the user with this primary address (the column
+// compares case-insensitively). ErrNotFound if there is none.
+func (s *SQLite) GetUserByEmail(ctx context.Context, email string) (User, error) {
+	users, err := queryUsers(ctx, s.db, nil, &userScanner{}, userSelectAll+` WHERE email = ?`, email)
+	if err != nil {
+		return User{}, fmt.Errorf("sqlite: get user %q: %w", email, err)
+	}
+	if len(users) == 0 {
+		return User{}, fmt.Errorf("user %s: %w", email, ErrNotFound)
+	}
+	return users[0], nil
 }
 
 // meetingSelect packs the three flags into one integer (SQLite gives << and
@@ -733,8 +768,9 @@ func (s *SQLite) SaveSettings(ctx context.Context, st Settings) error {
 }
 
 // CreateUser inserts u and, if meeting is not nil, its static meeting; u.ID
-// and meeting.OrganizerID are set once the transaction has committed.
-func (s *SQLite) CreateUser(ctx context.Context, u *User, meeting *Meeting) error {
+// and meeting.OrganizerID are set once the transaction has committed. A
+// non-nil mail is queued in the same transaction.
+func (s *SQLite) CreateUser(ctx context.Context, u *User, meeting *Meeting, mail *SealedMail) error {
 	cols, err := userColumns(u)
 	if err != nil {
 		return fmt.Errorf("sqlite: create user %q: %w", u.Email, err)
@@ -771,7 +807,7 @@ func (s *SQLite) CreateUser(ctx context.Context, u *User, meeting *Meeting) erro
 				return err
 			}
 		}
-		return nil
+		return insertMail(ctx, tx, mail)
 	})
 	if err != nil {
 		return err
@@ -784,7 +820,7 @@ func (s *SQLite) CreateUser(ctx context.Context, u *User, meeting *Meeting) erro
 }
 
 // UpdateUser replaces every field of the user but its ID and conference ID.
-func (s *SQLite) UpdateUser(ctx context.Context, u *User) error {
+func (s *SQLite) UpdateUser(ctx context.Context, u *User, mail *SealedMail) error {
 	cols, err := userColumns(u)
 	if err != nil {
 		return fmt.Errorf("sqlite: update user %d: %w", u.ID, err)
@@ -801,7 +837,10 @@ func (s *SQLite) UpdateUser(ctx context.Context, u *User) error {
 		if err != nil {
 			return userConstraintErr(err, u.Email, "")
 		}
-		return oneRow(res, "user", u.ID)
+		if err := oneRow(res, "user", u.ID); err != nil {
+			return err
+		}
+		return insertMail(ctx, tx, mail)
 	})
 }
 
@@ -825,7 +864,7 @@ func (s *SQLite) SaveLockState(ctx context.Context, userID int64, lock LockState
 // ReplaceConferenceID gives the user newID and moves its static meeting
 // (if it has one) from oldID to newID. ErrNotFound if the user does not
 // have oldID (it was changed meanwhile); ErrExists if newID is taken.
-func (s *SQLite) ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string) error {
+func (s *SQLite) ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string, mail *SealedMail) error {
 	op := fmt.Sprintf("replace conference ID of user %d", userID)
 	if newID == "" {
 		return fmt.Errorf("sqlite: %s: empty new conference ID: %w", op, ErrInvalidInput)
@@ -844,15 +883,14 @@ func (s *SQLite) ReplaceConferenceID(ctx context.Context, userID int64, oldID, n
 		} else if n == 0 {
 			return fmt.Errorf("user %d with conference ID %q: %w", userID, oldID, ErrNotFound)
 		}
-		if oldID == "" {
-			return nil
+		if oldID != "" {
+			_, err = tx.ExecContext(ctx, `UPDATE meetings SET conference_id = ?
+				WHERE conference_id = ? AND organizer_id = ?`, newID, oldID, userID)
+			if err != nil {
+				return meetingConstraintErr(err, newID, userID)
+			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE meetings SET conference_id = ?
-			WHERE conference_id = ? AND organizer_id = ?`, newID, oldID, userID)
-		if err != nil {
-			return meetingConstraintErr(err, newID, userID)
-		}
-		return nil
+		return insertMail(ctx, tx, mail)
 	})
 }
 

@@ -74,6 +74,28 @@ CREATE INDEX meetings_organizer_id ON meetings (organizer_id);
 PRAGMA application_id = 1145651532;
 `,
 	},
+	{
+		version: 2,
+		name:    "outbox",
+		sql: `
+-- Emails to users, queued in the same transaction as the change they tell
+-- of and deleted once sent. The content (which may hold a PIN) is sealed:
+-- AES-256-GCM under a key derived from the PIN secret, bound to kind and
+-- recipient.
+CREATE TABLE outbox (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind         TEXT NOT NULL,
+	recipient    TEXT NOT NULL,
+	sealed       BLOB NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_attempt INTEGER NOT NULL DEFAULT 0, -- Unix nanoseconds; due when <= now
+	last_error   TEXT NOT NULL DEFAULT '',
+	created_at   INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX outbox_next_attempt ON outbox (next_attempt, id);
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.

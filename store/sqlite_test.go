@@ -236,7 +236,7 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 
 	u := sqFullUser(1)
 	m := sqStaticMeeting(&u)
-	if err := s.CreateUser(ctx, &u, m); err != nil {
+	if err := s.CreateUser(ctx, &u, m, nil); err != nil {
 		t.Fatal(err)
 	}
 	if u.ID == 0 || m.OrganizerID != u.ID {
@@ -260,7 +260,7 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 		t.Fatalf("ListUsers = %d users, %v", len(list), err)
 	}
 	sqCheckUser(t, list[0], u)
-	ms, err := s.ListMeetings(ctx, u.ID)
+	ms, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: u.ID})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("ListMeetings = %v, %v", ms, err)
 	}
@@ -269,14 +269,14 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 	// UpdateUser replaces every field but the ID and conference ID.
 	v := sqFullUser(2)
 	v.ID, v.ConferenceID = u.ID, u.ConferenceID
-	if err := s.UpdateUser(ctx, &v); err != nil {
+	if err := s.UpdateUser(ctx, &v, nil); err != nil {
 		t.Fatal(err)
 	}
 	sqCheckUser(t, sqLoadUser(t, s, u.ID), v)
 
 	// Back to zero values: no policy, zero times, no override.
 	w := User{ID: u.ID, Email: "bare@example.com", ConferenceID: u.ConferenceID, PINDigest: sqDigest("bare"), PINLength: 4}
-	if err := s.UpdateUser(ctx, &w); err != nil {
+	if err := s.UpdateUser(ctx, &w, nil); err != nil {
 		t.Fatal(err)
 	}
 	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
@@ -308,7 +308,7 @@ func TestSQLiteDynamicModeUsers(t *testing.T) {
 	for i := range 3 {
 		u := sqFullUser(i)
 		u.ConferenceID = ""
-		if err := s.CreateUser(ctx, &u, nil); err != nil {
+		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		sqCheckUser(t, sqLoadUser(t, s, u.ID), u)
@@ -334,7 +334,7 @@ func TestSQLiteTimesRoundTripExactly(t *testing.T) {
 	for i, tm := range times {
 		u := User{Email: fmt.Sprintf("t%d@example.com", i), PINDigest: sqDigest("x"), PINLength: 5,
 			PINSetAt: tm, CreatedAt: tm, Lock: LockState{WindowStart: tm, LockedUntil: tm}}
-		if err := s.CreateUser(ctx, &u, nil); err != nil {
+		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatalf("%v: %v", tm, err)
 		}
 		sqCheckUser(t, sqLoadUser(t, s, u.ID), u)
@@ -343,7 +343,7 @@ func TestSQLiteTimesRoundTripExactly(t *testing.T) {
 	// Outside what Unix nanoseconds hold: refused, not stored wrong.
 	far := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
 	u := User{Email: "far@example.com", PINDigest: sqDigest("x"), PINLength: 5, CreatedAt: far}
-	sqMustErr(t, s.CreateUser(ctx, &u, nil), ErrInvalidInput, "2300")
+	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), ErrInvalidInput, "2300")
 	sqMustErr(t, s.SaveLockState(ctx, 1, LockState{LockedUntil: far}), ErrInvalidInput, "2300")
 }
 
@@ -352,7 +352,7 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	u := sqFullUser(1)
 	u.ConferenceID = ""
-	if err := s.CreateUser(ctx, &u, nil); err != nil {
+	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	created := time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC)
@@ -367,7 +367,7 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.ListMeetings(ctx, u.ID)
+	got, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: u.ID})
 	if err != nil || len(got) != len(variants) {
 		t.Fatalf("ListMeetings = %v, %v", got, err)
 	}
@@ -381,7 +381,7 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 	if n := len(sqLoad(t, s).Meetings); n != 3 {
 		t.Errorf("%d meetings after delete, want 3", n)
 	}
-	if ms, err := s.ListMeetings(ctx, 999); err != nil || len(ms) != 0 {
+	if ms, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: 999}); err != nil || len(ms) != 0 {
 		t.Errorf("ListMeetings(unknown) = %v, %v", ms, err)
 	}
 }
@@ -390,7 +390,7 @@ func TestSQLiteErrExists(t *testing.T) {
 	s, _ := sqTempStore(t)
 	ctx := context.Background()
 	a := sqFullUser(1)
-	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a)); err != nil {
+	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a), nil); err != nil {
 		t.Fatal(err)
 	}
 	dyn := Meeting{ConferenceID: "3000003", OrganizerID: a.ID, CreatedAt: time.Now()}
@@ -402,7 +402,7 @@ func TestSQLiteErrExists(t *testing.T) {
 	t.Run("email, any case", func(t *testing.T) {
 		b := sqFullUser(2)
 		b.Email = strings.ToUpper(a.Email)
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b)), ErrExists, "email")
+		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), ErrExists, "email")
 		if b.ID != 0 {
 			t.Errorf("b.ID = %d after a failed create", b.ID)
 		}
@@ -410,14 +410,14 @@ func TestSQLiteErrExists(t *testing.T) {
 	t.Run("conference ID of another user", func(t *testing.T) {
 		b := sqFullUser(2)
 		b.ConferenceID = a.ConferenceID
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b)), ErrExists, "conference ID")
-		sqMustErr(t, s.CreateUser(ctx, &b, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), ErrExists, "conference ID")
 	})
 	t.Run("user's ID taken by a dynamic meeting", func(t *testing.T) {
 		b := sqFullUser(2)
 		b.ConferenceID = dyn.ConferenceID
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b)), ErrExists, "conference ID")
-		sqMustErr(t, s.CreateUser(ctx, &b, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), ErrExists, "conference ID")
 	})
 	t.Run("meeting takes a user's ID", func(t *testing.T) {
 		m := Meeting{ConferenceID: a.ConferenceID, OrganizerID: a.ID}
@@ -427,7 +427,7 @@ func TestSQLiteErrExists(t *testing.T) {
 	})
 	t.Run("meeting takes the ID of a user without meeting", func(t *testing.T) {
 		c := sqFullUser(3) // a static ID whose meeting is missing
-		if err := s.CreateUser(ctx, &c, nil); err != nil {
+		if err := s.CreateUser(ctx, &c, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, c.ID)
@@ -443,7 +443,7 @@ func TestSQLiteErrExists(t *testing.T) {
 		b := sqFullUser(2)
 		m := sqStaticMeeting(&b)
 		m.ConferenceID = dyn.ConferenceID // differs from b's: only the meeting insert fails
-		sqMustErr(t, s.CreateUser(ctx, &b, m), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, m, nil), ErrExists, "conference ID")
 		for _, u := range sqLoad(t, s).Users {
 			if u.Email == b.Email {
 				t.Fatalf("user %d was created without its meeting", u.ID)
@@ -452,21 +452,21 @@ func TestSQLiteErrExists(t *testing.T) {
 	})
 	t.Run("update to another user's email", func(t *testing.T) {
 		b := sqFullUser(2)
-		if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b)); err != nil {
+		if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, b.ID)
 		b.Email = a.Email
-		sqMustErr(t, s.UpdateUser(ctx, &b), ErrExists, "email")
+		sqMustErr(t, s.UpdateUser(ctx, &b, nil), ErrExists, "email")
 	})
 	t.Run("replace with a taken ID", func(t *testing.T) {
 		b := sqFullUser(2)
-		if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b)); err != nil {
+		if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, b.ID)
-		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, a.ConferenceID), ErrExists, "conference ID")
-		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, dyn.ConferenceID), ErrExists, "conference ID")
+		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, a.ConferenceID, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, dyn.ConferenceID, nil), ErrExists, "conference ID")
 		sqCheckUser(t, sqLoadUser(t, s, b.ID), b)
 	})
 
@@ -483,12 +483,12 @@ func TestSQLiteErrNotFound(t *testing.T) {
 	ctx := context.Background()
 	ghost := sqFullUser(1)
 	ghost.ID = 12345
-	sqMustErr(t, s.UpdateUser(ctx, &ghost), ErrNotFound, "12345")
+	sqMustErr(t, s.UpdateUser(ctx, &ghost, nil), ErrNotFound, "12345")
 	sqMustErr(t, s.SaveLockState(ctx, 12345, LockState{Failures: 1}), ErrNotFound, "12345")
 	sqMustErr(t, s.DeleteUser(ctx, 12345), ErrNotFound, "12345")
 	_, err := s.GetUser(ctx, 12345)
 	sqMustErr(t, err, ErrNotFound, "12345")
-	sqMustErr(t, s.ReplaceConferenceID(ctx, 12345, "1000001", "1000002"), ErrNotFound, "12345")
+	sqMustErr(t, s.ReplaceConferenceID(ctx, 12345, "1000001", "1000002", nil), ErrNotFound, "12345")
 	sqMustErr(t, s.DeleteMeeting(ctx, "1000001"), ErrNotFound, "1000001")
 	m := Meeting{ConferenceID: "1000001", OrganizerID: 12345}
 	sqMustErr(t, s.CreateMeeting(ctx, &m), ErrNotFound, "12345")
@@ -502,10 +502,10 @@ func TestSQLiteInvalidInput(t *testing.T) {
 	ctx := context.Background()
 	u := sqFullUser(1)
 	u.PINDigest = nil
-	sqMustErr(t, s.CreateUser(ctx, &u, nil), ErrInvalidInput, "digest")
+	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), ErrInvalidInput, "digest")
 	_, err := s.ListUsers(ctx, 0, 0)
 	sqMustErr(t, err, ErrInvalidInput, "limit")
-	sqMustErr(t, s.ReplaceConferenceID(ctx, 1, "1000001", ""), ErrInvalidInput, "empty")
+	sqMustErr(t, s.ReplaceConferenceID(ctx, 1, "1000001", "", nil), ErrInvalidInput, "empty")
 }
 
 func TestSQLiteReplaceConferenceID(t *testing.T) {
@@ -513,19 +513,19 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	ctx := context.Background()
 	a, b := sqFullUser(1), sqFullUser(2)
 	ma := sqStaticMeeting(&a)
-	if err := s.CreateUser(ctx, &a, ma); err != nil {
+	if err := s.CreateUser(ctx, &a, ma, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b)); err != nil {
+	if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
 		t.Fatal(err)
 	}
 	oldID, newID := a.ConferenceID, "4000004"
-	if err := s.ReplaceConferenceID(ctx, a.ID, oldID, newID); err != nil {
+	if err := s.ReplaceConferenceID(ctx, a.ID, oldID, newID, nil); err != nil {
 		t.Fatal(err)
 	}
 	a.ConferenceID = newID
 	sqCheckUser(t, sqLoadUser(t, s, a.ID), a)
-	ms, err := s.ListMeetings(ctx, a.ID)
+	ms, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: a.ID})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("ListMeetings = %v, %v", ms, err)
 	}
@@ -534,7 +534,7 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	sqCheckMeeting(t, ms[0], want) // moved with its options and creation time
 
 	// A stale old ID (already replaced) is refused and changes nothing.
-	sqMustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005"), ErrNotFound, oldID)
+	sqMustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005", nil), ErrNotFound, oldID)
 
 	// The old ID is free: another user's meeting may take it.
 	m := Meeting{ConferenceID: oldID, OrganizerID: b.ID, CreatedAt: time.Now()}
@@ -544,10 +544,10 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	// So may a user.
 	c := sqFullUser(3)
 	c.ConferenceID = "4000006"
-	if err := s.CreateUser(ctx, &c, sqStaticMeeting(&c)); err != nil {
+	if err := s.CreateUser(ctx, &c, sqStaticMeeting(&c), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceConferenceID(ctx, c.ID, c.ConferenceID, newID); !errors.Is(err, ErrExists) {
+	if err := s.ReplaceConferenceID(ctx, c.ID, c.ConferenceID, newID, nil); !errors.Is(err, ErrExists) {
 		t.Fatalf("took a's new ID: %v", err)
 	}
 }
@@ -556,10 +556,10 @@ func TestSQLiteDeleteUserCascades(t *testing.T) {
 	s, _ := sqTempStore(t)
 	ctx := context.Background()
 	a, b := sqFullUser(1), sqFullUser(2)
-	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a)); err != nil {
+	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b)); err != nil {
+	if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
 		t.Fatal(err)
 	}
 	for i, org := range []int64{a.ID, a.ID, b.ID} {
@@ -586,7 +586,7 @@ func TestSQLiteDeleteUserCascades(t *testing.T) {
 	// The deleted user's email and IDs are free again; its numeric ID is
 	// never given to another user.
 	a2 := a
-	if err := s.CreateUser(ctx, &a2, sqStaticMeeting(&a2)); err != nil {
+	if err := s.CreateUser(ctx, &a2, sqStaticMeeting(&a2), nil); err != nil {
 		t.Fatal(err)
 	}
 	if a2.ID == a.ID {
@@ -600,7 +600,7 @@ func TestSQLiteListUsersPages(t *testing.T) {
 	var ids []int64
 	for i := range 7 {
 		u := sqFullUser(i)
-		if err := s.CreateUser(ctx, &u, nil); err != nil {
+		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, u.ID)
@@ -643,7 +643,7 @@ func TestSQLiteRestartKeepsEverything(t *testing.T) {
 	var deleted int64
 	for i := range 5 {
 		u := sqFullUser(i)
-		if err := s.CreateUser(ctx, &u, sqStaticMeeting(&u)); err != nil {
+		if err := s.CreateUser(ctx, &u, sqStaticMeeting(&u), nil); err != nil {
 			t.Fatal(err)
 		}
 		deleted = u.ID
@@ -680,7 +680,7 @@ func TestSQLiteRestartKeepsEverything(t *testing.T) {
 	}
 	// AUTOINCREMENT survives the restart: the deleted ID stays retired.
 	u := sqFullUser(9)
-	if err := s.CreateUser(ctx, &u, nil); err != nil {
+	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if u.ID <= deleted {
@@ -715,8 +715,13 @@ func TestSQLiteMigrationsRecorded(t *testing.T) {
 		return got
 	}
 	first := versions()
-	if len(first) != 1 || first[1] == 0 || latestSchemaVersion() != 1 {
-		t.Fatalf("schema_migrations = %v, want version 1", first)
+	if len(first) != latestSchemaVersion() {
+		t.Fatalf("schema_migrations = %v, want versions 1-%d", first, latestSchemaVersion())
+	}
+	for v := int64(1); v <= int64(latestSchemaVersion()); v++ {
+		if first[v] == 0 {
+			t.Fatalf("schema_migrations = %v: version %d missing", first, v)
+		}
 	}
 	// Reopening applies nothing again.
 	if second := versions(); !reflect.DeepEqual(second, first) {
@@ -742,7 +747,7 @@ func TestSQLiteRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := sqFullUser(1)
-	if err := s.CreateUser(ctx, &u, nil); err != nil {
+	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.db.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (99, 1)`); err != nil {
@@ -874,7 +879,7 @@ func TestSQLiteFileModes(t *testing.T) {
 	path := filepath.Join(dir, "dialin.db")
 	s := sqOpen(t, path)
 	u := sqFullUser(1)
-	if err := s.CreateUser(ctx, &u, nil); err != nil { // so that the WAL exists
+	if err := s.CreateUser(ctx, &u, nil, nil); err != nil { // so that the WAL exists
 		t.Fatal(err)
 	}
 	mode := func(p string) os.FileMode {
@@ -960,7 +965,7 @@ func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 	}
 	// The write lock Load held is released.
 	u := sqFullUser(1000)
-	if err := s.CreateUser(ctx, &u, nil); err != nil {
+	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -974,7 +979,7 @@ func TestSQLiteOddPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := sqFullUser(1)
-	if err := s.CreateUser(ctx, &u, nil); err != nil {
+	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
