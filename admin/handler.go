@@ -1,0 +1,282 @@
+// Package admin is the administration REST API (API.md): users, PINs,
+// conference IDs, meetings and settings, over JSON with a bearer token.
+package admin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
+)
+
+// Directory is what the API needs of *store.Directory.
+type Directory interface {
+	EnableUser(ctx context.Context, req store.EnableRequest) (store.Change, error)
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	ListUsers(ctx context.Context, afterID int64, limit int) ([]store.User, error)
+	DisableUser(ctx context.Context, id int64) error
+	ResetPIN(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	SetPIN(ctx context.Context, id int64, pin string) (store.User, error)
+	UnlockPIN(ctx context.Context, id int64) (store.User, error)
+	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
+	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	Settings() store.Settings
+	UpdateSettings(ctx context.Context, change func(*store.Settings) error) (store.Settings, error)
+	CreateMeeting(ctx context.Context, organizerID int64, requireOrganizer, bypassLobby bool) (store.Meeting, error)
+	GetMeeting(ctx context.Context, conferenceID string) (store.Meeting, error)
+	ListMeetings(ctx context.Context, f store.MeetingFilter) ([]store.Meeting, error)
+	DeleteMeeting(ctx context.Context, conferenceID string) error
+	GetUser(ctx context.Context, id int64) (store.User, error)
+}
+
+// Options configure the API handler.
+type Options struct {
+	Directory Directory
+	// Token is the administrators' bearer token; required.
+	Token string
+	// Live reports meetings in progress; nil: no meeting is ever started.
+	Live   LiveStatus
+	Logger zerolog.Logger
+}
+
+// api holds the handlers' dependencies.
+type api struct {
+	dir       Directory
+	live      LiveStatus
+	log       zerolog.Logger
+	tokenHash [sha256.Size]byte
+	mux       *http.ServeMux
+	public    map[string]bool // patterns served without a token
+}
+
+// handlerFunc is a route's handler: it writes the success response itself
+// and returns an error for anything else, which serve turns into the
+// error body.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one entry of the route table, the single list from which the
+// mux is built and against which the OpenAPI document is tested.
+type route struct {
+	method, path string
+	public       bool // no token needed
+	handle       handlerFunc
+}
+
+func (a *api) routes() []route {
+	return []route{
+		{"GET", "/api/v1/health", true, a.health},
+		{"GET", "/api/v1/openapi.json", true, a.openAPI},
+
+		{"GET", "/api/v1/users", false, a.listUsers},
+		{"POST", "/api/v1/users", false, a.enableUser},
+		{"GET", "/api/v1/users/{email}", false, a.withUser(a.getUser)},
+		{"DELETE", "/api/v1/users/{email}", false, a.withUser(a.disableUser)},
+		{"POST", "/api/v1/users/{email}/pin/reset", false, a.withUser(a.resetPIN)},
+		{"PUT", "/api/v1/users/{email}/pin", false, a.withUser(a.setPIN)},
+		{"POST", "/api/v1/users/{email}/pin/unlock", false, a.withUser(a.unlockPIN)},
+		{"POST", "/api/v1/users/{email}/conference-id/reset", false, a.withUser(a.resetConferenceID)},
+		{"PUT", "/api/v1/users/{email}/conference-id", false, a.withUser(a.setConferenceID)},
+		{"POST", "/api/v1/users/{email}/conference-id/send-info", false, a.withUser(a.sendConferenceInfo)},
+
+		{"GET", "/api/v1/settings", false, a.getSettings},
+		{"PATCH", "/api/v1/settings", false, a.patchSettings},
+
+		{"GET", "/api/v1/meetings", false, a.listMeetings},
+		{"POST", "/api/v1/meetings", false, a.createMeeting},
+		{"GET", "/api/v1/meetings/{conference_id}", false, a.getMeeting},
+		{"DELETE", "/api/v1/meetings/{conference_id}", false, a.deleteMeeting},
+	}
+}
+
+// NewHandler returns the API's http.Handler.
+func NewHandler(opts Options) (http.Handler, error) {
+	if opts.Directory == nil {
+		return nil, errors.New("admin API: no directory")
+	}
+	if opts.Token == "" {
+		return nil, errors.New("admin API: no token")
+	}
+	return newAPI(opts), nil
+}
+
+func newAPI(opts Options) *api {
+	a := &api{
+		dir:       opts.Directory,
+		live:      opts.Live,
+		log:       opts.Logger,
+		tokenHash: sha256.Sum256([]byte(opts.Token)),
+		mux:       http.NewServeMux(),
+		public:    map[string]bool{},
+	}
+	for _, rt := range a.routes() {
+		pattern := rt.method + " " + rt.path
+		a.mux.Handle(pattern, a.serve(rt.handle))
+		if rt.public {
+			a.public[pattern] = true
+		}
+	}
+	return a
+}
+
+// ServeHTTP logs the request, checks the token and routes it. Unknown
+// routes need the token too, so that they reveal nothing to strangers.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			a.log.Error().Interface("panic", p).Str("method", r.Method).Str("path", r.URL.Path).Msg("admin API handler panicked")
+			if sw.status == 0 {
+				a.writeError(sw, r, errors.New("panic"))
+			}
+		}
+		// Never the query, the headers or the body: the token and PINs
+		// travel there.
+		a.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.statusCode()).
+			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Msg("admin API request")
+	}()
+
+	_, pattern := a.mux.Handler(r)
+	if !a.public[pattern] && !a.authorized(r) {
+		sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin"`)
+		writeJSON(sw, http.StatusUnauthorized, errorBody{&apiError{Code: codeUnauthorized,
+			Message: "missing or wrong bearer token (Authorization: Bearer TOKEN)"}})
+		return
+	}
+	if pattern == "" {
+		a.noRoute(sw, r)
+		return
+	}
+	a.mux.ServeHTTP(sw, r)
+}
+
+// authorized compares the bearer token in constant time; hashing both
+// sides first keeps the comparison from revealing the token's length.
+func (a *api) authorized(r *http.Request) bool {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return subtle.ConstantTimeCompare(got[:], a.tokenHash[:]) == 1
+}
+
+// noRoute answers a request no pattern matched: the mux's own answer (404,
+// 405 with Allow, or a redirect to the clean path), with a JSON body for
+// the errors.
+func (a *api) noRoute(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{header: http.Header{}}
+	a.mux.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusNotFound:
+		a.writeError(w, r, notFound("no route %s %s", r.Method, r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		a.writeError(w, r, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+			Message: "method " + r.Method + " not allowed on " + r.URL.Path + " (Allow: " + rec.header.Get("Allow") + ")"})
+	default:
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		w.Write(rec.body)
+	}
+}
+
+// serve adapts a handlerFunc to http.Handler.
+func (a *api) serve(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError writes err as the API's error body; an internal error is
+// logged with its cause, which the client never sees.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, internal := toAPIError(err)
+	if internal {
+		a.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("admin API request failed")
+	}
+	writeJSON(w, e.Status, errorBody{e})
+}
+
+// writeJSON writes v with status. Encoding our own types cannot fail, so
+// an error here is the client going away, which nobody can act on.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store") // responses may hold a PIN
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (a *api) health(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) statusCode() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// recorder captures the mux's answer to an unmatched request.
+type recorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body = append(r.body, b...)
+	return len(b), nil
+}

@@ -1,0 +1,251 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
+)
+
+// *store.Directory is the Directory the server wires in.
+var _ Directory = (*store.Directory)(nil)
+
+const testToken = "test-token-0123456789abcdef"
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fakeLive is a LiveStatus with fixed answers.
+type fakeLive struct {
+	mu       sync.Mutex
+	meetings map[string]Live
+}
+
+func (f *fakeLive) Meeting(id string) (Live, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, ok := f.meetings[id]
+	return l, ok
+}
+
+func (f *fakeLive) set(id string, l Live) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.meetings == nil {
+		f.meetings = map[string]Live{}
+	}
+	f.meetings[id] = l
+}
+
+// env is an API served over HTTP on a real SQLite directory.
+type env struct {
+	t      *testing.T
+	dir    *store.Directory
+	srv    *httptest.Server
+	live   *fakeLive
+	logs   *syncBuffer
+	client *http.Client
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.Close() })
+	e := &env{t: t, dir: dir, live: &fakeLive{}, logs: &syncBuffer{}}
+	h, err := NewHandler(Options{Directory: dir, Token: testToken, Live: e.live, Logger: zerolog.New(e.logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+	e.client = &http.Client{Timeout: 10 * time.Second}
+	return e
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// json decodes the body into a generic value for assertions.
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatalf("response %d is not a JSON object: %v\n%s", r.status, err, r.body)
+	}
+	return v
+}
+
+// decode decodes the body into v.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("response %d: %v\n%s", r.status, err, r.body)
+	}
+}
+
+// send makes a request with the test token and a JSON body (empty: none).
+func (e *env) send(method, path, body string) response {
+	e.t.Helper()
+	h := http.Header{"Authorization": {"Bearer " + testToken}}
+	if body != "" {
+		h.Set("Content-Type", "application/json")
+	}
+	return e.raw(method, path, body, h)
+}
+
+// raw makes a request with exactly the headers given.
+func (e *env) raw(method, path, body string, h http.Header) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header = h
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// must makes a request and fails the test unless the status is want.
+func (e *env) must(want int, method, path, body string) response {
+	e.t.Helper()
+	r := e.send(method, path, body)
+	if r.status != want {
+		e.t.Fatalf("%s %s: status %d, want %d\n%s", method, path, r.status, want, r.body)
+	}
+	return r
+}
+
+// apiErr is the decoded error body.
+type apiErr struct {
+	Code, Message, Field, Rule string
+}
+
+// fail makes a request that must fail with status and code; it returns
+// the error.
+func (e *env) fail(status int, code, method, path, body string) apiErr {
+	e.t.Helper()
+	r := e.send(method, path, body)
+	return e.checkErr(r, status, code, method+" "+path)
+}
+
+func (e *env) checkErr(r response, status int, code, what string) apiErr {
+	e.t.Helper()
+	if r.status != status {
+		e.t.Fatalf("%s: status %d, want %d\n%s", what, r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		e.t.Fatalf("%s: Content-Type %q", what, ct)
+	}
+	var b struct{ Error *apiErr }
+	r.decode(e.t, &b)
+	if b.Error == nil || b.Error.Code != code || b.Error.Message == "" {
+		e.t.Fatalf("%s: error %+v, want code %s\n%s", what, b.Error, code, r.body)
+	}
+	return *b.Error
+}
+
+// changeResp is a decoded change.
+type changeResp struct {
+	User        userResp `json:"user"`
+	PIN         *string  `json:"pin"`
+	EmailQueued bool     `json:"email_queued"`
+}
+
+type userResp struct {
+	ID           int64  `json:"id"`
+	Email        string `json:"email"`
+	DisplayName  string `json:"display_name"`
+	ConferenceID string `json:"conference_id"`
+	PIN          string `json:"pin"`
+	PINLength    int    `json:"pin_length"`
+	Locked       bool   `json:"locked"`
+	Lock         struct {
+		LockedByAdmin bool `json:"locked_by_admin"`
+	} `json:"lock"`
+}
+
+// enable enables email and returns the change.
+func (e *env) enable(email string) changeResp {
+	e.t.Helper()
+	var c changeResp
+	e.must(201, "POST", "/api/v1/users", `{"email":"`+email+`","display_name":"Test"}`).decode(e.t, &c)
+	return c
+}
+
+// state is everything a request could change, to show a rejected one
+// changed nothing: the users, the settings, the meetings and the outbox.
+func (e *env) state() string {
+	e.t.Helper()
+	users := e.must(200, "GET", "/api/v1/users?limit=1000", "").body
+	settings := e.must(200, "GET", "/api/v1/settings", "").body
+	meetings := e.must(200, "GET", "/api/v1/meetings?limit=1000", "").body
+	n, err := e.dir.PendingMail(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(users) + string(settings) + string(meetings) + strings.Repeat("+", n)
+}
+
+// wrongCheckDigit returns id with a wrong last digit, and the right one.
+func wrongCheckDigit(t *testing.T, body string) (wrong string, right byte) {
+	t.Helper()
+	for d := byte('0'); d <= '9'; d++ {
+		if store.ValidConferenceID(body + string(d)) {
+			right = d
+		}
+	}
+	return body + string('0'+(right-'0'+1)%10), right
+}
+
+// validID appends the right check digit to a 6-digit body.
+func validID(t *testing.T, body string) string {
+	t.Helper()
+	_, right := wrongCheckDigit(t, body)
+	return body + string(right)
+}

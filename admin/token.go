@@ -1,0 +1,194 @@
+package admin
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dialin/dialin/config"
+)
+
+// TokenFile is the name of the generated token's file in the data folder.
+const TokenFile = "admin-token"
+
+// TokenEnv is the environment variable that may carry the token.
+const TokenEnv = "DIALIN_ADMIN_TOKEN"
+
+// minTokenLength is config's rule for admin.token, applied to every source.
+const minTokenLength = 16
+
+// maxTokenFileSize bounds what is read of the token file; ours is 65 bytes.
+const maxTokenFileSize = 4096
+
+// LoadOrCreateToken returns the API token for `dialin serve`: cfg.Token,
+// else envToken (the value of DIALIN_ADMIN_TOKEN), else the file
+// <dataDir>/admin-token, created with 32 random bytes (hex) on first start.
+// source says where it came from, for the log; created is true when the
+// file was just written. Errors never contain the token.
+func LoadOrCreateToken(cfg config.Admin, envToken, dataDir string) (token, source string, created bool, err error) {
+	token, source, err = ReadToken(cfg, envToken, dataDir)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || dataDir == "" {
+		return token, source, false, err
+	}
+	path := filepath.Join(dataDir, TokenFile)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", "", false, fmt.Errorf("admin token: creating data folder: %w", err)
+	}
+	created, err = createTokenFile(dataDir, path)
+	if err != nil {
+		return "", "", false, err
+	}
+	// Read back what is on disk: if another process created the file
+	// first, its token is the one to use.
+	token, err = readTokenFile(path)
+	if errors.Is(err, fs.ErrNotExist) { // e.g. a dangling symlink
+		return "", "", false, fmt.Errorf("admin token: %s: %w", path, err)
+	}
+	if err != nil {
+		return "", "", false, err
+	}
+	return token, path, created, nil
+}
+
+// ReadToken returns the token as LoadOrCreateToken does, for the dialin
+// subcommands: it never creates the file. A missing file is an error that
+// matches fs.ErrNotExist and says how to get a token.
+func ReadToken(cfg config.Admin, envToken, dataDir string) (token, source string, err error) {
+	if cfg.Token != "" {
+		if err := checkToken(cfg.Token); err != nil {
+			return "", "", fmt.Errorf("admin token: config admin.token %w", err)
+		}
+		return cfg.Token, "config admin.token", nil
+	}
+	if t := strings.TrimSpace(envToken); t != "" {
+		if err := checkToken(t); err != nil {
+			return "", "", fmt.Errorf("admin token: %s %w", TokenEnv, err)
+		}
+		return t, TokenEnv, nil
+	}
+	if dataDir == "" {
+		return "", "", fmt.Errorf("admin token: set admin.token in the config or %s (no data folder to read %s from): %w",
+			TokenEnv, TokenFile, fs.ErrNotExist)
+	}
+	path := filepath.Join(dataDir, TokenFile)
+	token, err = readTokenFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", fmt.Errorf("admin token: %s does not exist: start `dialin serve` once with this data folder to create it, "+
+			"or set admin.token in the config or %s: %w", path, TokenEnv, fs.ErrNotExist)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return token, path, nil
+}
+
+// checkToken applies config's rules; the error completes "<source> ...".
+func checkToken(t string) error {
+	if len(t) < minTokenLength {
+		return fmt.Errorf("is %d characters; use at least %d", len(t), minTokenLength)
+	}
+	if strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return errors.New("contains a space or control character")
+	}
+	return nil
+}
+
+// readTokenFile reads and checks the token file. As for the PIN secret, a
+// file group or others can read is refused: the token is full
+// administrator access. The mode is checked on the open file.
+func readTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("admin token: %s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return "", fmt.Errorf("admin token: %s has mode %04o, so group or others can read it: run `chmod 600 %s`", path, perm, path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
+	if err != nil {
+		return "", fmt.Errorf("admin token: reading %s: %w", path, err)
+	}
+	if len(data) > maxTokenFileSize {
+		return "", fmt.Errorf("admin token: %s is larger than %d bytes", path, maxTokenFileSize)
+	}
+	token := strings.TrimSpace(string(data))
+	if err := checkToken(token); err != nil {
+		return "", fmt.Errorf("admin token: %s %w (delete it to have a new one generated)", path, err)
+	}
+	return token, nil
+}
+
+// createTokenFile writes a new random token to path atomically, as
+// store.LoadSecret does: a synced temporary file linked to path. A link
+// never replaces a file another process created meanwhile (created is
+// false then).
+func createTokenFile(dir, path string) (created bool, err error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return false, fmt.Errorf("admin token: %w", err)
+	}
+	text := hex.EncodeToString(raw[:]) + "\n"
+
+	tmp, err := os.CreateTemp(dir, "."+TokenFile+".tmp*") // mode 0600
+	if err != nil {
+		return false, fmt.Errorf("admin token: %w", err)
+	}
+	tmpPath := tmp.Name()
+	defer os.Remove(tmpPath) // after the link, path keeps the content
+	_, err = tmp.WriteString(text)
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("admin token: writing %s: %w", tmpPath, err)
+	}
+	if err := os.Link(tmpPath, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil // another process won; use its token
+		}
+		// Some filesystems have no hard links; rename is atomic too.
+		if rerr := os.Rename(tmpPath, path); rerr != nil {
+			return false, fmt.Errorf("admin token: creating %s: %w", path, rerr)
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return false, fmt.Errorf("admin token: %w", err)
+	}
+	return true, nil
+}
+
+// syncDir makes a new directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
