@@ -116,6 +116,18 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dir.Close()
+	// The REST API and the mailer; logs "admin API ready" with the url.
+	adminSvc, err := startAdmin(cfg, dir, log)
+	if err != nil {
+		return err
+	}
+	stopAdmin := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := adminSvc.stop(ctx); err != nil {
+			log.Warn().Err(err).Msg("admin API stopped with an error")
+		}
+	}
 
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	flow := &ivr.Echo{Prompts: prompts, DigitTimeout: cfg.Limits.DigitTimeout}
@@ -126,9 +138,11 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Handler: func(ctx context.Context, call *sipua.Call) { flow.Run(ctx, call) },
 	})
 	if err != nil {
+		stopAdmin()
 		return err
 	}
 	if err := ua.Listen(); err != nil {
+		stopAdmin()
 		return err
 	}
 
@@ -148,7 +162,10 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 
 	select {
 	case err := <-served:
+		stopAdmin()
 		return err
+	case err := <-adminSvc.failed():
+		log.Error().Err(err).Msg("admin API failed; stopping")
 	case sig := <-signals:
 		log.Info().Str("signal", sig.String()).Msg("stopping")
 	}
@@ -166,6 +183,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	if err := ua.Shutdown(shutdownCtx); err != nil {
 		log.Warn().Err(err).Msg("shutdown cut short")
 	}
+	stopAdmin()
 	cancel()
 	if err := <-served; err != nil {
 		return err

@@ -1,0 +1,108 @@
+package mailer
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"unicode"
+
+	"github.com/dialin/dialin/store"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Rendered is an email ready to send.
+type Rendered struct{ Subject, Text, HTML string }
+
+// kind is what each kind of email says and needs.
+type kind struct {
+	subject      string
+	pin          bool // shows the PIN, which must be there
+	conferenceID bool // shows the conference ID, which must be there
+	text         *texttemplate.Template
+	html         *htmltemplate.Template
+}
+
+var kinds = map[string]*kind{
+	store.MailEnabled:           {subject: "Your audio conferencing details", pin: true, conferenceID: true},
+	store.MailPINReset:          {subject: "Your audio conferencing PIN has been reset", pin: true},
+	store.MailConferenceIDReset: {subject: "Your conference ID has changed", conferenceID: true},
+	store.MailConferenceInfo:    {subject: "Your audio conferencing information", conferenceID: true},
+}
+
+// Templates are parsed once: a broken template is a build mistake, caught
+// by any test.
+func init() {
+	for name, k := range kinds {
+		k.text = texttemplate.Must(texttemplate.New(name).Option("missingkey=error").
+			ParseFS(templateFS, "templates/common.txt", "templates/"+name+".txt"))
+		k.html = htmltemplate.Must(htmltemplate.New(name).Option("missingkey=error").
+			ParseFS(templateFS, "templates/common.html", "templates/"+name+".html"))
+	}
+}
+
+// view is what the templates see. PIN is empty unless the kind shows it.
+type view struct {
+	Subject       string
+	Name          string
+	ConferenceID  string
+	PIN           string
+	DialInNumbers []string
+}
+
+// Render writes the email for c. dialInNumbers are used when c carries
+// none. It fails for an unknown kind, or when a fact the kind shows is
+// missing (better kept in the outbox than sent as "Your PIN: ").
+func Render(c store.MailContent, dialInNumbers []string) (Rendered, error) {
+	k, ok := kinds[c.Kind]
+	if !ok {
+		return Rendered{}, fmt.Errorf("render email: unknown kind %q", c.Kind)
+	}
+	v := view{
+		Subject:       k.subject,
+		Name:          oneLine(c.DisplayName),
+		DialInNumbers: c.DialInNumbers,
+	}
+	if len(v.DialInNumbers) == 0 {
+		v.DialInNumbers = dialInNumbers
+	}
+	if k.conferenceID {
+		if c.ConferenceID == "" {
+			return Rendered{}, fmt.Errorf("render %s email: no conference ID", c.Kind)
+		}
+		v.ConferenceID = c.ConferenceID
+	}
+	// Only kinds that show the PIN ever see it: a conference_info email
+	// never carries the PIN, even if the content held one.
+	if k.pin {
+		if c.PIN == "" {
+			return Rendered{}, fmt.Errorf("render %s email: no PIN", c.Kind)
+		}
+		v.PIN = c.PIN
+	}
+
+	var text, html bytes.Buffer
+	if err := k.text.ExecuteTemplate(&text, c.Kind+".txt", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s email text: %w", c.Kind, err)
+	}
+	if err := k.html.ExecuteTemplate(&html, "page", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s email HTML: %w", c.Kind, err)
+	}
+	return Rendered{Subject: k.subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// oneLine keeps a display name on one line: it is typed by administrators
+// and goes into a greeting.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
