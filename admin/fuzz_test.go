@@ -1,0 +1,107 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
+)
+
+// fuzzRoutes are the requests with a body; the fuzzer picks one and
+// writes the body.
+var fuzzRoutes = []struct{ method, path string }{
+	{"POST", "/api/v1/users"},
+	{"PATCH", "/api/v1/settings"},
+	{"PUT", "/api/v1/users/ada@example.com/pin"},
+	{"PUT", "/api/v1/users/ada@example.com/conference-id"},
+	{"POST", "/api/v1/users/ada@example.com/pin/reset"},
+	{"POST", "/api/v1/users/ada@example.com/conference-id/send-info"},
+	{"POST", "/api/v1/meetings"},
+}
+
+// FuzzRequestBodies sends arbitrary bodies to every route that reads one:
+// the answer is never a 500, always a JSON object, an error always has a
+// code, and a refused request changes nothing stored.
+func FuzzRequestBodies(f *testing.F) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(f.TempDir(), "dialin.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { dir.Close() })
+	h, err := NewHandler(Options{Directory: dir, Token: testToken, Logger: zerolog.Nop()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do("POST", "/api/v1/users", `{"email":"ada@example.com"}`); rec.Code != http.StatusCreated {
+		f.Fatalf("enable: %d %s", rec.Code, rec.Body)
+	}
+	state := func() string {
+		var b strings.Builder
+		for _, p := range []string{"/api/v1/users?limit=1000", "/api/v1/settings", "/api/v1/meetings?limit=1000"} {
+			b.Write(do("GET", p, "").Body.Bytes())
+		}
+		n, _ := dir.PendingMail(ctx)
+		b.WriteString(strings.Repeat("+", n))
+		return b.String()
+	}
+
+	for i, seed := range []string{
+		`{"email":"bob@example.com","display_name":"Bob"}`,
+		`{"pin_length":6,"lockout":{"window":"45m"}}`,
+		`{"pin":"135792"}`,
+		`{"conference_id":"1234567"}`,
+		`{"send_email":false}`,
+		`{"email_to":"x@example.com"}`,
+		`{"organizer":"ada@example.com","require_organizer":true}`,
+	} {
+		f.Add(uint8(i), seed)
+	}
+	f.Add(uint8(1), `{"pin_length":13}`)
+	f.Add(uint8(1), `{"lockout":{"window":"1x"}}`)
+	f.Add(uint8(0), `{"email":"a@b.c"} trailing`)
+	f.Add(uint8(0), `[1,2]`)
+	f.Add(uint8(2), `{"pin":null}`)
+
+	f.Fuzz(func(t *testing.T, route uint8, body string) {
+		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		before := state()
+		rec := do(r.method, r.path, body)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, rec.Code, rec.Body)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatalf("%s %s %q: not a JSON object: %s", r.method, r.path, body, rec.Body)
+		}
+		if rec.Code >= 400 {
+			e, _ := v["error"].(map[string]any)
+			if e == nil || e["code"] == "" || e["message"] == "" {
+				t.Fatalf("%s %s %q: error without code or message: %s", r.method, r.path, body, rec.Body)
+			}
+			if after := state(); after != before {
+				t.Fatalf("%s %s %q refused with %d but changed stored data", r.method, r.path, body, rec.Code)
+			}
+		}
+	})
+}
