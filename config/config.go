@@ -16,6 +16,7 @@ type Config struct {
 	SIP    SIP    `yaml:"sip"`
 	RTP    RTP    `yaml:"rtp"`
 	Limits Limits `yaml:"limits"`
+	IVR    IVR    `yaml:"ivr"`
 	Log    Log    `yaml:"log"`
 	Admin  Admin  `yaml:"admin"`
 	Email  Email  `yaml:"email"`
@@ -46,6 +47,40 @@ type SIP struct {
 	AnswerDelay time.Duration `yaml:"answer_delay"`
 	// UserAgent is the User-Agent / Server header value.
 	UserAgent string `yaml:"user_agent"`
+	// DTMF is how the trunk sends keys: auto (RFC 4733 events and SIP
+	// INFO, and in-band tones when the offer has no telephone-event),
+	// rfc4733, info or inband (only that one).
+	DTMF string `yaml:"dtmf"`
+}
+
+// DTMF transports (SIP.DTMF).
+const (
+	DTMFAuto    = "auto"
+	DTMFRFC4733 = "rfc4733"
+	DTMFInfo    = "info"
+	DTMFInband  = "inband"
+)
+
+// IVR is the dial-in menu: its timeouts, attempts, and the limits on
+// callers who guess conference IDs and PINs.
+type IVR struct {
+	// FirstDigitTimeout waits this long for the first key of an entry
+	// (re-prompting once, then saying goodbye).
+	FirstDigitTimeout time.Duration `yaml:"first_digit_timeout"`
+	// InterDigitTimeout ends an entry this long after its last key.
+	InterDigitTimeout time.Duration `yaml:"inter_digit_timeout"`
+	// OrganizerWait is how long callers may press star to give the
+	// organizer's PIN before they go on as attendees.
+	OrganizerWait time.Duration `yaml:"organizer_wait"`
+	// MaxAttempts is the number of tries at the conference ID (then
+	// goodbye) and at the PIN (then the caller goes on as an attendee).
+	MaxAttempts int `yaml:"max_attempts"`
+	// GuessLimit failed conference IDs and PINs from one calling number or
+	// one source address within GuessWindow make the bridge refuse its new
+	// calls for GuessCooloff. 0 turns the limit off.
+	GuessLimit   int           `yaml:"guess_limit"`
+	GuessWindow  time.Duration `yaml:"guess_window"`
+	GuessCooloff time.Duration `yaml:"guess_cooloff"`
 }
 
 // RTP is the media side.
@@ -65,8 +100,6 @@ type Limits struct {
 	RetryAfter time.Duration `yaml:"retry_after"`
 	// ShutdownGrace is how long calls may go on after SIGTERM before BYE.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
-	// DigitTimeout ends digit collection after this long without a key.
-	DigitTimeout time.Duration `yaml:"digit_timeout"`
 	// MaxCallDuration hangs up any call older than this (0 = no limit).
 	MaxCallDuration time.Duration `yaml:"max_call_duration"`
 }
@@ -126,6 +159,7 @@ func Default() Config {
 		SIP: SIP{
 			Listen:    []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
 			UserAgent: "dialin",
+			DTMF:      DTMFAuto,
 		},
 		RTP: RTP{
 			PortMin:           10000,
@@ -136,8 +170,16 @@ func Default() Config {
 			MaxCalls:        1000,
 			RetryAfter:      30 * time.Second,
 			ShutdownGrace:   10 * time.Second,
-			DigitTimeout:    10 * time.Second,
 			MaxCallDuration: 4 * time.Hour,
+		},
+		IVR: IVR{
+			FirstDigitTimeout: 10 * time.Second,
+			InterDigitTimeout: 5 * time.Second,
+			OrganizerWait:     5 * time.Second,
+			MaxAttempts:       3,
+			GuessLimit:        10,
+			GuessWindow:       10 * time.Minute,
+			GuessCooloff:      15 * time.Minute,
 		},
 		Log:   Log{Level: "info", Format: "console"},
 		Admin: Admin{Listen: "127.0.0.1:8080"},

@@ -108,6 +108,7 @@ sip:
   dial_in_numbers: ["+14255550100", conference]
   answer_delay: 1500ms
   user_agent: "dialin test"
+  dtmf: inband
 rtp:
   port_min: 16384
   port_max: 16483
@@ -116,8 +117,15 @@ limits:
   max_calls: 50
   retry_after: 5s
   shutdown_grace: 0s
-  digit_timeout: 15s
   max_call_duration: 0s
+ivr:
+  first_digit_timeout: 12s
+  inter_digit_timeout: 4s
+  organizer_wait: 6s
+  max_attempts: 5
+  guess_limit: 20
+  guess_window: 1h
+  guess_cooloff: 30m
 log:
   level: debug
   format: json
@@ -149,15 +157,18 @@ demo_organizer: false
 			DialInNumbers: []string{"+14255550100", "conference"},
 			AnswerDelay:   1500 * time.Millisecond,
 			UserAgent:     "dialin test",
+			DTMF:          DTMFInband,
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute},
 		Limits: Limits{
 			MaxCalls:        50,
 			RetryAfter:      5 * time.Second,
 			ShutdownGrace:   0,
-			DigitTimeout:    15 * time.Second,
 			MaxCallDuration: 0,
 		},
+		IVR: IVR{FirstDigitTimeout: 12 * time.Second, InterDigitTimeout: 4 * time.Second,
+			OrganizerWait: 6 * time.Second, MaxAttempts: 5, GuessLimit: 20,
+			GuessWindow: time.Hour, GuessCooloff: 30 * time.Minute},
 		Log:   Log{Level: "debug", Format: "json"},
 		Admin: Admin{Listen: "[::1]:9443", Token: "0123456789abcdef0123"},
 		Email: Email{SMTPHost: "smtp.example.com", SMTPPort: 465, Security: "tls",
@@ -406,7 +417,14 @@ func TestValidate(t *testing.T) {
 		{"retry after too short", func(c *Config) { c.Limits.RetryAfter = 0 }, "limits.retry_after: 0s is below 1s"},
 		{"shutdown grace negative", func(c *Config) { c.Limits.ShutdownGrace = -time.Second }, "limits.shutdown_grace: -1s is negative"},
 		{"shutdown grace zero ok", func(c *Config) { c.Limits.ShutdownGrace = 0 }, ""},
-		{"digit timeout too short", func(c *Config) { c.Limits.DigitTimeout = 999 * time.Millisecond }, "limits.digit_timeout: 999ms is below 1s"},
+		{"dtmf", func(c *Config) { c.SIP.DTMF = "rtp" }, `sip.dtmf: "rtp" is not one of auto, rfc4733, info, inband`},
+		{"first digit timeout", func(c *Config) { c.IVR.FirstDigitTimeout = 999 * time.Millisecond }, "ivr.first_digit_timeout: 999ms is not between 1s and 2m0s"},
+		{"inter digit timeout", func(c *Config) { c.IVR.InterDigitTimeout = 2 * time.Minute }, "ivr.inter_digit_timeout: 2m0s is not between 1s and 1m0s"},
+		{"organizer wait", func(c *Config) { c.IVR.OrganizerWait = 0 }, "ivr.organizer_wait: 0s"},
+		{"max attempts", func(c *Config) { c.IVR.MaxAttempts = 0 }, "ivr.max_attempts: 0 is not 1-10"},
+		{"guess limit", func(c *Config) { c.IVR.GuessLimit = -1 }, "ivr.guess_limit: -1 is negative"},
+		{"guess window", func(c *Config) { c.IVR.GuessWindow = 0 }, "ivr.guess_window: 0s"},
+		{"guess off ignores window", func(c *Config) { c.IVR.GuessLimit, c.IVR.GuessWindow = 0, 0 }, ""},
 		{"max call duration negative", func(c *Config) { c.Limits.MaxCallDuration = -time.Hour }, "limits.max_call_duration: -1h0m0s is negative"},
 		{"max call duration zero ok", func(c *Config) { c.Limits.MaxCallDuration = 0 }, ""},
 		// log

@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 	c.SIP.validate(&p)
 	c.RTP.validate(&p)
 	c.Limits.validate(&p)
+	c.IVR.validate(&p)
 	c.Log.validate(&p)
 	c.Admin.validate(&p)
 	c.Email.validate(&p)
@@ -102,6 +103,11 @@ func (s *SIP) validate(p *problems) {
 	if s.AnswerDelay < 0 || s.AnswerDelay > time.Minute {
 		p.add("sip.answer_delay", "%v is not between 0s and 1m0s", s.AnswerDelay)
 	}
+	switch s.DTMF {
+	case DTMFAuto, DTMFRFC4733, DTMFInfo, DTMFInband:
+	default:
+		p.add("sip.dtmf", "%q is not one of auto, rfc4733, info, inband", s.DTMF)
+	}
 	// The value goes into a header: a line break would inject headers.
 	if strings.IndexFunc(s.UserAgent, unicode.IsControl) >= 0 {
 		p.add("sip.user_agent", "%q contains a control character", s.UserAgent)
@@ -160,9 +166,6 @@ func (l *Limits) validate(p *problems) {
 	}
 	if l.ShutdownGrace < 0 {
 		p.add("limits.shutdown_grace", "%v is negative", l.ShutdownGrace)
-	}
-	if l.DigitTimeout < time.Second {
-		p.add("limits.digit_timeout", "%v is below 1s", l.DigitTimeout)
 	}
 	if l.MaxCallDuration < 0 {
 		p.add("limits.max_call_duration", "%v is negative (0s means no limit)", l.MaxCallDuration)
@@ -319,5 +322,26 @@ func (e *Email) validate(p *problems) {
 	}
 	if e.RetryMax < e.RetryMin {
 		p.add("email.retry_max", "%v is below email.retry_min (%v)", e.RetryMax, e.RetryMin)
+	}
+}
+
+func (v *IVR) validate(p *problems) {
+	between := func(path string, d, lo, hi time.Duration) {
+		if d < lo || d > hi {
+			p.add(path, "%v is not between %v and %v", d, lo, hi)
+		}
+	}
+	between("ivr.first_digit_timeout", v.FirstDigitTimeout, time.Second, 2*time.Minute)
+	between("ivr.inter_digit_timeout", v.InterDigitTimeout, time.Second, time.Minute)
+	between("ivr.organizer_wait", v.OrganizerWait, time.Second, time.Minute)
+	if v.MaxAttempts < 1 || v.MaxAttempts > 10 {
+		p.add("ivr.max_attempts", "%d is not 1-10", v.MaxAttempts)
+	}
+	if v.GuessLimit < 0 {
+		p.add("ivr.guess_limit", "%d is negative (0 turns the limit off)", v.GuessLimit)
+	}
+	if v.GuessLimit > 0 {
+		between("ivr.guess_window", v.GuessWindow, time.Second, 24*time.Hour)
+		between("ivr.guess_cooloff", v.GuessCooloff, time.Second, 24*time.Hour)
 	}
 }

@@ -130,7 +130,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
-	flow := &ivr.Echo{Prompts: prompts, DigitTimeout: cfg.Limits.DigitTimeout}
+	flow := &ivr.Echo{Prompts: prompts, DigitTimeout: cfg.IVR.FirstDigitTimeout}
 	ua, err := sipua.New(sipua.Options{
 		Config:  cfg,
 		Logger:  log,
