@@ -37,6 +37,12 @@ type Call struct {
 	player  *media.Player
 	digits  chan byte
 	started time.Time
+	caller  string // the calling number (From user part)
+	source  string // the INVITE's source IP
+
+	dtmf    *dtmfGate
+	inband  *inbandKeys // nil unless in-band detection runs
+	bargeIn atomic.Bool // the playing prompts stop at the next key
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -65,13 +71,35 @@ func (c *Call) Log() *zerolog.Logger { return &c.log }
 func (c *Call) Context() context.Context { return c.ctx }
 
 // Play starts playing prompts in order, replacing anything playing. The
-// channel closes when they have all been sent or Stop is called.
-func (c *Call) Play(prompts ...*media.Prompt) <-chan struct{} { return c.player.Play(prompts...) }
+// channel closes when they have all been sent or Stop is called. Keys
+// pressed meanwhile wait in Digits.
+func (c *Call) Play(prompts ...*media.Prompt) <-chan struct{} {
+	c.bargeIn.Store(false)
+	return c.player.Play(prompts...)
+}
 
-// StopPlay ends the current playback at once (barge-in).
-func (c *Call) StopPlay() { c.player.Stop() }
+// PlayUntilKey is Play, but the caller's next key stops the prompts
+// (barge-in) on the goroutine that reads it, so their audio ends within
+// one frame; the key itself waits in Digits.
+func (c *Call) PlayUntilKey(prompts ...*media.Prompt) <-chan struct{} {
+	c.bargeIn.Store(true)
+	return c.player.Play(prompts...)
+}
 
-// Digits delivers keys from every DTMF transport (RFC 4733, SIP INFO).
+// Caller is the calling number (the user part of From), "" if none.
+func (c *Call) Caller() string { return c.caller }
+
+// SourceIP is the address the INVITE came from.
+func (c *Call) SourceIP() string { return c.source }
+
+// StopPlay ends the current playback at once.
+func (c *Call) StopPlay() {
+	c.bargeIn.Store(false)
+	c.player.Stop()
+}
+
+// Digits delivers keys from the DTMF transports sip.dtmf allows (RFC 4733,
+// SIP INFO, in-band tones), each press once.
 func (c *Call) Digits() <-chan byte { return c.digits }
 
 // Hangup ends the call from our side; the bridge sends BYE.
@@ -81,16 +109,28 @@ func (c *Call) Hangup(reason error) { c.cancel(reason) }
 func (c *Call) Codec() media.Codec { return c.session.Codec() }
 
 // OnDigit implements media.Receiver; it runs on the RTP goroutine.
-func (c *Call) OnDigit(key byte) { c.pushDigit(key, "rfc4733") }
+func (c *Call) OnDigit(key byte) { c.pushDigit(key, sourceRFC4733) }
 
-// OnAudio implements media.Receiver. The first call flow does not listen;
-// the conference mixer will.
-func (c *Call) OnAudio(pcm []int16) {}
+// OnAudio implements media.Receiver; it runs on the RTP goroutine. The
+// in-band detector listens here when the call has it.
+func (c *Call) OnAudio(pcm []int16) {
+	if c.inband != nil {
+		c.inband.detector.Feed(pcm, c.inband.emit)
+	}
+}
 
+// pushDigit hands a key to the flow, stopping a barge-in prompt first.
+// Keys are not logged: they may be a PIN.
 func (c *Call) pushDigit(key byte, source string) {
+	if c.dtmf != nil && !c.dtmf.accept(key, source, time.Now()) {
+		return
+	}
+	if c.bargeIn.Swap(false) {
+		c.player.Stop()
+	}
 	select {
 	case c.digits <- key:
-		c.log.Debug().Str("key", string(key)).Str("source", source).Msg("dtmf")
+		c.log.Debug().Str("source", source).Msg("dtmf key")
 	default:
 		c.log.Warn().Str("source", source).Msg("dtmf queue full, key dropped")
 	}

@@ -361,6 +361,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	call := &Call{
 		id:     callID,
 		log:    log,
+		caller: callerNumber(req),
+		source: sourceIP(req),
 		dialog: dialog,
 		digits: make(chan byte, digitQueue),
 		ctx:    ctx,
@@ -384,6 +386,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer call.session.Close()
 	call.session.SetDirection(neg.WeSend(), neg.PeerSends())
 	call.player = media.NewPlayer(call.session)
+	call.dtmf = newDTMFGate(s.cfg.SIP.DTMF, neg.DTMFPayloadType != 0)
+	if call.dtmf.inband {
+		call.inband = &inbandKeys{}
+		call.inband.emit = func(key byte) { call.pushDigit(key, sourceInband) }
+	}
 
 	s.mu.Lock()
 	s.calls[dialog.ID] = call
@@ -672,7 +679,7 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		ct = strings.ToLower(h.Value())
 	}
 	if key, ok := parseINFODigit(ct, req.Body()); ok {
-		call.pushDigit(key, "sip-info")
+		call.pushDigit(key, sourceINFO)
 	}
 	respond(tx, req, 200, "OK")
 }
@@ -702,4 +709,21 @@ func parseINFODigit(contentType string, body []byte) (byte, bool) {
 		return media.DigitForEvent(uint8(n))
 	}
 	return 0, false
+}
+
+// callerNumber is the user part of From: the calling number on a trunk.
+func callerNumber(req *sip.Request) string {
+	if h := req.From(); h != nil {
+		return h.Address.User
+	}
+	return ""
+}
+
+// sourceIP is the host of the INVITE's source address.
+func sourceIP(req *sip.Request) string {
+	host, _, err := net.SplitHostPort(req.Source())
+	if err != nil {
+		return req.Source()
+	}
+	return host
 }
