@@ -19,7 +19,7 @@ var allPromptNames = []string{
 	PromptDigit5, PromptDigit6, PromptDigit7, PromptDigit8, PromptDigit9,
 	PromptStar, PromptPound,
 	PromptInvalidConferenceID, PromptOrganizerPressStar, PromptEnterPIN, PromptWrongPIN,
-	PromptPINLocked, PromptLobbyWait, PromptMeetingStarted, PromptJoining,
+	PromptPINLocked, PromptJoinAsGuest, PromptTryLater, PromptLobbyWait, PromptMeetingStarted, PromptJoining,
 	PromptTooManyAttempts, PromptLeftMeeting, PromptJoinedMeeting, PromptOnlyParticipant,
 	PromptMusicOnHold,
 }
