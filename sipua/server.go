@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -114,14 +115,9 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Listen binds every configured SIP address. A port of 0 picks a free one;
-// UDP and TCP on the same host with port 0 share the port the first of them
-// got, as trunks expect one SIP port for both.
-func (s *Server) Listen() error {
-	addrs, err := s.cfg.SIP.ListenAddrs()
-	if err != nil {
-		return err
-	}
+// bind opens a listener for each address; port-0 entries of one host
+// share the port the first of them got.
+func (s *Server) bind(addrs []config.ListenAddr) error {
 	picked := map[string]int{} // host → port chosen for a port-0 entry
 	for _, a := range addrs {
 		if a.Port == 0 && picked[a.Host] != 0 {
@@ -132,7 +128,6 @@ func (s *Server) Listen() error {
 		case "udp":
 			conn, err := net.ListenPacket("udp", a.Address())
 			if err != nil {
-				s.closeListeners()
 				return fmt.Errorf("sip: listen %s: %w", a, err)
 			}
 			udp := conn.(*net.UDPConn)
@@ -145,7 +140,6 @@ func (s *Server) Listen() error {
 		case "tcp":
 			ln, err := net.Listen("tcp", a.Address())
 			if err != nil {
-				s.closeListeners()
 				return fmt.Errorf("sip: listen %s: %w", a, err)
 			}
 			s.tcpLns = append(s.tcpLns, ln)
@@ -158,7 +152,39 @@ func (s *Server) Listen() error {
 		a.Port = int(ap.Port())
 		s.listening = append(s.listening, a)
 	}
+	return nil
+}
 
+func hasPortZero(addrs []config.ListenAddr) bool {
+	for _, a := range addrs {
+		if a.Port == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Listen binds every configured SIP address. A port of 0 picks a free one;
+// UDP and TCP on the same host with port 0 share the port the first of them
+// got, as trunks expect one SIP port for both.
+func (s *Server) Listen() error {
+	addrs, err := s.cfg.SIP.ListenAddrs()
+	if err != nil {
+		return err
+	}
+	// With port 0, UDP picks a port and TCP must then get the same one,
+	// which another socket (even one in TIME_WAIT) may hold: pick again.
+	for attempt := 1; ; attempt++ {
+		err = s.bind(addrs)
+		if err == nil {
+			break
+		}
+		s.closeListeners()
+		s.udpConns, s.tcpLns, s.listening = nil, nil, nil
+		if !errors.Is(err, syscall.EADDRINUSE) || !hasPortZero(addrs) || attempt == 20 {
+			return err
+		}
+	}
 	first := s.listening[0]
 	s.mediaIP = netip.IPv4Unspecified()
 	if ip, err := netip.ParseAddr(first.Host); err == nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -33,6 +34,8 @@ func startAdmin(cfg config.Config, dir *store.Directory, log zerolog.Logger) (*a
 		Outbox:        dir,
 		DialInNumbers: phoneNumbers(cfg.SIP.DialInNumbers),
 		Logger:        log.With().Str("component", "mailer").Logger(),
+		// Retries are due RetryMin after a failure; look that often.
+		PollInterval: min(5*time.Second, cfg.Email.RetryMin),
 	})
 	if err != nil {
 		return nil, err

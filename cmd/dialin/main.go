@@ -49,7 +49,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage+"\n"+adminUsage())
 		return errors.New("no command given")
 	}
 	switch args[0] {
@@ -75,10 +75,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: ok\n", args[1])
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+"\n"+adminUsage())
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usage+"\n"+adminUsage())
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
@@ -130,12 +130,20 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
-	flow := &ivr.Echo{Prompts: prompts, DigitTimeout: cfg.IVR.FirstDigitTimeout}
+	menu := &ivr.Menu{
+		Prompts:   prompts,
+		Directory: dir,
+		// The lobby and the bridge come with the next issue; until then
+		// callers wait in a stand-in that keeps which meetings are on.
+		Meetings: &ivr.WaitingRoom{Prompts: prompts},
+		Guard:    ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
+		Config:   cfg.IVR,
+	}
 	ua, err := sipua.New(sipua.Options{
 		Config:  cfg,
 		Logger:  log,
 		Clock:   clock,
-		Handler: func(ctx context.Context, call *sipua.Call) { flow.Run(ctx, call) },
+		Handler: func(ctx context.Context, call *sipua.Call) { menu.Run(ctx, call) },
 	})
 	if err != nil {
 		stopAdmin()
