@@ -393,26 +393,32 @@ func TestSippCancel(t *testing.T) {
 	assertNoErrorLogs(t, b)
 }
 
-// TestSippDTMFPcap: the conference ID 1123345# keyed with sipp's stock
-// RFC 4733 pcaps (which repeat sequence numbers and timestamp for a repeated
-// key) is read exactly; the bridge then says it back and hangs up itself.
+// TestSippDTMFPcap: the organizer keys conference ID 1123345#, *, PIN
+// 99377# with sipp's stock RFC 4733 pcaps (which repeat sequence numbers
+// and timestamp for a repeated key); the bridge reads both exactly and the
+// caller joins as organizer.
 func TestSippDTMFPcap(t *testing.T) {
 	t.Parallel()
 	requireSipp(t)
-	b := startBridge(t, "")
+	b := startBridge(t, ivrBridgeConfig)
+	ivrOrganizer(t, b, "ada@example.com")
+	ivrSetIDAndPIN(t, b, "ada@example.com", "1123345", "99377")
 	res := runSipp(t, b, sippRun{Scenario: "dtmf_pcap.xml", CallID: "dtmf", Timeout: 60 * time.Second, TraceMsg: true})
 	if res.ExitCode != 0 && os.Geteuid() != 0 {
 		t.Log("note: sipp's play_pcap_audio needs root or CAP_NET_RAW")
 	}
 	assertSippOK(t, res, 1)
 
-	got := b.WaitLog(t, callLog("dtmf", "digits collected"), 5*time.Second)
-	if got["digits"] != "1123345" {
-		t.Errorf("bridge collected digits %v, want 1123345", got["digits"])
+	got := b.WaitLog(t, callLog("dtmf", "conference ID found"), 5*time.Second)
+	if got["conference_id"] != "1123345" {
+		t.Errorf("conference ID %v, want 1123345", got["conference_id"])
 	}
-	// "call flow finished" means the bridge sent the BYE after saying the
-	// digits back; sipp's fallback BYE would show "caller hung up".
-	assertEndReason(t, b, "dtmf", "call flow finished")
+	b.WaitLog(t, callLog("dtmf", "organizer PIN accepted"), 5*time.Second)
+	joined := b.WaitLog(t, callLog("dtmf", "caller joined the meeting"), 5*time.Second)
+	if joined["role"] != "organizer" {
+		t.Errorf("joined as %v, want organizer", joined["role"])
+	}
+	assertEndReason(t, b, "dtmf", "caller hung up")
 	assertNoErrorLogs(t, b)
 }
 

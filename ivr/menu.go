@@ -1,0 +1,330 @@
+package ivr
+
+import (
+	"context"
+	"time"
+
+	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/store"
+)
+
+// Directory is what the menu reads of the directory (*store.Directory).
+type Directory interface {
+	LookupConference(id string) (store.Conference, bool)
+	VerifyOrganizerPIN(ctx context.Context, id, pin string) (store.PINResult, error)
+}
+
+// Meetings is where the menu hands callers once it knows who they are:
+// the lobby and the bridge.
+type Meetings interface {
+	// Started reports whether the meeting of a conference ID is on.
+	Started(conferenceID string) bool
+	// Join takes the call into the meeting (or its lobby) and returns when
+	// the caller leaves or ctx ends.
+	Join(ctx context.Context, call Call, j Joining)
+}
+
+// Joining is who joins which meeting.
+type Joining struct {
+	ConferenceID string
+	Conference   store.Conference
+	// Organizer: the caller gave the organizer's PIN, which starts the
+	// meeting.
+	Organizer bool
+}
+
+// Menu is the dial-in IVR of DESIGN.md: welcome, conference ID, the
+// organizer's PIN when the meeting waits for its organizer, then the lobby
+// or the meeting.
+type Menu struct {
+	Prompts   *media.Prompts
+	Directory Directory
+	Meetings  Meetings
+	Guard     *Guard // nil: nobody is refused
+	Config    config.IVR
+}
+
+// maxPINDigits ends a PIN entry that has no '#': no PIN is longer.
+const maxPINDigits = store.MaxPINLength
+
+// menuCall is one caller's way through the menu.
+type menuCall struct {
+	*Menu
+	call Call
+	// An entry that ended on its own (seven digits) is often followed by
+	// the '#' the prompt asked for; it belongs to that entry, so a '#'
+	// before this time is dropped rather than cutting the next prompt.
+	dropPoundUntil time.Time
+}
+
+// key filters a key read from the call: false means ignore it.
+func (mc *menuCall) key(k byte) bool {
+	if k == '#' && time.Now().Before(mc.dropPoundUntil) {
+		mc.dropPoundUntil = time.Time{}
+		return false
+	}
+	mc.dropPoundUntil = time.Time{}
+	return true
+}
+
+// Run plays the menu on call and returns when the caller is done with it
+// (or hung up: ctx ends).
+func (m *Menu) Run(ctx context.Context, call Call) {
+	(&menuCall{Menu: m, call: call}).run(ctx)
+}
+
+func (m *menuCall) run(ctx context.Context) {
+	call := m.call
+	log := call.Log()
+	p := m.Prompts.MustGet
+	if refused, until := m.Guard.Refused(call.Caller(), call.SourceIP()); refused {
+		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", until).
+			Msg("call refused: too many failed conference IDs or PINs from this caller")
+		_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptTryLater))
+		return
+	}
+	id, conf, ok := m.askConferenceID(ctx)
+	if !ok {
+		return
+	}
+	j := Joining{ConferenceID: id, Conference: conf}
+	if conf.RequireOrganizer && !m.Meetings.Started(id) {
+		j.Organizer = m.askOrganizer(ctx, id)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+	m.Meetings.Join(ctx, call, j)
+}
+
+// askConferenceID reads conference IDs until one is found, giving up
+// (goodbye) after MaxAttempts wrong ones or two prompts without a key.
+func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conference, bool) {
+	call := m.call
+	log := call.Log()
+	p := m.Prompts.MustGet
+	prompts := []*media.Prompt{p(media.PromptWelcome), p(media.PromptEnterConferenceID)}
+	silent, failed := 0, 0
+	for {
+		entry, status := m.readEntry(ctx, prompts, store.ConferenceIDLength)
+		switch status {
+		case entryHangup:
+			return "", store.Conference{}, false
+		case entryNoInput:
+			silent++
+			if silent >= 2 {
+				log.Info().Msg("no conference ID entered: goodbye")
+				_ = play(ctx, call, p(media.PromptNoDigits), p(media.PromptGoodbye))
+				return "", store.Conference{}, false
+			}
+			prompts = []*media.Prompt{p(media.PromptNoDigits), p(media.PromptEnterConferenceID)}
+			continue
+		}
+		if conf, ok := m.Directory.LookupConference(entry); ok {
+			log.Info().Str("conference_id", entry).Bool("require_organizer", conf.RequireOrganizer).Msg("conference ID found")
+			return entry, conf, true
+		}
+		failed++
+		m.failed("conference ID not found", failed)
+		if failed >= m.Config.MaxAttempts {
+			_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptGoodbye))
+			return "", store.Conference{}, false
+		}
+		prompts = []*media.Prompt{p(media.PromptInvalidConferenceID), p(media.PromptEnterConferenceID)}
+	}
+}
+
+// askOrganizer offers the organizer's way in: star, then the PIN. It
+// reports whether the caller proved to be the organizer; everyone else
+// goes on as an attendee.
+func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
+	call := m.call
+	log := call.Log()
+	p := m.Prompts.MustGet
+	if !m.waitForStar(ctx) {
+		return false
+	}
+	prompts := []*media.Prompt{p(media.PromptEnterPIN)}
+	silent, failed := 0, 0
+	for {
+		pin, status := m.readEntry(ctx, prompts, maxPINDigits)
+		switch status {
+		case entryHangup:
+			return false
+		case entryNoInput:
+			silent++
+			if silent >= 2 {
+				_ = play(ctx, call, p(media.PromptJoinAsGuest))
+				return false
+			}
+			prompts = []*media.Prompt{p(media.PromptNoDigits), p(media.PromptEnterPIN)}
+			continue
+		}
+		result, err := m.Directory.VerifyOrganizerPIN(ctx, id, pin)
+		if err != nil {
+			log.Error().Err(err).Msg("saving the PIN's lock failed; it is locked in memory")
+		}
+		switch result {
+		case store.PINOK:
+			log.Info().Str("conference_id", id).Msg("organizer PIN accepted")
+			return true
+		case store.PINLocked:
+			m.failed("organizer PIN locked", failed+1)
+			_ = play(ctx, call, p(media.PromptPINLocked), p(media.PromptJoinAsGuest))
+			return false
+		}
+		failed++
+		m.failed("organizer PIN wrong", failed)
+		if failed >= m.Config.MaxAttempts {
+			_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptJoinAsGuest))
+			return false
+		}
+		prompts = []*media.Prompt{p(media.PromptWrongPIN), p(media.PromptEnterPIN)}
+	}
+}
+
+// waitForStar plays the organizer prompt and waits OrganizerWait for '*';
+// other keys are ignored.
+func (m *menuCall) waitForStar(ctx context.Context) bool {
+	call := m.call
+	prompt := m.Prompts.MustGet(media.PromptOrganizerPressStar)
+	done := call.PlayUntilKey(prompt)
+	playing := newPlaying(prompt)
+	wait := time.NewTimer(m.Config.OrganizerWait)
+	defer wait.Stop()
+	// The wait counts from the end of the prompt, or from the key that cut it.
+	for {
+		select {
+		case <-done:
+			done = nil
+			wait.Reset(m.Config.OrganizerWait)
+		case key := <-call.Digits():
+			if !m.key(key) {
+				// The entry's own '#' cut the prompt: play it again.
+				if playing.cut() {
+					done = call.PlayUntilKey(prompt)
+					playing = newPlaying(prompt)
+				}
+				continue
+			}
+			call.StopPlay()
+			if key == '*' {
+				return true
+			}
+		case <-wait.C:
+			if done == nil {
+				return false
+			}
+			wait.Reset(m.Config.OrganizerWait)
+		case <-ctx.Done():
+			call.StopPlay()
+			return false
+		}
+	}
+}
+
+// failed logs a failed conference ID or PIN (never its digits) and counts
+// it against the caller's number and address.
+func (m *menuCall) failed(what string, attempt int) {
+	call := m.call
+	r := m.Guard.Failed(call.Caller(), call.SourceIP())
+	ev := call.Log().Info()
+	if r.Blocked {
+		ev = call.Log().Warn()
+	}
+	ev.Int("attempt", attempt).Int("number_failures", r.NumberFailures).Int("address_failures", r.AddressFailures).
+		Bool("caller_blocked", r.Blocked).Msg(what)
+}
+
+// entryStatus is how an entry ended.
+type entryStatus int
+
+const (
+	entryDone    entryStatus = iota // keys, ended by '#', by max keys or by the inter-digit timeout
+	entryNoInput                    // no key before the first-digit timeout
+	entryHangup                     // the call ended
+)
+
+// readEntry plays prompts (any key stops them; keys are kept) and reads
+// keys up to '#' or max keys. The first-digit timeout runs from the end
+// of the prompts, the inter-digit timeout from each key. '#' alone is an
+// empty entry, not a missing one.
+func (m *menuCall) readEntry(ctx context.Context, prompts []*media.Prompt, max int) (string, entryStatus) {
+	call := m.call
+	done := call.PlayUntilKey(prompts...)
+	playing := newPlaying(prompts...)
+	keys := make([]byte, 0, max)
+	var timeout <-chan time.Time
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	arm := func(d time.Duration) {
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		timeout = timer.C
+	}
+	for {
+		select {
+		case <-done:
+			done = nil
+			if len(keys) == 0 {
+				arm(m.Config.FirstDigitTimeout)
+			}
+		case key := <-call.Digits():
+			if !m.key(key) {
+				// The last entry's own '#' cut the prompts: play them again.
+				if len(keys) == 0 && playing.cut() {
+					done = call.PlayUntilKey(prompts...)
+					playing = newPlaying(prompts...)
+					timeout = nil // armed again when they end
+				}
+				continue
+			}
+			if done != nil {
+				call.StopPlay() // the call stops it too; this covers a call that does not
+				done = nil
+			}
+			if key == '#' {
+				return string(keys), entryDone
+			}
+			keys = append(keys, key)
+			if len(keys) >= max {
+				m.dropPoundUntil = time.Now().Add(m.Config.InterDigitTimeout)
+				return string(keys), entryDone
+			}
+			arm(m.Config.InterDigitTimeout)
+		case <-timeout:
+			if len(keys) == 0 {
+				return "", entryNoInput
+			}
+			return string(keys), entryDone
+		case <-ctx.Done():
+			call.StopPlay()
+			return "", entryHangup
+		}
+	}
+}
+
+// playing is when prompts started and how long they last, to tell whether
+// a key cut them (the call stops them by itself on a key).
+type playing struct {
+	until time.Time
+}
+
+func newPlaying(prompts ...*media.Prompt) playing {
+	var d time.Duration
+	for _, p := range prompts {
+		d += time.Duration(len(p.PCM)) * time.Second / media.SampleRate
+	}
+	return playing{until: time.Now().Add(d)}
+}
+
+// cut reports whether the prompts would still be playing now.
+func (p playing) cut() bool { return time.Now().Before(p.until) }
