@@ -103,7 +103,8 @@ func TestE2EWelcomeHeardThenAttendeeJoins(t *testing.T) {
 
 func TestE2EOfferOrderAndTelephoneEventPayloadType(t *testing.T) {
 	t.Parallel()
-	b := startBridge(t, "")
+	b := startBridge(t, ivrBridgeConfig)
+	id, _ := ivrOrganizer(t, b, "ada@example.com")
 	call := dial(t, b, testphone.Options{Codecs: []media.Codec{media.PCMA, media.PCMU}, DTMFPayloadType: 96})
 	sdp := string(call.AnswerSDP())
 	for _, want := range []string{" RTP/AVP 8 96\r\n", "a=rtpmap:8 PCMA/8000", "a=rtpmap:96 telephone-event/8000", "a=ptime:20", "a=sendrecv"} {
@@ -116,10 +117,15 @@ func TestE2EOfferOrderAndTelephoneEventPayloadType(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := call.SendDigits(ctx, "7*#", 60*time.Millisecond); err != nil {
+	// Keys on PT 96 are read: the conference ID is found.
+	if err := call.SendDigits(ctx, id[:4]+"#", 60*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	b.WaitLog(t, allOf(msgIs("digits collected"), fieldIs("call_id", call.CallID()), fieldIs("digits", "7*")), 5*time.Second)
+	b.WaitLog(t, allOf(msgIs("conference ID not found"), fieldIs("call_id", call.CallID())), 5*time.Second)
+	if err := call.SendDigits(ctx, id, 60*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	b.WaitLog(t, allOf(msgIs("conference ID found"), fieldIs("call_id", call.CallID()), fieldIs("conference_id", id)), 10*time.Second)
 }
 
 func TestE2ETCPCallerHangsUp(t *testing.T) {
