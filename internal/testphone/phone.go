@@ -1,6 +1,7 @@
 // Package testphone is a SIP phone for end-to-end tests: it dials the bridge
-// over loopback, sends RFC 4733 digits, tones and silence on one RTP stream,
-// records and decodes what it hears, and answers the bridge's BYE.
+// over loopback, sends RFC 4733 digits, in-band DTMF, tones and silence on
+// one RTP stream, or digits as SIP INFO, records and decodes what it hears
+// with each packet's arrival time, and answers the bridge's BYE.
 //
 // Each Dial builds its own sipgo user agent, SIP listener and RTP socket, all
 // on LocalIP (127.0.0.1 by default), and Hangup or a BYE from the far end
@@ -35,7 +36,7 @@ var ErrEnded = errors.New("testphone: call ended")
 // context ends; sipgo would otherwise wait up to 32 s for a 487.
 const cancelGrace = 2 * time.Second
 
-// StatusError is a non-2xx final response to an INVITE or re-INVITE.
+// StatusError is a non-2xx final response to an INVITE, re-INVITE or INFO.
 type StatusError struct {
 	Code   int
 	Reason string
@@ -102,7 +103,8 @@ func (o *Options) setDefaults() error {
 }
 
 // Call is one phone with one call. Its methods are safe for concurrent use;
-// SendDigits and SendTone calls queue behind each other.
+// the calls that send RTP (SendDigits, SendDigitsInband, SendTone and their
+// variants) queue behind each other.
 type Call struct {
 	opts Options
 	log  zerolog.Logger
@@ -116,7 +118,7 @@ type Call struct {
 	media   atomic.Pointer[mediaState]
 	jobs    chan *job
 
-	sipMu sync.Mutex // serialises Reinvite and Hangup
+	sipMu sync.Mutex // serialises Reinvite, INFO and Hangup
 
 	mu       sync.Mutex // guards the fields below
 	sess     *sipgo.DialogClientSession
@@ -591,19 +593,45 @@ func (c *Call) HungUpByRemote() bool {
 // timestamp, rising duration), the end packet three times, then gap of
 // silence. It returns when the last gap has passed.
 func (c *Call) SendDigits(ctx context.Context, keys string, gap time.Duration) error {
+	src, err := c.digitSource(keys, gap)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx, src)
+}
+
+// SendDigitsMarked is SendDigits that also returns, for each key, the time
+// the phone wrote that key's first RFC 4733 packet (the one with the marker
+// bit) to its RTP socket. The time is taken just before the write, so it is
+// never later than the packet's arrival at the far end: a latency measured
+// from it can only come out too long, never too short. A key whose first
+// packet was not sent (the call on hold, or ctx ended first) has the zero
+// time. On error the times of the keys sent so far are still returned.
+//
+// With Recording.AudioStopAfter this measures barge-in: the time from a key
+// to the end of the prompt it interrupts, as the caller hears it.
+func (c *Call) SendDigitsMarked(ctx context.Context, keys string, gap time.Duration) ([]time.Time, error) {
+	src, err := c.digitSource(keys, gap)
+	if err != nil {
+		return nil, err
+	}
+	return c.runMarked(ctx, src, len(keys))
+}
+
+func (c *Call) digitSource(keys string, gap time.Duration) (*digitSource, error) {
 	if c.media.Load().eventPT == 0 {
-		return errors.New("testphone: telephone-event was not negotiated")
+		return nil, errors.New("testphone: telephone-event was not negotiated")
 	}
 	events := make([]uint8, 0, len(keys))
 	for i := range len(keys) {
 		ev, ok := media.EventForDigit(keys[i])
 		if !ok {
-			return fmt.Errorf("testphone: no DTMF event for key %q", keys[i])
+			return nil, fmt.Errorf("testphone: no DTMF event for key %q", keys[i])
 		}
 		events = append(events, ev)
 	}
 	gapTicks := int((gap + media.FrameDuration - 1) / media.FrameDuration)
-	return c.run(ctx, &digitSource{events: events, gapTicks: gapTicks})
+	return &digitSource{events: events, gapTicks: gapTicks}, nil
 }
 
 // SendTone sends the sum of sines at freqs (each about -12 dBFS) for d,

@@ -45,6 +45,7 @@ type frame struct {
 	pcm        [media.FrameSamples]int16
 	event      media.DTMFEvent
 	startEvent bool // first packet of an event: marker bit, new event timestamp
+	mark       bool // first packet of a key: its send time goes to job.marks
 }
 
 // source yields frames for a SendDigits or SendTone call, one per tick.
@@ -57,6 +58,12 @@ type job struct {
 	ctx  context.Context
 	src  source
 	done chan error // buffered; receives exactly once
+
+	// marks, if not nil, has one slot per key: the sender stores there the
+	// time it wrote the key's first packet (frame.mark), or leaves it zero
+	// when that packet was not sent. Only the sender touches it until done.
+	marks []time.Time
+	nmark int // marked frames seen so far, sent or not
 }
 
 // digitSource plays RFC 4733 events: per key, digitTicks packets of rising
@@ -78,6 +85,7 @@ func (s *digitSource) next(f *frame) bool {
 	case s.tick < digitTicks:
 		f.kind = frameEvent
 		f.startEvent = s.tick == 0
+		f.mark = s.tick == 0
 		f.event = media.DTMFEvent{
 			Event:    ev,
 			End:      s.tick == digitTicks-1,
@@ -221,12 +229,22 @@ func (s *sender) finish(err error) {
 func (s *sender) tick() {
 	f := &s.f
 	f.kind = frameIdle
+	f.mark = false
 	if s.cur != nil {
 		if err := s.cur.ctx.Err(); err != nil {
 			s.finish(err)
 		} else if !s.cur.src.next(f) {
 			s.finish(nil)
 		}
+	}
+	// Count a key's first frame even if it is not sent, so later keys keep
+	// their slots in marks.
+	var mark *time.Time
+	if f.mark && s.cur != nil {
+		if j := s.cur; j.nmark < len(j.marks) {
+			mark = &j.marks[j.nmark]
+		}
+		s.cur.nmark++
 	}
 
 	ms := s.c.media.Load()
@@ -270,6 +288,11 @@ func (s *sender) tick() {
 	if err != nil {
 		return // cannot happen with a 1500-byte buffer
 	}
+	if mark != nil {
+		// Taken before the write: the earliest the far end can have it,
+		// so a latency measured from here is never too small.
+		*mark = time.Now()
+	}
 	if _, err := s.c.rtpConn.WriteToUDP(s.buf[:n], ms.remote); err != nil {
 		s.c.log.Debug().Err(err).Msg("rtp write")
 	}
@@ -309,7 +332,19 @@ func (c *Call) recvLoop() {
 
 // run hands src to the sender and waits until it has been played.
 func (c *Call) run(ctx context.Context, src source) error {
-	j := &job{ctx: ctx, src: src, done: make(chan error, 1)}
+	return c.runJob(&job{ctx: ctx, src: src, done: make(chan error, 1)})
+}
+
+// runMarked is run that also returns, for each of keys keys, the send time
+// of its first packet (see job.marks).
+func (c *Call) runMarked(ctx context.Context, src source, keys int) ([]time.Time, error) {
+	j := &job{ctx: ctx, src: src, done: make(chan error, 1), marks: make([]time.Time, keys)}
+	err := c.runJob(j)
+	return j.marks, err
+}
+
+func (c *Call) runJob(j *job) error {
+	ctx := j.ctx
 	select {
 	case c.jobs <- j:
 	case <-ctx.Done():
