@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type Directory interface {
 	ListMeetings(ctx context.Context, f store.MeetingFilter) ([]store.Meeting, error)
 	DeleteMeeting(ctx context.Context, conferenceID string) error
 	GetUser(ctx context.Context, id int64) (store.User, error)
+	PendingMail(ctx context.Context) (int, error)
 }
 
 // Options configure the API handler.
@@ -44,7 +46,10 @@ type Options struct {
 	// Token is the administrators' bearer token; required.
 	Token string
 	// Live reports meetings in progress; nil: no meeting is ever started.
-	Live   LiveStatus
+	Live LiveStatus
+	// Calls reports the calls in progress and the RTP ports they hold,
+	// for GET /api/v1/status; nil reports zeros.
+	Calls  func() (calls, rtpPorts int)
 	Logger zerolog.Logger
 }
 
@@ -52,6 +57,7 @@ type Options struct {
 type api struct {
 	dir       Directory
 	live      LiveStatus
+	calls     func() (calls, rtpPorts int)
 	log       zerolog.Logger
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
@@ -75,6 +81,7 @@ func (a *api) routes() []route {
 	return []route{
 		{"GET", "/api/v1/health", true, a.health},
 		{"GET", "/api/v1/openapi.json", true, a.openAPI},
+		{"GET", "/api/v1/status", false, a.status},
 
 		{"GET", "/api/v1/users", false, a.listUsers},
 		{"POST", "/api/v1/users", false, a.enableUser},
@@ -112,6 +119,7 @@ func newAPI(opts Options) *api {
 	a := &api{
 		dir:       opts.Directory,
 		live:      opts.Live,
+		calls:     opts.Calls,
 		log:       opts.Logger,
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		mux:       http.NewServeMux(),
@@ -223,6 +231,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// status reports what the bridge is doing; tests read it to show that
+// calls leave no goroutines or ports behind.
+func (a *api) status(w http.ResponseWriter, r *http.Request) error {
+	var st struct {
+		Calls         int `json:"calls"`
+		RTPPorts      int `json:"rtp_ports"`
+		Goroutines    int `json:"goroutines"`
+		EmailsPending int `json:"emails_pending"`
+	}
+	if a.calls != nil {
+		st.Calls, st.RTPPorts = a.calls()
+	}
+	st.Goroutines = runtime.NumGoroutine()
+	n, err := a.dir.PendingMail(r.Context())
+	if err != nil {
+		return err
+	}
+	st.EmailsPending = n
+	writeJSON(w, http.StatusOK, st)
+	return nil
 }
 
 func (a *api) health(w http.ResponseWriter, r *http.Request) error {

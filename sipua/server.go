@@ -290,6 +290,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // ActiveCalls is the number of calls being set up or in progress.
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 
+// RTPPortsInUse is the number of RTP ports the calls hold.
+func (s *Server) RTPPortsInUse() int { return s.ports.InUse() }
+
 func (s *Server) lookup(req *sip.Request) *Call {
 	id, err := sip.DialogIDFromRequestUAS(req)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/admin/mailer"
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/sipua"
 	"github.com/dialin/dialin/store"
 )
 
@@ -28,7 +29,7 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
@@ -64,6 +65,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, log zerolog.Logger) (*a
 	h, err := admin.NewHandler(admin.Options{
 		Directory: dir,
 		Token:     token,
+		Calls:     func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
 		Logger:    log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {

@@ -116,19 +116,6 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dir.Close()
-	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, log)
-	if err != nil {
-		return err
-	}
-	stopAdmin := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := adminSvc.stop(ctx); err != nil {
-			log.Warn().Err(err).Msg("admin API stopped with an error")
-		}
-	}
-
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	menu := &ivr.Menu{
 		Prompts:   prompts,
@@ -146,8 +133,19 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Handler: func(ctx context.Context, call *sipua.Call) { menu.Run(ctx, call) },
 	})
 	if err != nil {
-		stopAdmin()
 		return err
+	}
+	// The REST API and the mailer; logs "admin API ready" with the url.
+	adminSvc, err := startAdmin(cfg, dir, ua, log)
+	if err != nil {
+		return err
+	}
+	stopAdmin := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := adminSvc.stop(ctx); err != nil {
+			log.Warn().Err(err).Msg("admin API stopped with an error")
+		}
 	}
 	if err := ua.Listen(); err != nil {
 		stopAdmin()
