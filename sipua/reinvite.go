@@ -67,7 +67,7 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if len(req.Body()) == 0 {
 		// A session refresh without an offer is answered without SDP.
-		if err := call.dialog.ReadRequest(req, tx); err != nil {
+		if err := readInDialog(call, req, tx); err != nil {
 			respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 			return
 		}
@@ -83,7 +83,7 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 // When it cannot, it responds itself (400, 488, 500) and reports false; the
 // session then goes on unchanged.
 func (s *Server) renegotiate(call *Call, req *sip.Request, tx sip.ServerTransaction) (*sip.Response, bool) {
-	if err := call.dialog.ReadRequest(req, tx); err != nil {
+	if err := readInDialog(call, req, tx); err != nil {
 		respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 		return nil, false
 	}

@@ -691,6 +691,22 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(res)
 }
 
+// readInDialog checks the CSeq of a request inside a call's dialog. Until
+// the ACK of our 200 has confirmed the dialog, sipgo's ReadRequest must not
+// run: it moves the dialog's CSeq past the INVITE's, and ReadAck then
+// refuses the ACK (an INFO handled just before the ACK it followed would
+// leave the call unanswered). Then only check the CSeq is above the
+// INVITE's.
+func readInDialog(call *Call, req *sip.Request, tx sip.ServerTransaction) error {
+	if call.dialog.LoadState() < sip.DialogStateConfirmed {
+		if req.CSeq().SeqNo <= call.dialog.InviteRequest.CSeq().SeqNo {
+			return sipgo.ErrDialogInvalidCseq
+		}
+		return nil
+	}
+	return call.dialog.ReadRequest(req, tx)
+}
+
 // onInfo accepts DTMF sent as SIP INFO (application/dtmf-relay "Signal=5",
 // or application/dtmf "5"), which some trunks use instead of RFC 4733.
 func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
@@ -699,7 +715,7 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	if err := call.dialog.ReadRequest(req, tx); err != nil {
+	if err := readInDialog(call, req, tx); err != nil {
 		respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 		return
 	}
