@@ -9,16 +9,15 @@ import (
 	"github.com/dialin/dialin/media"
 )
 
-// FrameKind says what a FrameSource put in its frame.
-//
-// media has no such type yet; the participant's jitter buffer defines the
-// same three kinds and integration will make this an alias of it.
-type FrameKind uint8
+// FrameKind says what a FrameSource put in its frame; it is the jitter
+// buffer's (media.JitterBuffer), the production source.
+type FrameKind = media.FrameKind
 
+// The kinds of frame, as the mixer reads them.
 const (
-	FrameSilence   FrameKind = iota // nothing to play; the frame is not read
-	FrameAudio                      // a received frame
-	FrameConcealed                  // a made-up frame covering a lost packet
+	FrameSilence   = media.FrameSilence   // nothing to play; the frame is not read
+	FrameAudio     = media.FrameAudio     // a received frame
+	FrameConcealed = media.FrameConcealed // a made-up frame covering a lost packet
 )
 
 // FrameSource is a participant's input: in production its jitter buffer.
