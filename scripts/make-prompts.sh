@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make-prompts.sh regenerates the recorded prompts in media/prompts/ as
-# 8 kHz mono 16-bit PCM WAV files: speech from espeak-ng, music-on-hold
-# synthesised with sox. The WAVs are committed, so only whoever changes a
-# prompt needs these tools; the build and the tests read the WAVs.
+# 8 kHz mono 16-bit PCM WAV files: speech from espeak-ng and sox,
+# music-on-hold from the Go program internal/musicgen. The WAVs are
+# committed, so only whoever changes a prompt needs these tools; the build
+# and the tests read the WAVs.
 #
 # Run from anywhere: bash scripts/make-prompts.sh (or: make prompts).
 # The output is deterministic: same tools, same bytes.
@@ -61,8 +62,11 @@ command -v espeak-ng >/dev/null 2>&1 ||
 	die "espeak-ng not found; install it (apt-get install -y espeak-ng)"
 command -v sox >/dev/null 2>&1 ||
 	die "sox not found; install it (apt-get install -y sox)"
+GO="${GO:-go}"
+command -v "$GO" >/dev/null 2>&1 ||
+	die "$GO not found; the music-on-hold generator is a Go program"
 
-# Locale-independent number formatting for sox's note arguments.
+# Locale-independent number formatting (sox, soxi, printf).
 export LC_ALL=C
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -87,47 +91,11 @@ for entry in "${PROMPTS[@]}"; do
 		die "sox failed for $name"
 done
 
-# Music-on-hold: about 20 s, four chords (C, Am, F, G), each 5 s of a soft
-# sine pad under a rising-and-falling arpeggio of sine notes. Every note and
-# pad fades in and out, so the file starts and ends at zero and loops without
-# a click. Notes are semitones from A440 (sox's %N): the arpeggio lies
-# between 350 and 1320 Hz, inside the telephone band (300-3400 Hz), and the
-# pad an octave below the chord as written.
-NOTE_SECONDS=0.625 # 8 notes per 5 s chord
-CHORDS=(
-	# pad triad | arpeggio
-	"3 7 10|3 7 10 15 19 15 10 7" # C major
-	"0 3 7|0 3 7 12 15 12 7 3"    # A minor
-	"-4 0 3|-4 0 3 8 12 8 3 0"    # F major
-	"-2 2 5|-2 2 5 10 14 10 5 2"  # G major
-)
-arp=()
-pads=()
-i=0
-for chord in "${CHORDS[@]}"; do
-	padnotes="${chord%%|*}"
-	arpnotes="${chord#*|}"
-	set -- $padnotes
-	sox -n -D -r 8000 -c 3 -b 16 "$tmp/triad.wav" \
-		synth 5 sine "%$(($1 - 12))" sine "%$(($2 - 12))" sine "%$(($3 - 12))"
-	sox "$tmp/triad.wav" -D -c 1 "$tmp/pad$i.wav" remix - fade h 1 5 1 vol 0.5
-	pads+=("$tmp/pad$i.wav")
-	j=0
-	for n in $arpnotes; do
-		f="$tmp/note${i}_$j.wav"
-		sox -n -D -r 8000 -c 1 -b 16 "$f" \
-			synth "$NOTE_SECONDS" sine "%$n" \
-			fade h 0.02 "$NOTE_SECONDS" 0.45
-		arp+=("$f")
-		j=$((j + 1))
-	done
-	i=$((i + 1))
-done
-sox "${arp[@]}" -D "$tmp/arp.wav"
-sox "${pads[@]}" -D "$tmp/pad.wav"
-sox -m "$tmp/arp.wav" "$tmp/pad.wav" "${OUTFMT[@]}" "$tmp/gen/music_on_hold.wav" \
-	norm -12 fade h 0.05 -0 0.05 ||
-	die "sox failed for music_on_hold"
+# Music-on-hold: an original three-minute loop made by a Go program in this
+# repository (internal/musicgen; see its doc comment), deterministic like
+# the rest. Its tests check that the committed file is its output.
+(cd "$root" && "$GO" run ./internal/musicgen -o "$tmp/gen/music_on_hold.wav") ||
+	die "internal/musicgen failed for music_on_hold"
 
 # Replace the old set only now that every file was made, so a failure
 # leaves the committed prompts as they were; a prompt dropped from the list
