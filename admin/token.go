@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/dialin/dialin/config"
+
+	"github.com/dialin/dialin/internal/secretfile"
 )
 
 // TokenFile is the name of the generated token's file in the data folder.
@@ -135,60 +137,17 @@ func readTokenFile(path string) (string, error) {
 	return token, nil
 }
 
-// createTokenFile writes a new random token to path atomically, as
-// store.LoadSecret does: a synced temporary file linked to path. A link
-// never replaces a file another process created meanwhile (created is
-// false then).
+// createTokenFile writes a new random token to path (secretfile.Create:
+// atomic, never replacing a file another process created meanwhile, in
+// which case created is false).
 func createTokenFile(dir, path string) (created bool, err error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return false, fmt.Errorf("admin token: %w", err)
 	}
-	text := hex.EncodeToString(raw[:]) + "\n"
-
-	tmp, err := os.CreateTemp(dir, "."+TokenFile+".tmp*") // mode 0600
+	created, err = secretfile.Create(dir, filepath.Base(path), []byte(hex.EncodeToString(raw[:])+"\n"))
 	if err != nil {
 		return false, fmt.Errorf("admin token: %w", err)
 	}
-	tmpPath := tmp.Name()
-	defer os.Remove(tmpPath) // after the link, path keeps the content
-	_, err = tmp.WriteString(text)
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, fmt.Errorf("admin token: writing %s: %w", tmpPath, err)
-	}
-	if err := os.Link(tmpPath, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil // another process won; use its token
-		}
-		// Some filesystems have no hard links; rename is atomic too.
-		if rerr := os.Rename(tmpPath, path); rerr != nil {
-			return false, fmt.Errorf("admin token: creating %s: %w", path, rerr)
-		}
-	}
-	if err := syncDir(dir); err != nil {
-		return false, fmt.Errorf("admin token: %w", err)
-	}
-	return true, nil
-}
-
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return created, nil
 }

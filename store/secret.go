@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dialin/dialin/internal/secretfile"
 )
 
 // SecretEnv is the environment variable that may carry the server secret.
@@ -152,54 +154,9 @@ func createSecretFile(dir, path string) (created bool, err error) {
 	if _, err := rand.Read(raw[:]); err != nil {
 		return false, fmt.Errorf("PIN secret: %w", err)
 	}
-	text := make([]byte, hex.EncodedLen(len(raw)), hex.EncodedLen(len(raw))+1)
-	hex.Encode(text, raw[:])
-	text = append(text, '\n')
-
-	tmp, err := os.CreateTemp(dir, "."+SecretFile+".tmp*") // mode 0600
+	created, err = secretfile.Create(dir, filepath.Base(path), []byte(hex.EncodeToString(raw[:])+"\n"))
 	if err != nil {
 		return false, fmt.Errorf("PIN secret: %w", err)
 	}
-	tmpPath := tmp.Name()
-	defer os.Remove(tmpPath) // after the link, path keeps the content
-	_, err = tmp.Write(text)
-	if err == nil {
-		err = tmp.Chmod(0o600) // CreateTemp's mode today; be explicit
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, fmt.Errorf("PIN secret: writing %s: %w", tmpPath, err)
-	}
-
-	if err := os.Link(tmpPath, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil // another process won; use its secret
-		}
-		// Some filesystems have no hard links; rename is atomic too.
-		if rerr := os.Rename(tmpPath, path); rerr != nil {
-			return false, fmt.Errorf("PIN secret: creating %s: %w", path, rerr)
-		}
-	}
-	if err := syncDir(dir); err != nil {
-		return false, fmt.Errorf("PIN secret: %w", err)
-	}
-	return true, nil
-}
-
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return created, nil
 }
