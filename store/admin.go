@@ -28,19 +28,14 @@ func (d *Directory) GetUser(ctx context.Context, id int64) (User, error) {
 }
 
 func (d *Directory) getUserLocked(ctx context.Context, id int64) (User, error) {
-	e, err := d.user(id)
-	if err != nil {
+	if _, err := d.user(id); err != nil {
 		return User{}, err
 	}
 	u, err := d.backend.GetUser(ctx, id)
 	if err != nil {
 		return User{}, fmt.Errorf("directory: user %d: %w", id, err)
 	}
-	// Failure counters may not be written yet: the index is the truth.
-	e.mu.Lock()
-	u.Lock = e.lock.expand()
-	e.mu.Unlock()
-	return u, nil
+	return u, d.overlayLock(&u)
 }
 
 // ResetPIN gives the user a new generated PIN, returned this once. A

@@ -140,8 +140,9 @@ func (d *Directory) UserByEmail(ctx context.Context, email string) (User, error)
 	return u, nil
 }
 
-// overlayLock replaces u's stored lock state with the index's, which may
-// hold failures not yet written. With d.mu held.
+// overlayLock replaces u's stored lock state with the index's: failure
+// counters may not be written yet, and the index is the truth. With d.mu
+// held.
 func (d *Directory) overlayLock(u *User) error {
 	e, err := d.user(u.ID)
 	if err != nil {
