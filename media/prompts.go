@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,7 +53,82 @@ const (
 	PromptJoinedMeeting       = "joined_meeting"
 	PromptOnlyParticipant     = "only_participant"
 	PromptMusicOnHold         = "music_on_hold"
+
+	// The lobby, and why a call cannot join or was ended.
+	PromptLobbyNotice        = "lobby_notice"
+	PromptLobbyNoticeStarted = "lobby_notice_started"
+	PromptLobbyTimeout       = "lobby_timeout"
+	PromptMeetingFull        = "meeting_full"
+	PromptMeetingIsLocked    = "meeting_is_locked"
+	PromptMeetingEnded       = "meeting_ended"
+	PromptRemoved            = "removed"
+
+	// The help menu: PromptHelpIntro, then for each key PromptHelpPress,
+	// the key (DigitPrompt) and what it does.
+	PromptHelpIntro    = "help_intro"
+	PromptHelpPress    = "help_press"
+	PromptHelpHelp     = "help_help"
+	PromptHelpCount    = "help_count"
+	PromptHelpHand     = "help_hand"
+	PromptHelpMute     = "help_mute"
+	PromptHelpLock     = "help_lock"
+	PromptHelpAdmit    = "help_admit"
+	PromptHelpMuteAll  = "help_mute_all"
+	PromptHelpAnnounce = "help_announce"
+
+	// The head count: PromptThereAre, NumberPrompts(n),
+	// PromptParticipantsInMeeting.
+	PromptThereAre              = "there_are"
+	PromptParticipantsInMeeting = "participants_in_meeting"
+
+	// Answers to the in-meeting keys.
+	PromptHandRaised       = "hand_raised"
+	PromptHandLowered      = "hand_lowered"
+	PromptMuted            = "muted"
+	PromptUnmuted          = "unmuted"
+	PromptMutedByOrganizer = "muted_by_organizer"
+	PromptMeetingLocked    = "meeting_locked"
+	PromptMeetingUnlocked  = "meeting_unlocked"
+	PromptLobbyAdmitted    = "lobby_admitted"
+	PromptLobbyEmpty       = "lobby_empty"
+	PromptAttendeesMuted   = "attendees_muted"
+	PromptAttendeesUnmuted = "attendees_unmuted"
+	PromptAnnouncementsOn  = "announcements_on"
+	PromptAnnouncementsOff = "announcements_off"
+	PromptOrganizerOnly    = "organizer_only"
+	PromptInvalidKey       = "invalid_key"
+
+	// Tones, not speech: two short beeps, rising for a join and falling
+	// for a leave, brief enough to play over a meeting.
+	PromptJoinTone  = "join_tone"
+	PromptLeaveTone = "leave_tone"
 )
+
+// NumberPrompts names the prompts that say n in English words, as US
+// English does, without "and": 137 is "one hundred thirty seven"
+// (number_1 number_hundred number_30 number_7). The recordings go up to
+// 999; n is clamped to 0..999, so a count too big to say is said as 999
+// rather than as nothing.
+func NumberPrompts(n int) []string {
+	n = max(0, min(n, 999))
+	if n == 0 {
+		return []string{"number_0"}
+	}
+	var names []string
+	if h := n / 100; h > 0 {
+		names = append(names, "number_"+strconv.Itoa(h), "number_hundred")
+	}
+	switch r := n % 100; {
+	case r >= 20:
+		names = append(names, "number_"+strconv.Itoa(r/10*10))
+		if r%10 != 0 {
+			names = append(names, "number_"+strconv.Itoa(r%10))
+		}
+	case r > 0:
+		names = append(names, "number_"+strconv.Itoa(r))
+	}
+	return names
+}
 
 // DigitPrompt names the prompt that speaks a DTMF key: '0'-'9' → "digit_N",
 // '*' → "star", '#' → "pound". Other keys (A-D) have no prompt: "".

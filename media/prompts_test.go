@@ -22,6 +22,24 @@ var allPromptNames = []string{
 	PromptPINLocked, PromptJoinAsGuest, PromptTryLater, PromptLobbyWait, PromptMeetingStarted, PromptJoining,
 	PromptTooManyAttempts, PromptLeftMeeting, PromptJoinedMeeting, PromptOnlyParticipant,
 	PromptMusicOnHold,
+	PromptLobbyNotice, PromptLobbyNoticeStarted, PromptLobbyTimeout,
+	PromptMeetingFull, PromptMeetingIsLocked, PromptMeetingEnded, PromptRemoved,
+	PromptHelpIntro, PromptHelpPress, PromptHelpHelp, PromptHelpCount, PromptHelpHand,
+	PromptHelpMute, PromptHelpLock, PromptHelpAdmit, PromptHelpMuteAll, PromptHelpAnnounce,
+	PromptThereAre, PromptParticipantsInMeeting,
+	PromptHandRaised, PromptHandLowered, PromptMuted, PromptUnmuted, PromptMutedByOrganizer,
+	PromptMeetingLocked, PromptMeetingUnlocked, PromptLobbyAdmitted, PromptLobbyEmpty,
+	PromptAttendeesMuted, PromptAttendeesUnmuted, PromptAnnouncementsOn, PromptAnnouncementsOff,
+	PromptOrganizerOnly, PromptInvalidKey,
+	PromptJoinTone, PromptLeaveTone,
+	// NumberPrompts' words, written out rather than taken from the code
+	// under test.
+	"number_0", "number_1", "number_2", "number_3", "number_4",
+	"number_5", "number_6", "number_7", "number_8", "number_9",
+	"number_10", "number_11", "number_12", "number_13", "number_14",
+	"number_15", "number_16", "number_17", "number_18", "number_19",
+	"number_20", "number_30", "number_40", "number_50",
+	"number_60", "number_70", "number_80", "number_90", "number_hundred",
 }
 
 func loadPrompts(t *testing.T, dir string) *Prompts {
@@ -74,8 +92,8 @@ func TestEmbeddedPromptsAreSpeech(t *testing.T) {
 			t.Errorf("%s: Duration %v for %d frames", name, p.Duration(), p.FrameCount())
 		}
 		// The script normalises speech to -3 dBFS peak, which puts its RMS
-		// near -20 dBFS, and music near -21; silence or a broken file would
-		// be far below -40.
+		// near -20 dBFS, music near -21 and the tones near -16; silence or
+		// a broken file would be far below -40.
 		if level := rmsDBFS(p.PCM); level < -30 {
 			t.Errorf("%s: RMS %.1f dBFS, too quiet to be a recording", name, level)
 		}
@@ -229,6 +247,77 @@ func TestDigitPrompt(t *testing.T) {
 	for _, key := range []byte("ABCD x\x00") {
 		if name := DigitPrompt(key); name != "" {
 			t.Errorf("DigitPrompt(%q) = %q, want \"\"", key, name)
+		}
+	}
+}
+
+func TestNumberPrompts(t *testing.T) {
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{0, "number_0"},
+		{7, "number_7"},
+		{10, "number_10"},
+		{13, "number_13"},
+		{19, "number_19"},
+		{20, "number_20"},
+		{45, "number_40 number_5"},
+		{99, "number_90 number_9"},
+		{100, "number_1 number_hundred"},
+		{101, "number_1 number_hundred number_1"},
+		{110, "number_1 number_hundred number_10"},
+		{137, "number_1 number_hundred number_30 number_7"},
+		{200, "number_2 number_hundred"},
+		{219, "number_2 number_hundred number_19"},
+		{370, "number_3 number_hundred number_70"},
+		{999, "number_9 number_hundred number_90 number_9"},
+		// Out of range: clamped.
+		{1000, "number_9 number_hundred number_90 number_9"},
+		{1 << 40, "number_9 number_hundred number_90 number_9"},
+		{-1, "number_0"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(NumberPrompts(tt.n), " "); got != tt.want {
+			t.Errorf("NumberPrompts(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+	// Every number says something, and only prompts that exist.
+	ps := loadPrompts(t, "")
+	for n := range 1000 {
+		names := NumberPrompts(n)
+		if len(names) == 0 || len(names) > 4 {
+			t.Fatalf("NumberPrompts(%d) = %q", n, names)
+		}
+		for _, name := range names {
+			if _, ok := ps.Get(name); !ok {
+				t.Fatalf("NumberPrompts(%d) = %q: no prompt %q", n, names, name)
+			}
+		}
+	}
+}
+
+// The tones are made by sox synth, not espeak: check they are what the
+// script says, two beeps at -12 dBFS peak with silence around them, so a
+// changed script or sox cannot quietly turn them into something else.
+func TestJoinLeaveTones(t *testing.T) {
+	ps := loadPrompts(t, "")
+	for _, name := range []string{PromptJoinTone, PromptLeaveTone} {
+		p := ps.MustGet(name)
+		if d := p.Duration(); d != 340*time.Millisecond {
+			t.Errorf("%s: %v long, want 340 ms", name, d)
+		}
+		var peak int
+		for _, s := range p.PCM {
+			peak = max(peak, int(s), -int(s))
+		}
+		if db := 20 * math.Log10(float64(peak)/32767); math.Abs(db+12) > 0.1 {
+			t.Errorf("%s: peak %.2f dBFS, want -12", name, db)
+		}
+		for _, i := range []int{0, 30*SampleRate/1000 - 1, len(p.PCM) - 30*SampleRate/1000} {
+			if p.PCM[i] != 0 {
+				t.Errorf("%s: sample %d is %d, want the silent padding", name, i, p.PCM[i])
+			}
 		}
 	}
 }

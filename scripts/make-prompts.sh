@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # make-prompts.sh regenerates the recorded prompts in media/prompts/ as
-# 8 kHz mono 16-bit PCM WAV files: speech from espeak-ng and sox,
-# music-on-hold from the Go program internal/musicgen. The WAVs are
-# committed, so only whoever changes a prompt needs these tools; the build
-# and the tests read the WAVs.
+# 8 kHz mono 16-bit PCM WAV files: speech from espeak-ng and sox, the join
+# and leave tones from sox, music-on-hold from the Go program
+# internal/musicgen. The WAVs are committed, so only whoever changes a
+# prompt needs these tools; the build and the tests read the WAVs.
 #
 # Run from anywhere: bash scripts/make-prompts.sh (or: make prompts).
 # The output is deterministic: same tools, same bytes.
 set -euo pipefail
 
 # The prompt set, one "name|text" per line. The name is the file name
-# (name.wav) and the constant in media/prompts.go; keep the two in step.
+# (name.wav) and the constant in media/prompts.go (number_* have none:
+# media.NumberPrompts builds their names); keep the two in step.
 PROMPTS=(
 	"welcome|Welcome to the dial-in conference bridge."
 	"enter_conference_id|Please enter your conference I D, followed by the pound key."
@@ -43,6 +44,77 @@ PROMPTS=(
 	"left_meeting|A participant has left the meeting."
 	"joined_meeting|A participant has joined the meeting."
 	"only_participant|You are currently the only participant."
+	"lobby_notice|You are in the lobby. The meeting will start when the organizer joins."
+	"lobby_notice_started|You are in the lobby. You will join the meeting when the organizer admits you."
+	"lobby_timeout|Nobody admitted you to the meeting, so this call will now end."
+	"meeting_full|Sorry, this meeting is full."
+	"meeting_is_locked|Sorry, this meeting is locked. New participants cannot join."
+	"meeting_ended|The meeting has ended."
+	"removed|You have been removed from the meeting."
+	"help_intro|Here are the keys you can use in the meeting."
+	"help_press|Press"
+	"help_help|for help."
+	"help_count|to hear how many people are in the meeting."
+	"help_hand|to raise or lower your hand."
+	"help_mute|to mute or unmute yourself."
+	"help_lock|to lock or unlock the meeting."
+	"help_admit|to admit everyone waiting in the lobby."
+	"help_mute_all|to mute or unmute all attendees."
+	"help_announce|to turn join and leave announcements on or off."
+	"there_are|There are"
+	"participants_in_meeting|participants in the meeting."
+	"number_0|zero"
+	"number_1|one"
+	"number_2|two"
+	"number_3|three"
+	"number_4|four"
+	"number_5|five"
+	"number_6|six"
+	"number_7|seven"
+	"number_8|eight"
+	"number_9|nine"
+	"number_10|ten"
+	"number_11|eleven"
+	"number_12|twelve"
+	"number_13|thirteen"
+	"number_14|fourteen"
+	"number_15|fifteen"
+	"number_16|sixteen"
+	"number_17|seventeen"
+	"number_18|eighteen"
+	"number_19|nineteen"
+	"number_20|twenty"
+	"number_30|thirty"
+	"number_40|forty"
+	"number_50|fifty"
+	"number_60|sixty"
+	"number_70|seventy"
+	"number_80|eighty"
+	"number_90|ninety"
+	"number_hundred|hundred"
+	"hand_raised|Your hand is raised."
+	"hand_lowered|Your hand is lowered."
+	"muted|You are muted."
+	"unmuted|You are unmuted."
+	"muted_by_organizer|The organizer has muted you."
+	"meeting_locked|The meeting is now locked."
+	"meeting_unlocked|The meeting is now unlocked."
+	"lobby_admitted|Everyone in the lobby has been admitted."
+	"lobby_empty|Nobody is waiting in the lobby."
+	"attendees_muted|All attendees are muted."
+	"attendees_unmuted|All attendees are unmuted."
+	"announcements_on|Join and leave announcements are on."
+	"announcements_off|Join and leave announcements are off."
+	"organizer_only|Only the organizer can do that."
+	"invalid_key|That key is not recognized."
+)
+
+# Tones, not speech: one "name|freq dur freq dur" per line (Hz, seconds),
+# the two beeps played one after the other. Rising for a join, falling for
+# a leave, C5 and G5.
+TONES=(
+	"join_tone|523.25 0.12 784 0.16"
+	"leave_tone|784 0.12 523.25 0.16"
 )
 
 # Voice: US English at a calm 150 words per minute.
@@ -88,6 +160,24 @@ for entry in "${PROMPTS[@]}"; do
 	sox "$tmp/raw.wav" "${OUTFMT[@]}" "$tmp/gen/$name.wav" \
 		silence 1 0.01 0.1% reverse silence 1 0.01 0.1% reverse \
 		gain -6 rate -v 8000 norm -3 pad 0.05 0.05 ||
+		die "sox failed for $name"
+done
+
+# Tones: each beep a sine synthesised straight at 8 kHz (no resampling),
+# with 10 ms fades so it does not click; the pair at -12 dBFS peak, so a
+# beep sits below the speech around it; 30 ms of silence at each end. A
+# single sine cannot pass for a DTMF key, which needs two at once. The
+# beeps are kept in float until the end so the output is rounded once.
+BEEPFMT=(-r 8000 -c 1 -e floating-point -b 32)
+for entry in "${TONES[@]}"; do
+	name="${entry%%|*}"
+	read -r f1 d1 f2 d2 <<<"${entry#*|}"
+	sox -n "${BEEPFMT[@]}" "$tmp/beep1.wav" synth "$d1" sine "$f1" fade h 0.01 "$d1" 0.01 ||
+		die "sox failed for $name"
+	sox -n "${BEEPFMT[@]}" "$tmp/beep2.wav" synth "$d2" sine "$f2" fade h 0.01 "$d2" 0.01 ||
+		die "sox failed for $name"
+	sox "$tmp/beep1.wav" "$tmp/beep2.wav" "${OUTFMT[@]}" "$tmp/gen/$name.wav" \
+		norm -12 pad 0.03 0.03 ||
 		die "sox failed for $name"
 done
 
