@@ -23,10 +23,19 @@ func SilenceFrame(c Codec) []byte {
 // Player feeds a session from the media clock: the frames of the prompts
 // it was asked to play, then silence. Sending silence rather than nothing
 // keeps NAT bindings open and the far end's jitter buffer steady.
+//
+// In the lobby and in a meeting the audio between prompts comes from a
+// feed instead (the music or the mixer, on their own clock ticks): with
+// SetFeed(true) the player sends nothing of its own between prompts and
+// passes on what the feed gives WriteFrame. A prompt played meanwhile
+// (a notice, the answer to a key) takes the place of the feed until it
+// ends. The player stays the session's only writer: both paths send under
+// its mutex, so the session's sequence numbers never interleave.
 type Player struct {
 	session *Session
 
 	mu    sync.Mutex
+	fed   bool // the feed, not silence, fills the time between prompts
 	queue []*Prompt
 	frame int           // next frame of queue[0]
 	done  chan struct{} // closed when the queue runs out or is stopped
@@ -67,11 +76,36 @@ func (p *Player) finishLocked() {
 	}
 }
 
-// Tick sends the next frame. It runs on the media clock goroutine.
+// SetFeed switches the time between prompts to the feed (on) or back to
+// silence (off).
+func (p *Player) SetFeed(on bool) {
+	p.mu.Lock()
+	p.fed = on
+	p.mu.Unlock()
+}
+
+// WriteFrame sends one frame from the feed, already encoded in the
+// session's codec, unless a prompt is playing or the feed is off (then the
+// frame is dropped). It runs on the feed's clock goroutine.
+func (p *Player) WriteFrame(payload []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.fed || len(p.queue) > 0 {
+		return nil
+	}
+	return p.session.WriteFrame(payload)
+}
+
+// Tick sends the next frame of the playing prompt, or silence when there is
+// none and no feed. It runs on the media clock goroutine.
 func (p *Player) Tick() {
 	codec := p.session.Codec()
 	frame := SilenceFrame(codec)
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 && p.fed {
+		return
+	}
 	for len(p.queue) > 0 {
 		data := p.queue[0].Frames(codec)
 		if off := p.frame * FrameBytes; off < len(data) {
@@ -88,6 +122,5 @@ func (p *Player) Tick() {
 			p.finishLocked()
 		}
 	}
-	p.mu.Unlock()
 	_ = p.session.WriteFrame(frame) // a send error is a dead peer: the inactivity timer handles it
 }

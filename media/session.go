@@ -29,8 +29,11 @@ const deadlineRefresh = time.Second
 type Receiver interface {
 	// OnDigit is called once per RFC 4733 key press.
 	OnDigit(key byte)
-	// OnAudio gets one decoded frame; pcm is reused after the call returns.
-	OnAudio(pcm []int16)
+	// OnAudio gets one packet's decoded audio with its RTP sequence number
+	// and timestamp; pcm is reused after the call returns. A comfort-noise
+	// packet (RFC 3389) comes as an empty pcm: it holds its place in the
+	// sequence but has nothing to play.
+	OnAudio(seq uint16, ts uint32, pcm []int16)
 }
 
 // SessionConfig describes one call's RTP session.
@@ -212,7 +215,9 @@ func (s *Session) Run() error {
 			}
 		case isAudio:
 			Codec(audioPT).Decode(pcm[:len(pkt.Payload)], pkt.Payload)
-			s.receiver.OnAudio(pcm[:len(pkt.Payload)])
+			s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, pcm[:len(pkt.Payload)])
+		default: // comfort noise
+			s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, pcm[:0])
 		}
 	}
 }

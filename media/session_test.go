@@ -19,6 +19,7 @@ type recorder struct {
 	mu     sync.Mutex
 	keys   []byte
 	frames int
+	cn     int // comfort-noise packets
 	last   []int16
 }
 
@@ -28,8 +29,13 @@ func (r *recorder) OnDigit(key byte) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) OnAudio(pcm []int16) {
+func (r *recorder) OnAudio(seq uint16, ts uint32, pcm []int16) {
 	r.mu.Lock()
+	if len(pcm) == 0 { // comfort noise
+		r.cn++
+		r.mu.Unlock()
+		return
+	}
 	r.frames++
 	r.last = append(r.last[:0], pcm...)
 	r.mu.Unlock()

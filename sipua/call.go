@@ -42,6 +42,11 @@ type Call struct {
 
 	dtmf    *dtmfGate
 	inband  *inbandKeys // nil unless in-band detection runs
+
+	// audioIn takes the caller's audio while in a meeting (its jitter
+	// buffer); nil in the IVR and the lobby, where nobody listens.
+	audioIn  atomic.Pointer[media.JitterBuffer]
+	reframer media.Reframer // RTP goroutine only
 	bargeIn atomic.Bool // the playing prompts stop at the next key
 
 	ctx    context.Context
@@ -112,12 +117,28 @@ func (c *Call) Codec() media.Codec { return c.session.Codec() }
 func (c *Call) OnDigit(key byte) { c.pushDigit(key, sourceRFC4733) }
 
 // OnAudio implements media.Receiver; it runs on the RTP goroutine. The
-// in-band detector listens here when the call has it.
-func (c *Call) OnAudio(pcm []int16) {
-	if c.inband != nil {
+// in-band detector listens here when the call has it, and in a meeting the
+// audio goes on to the participant's jitter buffer.
+func (c *Call) OnAudio(seq uint16, ts uint32, pcm []int16) {
+	if c.inband != nil && len(pcm) > 0 {
 		c.inband.detector.Feed(pcm, c.inband.emit)
 	}
+	if in := c.audioIn.Load(); in != nil {
+		c.reframer.Push(in, seq, ts, pcm)
+	}
 }
+
+// SetAudioInput sends the caller's audio to in (a meeting's jitter buffer
+// for this participant) from the next packet on; nil stops it.
+func (c *Call) SetAudioInput(in *media.JitterBuffer) { c.audioIn.Store(in) }
+
+// SetFeed makes the time between prompts play what WriteFrame gets (the
+// lobby's music, the meeting's mix) instead of silence, or stops that.
+func (c *Call) SetFeed(on bool) { c.player.SetFeed(on) }
+
+// WriteFrame sends one frame of the feed, encoded in Codec(); a prompt
+// playing on the call takes its place. It runs on the feed's clock tick.
+func (c *Call) WriteFrame(payload []byte) error { return c.player.WriteFrame(payload) }
 
 // pushDigit hands a key to the flow, stopping a barge-in prompt first.
 // Keys are not logged: they may be a PIN.
