@@ -13,13 +13,15 @@ import "time"
 // Config is the whole configuration file. Every field has a default (see
 // Default), so an empty or missing file yields a working loopback bridge.
 type Config struct {
-	SIP    SIP    `yaml:"sip"`
-	RTP    RTP    `yaml:"rtp"`
-	Limits Limits `yaml:"limits"`
-	IVR    IVR    `yaml:"ivr"`
-	Log    Log    `yaml:"log"`
-	Admin  Admin  `yaml:"admin"`
-	Email  Email  `yaml:"email"`
+	SIP     SIP     `yaml:"sip"`
+	RTP     RTP     `yaml:"rtp"`
+	Limits  Limits  `yaml:"limits"`
+	IVR     IVR     `yaml:"ivr"`
+	Lobby   Lobby   `yaml:"lobby"`
+	Meeting Meeting `yaml:"meeting"`
+	Log     Log     `yaml:"log"`
+	Admin   Admin   `yaml:"admin"`
+	Email   Email   `yaml:"email"`
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
@@ -81,6 +83,52 @@ type IVR struct {
 	GuessLimit   int           `yaml:"guess_limit"`
 	GuessWindow  time.Duration `yaml:"guess_window"`
 	GuessCooloff time.Duration `yaml:"guess_cooloff"`
+}
+
+// Lobby is where callers wait for the meeting to start or for the
+// organizer to admit them.
+type Lobby struct {
+	// Music is a WAV file (8 kHz, mono, 16-bit) played on a loop instead
+	// of the built-in music-on-hold; empty keeps the built-in one.
+	Music string `yaml:"music"`
+	// NoticeInterval is how often a waiting caller hears why they wait.
+	NoticeInterval time.Duration `yaml:"notice_interval"`
+	// Timeout hangs up a caller who waited this long (after saying why).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Meeting is the conference itself: its size, its sounds and its keys.
+type Meeting struct {
+	// MaxParticipants caps the callers in one meeting, lobby included;
+	// the next one hears that the meeting is full.
+	MaxParticipants int `yaml:"max_participants"`
+	// EndWhenOrganizerLeaves ends the meeting for everyone when its
+	// organizer hangs up; otherwise it ends when the last caller leaves.
+	EndWhenOrganizerLeaves bool `yaml:"end_when_organizer_leaves"`
+	// JoinLeaveTones plays a tone to the meeting when someone joins or
+	// leaves (the organizer can turn them off for a meeting with *23).
+	JoinLeaveTones bool `yaml:"join_leave_tones"`
+	// JitterDepth is how many 20 ms frames each caller's audio is held
+	// before mixing, to ride out network jitter: more is smoother and later.
+	JitterDepth int `yaml:"jitter_depth"`
+	// KeyTimeout is how long the bridge waits for the next key of an
+	// in-meeting command such as *21.
+	KeyTimeout time.Duration `yaml:"key_timeout"`
+	// Keys are the in-meeting commands (Teams' key map by default).
+	Keys MeetingKeys `yaml:"keys"`
+}
+
+// MeetingKeys maps each in-meeting command to its keys: a star, then one
+// or more digits. No command may be the start of another.
+type MeetingKeys struct {
+	Help          string `yaml:"help"`          // reads the keys the caller can use
+	Count         string `yaml:"count"`         // says how many are in the meeting
+	Hand          string `yaml:"hand"`          // raises or lowers the caller's hand
+	Mute          string `yaml:"mute"`          // mutes or unmutes the caller
+	Lock          string `yaml:"lock"`          // organizer: locks or unlocks the meeting
+	Admit         string `yaml:"admit"`         // organizer: admits everyone in the lobby
+	MuteAll       string `yaml:"mute_all"`      // organizer: mutes or unmutes every attendee
+	Announcements string `yaml:"announcements"` // organizer: join/leave tones on or off
 }
 
 // RTP is the media side.
@@ -181,6 +229,20 @@ func Default() Config {
 			GuessWindow:       10 * time.Minute,
 			GuessCooloff:      15 * time.Minute,
 		},
+		Lobby: Lobby{
+			NoticeInterval: time.Minute,
+			Timeout:        45 * time.Minute,
+		},
+		Meeting: Meeting{
+			MaxParticipants: 250,
+			JoinLeaveTones:  true,
+			JitterDepth:     3,
+			KeyTimeout:      2 * time.Second,
+			Keys: MeetingKeys{
+				Help: "*1", Count: "*3", Hand: "*5", Mute: "*6",
+				Lock: "*7", Admit: "*21", MuteAll: "*22", Announcements: "*23",
+			},
+		},
 		Log:   Log{Level: "info", Format: "console"},
 		Admin: Admin{Listen: "127.0.0.1:8080"},
 		Email: Email{
@@ -193,5 +255,19 @@ func Default() Config {
 		},
 		DataDir:       "data",
 		DemoOrganizer: true,
+	}
+}
+
+// MeetingKey is one in-meeting command: its YAML name and its keys.
+type MeetingKey struct {
+	Name string // as in the configuration file: help, count, ...
+	Keys string // e.g. "*21"
+}
+
+// List is every command in the order the help reads them.
+func (k MeetingKeys) List() []MeetingKey {
+	return []MeetingKey{
+		{"help", k.Help}, {"count", k.Count}, {"hand", k.Hand}, {"mute", k.Mute},
+		{"lock", k.Lock}, {"admit", k.Admit}, {"mute_all", k.MuteAll}, {"announcements", k.Announcements},
 	}
 }

@@ -101,6 +101,9 @@ func TestLoadFullFile(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("DIALIN_TEST_ADMIN_TOKEN", "0123456789abcdef0123")
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hold.wav"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	content := `
 sip:
   listen: ["udp:[::1]:5070", "tcp::0"]
@@ -126,6 +129,17 @@ ivr:
   guess_limit: 20
   guess_window: 1h
   guess_cooloff: 30m
+lobby:
+  music: ` + dir + `/hold.wav
+  notice_interval: 2m
+  timeout: 30m
+meeting:
+  max_participants: 100
+  end_when_organizer_leaves: true
+  join_leave_tones: false
+  jitter_depth: 5
+  key_timeout: 3s
+  keys: {help: "*0", count: "*3", hand: "*5", mute: "*6", lock: "*7", admit: "*81", mute_all: "*82", announcements: "*83"}
 log:
   level: debug
   format: json
@@ -169,6 +183,10 @@ demo_organizer: false
 		IVR: IVR{FirstDigitTimeout: 12 * time.Second, InterDigitTimeout: 4 * time.Second,
 			OrganizerWait: 6 * time.Second, MaxAttempts: 5, GuessLimit: 20,
 			GuessWindow: time.Hour, GuessCooloff: 30 * time.Minute},
+		Lobby: Lobby{Music: dir + "/hold.wav", NoticeInterval: 2 * time.Minute, Timeout: 30 * time.Minute},
+		Meeting: Meeting{MaxParticipants: 100, EndWhenOrganizerLeaves: true, JoinLeaveTones: false,
+			JitterDepth: 5, KeyTimeout: 3 * time.Second, Keys: MeetingKeys{Help: "*0", Count: "*3", Hand: "*5",
+				Mute: "*6", Lock: "*7", Admit: "*81", MuteAll: "*82", Announcements: "*83"}},
 		Log:   Log{Level: "debug", Format: "json"},
 		Admin: Admin{Listen: "[::1]:9443", Token: "0123456789abcdef0123"},
 		Email: Email{SMTPHost: "smtp.example.com", SMTPPort: 465, Security: "tls",
@@ -675,4 +693,42 @@ func TestListenAddrs(t *testing.T) {
 	wantErr(t, err, `sip.listen[1]: "udp:127.0.0.1" has no port`, "sip.listen[2]")
 	_, err = SIP{}.ListenAddrs()
 	wantErr(t, err, "sip.listen: is empty")
+}
+
+func TestMeetingKeysValidated(t *testing.T) {
+	for _, tt := range []struct {
+		keys, want string
+	}{
+		{`{mute: "6"}`, `meeting.keys.mute: "6" is not a star and 1-3 digits`},
+		{`{mute: "*"}`, `meeting.keys.mute: "*" is not a star`},
+		{`{mute: "*6#"}`, `meeting.keys.mute: "*6#" is not a star`},
+		{`{mute: "*1"}`, `meeting.keys.mute: "*1" is also meeting.keys.help`},
+		{`{admit: "*2", mute_all: "*29", announcements: "*28"}`, `meeting.keys.mute_all: "*29" starts with meeting.keys.admit ("*2")`},
+		{`{help: "*11"}`, ``},
+		{`{mute: "*1"}`, `meeting.keys.mute: "*1" is also meeting.keys.help`},
+	} {
+		_, err := Load(writeConfig(t, "meeting:\n  keys: "+tt.keys+"\n"))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.keys, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want %q", tt.keys, err, tt.want)
+		}
+	}
+}
+
+func TestLobbyAndMeetingRanges(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"lobby: {notice_interval: 1s}", "lobby.notice_interval: 1s is not between 10s and 1h0m0s"},
+		{"lobby: {timeout: 48h}", "lobby.timeout: 48h0m0s is not between"},
+		{"lobby: {music: /nonexistent/hold.wav}", `lobby.music: "/nonexistent/hold.wav"`},
+		{"meeting: {max_participants: 1}", "meeting.max_participants: 1 is not 2-10000"},
+		{"meeting: {jitter_depth: 0}", "meeting.jitter_depth: 0 is not 1-50"},
+		{"meeting: {key_timeout: 20s}", "meeting.key_timeout: 20s is not between 500ms and 10s"},
+	} {
+		_, err := Load(writeConfig(t, tt.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %q", tt.yaml, err, tt.want)
+		}
+	}
 }

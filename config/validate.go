@@ -38,6 +38,8 @@ func (c *Config) Validate() error {
 	c.RTP.validate(&p)
 	c.Limits.validate(&p)
 	c.IVR.validate(&p)
+	c.Lobby.validate(&p)
+	c.Meeting.validate(&p)
 	c.Log.validate(&p)
 	c.Admin.validate(&p)
 	c.Email.validate(&p)
@@ -343,5 +345,54 @@ func (v *IVR) validate(p *problems) {
 	if v.GuessLimit > 0 {
 		between("ivr.guess_window", v.GuessWindow, time.Second, 24*time.Hour)
 		between("ivr.guess_cooloff", v.GuessCooloff, time.Second, 24*time.Hour)
+	}
+}
+
+func (l *Lobby) validate(p *problems) {
+	if l.Music != "" {
+		if fi, err := os.Stat(l.Music); err != nil {
+			p.add("lobby.music", "%q: %v", l.Music, unwrapPathError(err))
+		} else if fi.IsDir() {
+			p.add("lobby.music", "%q is a directory, not a WAV file", l.Music)
+		}
+	}
+	if l.NoticeInterval < 10*time.Second || l.NoticeInterval > time.Hour {
+		p.add("lobby.notice_interval", "%v is not between 10s and 1h0m0s", l.NoticeInterval)
+	}
+	if l.Timeout < time.Minute || l.Timeout > 24*time.Hour {
+		p.add("lobby.timeout", "%v is not between 1m0s and 24h0m0s", l.Timeout)
+	}
+}
+
+// maxJitterDepth matches media.MaxJitterDepth (config does not import media).
+const maxJitterDepth = 50
+
+func (m *Meeting) validate(p *problems) {
+	if m.MaxParticipants < 2 || m.MaxParticipants > 10000 {
+		p.add("meeting.max_participants", "%d is not 2-10000", m.MaxParticipants)
+	}
+	if m.JitterDepth < 1 || m.JitterDepth > maxJitterDepth {
+		p.add("meeting.jitter_depth", "%d is not 1-%d (frames of 20 ms)", m.JitterDepth, maxJitterDepth)
+	}
+	if m.KeyTimeout < 500*time.Millisecond || m.KeyTimeout > 10*time.Second {
+		p.add("meeting.key_timeout", "%v is not between 500ms and 10s", m.KeyTimeout)
+	}
+	keys := m.Keys.List()
+	for i, k := range keys {
+		path := "meeting.keys." + k.Name
+		if len(k.Keys) < 2 || len(k.Keys) > 4 || k.Keys[0] != '*' || strings.Trim(k.Keys[1:], "0123456789") != "" {
+			p.add(path, "%q is not a star and 1-3 digits, like *6", k.Keys)
+			continue
+		}
+		for _, o := range keys[:i] {
+			switch {
+			case o.Keys == k.Keys:
+				p.add(path, "%q is also meeting.keys.%s", k.Keys, o.Name)
+			case strings.HasPrefix(o.Keys, k.Keys):
+				p.add(path, "%q is the start of meeting.keys.%s (%q), so that one could never be pressed", k.Keys, o.Name, o.Keys)
+			case strings.HasPrefix(k.Keys, o.Keys):
+				p.add(path, "%q starts with meeting.keys.%s (%q), so it could never be pressed", k.Keys, o.Name, o.Keys)
+			}
+		}
 	}
 }
