@@ -45,7 +45,8 @@ type Options struct {
 	Directory Directory
 	// Token is the administrators' bearer token; required.
 	Token string
-	// Live reports meetings in progress; nil: no meeting is ever started.
+	// Live reports meetings in progress and controls them; nil: no
+	// meeting is ever started, and the live-control routes answer 503.
 	Live LiveStatus
 	// Calls reports the calls in progress and the RTP ports they hold,
 	// for GET /api/v1/status; nil reports zeros.
@@ -101,6 +102,11 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/meetings", false, a.createMeeting},
 		{"GET", "/api/v1/meetings/{conference_id}", false, a.getMeeting},
 		{"DELETE", "/api/v1/meetings/{conference_id}", false, a.deleteMeeting},
+		{"POST", "/api/v1/meetings/{conference_id}/start", false, a.startMeeting},
+		{"POST", "/api/v1/meetings/{conference_id}/end", false, a.endMeeting},
+		{"POST", "/api/v1/meetings/{conference_id}/admit", false, a.admit},
+		{"PUT", "/api/v1/meetings/{conference_id}/participants/{participant_id}/mute", false, a.setMuted},
+		{"DELETE", "/api/v1/meetings/{conference_id}/participants/{participant_id}", false, a.removeCaller},
 	}
 }
 

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,10 +44,17 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// fakeLive is a LiveStatus with fixed answers.
+// fakeLive is a LiveStatus that keeps meetings in a map and records the
+// calls of the control methods ("admit 1234567 l1"). It acts as the bridge
+// would on its own state: Start starts a meeting, End forgets it, Admit
+// moves lobby callers into the participants, SetMuted and Remove find the
+// id or answer ErrCallerNotFound; all but Start answer ErrNotStarted for a
+// meeting that is not on. err, when set, is what every control call returns.
 type fakeLive struct {
 	mu       sync.Mutex
 	meetings map[string]Live
+	calls    []string
+	err      error
 }
 
 func (f *fakeLive) Meeting(id string) (Live, bool) {
@@ -61,6 +71,127 @@ func (f *fakeLive) set(id string, l Live) {
 		f.meetings = map[string]Live{}
 	}
 	f.meetings[id] = l
+}
+
+// failWith makes every control call fail with err (nil: work again).
+func (f *fakeLive) failWith(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
+
+// takeCalls returns the calls recorded since the last takeCalls.
+func (f *fakeLive) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+// call records a control call and returns the started meeting it is about.
+func (f *fakeLive) call(what, id string, args ...string) (Live, error) {
+	f.calls = append(f.calls, strings.Join(append([]string{what, id}, args...), " "))
+	if f.err != nil {
+		return Live{}, f.err
+	}
+	l, ok := f.meetings[id]
+	if !ok || !l.Started {
+		return l, fmt.Errorf("fake bridge: meeting %s: %w", id, ErrNotStarted)
+	}
+	return l, nil
+}
+
+func (f *fakeLive) Start(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := f.call("start", id)
+	if errors.Is(err, ErrNotStarted) {
+		l.Started, err = true, nil
+		if f.meetings == nil {
+			f.meetings = map[string]Live{}
+		}
+		f.meetings[id] = l
+	}
+	return err
+}
+
+func (f *fakeLive) End(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.call("end", id); err != nil {
+		return err
+	}
+	delete(f.meetings, id)
+	return nil
+}
+
+func (f *fakeLive) Admit(id, callerID string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := f.call("admit", id, callerID)
+	if err != nil {
+		return 0, err
+	}
+	l.Participants = slices.Clone(l.Participants)
+	var stay []LobbyCaller
+	n := 0
+	for _, c := range l.Lobby {
+		if callerID == "" || c.ID == callerID {
+			l.Participants = append(l.Participants, Participant{ID: c.ID, Caller: c.Caller, Role: "attendee", JoinedAt: time.Now()})
+			n++
+		} else {
+			stay = append(stay, c)
+		}
+	}
+	if callerID != "" && n == 0 {
+		return 0, fmt.Errorf("fake bridge: %s: %w", callerID, ErrCallerNotFound)
+	}
+	l.Lobby = stay
+	f.meetings[id] = l
+	return n, nil
+}
+
+func (f *fakeLive) SetMuted(id, participantID string, muted bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := f.call("mute", id, participantID, fmt.Sprint(muted))
+	if err != nil {
+		return err
+	}
+	l.Participants = slices.Clone(l.Participants) // Meeting's answers stay as they were
+	for i := range l.Participants {
+		if l.Participants[i].ID == participantID {
+			l.Participants[i].Muted = muted
+			f.meetings[id] = l
+			return nil
+		}
+	}
+	return ErrCallerNotFound
+}
+
+func (f *fakeLive) Remove(id, callerID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := f.call("remove", id, callerID)
+	if err != nil {
+		return err
+	}
+	for i, p := range l.Participants {
+		if p.ID == callerID {
+			l.Participants = slices.Delete(slices.Clone(l.Participants), i, i+1)
+			f.meetings[id] = l
+			return nil
+		}
+	}
+	for i, c := range l.Lobby {
+		if c.ID == callerID {
+			l.Lobby = slices.Delete(slices.Clone(l.Lobby), i, i+1)
+			f.meetings[id] = l
+			return nil
+		}
+	}
+	return ErrCallerNotFound
 }
 
 // env is an API served over HTTP on a real SQLite directory.

@@ -10,11 +10,50 @@ import (
 	"github.com/dialin/dialin/store"
 )
 
-// LiveStatus reports a meeting's live state; the lobby/bridge implements
-// it. A meeting it does not know (false) has never started.
+// LiveStatus is the bridge's side of the meetings: what is going on in them
+// and the administrator's control over them. The bridge implements it; the
+// ids of participants and lobby callers are its own, opaque to the API, and
+// must be 1-64 visible ASCII characters (no spaces) for the control routes
+// to reach them.
+//
+// Start, End, Admit, SetMuted and Remove return ErrNotStarted when the
+// meeting is not on and ErrCallerNotFound when the id names nobody in it
+// (wrapped or not); any other error is the bridge's failure (500, logged).
 type LiveStatus interface {
+	// Meeting is a meeting's live state; false: not known to the bridge (not started, nobody waiting).
 	Meeting(conferenceID string) (Live, bool)
+	// Start starts the meeting as if its organizer joined from an app.
+	// Starting a started meeting changes nothing.
+	Start(conferenceID string) error
+	// End ends the meeting: everyone in it and in its lobby is told and hung up.
+	End(conferenceID string) error
+	// Admit moves a lobby caller (callerID) or, with callerID "", everyone
+	// waiting in the lobby, into the meeting; it returns how many.
+	Admit(conferenceID, callerID string) (int, error)
+	// SetMuted mutes or unmutes one participant.
+	SetMuted(conferenceID, participantID string, muted bool) error
+	// Remove hangs up one participant or lobby caller (they hear that they were removed).
+	Remove(conferenceID, callerID string) error
 }
+
+// Errors of a LiveStatus that the API tells the client about.
+var (
+	// ErrNotStarted: the meeting is not on (409 meeting_not_started).
+	ErrNotStarted = errors.New("the meeting has not started")
+	// ErrCallerNotFound: no participant or lobby caller of the meeting has
+	// that id (404 caller_not_found).
+	ErrCallerNotFound = errors.New("no such participant or lobby caller in the meeting")
+)
+
+// Error codes of the live meeting control (API.md, "Errors").
+const (
+	codeMeetingNotStarted = "meeting_not_started"
+	codeCallerNotFound    = "caller_not_found"
+	codeBridgeUnavailable = "bridge_unavailable"
+)
+
+// maxCallerIDLength bounds the id of a participant or lobby caller.
+const maxCallerIDLength = 64
 
 // Live is a meeting's state on the bridge.
 type Live struct {
@@ -26,6 +65,8 @@ type Live struct {
 
 // Participant is a caller in a started meeting.
 type Participant struct {
+	// ID is the bridge's id of the participant, for mute and remove.
+	ID string `json:"id"`
 	// Caller is the caller's number; the API masks all but its last
 	// digits, whatever LiveStatus gives.
 	Caller     string    `json:"caller"`
@@ -38,6 +79,7 @@ type Participant struct {
 
 // LobbyCaller is a caller waiting in the lobby to be admitted.
 type LobbyCaller struct {
+	ID           string    `json:"id"`     // the bridge's id, for admit and remove
 	Caller       string    `json:"caller"` // masked like Participant.Caller
 	WaitingSince time.Time `json:"waiting_since"`
 }
@@ -229,22 +271,37 @@ func meetingID(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// GET /api/v1/meetings/{conference_id}
-func (a *api) getMeeting(w http.ResponseWriter, r *http.Request) error {
+// meetingOf reads the meeting the path names: a dynamic meeting or a
+// user's static conference ID, as the directory has it.
+func (a *api) meetingOf(r *http.Request) (store.Meeting, error) {
 	id, err := meetingID(r)
 	if err != nil {
-		return err
+		return store.Meeting{}, err
 	}
 	m, err := a.dir.GetMeeting(r.Context(), id)
 	if err != nil {
-		return about(err, "meeting "+id)
+		return store.Meeting{}, about(err, "meeting "+id)
 	}
+	return m, nil
+}
+
+// writeMeeting answers with the meeting as GET /api/v1/meetings/{conference_id} shows it.
+func (a *api) writeMeeting(w http.ResponseWriter, r *http.Request, status int, m store.Meeting) error {
 	views, err := a.viewMeetings(r.Context(), []store.Meeting{m})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, views[0])
+	writeJSON(w, status, views[0])
 	return nil
+}
+
+// GET /api/v1/meetings/{conference_id}
+func (a *api) getMeeting(w http.ResponseWriter, r *http.Request) error {
+	m, err := a.meetingOf(r)
+	if err != nil {
+		return err
+	}
+	return a.writeMeeting(w, r, http.StatusOK, m)
 }
 
 // DELETE /api/v1/meetings/{conference_id}
@@ -255,6 +312,172 @@ func (a *api) deleteMeeting(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := a.dir.DeleteMeeting(r.Context(), id); err != nil {
 		return about(err, "meeting "+id)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ---- Live meeting control ---------------------------------------------
+
+// liveMeeting is the meeting a live-control route acts on: it must be in
+// the directory (404), and the bridge must be there to act (503).
+func (a *api) liveMeeting(r *http.Request) (store.Meeting, error) {
+	m, err := a.meetingOf(r)
+	if err != nil {
+		return m, err
+	}
+	if a.live == nil {
+		return m, &apiError{Status: http.StatusServiceUnavailable, Code: codeBridgeUnavailable,
+			Message: "live meeting control is unavailable: this API server is not connected to the bridge"}
+	}
+	return m, nil
+}
+
+// liveError maps the errors of LiveStatus: a meeting that is not on and an
+// id that names nobody are the request's; anything else is the bridge's
+// (500, logged, never shown).
+func liveError(err error, conferenceID, callerID string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotStarted):
+		return &apiError{Status: http.StatusConflict, Code: codeMeetingNotStarted,
+			Message: "meeting " + conferenceID + " has not started"}
+	case errors.Is(err, ErrCallerNotFound):
+		msg := "no participant or lobby caller " + callerID + " in meeting " + conferenceID
+		if callerID == "" {
+			msg = "a caller of meeting " + conferenceID + " is no longer there"
+		}
+		return &apiError{Status: http.StatusNotFound, Code: codeCallerNotFound, Message: msg}
+	}
+	return err
+}
+
+// checkCallerID refuses an id of a participant or lobby caller that the
+// bridge cannot have given: empty, over 64 characters, or with anything
+// but visible ASCII. The message does not echo it.
+func checkCallerID(field, id string) error {
+	if id == "" {
+		return invalidInput(field, "%s is required", field)
+	}
+	if len(id) > maxCallerIDLength {
+		return invalidInput(field, "%s is longer than %d characters", field, maxCallerIDLength)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return invalidInput(field, "%s has a character that is not visible ASCII (at byte %d)", field, i)
+		}
+	}
+	return nil
+}
+
+// participantID reads and checks the participant or lobby caller id of the path.
+func participantID(r *http.Request) (string, error) {
+	id := r.PathValue("participant_id")
+	if err := checkCallerID("participant_id", id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// POST /api/v1/meetings/{conference_id}/start
+func (a *api) startMeeting(w http.ResponseWriter, r *http.Request) error {
+	var req struct{}
+	if err := decodeBody(w, r, &req, true); err != nil {
+		return err
+	}
+	m, err := a.liveMeeting(r)
+	if err != nil {
+		return err
+	}
+	if err := a.live.Start(m.ConferenceID); err != nil {
+		return liveError(err, m.ConferenceID, "")
+	}
+	return a.writeMeeting(w, r, http.StatusOK, m)
+}
+
+// POST /api/v1/meetings/{conference_id}/end
+func (a *api) endMeeting(w http.ResponseWriter, r *http.Request) error {
+	var req struct{}
+	if err := decodeBody(w, r, &req, true); err != nil {
+		return err
+	}
+	m, err := a.liveMeeting(r)
+	if err != nil {
+		return err
+	}
+	if err := a.live.End(m.ConferenceID); err != nil {
+		return liveError(err, m.ConferenceID, "")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// POST /api/v1/meetings/{conference_id}/admit
+func (a *api) admit(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		CallerID string `json:"caller_id"` // "": everyone waiting
+	}
+	if err := decodeBody(w, r, &req, true); err != nil {
+		return err
+	}
+	if req.CallerID != "" {
+		if err := checkCallerID("caller_id", req.CallerID); err != nil {
+			return err
+		}
+	}
+	m, err := a.liveMeeting(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.live.Admit(m.ConferenceID, req.CallerID)
+	if err != nil {
+		return liveError(err, m.ConferenceID, req.CallerID)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Admitted int `json:"admitted"`
+	}{n})
+	return nil
+}
+
+// PUT /api/v1/meetings/{conference_id}/participants/{participant_id}/mute
+func (a *api) setMuted(w http.ResponseWriter, r *http.Request) error {
+	pid, err := participantID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Muted *bool `json:"muted"`
+	}
+	if err := decodeBody(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Muted == nil {
+		return invalidInput("muted", "muted is required (true or false)")
+	}
+	m, err := a.liveMeeting(r)
+	if err != nil {
+		return err
+	}
+	if err := a.live.SetMuted(m.ConferenceID, pid, *req.Muted); err != nil {
+		return liveError(err, m.ConferenceID, pid)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// DELETE /api/v1/meetings/{conference_id}/participants/{participant_id}
+func (a *api) removeCaller(w http.ResponseWriter, r *http.Request) error {
+	pid, err := participantID(r)
+	if err != nil {
+		return err
+	}
+	m, err := a.liveMeeting(r)
+	if err != nil {
+		return err
+	}
+	if err := a.live.Remove(m.ConferenceID, pid); err != nil {
+		return liveError(err, m.ConferenceID, pid)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

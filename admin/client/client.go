@@ -379,13 +379,73 @@ func (c *Client) AllMeetings(ctx context.Context, organizer string) ([]Meeting, 
 // Meeting returns one meeting, with its live state.
 func (c *Client) Meeting(ctx context.Context, conferenceID string) (Meeting, error) {
 	var m Meeting
-	err := c.do(ctx, http.MethodGet, "/meetings/"+url.PathEscape(conferenceID), nil, nil, &m)
+	err := c.do(ctx, http.MethodGet, meetingPath(conferenceID), nil, nil, &m)
 	return m, err
 }
 
 // DeleteMeeting deletes a meeting; its conference ID stops working.
 func (c *Client) DeleteMeeting(ctx context.Context, conferenceID string) error {
-	return c.do(ctx, http.MethodDelete, "/meetings/"+url.PathEscape(conferenceID), nil, nil, nil)
+	return c.do(ctx, http.MethodDelete, meetingPath(conferenceID), nil, nil, nil)
+}
+
+// meetingPath is the path of a meeting; the ID is escaped as one path segment.
+func meetingPath(conferenceID string) string { return "/meetings/" + url.PathEscape(conferenceID) }
+
+// StartMeeting starts a meeting as if its organizer joined from an app
+// (starting a started meeting changes nothing) and returns it as it now is.
+func (c *Client) StartMeeting(ctx context.Context, conferenceID string) (Meeting, error) {
+	var m Meeting
+	err := c.do(ctx, http.MethodPost, meetingPath(conferenceID)+"/start", nil, nil, &m)
+	return m, err
+}
+
+// EndMeeting ends a meeting: everyone in it and in its lobby is told and
+// hung up. A meeting that is not on is an error with CodeMeetingNotStarted.
+func (c *Client) EndMeeting(ctx context.Context, conferenceID string) error {
+	return c.do(ctx, http.MethodPost, meetingPath(conferenceID)+"/end", nil, nil, nil)
+}
+
+// Admit moves the lobby caller callerID (LobbyCaller.ID) or, with callerID
+// "", everyone waiting in the lobby into the meeting; it returns how many.
+func (c *Client) Admit(ctx context.Context, conferenceID, callerID string) (int, error) {
+	var body any // no body: everyone
+	if callerID != "" {
+		body = struct {
+			CallerID string `json:"caller_id"`
+		}{callerID}
+	}
+	var out struct {
+		Admitted int `json:"admitted"`
+	}
+	err := c.do(ctx, http.MethodPost, meetingPath(conferenceID)+"/admit", nil, body, &out)
+	return out.Admitted, err
+}
+
+// SetMuted mutes or unmutes the participant participantID (Participant.ID).
+func (c *Client) SetMuted(ctx context.Context, conferenceID, participantID string, muted bool) error {
+	body := struct {
+		Muted bool `json:"muted"`
+	}{muted}
+	return c.do(ctx, http.MethodPut, meetingPath(conferenceID)+"/participants/"+url.PathEscape(participantID)+"/mute", nil, body, nil)
+}
+
+// RemoveCaller hangs up a participant or a lobby caller by its id; they
+// hear that they were removed.
+func (c *Client) RemoveCaller(ctx context.Context, conferenceID, callerID string) error {
+	return c.do(ctx, http.MethodDelete, meetingPath(conferenceID)+"/participants/"+url.PathEscape(callerID), nil, nil, nil)
+}
+
+// Codes of the API's errors about live meetings (APIError.Code).
+const (
+	CodeMeetingNotStarted = "meeting_not_started" // 409: the meeting is not on
+	CodeCallerNotFound    = "caller_not_found"    // 404: no participant or lobby caller with that id
+	CodeBridgeUnavailable = "bridge_unavailable"  // 503: the server is not connected to the bridge
+)
+
+// HasCode reports whether err is an error response of the API with that code.
+func HasCode(err error, code string) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == code
 }
 
 // IsNotFound reports whether err is the API's 404.

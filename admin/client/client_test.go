@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,9 +9,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/store"
 )
 
 // TestAllUsersFollowsPages: the client asks for the next page until
@@ -135,5 +144,276 @@ func TestErrors(t *testing.T) {
 	_, err = c.Settings(context.Background())
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.Code != "" || ae.Message != "HTTP 502 Bad Gateway: upstream down" {
 		t.Errorf("Settings: %#v", err)
+	}
+}
+
+// TestLiveControlRequests: the live-control methods send what the API
+// expects, ids escaped as one path segment, and read its answers.
+func TestLiveControlRequests(t *testing.T) {
+	type seen struct{ method, path, body, contentType string }
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, seen{r.Method, r.URL.EscapedPath(), string(b), r.Header.Get("Content-Type")})
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/start"):
+			io.WriteString(w, `{"conference_id":"1234566","live":{"started":true,"organizer_present":true,`+
+				`"participants":[{"id":"p1","caller":"+*******0123","role":"organizer","muted":true}],`+
+				`"lobby":[{"id":"l1","caller":"**01","waiting_since":"2026-11-23T10:00:00Z"}]}}`)
+		case strings.HasSuffix(r.URL.Path, "/admit"):
+			io.WriteString(w, `{"admitted":3}`)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "tok", nil)
+	ctx := context.Background()
+
+	m, err := c.StartMeeting(ctx, "1234566")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := m.Live; l == nil || !l.Started || !l.OrganizerPresent || len(l.Participants) != 1 || l.Participants[0].ID != "p1" ||
+		!l.Participants[0].Muted || len(l.Lobby) != 1 || l.Lobby[0].ID != "l1" || l.Lobby[0].Caller != "**01" || l.Lobby[0].WaitingSince.IsZero() {
+		t.Fatalf("StartMeeting: %+v", m.Live)
+	}
+	if !strings.Contains(string(m.Raw), `"id":"p1"`) {
+		t.Errorf("raw: %s", m.Raw)
+	}
+	if n, err := c.Admit(ctx, "1234566", ""); err != nil || n != 3 {
+		t.Fatalf("Admit everyone: %d, %v", n, err)
+	}
+	if n, err := c.Admit(ctx, "1234566", "l/1"); err != nil || n != 3 {
+		t.Fatalf("Admit l/1: %d, %v", n, err)
+	}
+	for _, err := range []error{
+		c.SetMuted(ctx, "1234566", "p 1", true),
+		c.SetMuted(ctx, "1234566", "p1", false),
+		c.RemoveCaller(ctx, "1234566", "l?1"),
+		c.EndMeeting(ctx, "1234566"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []seen{
+		{"POST", "/api/v1/meetings/1234566/start", "", ""},
+		{"POST", "/api/v1/meetings/1234566/admit", "", ""},
+		{"POST", "/api/v1/meetings/1234566/admit", `{"caller_id":"l/1"}`, "application/json"},
+		{"PUT", "/api/v1/meetings/1234566/participants/p%201/mute", `{"muted":true}`, "application/json"},
+		{"PUT", "/api/v1/meetings/1234566/participants/p1/mute", `{"muted":false}`, "application/json"},
+		{"DELETE", "/api/v1/meetings/1234566/participants/l%3F1", "", ""},
+		{"POST", "/api/v1/meetings/1234566/end", "", ""},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("requests:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestLiveControlErrors: the API's codes reach the caller.
+func TestLiveControlErrors(t *testing.T) {
+	answers := map[string]struct {
+		status      int
+		code, field string
+	}{
+		"/start": {503, CodeBridgeUnavailable, ""},
+		"/end":   {409, CodeMeetingNotStarted, ""},
+		"/admit": {404, CodeCallerNotFound, ""},
+		"/mute":  {400, "invalid_input", "muted"},
+		"/p1":    {404, "not_found", ""},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := answers[r.URL.Path[strings.LastIndex(r.URL.Path, "/"):]]
+		w.WriteHeader(a.status)
+		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": a.code, "message": "says " + a.code, "field": a.field}})
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "tok", nil)
+	ctx := context.Background()
+	_, startErr := c.StartMeeting(ctx, "1234566")
+	_, admitErr := c.Admit(ctx, "1234566", "l1")
+	for _, tc := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{startErr, 503, CodeBridgeUnavailable},
+		{c.EndMeeting(ctx, "1234566"), 409, CodeMeetingNotStarted},
+		{admitErr, 404, CodeCallerNotFound},
+		{c.SetMuted(ctx, "1234566", "p1", true), 400, "invalid_input"},
+		{c.RemoveCaller(ctx, "1234566", "p1"), 404, "not_found"},
+	} {
+		var ae *APIError
+		if !errors.As(tc.err, &ae) || ae.Status != tc.status || ae.Code != tc.code || ae.Message != "says "+tc.code {
+			t.Errorf("%v: want %d %s", tc.err, tc.status, tc.code)
+		}
+		if !HasCode(tc.err, tc.code) || HasCode(tc.err, "other") {
+			t.Errorf("HasCode(%v, %s)", tc.err, tc.code)
+		}
+	}
+	if HasCode(errors.New(CodeMeetingNotStarted), CodeMeetingNotStarted) || HasCode(nil, "") {
+		t.Error("HasCode of an error that is not the API's")
+	}
+}
+
+// oneMeetingLive is an admin.LiveStatus with one started meeting: an
+// organizer p1 and a lobby caller l1.
+type oneMeetingLive struct {
+	mu    sync.Mutex
+	id    string
+	live  admin.Live
+	calls []string
+}
+
+func (f *oneMeetingLive) Meeting(id string) (admin.Live, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.live, id == f.id
+}
+
+func (f *oneMeetingLive) record(call string, id string) error {
+	f.calls = append(f.calls, call)
+	if id != f.id || !f.live.Started {
+		return admin.ErrNotStarted
+	}
+	return nil
+}
+
+func (f *oneMeetingLive) Start(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "start")
+	f.id = id
+	f.live = admin.Live{Started: true, OrganizerPresent: true,
+		Participants: []admin.Participant{{ID: "p1", Caller: "+14255550123", Role: "organizer"}},
+		Lobby:        []admin.LobbyCaller{{ID: "l1", Caller: "+442079460000", WaitingSince: time.Now()}}}
+	return nil
+}
+
+func (f *oneMeetingLive) End(id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("end", id); err != nil {
+		return err
+	}
+	f.live = admin.Live{}
+	return nil
+}
+
+func (f *oneMeetingLive) Admit(id, callerID string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("admit "+callerID, id); err != nil {
+		return 0, err
+	}
+	if callerID != "" && callerID != "l1" {
+		return 0, fmt.Errorf("lobby: %w", admin.ErrCallerNotFound)
+	}
+	return 1, nil
+}
+
+func (f *oneMeetingLive) SetMuted(id, participantID string, muted bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(fmt.Sprintf("mute %s %v", participantID, muted), id); err != nil {
+		return err
+	}
+	if participantID != "p1" {
+		return admin.ErrCallerNotFound
+	}
+	return nil
+}
+
+func (f *oneMeetingLive) Remove(id, callerID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.record("remove "+callerID, id)
+}
+
+// TestLiveControlAgainstAPI: the client and the real API handler agree on
+// the paths, the bodies, the live view and the error codes.
+func TestLiveControlAgainstAPI(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	serve := func(live admin.LiveStatus) *Client {
+		h, err := admin.NewHandler(admin.Options{Directory: dir, Token: "client-test-token-0123456789", Live: live, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return New(srv.URL, "client-test-token-0123456789", srv.Client())
+	}
+	live := &oneMeetingLive{}
+	c := serve(live)
+	ch, err := c.EnableUser(ctx, EnableRequest{Email: "ada@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ch.User.ConferenceID
+
+	if err := c.EndMeeting(ctx, id); !HasCode(err, CodeMeetingNotStarted) {
+		t.Fatalf("end before start: %v", err)
+	}
+	m, err := c.StartMeeting(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := m.Live; m.ConferenceID != id || m.Organizer != "ada@example.com" || l == nil || !l.Started ||
+		len(l.Participants) != 1 || l.Participants[0].ID != "p1" || l.Participants[0].Caller != "+*******0123" ||
+		len(l.Lobby) != 1 || l.Lobby[0].ID != "l1" || l.Lobby[0].Caller != "+********0000" {
+		t.Fatalf("StartMeeting: %+v %+v", m, m.Live)
+	}
+	if n, err := c.Admit(ctx, id, "l1"); err != nil || n != 1 {
+		t.Fatalf("Admit l1: %d, %v", n, err)
+	}
+	if n, err := c.Admit(ctx, id, ""); err != nil || n != 1 {
+		t.Fatalf("Admit everyone: %d, %v", n, err)
+	}
+	if _, err := c.Admit(ctx, id, "l2"); !HasCode(err, CodeCallerNotFound) || !IsNotFound(err) {
+		t.Fatalf("Admit l2: %v", err)
+	}
+	if err := c.SetMuted(ctx, id, "p1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetMuted(ctx, id, "p1", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetMuted(ctx, id, "p2", true); !HasCode(err, CodeCallerNotFound) {
+		t.Fatalf("SetMuted p2: %v", err)
+	}
+	if err := c.RemoveCaller(ctx, id, "l1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EndMeeting(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveCaller(ctx, id, "p1"); !HasCode(err, CodeMeetingNotStarted) {
+		t.Fatalf("remove after end: %v", err)
+	}
+	want := []string{"end", "start", "admit l1", "admit ", "admit l2", "mute p1 true", "mute p1 false", "mute p2 true", "remove l1", "end", "remove p1"}
+	if fmt.Sprint(live.calls) != fmt.Sprint(want) {
+		t.Errorf("bridge calls:\n got %q\nwant %q", live.calls, want)
+	}
+	if _, err := c.StartMeeting(ctx, "1234566"); !HasCode(err, "not_found") {
+		t.Errorf("start an unknown meeting: %v", err)
+	}
+
+	// A server without the bridge.
+	noBridge := serve(nil)
+	if _, err := noBridge.StartMeeting(ctx, id); !HasCode(err, CodeBridgeUnavailable) {
+		t.Errorf("start without the bridge: %v", err)
+	}
+	if m, err := noBridge.Meeting(ctx, id); err != nil || m.Live == nil || m.Live.Started {
+		t.Errorf("meeting without the bridge: %+v, %v", m, err)
 	}
 }

@@ -86,6 +86,7 @@ type Live struct {
 
 // Participant is a caller in a started meeting.
 type Participant struct {
+	ID         string    `json:"id"`     // the bridge's id: SetMuted, RemoveCaller
 	Caller     string    `json:"caller"` // masked by the API
 	Role       string    `json:"role"`   // "organizer" or "attendee"
 	Muted      bool      `json:"muted"`
@@ -96,7 +97,8 @@ type Participant struct {
 
 // LobbyCaller is a caller waiting in a meeting's lobby.
 type LobbyCaller struct {
-	Caller       string    `json:"caller"`
+	ID           string    `json:"id"`     // the bridge's id: Admit, RemoveCaller
+	Caller       string    `json:"caller"` // masked by the API
 	WaitingSince time.Time `json:"waiting_since"`
 }
 

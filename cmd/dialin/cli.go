@@ -44,10 +44,24 @@ const defaultTimeout = 10 * time.Second
 // adminCommand is one administration subcommand.
 type adminCommand struct {
 	group, name string
-	args        []string // names of the positional arguments
+	args        []string // names of the positional arguments; "[NAME]": optional, after the others
 	flags       []string // the command's own flags (see adminFlags)
 	summary     string
-	run         func(a *adminRun, args []string) error
+	// check, when set, refuses bad arguments (a usage error) before the
+	// server is looked for.
+	check func(args []string) error
+	run   func(a *adminRun, args []string) error
+}
+
+// required is how many positional arguments the command needs.
+func (c *adminCommand) required() int {
+	n := 0
+	for _, a := range c.args {
+		if !strings.HasPrefix(a, "[") {
+			n++
+		}
+	}
+	return n
 }
 
 // line is the command's synopsis, e.g. "user show EMAIL".
@@ -87,6 +101,7 @@ var adminFlags = map[string]string{
 	"organizer":            "EMAIL",
 	"no-require-organizer": "",
 	"bypass-lobby":         "",
+	"off":                  "",
 }
 
 var globalFlags = map[string]bool{"server": true, "token": true, "config": true, "ca": true, "timeout": true, "json": true, "help": true, "h": true}
@@ -112,8 +127,19 @@ var adminCommands = []*adminCommand{
 	{group: "meeting", name: "create", args: []string{"EMAIL"}, flags: []string{"no-require-organizer", "bypass-lobby"},
 		summary: "create a meeting with its own conference ID: prints it", run: runMeetingCreate},
 	{group: "meeting", name: "list", flags: []string{"organizer"}, summary: "list meetings", run: runMeetingList},
-	{group: "meeting", name: "show", args: []string{"ID"}, summary: "show a meeting and who is in it", run: runMeetingShow},
+	{group: "meeting", name: "show", args: []string{"ID"},
+		summary: "show a meeting: started or not, the lobby and the participants", run: runMeetingShow},
 	{group: "meeting", name: "delete", args: []string{"ID"}, summary: "delete a meeting", run: runMeetingDelete},
+	{group: "meeting", name: "start", args: []string{"ID"}, check: notEmpty,
+		summary: "start a meeting as if its organizer joined from an app", run: runMeetingStart},
+	{group: "meeting", name: "end", args: []string{"ID"}, check: notEmpty,
+		summary: "end a meeting: everyone in it and in its lobby is hung up", run: runMeetingEnd},
+	{group: "meeting", name: "admit", args: []string{"ID", "[CALLER-ID]"}, check: notEmpty,
+		summary: "admit a caller from the lobby (ids: dialin meeting show), or everyone waiting", run: runMeetingAdmit},
+	{group: "meeting", name: "mute", args: []string{"ID", "PARTICIPANT-ID"}, flags: []string{"off"}, check: notEmpty,
+		summary: "mute a participant (--off: unmute)", run: runMeetingMute},
+	{group: "meeting", name: "remove", args: []string{"ID", "CALLER-ID"}, check: notEmpty,
+		summary: "hang up a participant or a lobby caller", run: runMeetingRemove},
 	{group: "settings", name: "show", summary: "show the settings", run: runSettingsShow},
 	{group: "settings", name: "set", args: []string{"KEY", "VALUE"}, summary: "change one setting (keys below)", run: runSettingsSet},
 }
@@ -335,8 +361,8 @@ func runCommand(cmd *adminCommand, line adminLine, stdout io.Writer, getenv func
 	}
 	pos := line.args[2:]
 	switch {
-	case len(pos) < len(cmd.args):
-		return &usageError{msg: fmt.Sprintf("%s %s: missing %s", cmd.group, cmd.name, strings.Join(cmd.args[len(pos):], " ")),
+	case len(pos) < cmd.required():
+		return &usageError{msg: fmt.Sprintf("%s %s: missing %s", cmd.group, cmd.name, strings.Join(cmd.args[len(pos):cmd.required()], " ")),
 			usage: shortCommandUsage(cmd)}
 	case len(pos) > len(cmd.args):
 		return &usageError{msg: fmt.Sprintf("%s %s: unexpected argument %q", cmd.group, cmd.name, pos[len(cmd.args)]),
@@ -356,6 +382,11 @@ func runCommand(cmd *adminCommand, line adminLine, stdout io.Writer, getenv func
 	// Values are checked before anything is asked of the server.
 	if cmd.group == "settings" && cmd.name == "set" {
 		if _, err := settingsPatch(pos[0], pos[1]); err != nil {
+			return err
+		}
+	}
+	if cmd.check != nil {
+		if err := cmd.check(pos); err != nil {
 			return err
 		}
 	}
@@ -547,6 +578,10 @@ func (a *adminRun) explain(err error) error {
 				src = "the server's admin.token or " + admin.TokenFile + " file (this token came from " + src + ")"
 			}
 			return fmt.Errorf("the API refused the token (401 unauthorized): check --token, %s or %s", admin.TokenEnv, src)
+		}
+		if ae.Status == http.StatusServiceUnavailable && ae.Code != "" {
+			// Not the request's fault: say so, with the code scripts can match.
+			return fmt.Errorf("%s (%d %s)", ae.Error(), ae.Status, ae.Code)
 		}
 		return ae
 	}
@@ -941,37 +976,76 @@ func runMeetingShow(a *adminRun, args []string) error {
 	if m.Static {
 		kind = "the organizer's static conference ID"
 	}
-	kv := []string{
+	l := m.Live
+	if l == nil {
+		l = &client.Live{} // the bridge knows nothing of it
+	}
+	a.block("",
 		"conference ID", m.ConferenceID,
 		"organizer", dash(m.Organizer),
 		"kind", kind,
 		"require organizer", yesNo(m.RequireOrganizer),
 		"bypass lobby", yesNo(m.BypassLobby),
 		"created", timeText(m.CreatedAt),
-	}
-	if l := m.Live; l != nil {
-		kv = append(kv, "started", yesNo(l.Started),
-			"organizer present", yesNo(l.OrganizerPresent),
-			"participants", strconv.Itoa(len(l.Participants)),
-			"lobby", strconv.Itoa(len(l.Lobby)))
-		for _, p := range l.Participants {
-			var notes []string
-			if p.Muted {
-				notes = append(notes, "muted")
-			}
-			if p.HandRaised {
-				notes = append(notes, "hand raised")
-			}
-			if p.Talking {
-				notes = append(notes, "talking")
-			}
-			kv = append(kv, "  "+p.Role, strings.TrimSpace(p.Caller+" "+strings.Join(notes, ", "))+", joined "+timeText(p.JoinedAt))
-		}
+		"started", yesNo(l.Started),
+		"organizer present", yesNo(l.OrganizerPresent),
+		"lobby", fmt.Sprintf("%d waiting", len(l.Lobby)),
+		"participants", strconv.Itoa(len(l.Participants)))
+	a.printLive(*l, time.Now())
+	return nil
+}
+
+// printLive prints the lobby and the participants of a meeting as tables,
+// with the ids that admit, mute and remove take.
+func (a *adminRun) printLive(l client.Live, now time.Time) {
+	if len(l.Lobby) > 0 {
+		fmt.Fprintln(a.out, "\nLobby:")
+		tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  ID\tCALLER\tWAITING SINCE\tWAITING FOR")
 		for _, c := range l.Lobby {
-			kv = append(kv, "  waiting", c.Caller+", since "+timeText(c.WaitingSince))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", cell(c.ID), cell(c.Caller), timeText(c.WaitingSince), waitedText(c.WaitingSince, now))
+		}
+		tw.Flush()
+	}
+	if len(l.Participants) > 0 {
+		fmt.Fprintln(a.out, "\nParticipants:")
+		tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  ID\tCALLER\tROLE\tMUTED\tHAND RAISED\tTALKING\tJOINED")
+		for _, p := range l.Participants {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(p.ID), cell(p.Caller), cell(p.Role),
+				yesNo(p.Muted), yesNo(p.HandRaised), yesNo(p.Talking), timeText(p.JoinedAt))
+		}
+		tw.Flush()
+	}
+}
+
+// cell is a value for a table: "-" when empty, and nothing that would
+// break the alignment or reach the terminal as a control character.
+func cell(s string) string {
+	return dash(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s))
+}
+
+// waitedText is how long someone has waited since since, to the second.
+func waitedText(since, now time.Time) string {
+	if since.IsZero() {
+		return "-"
+	}
+	return max(now.Sub(since), 0).Round(time.Second).String()
+}
+
+// notEmpty refuses an empty argument: "" would address another route (or,
+// for admit, everyone).
+func notEmpty(args []string) error {
+	for _, a := range args {
+		if strings.TrimSpace(a) == "" {
+			return &usageError{msg: "an empty argument: give the ID (admit: leave CALLER-ID out to admit everyone)"}
 		}
 	}
-	a.block("", kv...)
 	return nil
 }
 
@@ -981,6 +1055,83 @@ func runMeetingDelete(a *adminRun, args []string) error {
 	}
 	if !a.json { // 204: no JSON to print
 		fmt.Fprintf(a.out, "meeting %s deleted; its conference ID no longer works\n", args[0])
+	}
+	return nil
+}
+
+func runMeetingStart(a *adminRun, args []string) error {
+	m, err := a.client.StartMeeting(a.ctx, args[0])
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(m.Raw)
+	}
+	l := m.Live
+	if l == nil {
+		l = &client.Live{}
+	}
+	a.block("meeting "+m.ConferenceID+" started",
+		"started", yesNo(l.Started),
+		"organizer present", yesNo(l.OrganizerPresent),
+		"lobby", fmt.Sprintf("%d waiting", len(l.Lobby)),
+		"participants", strconv.Itoa(len(l.Participants)))
+	return nil
+}
+
+func runMeetingEnd(a *adminRun, args []string) error {
+	if err := a.client.EndMeeting(a.ctx, args[0]); err != nil {
+		return err
+	}
+	if !a.json { // 204: no JSON to print
+		fmt.Fprintf(a.out, "meeting %s ended; everyone in it and in its lobby was hung up\n", args[0])
+	}
+	return nil
+}
+
+func runMeetingAdmit(a *adminRun, args []string) error {
+	callerID := "" // everyone waiting
+	if len(args) > 1 {
+		callerID = args[1]
+	}
+	n, err := a.client.Admit(a.ctx, args[0], callerID)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		raw, err := json.Marshal(struct {
+			Admitted int `json:"admitted"`
+		}{n})
+		if err != nil {
+			return err
+		}
+		return a.printJSON(raw)
+	}
+	fmt.Fprintf(a.out, "admitted %d caller(s)\n", n)
+	return nil
+}
+
+func runMeetingMute(a *adminRun, args []string) error {
+	muted := !a.line.has("off")
+	if err := a.client.SetMuted(a.ctx, args[0], args[1], muted); err != nil {
+		return err
+	}
+	if !a.json { // 204: no JSON to print
+		what := "muted"
+		if !muted {
+			what = "unmuted"
+		}
+		fmt.Fprintf(a.out, "participant %s %s in meeting %s\n", args[1], what, args[0])
+	}
+	return nil
+}
+
+func runMeetingRemove(a *adminRun, args []string) error {
+	if err := a.client.RemoveCaller(a.ctx, args[0], args[1]); err != nil {
+		return err
+	}
+	if !a.json { // 204: no JSON to print
+		fmt.Fprintf(a.out, "%s removed from meeting %s and hung up\n", args[1], args[0])
 	}
 	return nil
 }
