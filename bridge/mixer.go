@@ -104,6 +104,12 @@ type Mixer struct {
 	// source or sink again and the caller may close or reuse them.
 	ticking sync.Mutex
 
+	// announce is a sound for everyone (a join or leave tone) waiting to
+	// start on the next tick; ann and annFrame are the one playing (Tick's).
+	announce atomic.Pointer[media.Prompt]
+	ann      *media.Prompt
+	annFrame int
+
 	// Scratch for Tick, reused so that a tick allocates nothing.
 	sum     [media.FrameSamples]int32 // all speakers, unclamped
 	mixed   [media.FrameSamples]int16 // saturate(sum)
@@ -164,6 +170,10 @@ func (m *Mixer) Remove(p *Participant) {
 // Len is the number of participants.
 func (m *Mixer) Len() int { return len(*m.parts.Load()) }
 
+// Announce plays p to everyone in the meeting, mixed over the voices, from
+// the next tick; it replaces an announcement still playing.
+func (m *Mixer) Announce(p *media.Prompt) { m.announce.Store(p) }
+
 // Tick does one 20 ms step: it pulls a frame from every participant's
 // source, mixes the speakers and writes one frame to every sink.
 //
@@ -177,8 +187,23 @@ func (m *Mixer) Tick() {
 	defer m.ticking.Unlock()
 	parts := *m.parts.Load()
 
-	// Pull and sum.
+	// Pull and sum. An announcement counts as a voice that is nobody's own.
 	speakers := 0
+	if a := m.announce.Swap(nil); a != nil {
+		m.ann, m.annFrame = a, 0
+	}
+	announcing := false
+	if m.ann != nil {
+		if off := m.annFrame * media.FrameSamples; off < len(m.ann.PCM) {
+			for i, s := range m.ann.PCM[off : off+media.FrameSamples] {
+				m.sum[i] = int32(s)
+			}
+			m.annFrame++
+			announcing = true
+		} else {
+			m.ann = nil
+		}
+	}
 	for _, p := range parts {
 		p.speaking = p.detect(p.src.Pop(p.pcm[:]))
 		if p.talked.Load() != p.speaking {
@@ -187,7 +212,7 @@ func (m *Mixer) Tick() {
 		if !p.speaking {
 			continue
 		}
-		if speakers == 0 {
+		if speakers == 0 && !announcing {
 			for i, s := range p.pcm[:] {
 				m.sum[i] = int32(s)
 			}
@@ -205,7 +230,7 @@ func (m *Mixer) Tick() {
 		codec := p.Codec()
 		var frame []byte
 		switch {
-		case speakers == 0 || (speakers == 1 && p.speaking):
+		case !announcing && (speakers == 0 || (speakers == 1 && p.speaking)):
 			// Silence, exactly: sum - own is all zeros for a lone speaker.
 			frame = media.SilenceFrame(codec)
 		case p.speaking:

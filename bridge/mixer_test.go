@@ -79,7 +79,7 @@ type meeting struct {
 	parts map[string]*Participant
 }
 
-func newMeeting(t *testing.T) *meeting {
+func newTestMix(t *testing.T) *meeting {
 	return &meeting{t: t, m: NewMixer(), sinks: map[string]*sink{}, parts: map[string]*Participant{}}
 }
 
@@ -133,7 +133,7 @@ var (
 )
 
 func TestOthersHearSpeaker(t *testing.T) {
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("A", media.PCMU, talking(toneA))
 	mt.add("B", media.PCMU, nothing())
 	mt.add("C", media.PCMA, talking(constant(0)))
@@ -154,7 +154,7 @@ func TestOthersHearSpeaker(t *testing.T) {
 }
 
 func TestTwoSpeakersHearEachOther(t *testing.T) {
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("A", media.PCMU, talking(toneA))
 	mt.add("B", media.PCMU, talking(toneB))
 	mt.add("C", media.PCMU, nothing())
@@ -184,7 +184,7 @@ func TestTwoSpeakersHearEachOther(t *testing.T) {
 }
 
 func TestLawsHearEachOther(t *testing.T) {
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("U", media.PCMU, talking(toneA))
 	mt.add("A", media.PCMA, talking(toneB))
 	mt.add("u", media.PCMU, nothing())
@@ -206,7 +206,7 @@ func TestLawsHearEachOther(t *testing.T) {
 
 func TestSaturation(t *testing.T) {
 	loud := tone(1000, 30000)
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("A", media.PCMU, talking(loud))
 	mt.add("B", media.PCMA, talking(loud))
 	mt.add("C", media.PCMU, talking(constant(-20000)))
@@ -243,7 +243,7 @@ func TestSaturation(t *testing.T) {
 }
 
 func TestMuted(t *testing.T) {
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("A", media.PCMU, talking(toneA))
 	mt.add("B", media.PCMU, talking(toneB))
 	mt.add("C", media.PCMA, nothing())
@@ -266,7 +266,7 @@ func TestMuted(t *testing.T) {
 }
 
 func TestNobodySpeaking(t *testing.T) {
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("empty", media.PCMU, nothing())
 	mt.add("zeros", media.PCMA, talking(constant(0)))
 	mt.add("hiss", media.PCMU, &source{kind: FrameConcealed, sig: tone(3000, 40)})
@@ -291,7 +291,7 @@ func TestSharedFrame(t *testing.T) {
 		{2, 4}, // plus one per speaker
 		{3, 5},
 	} {
-		mt := newMeeting(t)
+		mt := newTestMix(t)
 		sigs := []signal{toneA, toneB, tone(2000, 5000)}
 		for i := range tc.speakers {
 			mt.add(string(rune('A'+i)), media.PCMU, talking(sigs[i]))
@@ -329,7 +329,7 @@ func TestHangover(t *testing.T) {
 		}
 		return quiet(n)
 	}
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("A", media.PCMU, talking(speech))
 	mt.add("B", media.PCMA, nothing())
 	ticks := loudFrames + vadHangover + 3
@@ -348,7 +348,7 @@ func TestHangover(t *testing.T) {
 	}
 
 	// Words start at once, without waiting for a second loud frame.
-	mt2 := newMeeting(t)
+	mt2 := newTestMix(t)
 	mt2.add("A", media.PCMU, talking(toneA))
 	mt2.add("B", media.PCMA, nothing())
 	mt2.m.Tick()
@@ -356,7 +356,7 @@ func TestHangover(t *testing.T) {
 }
 
 func TestRemove(t *testing.T) {
-	mt := newMeeting(t)
+	mt := newTestMix(t)
 	mt.add("A", media.PCMU, talking(toneA))
 	mt.add("B", media.PCMU, talking(toneB))
 	mt.add("C", media.PCMA, nothing())

@@ -286,3 +286,17 @@ func (ps *Prompts) MustGet(name string) *Prompt {
 func (ps *Prompts) Names() []string {
 	return append([]string(nil), ps.names...)
 }
+
+// LoadPromptFile reads one WAV file (8 kHz, mono, 16-bit PCM) as a prompt
+// called name, such as an operator's own music-on-hold.
+func LoadPromptFile(name, path string) (*Prompt, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePrompt(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}

@@ -29,7 +29,7 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveStatus, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
@@ -65,6 +65,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, log z
 	h, err := admin.NewHandler(admin.Options{
 		Directory: dir,
 		Token:     token,
+		Live:      live,
 		Calls:     func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
 		Logger:    log.With().Str("component", "api").Logger(),
 	})

@@ -35,14 +35,16 @@ func TestIVROrganizerPINStartsMeetingThenAttendeeNotAsked(t *testing.T) {
 	b.WaitLog(t, allOf(ofCall(org, "caller joined the meeting"), fieldIs("role", "organizer"),
 		fieldIs("started_meeting", "true"), fieldIs("waiting", "false")), 5*time.Second)
 
-	// The meeting is on (the organizer stays): the next caller goes straight
-	// in. Had it been offered the organizer prompt, joining would take that
-	// whole prompt (5.3 s) plus organizer_wait.
+	// The meeting is on (the organizer stays): the next caller is not asked
+	// for a PIN and goes on at once, to the lobby, where the organizer
+	// admits callers (the default admission). Had it been offered the
+	// organizer prompt, joining would take that whole prompt (5.3 s) plus
+	// organizer_wait.
 	att := dial(t, b, testphone.Options{})
 	ivrKeys(t, ctx, att, id)
 	b.WaitLog(t, allOf(ofCall(att, "conference ID found"), fieldIs("conference_id", id)), 5*time.Second)
 	b.WaitLog(t, allOf(ofCall(att, "caller joined the meeting"), fieldIs("role", "attendee"),
-		fieldIs("started_meeting", "false"), fieldIs("waiting", "false")), ivrPrompt(t, media.PromptOrganizerPressStar).Duration())
+		fieldIs("started_meeting", "false"), fieldIs("waiting", "true")), ivrPrompt(t, media.PromptOrganizerPressStar).Duration())
 	if n := b.CountLogs(allOf(fieldIs("call_id", att.CallID()), fieldHasPrefix("message", "organizer PIN"))); n != 0 {
 		t.Errorf("the attendee of a started meeting has %d organizer PIN lines, want 0", n)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/rs/zerolog"
 
+	conference "github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/media"
@@ -117,12 +118,24 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 	defer dir.Close()
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
+	var music *media.Prompt // nil: the built-in music-on-hold
+	if cfg.Lobby.Music != "" {
+		if music, err = media.LoadPromptFile(media.PromptMusicOnHold, cfg.Lobby.Music); err != nil {
+			return fmt.Errorf("lobby.music: %w", err)
+		}
+	}
+	meetings := conference.New(conference.Options{
+		Prompts: prompts,
+		Music:   music,
+		Clock:   clock,
+		Lobby:   cfg.Lobby,
+		Meeting: cfg.Meeting,
+	})
+	defer meetings.Close()
 	menu := &ivr.Menu{
 		Prompts:   prompts,
 		Directory: dir,
-		// The lobby and the bridge come with the next issue; until then
-		// callers wait in a stand-in that keeps which meetings are on.
-		Meetings: &ivr.WaitingRoom{Prompts: prompts},
+		Meetings:  meetings,
 		Guard:    ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
 		Config:   cfg.IVR,
 	}
@@ -136,7 +149,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, log)
+	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{bridge: meetings, dir: dir}, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,305 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/ivr"
+	"github.com/dialin/dialin/lobby"
+	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/store"
+)
+
+// Errors of the live controls (Start, End, Admit, SetMuted, Remove).
+var (
+	ErrNotStarted   = errors.New("the meeting has not started")
+	ErrNoSuchCaller = errors.New("no such caller in the meeting or its lobby")
+)
+
+// Call is what a meeting needs of a call: the IVR's view (prompts, keys,
+// who is calling) and its media. sipua.Call provides it.
+type Call interface {
+	ivr.Call
+	// Codec is the law the call's audio is in.
+	Codec() media.Codec
+	// SetFeed makes the time between the call's prompts play what
+	// WriteFrame gets (the music, the mix) instead of silence.
+	SetFeed(on bool)
+	// WriteFrame sends one frame of the feed; a prompt playing on the call
+	// takes its place. It is called from a clock tick and must not block.
+	WriteFrame(payload []byte) error
+	// SetAudioInput sends the caller's audio to in (nil: nowhere).
+	SetAudioInput(in *media.JitterBuffer)
+}
+
+// Options configure a Bridge.
+type Options struct {
+	Prompts *media.Prompts
+	// Music is what the lobby plays; nil: the built-in music-on-hold.
+	Music *media.Prompt
+	// Clock paces the lobby's music and every meeting's mixer.
+	Clock   *media.Clock
+	Lobby   config.Lobby
+	Meeting config.Meeting
+}
+
+// Bridge holds the meetings that are on and their lobbies. It implements
+// ivr.Meetings: the IVR hands it every caller whose conference ID it found.
+// The lobby's music is one stream for every waiting caller.
+type Bridge struct {
+	opts  Options
+	music *lobby.Music
+	keys  keyMap
+
+	nextID atomic.Uint64 // for member ids
+
+	mu       sync.Mutex
+	meetings map[string]*Meeting // by conference ID, while started or anyone is in it
+}
+
+var _ ivr.Meetings = (*Bridge)(nil)
+
+// New returns a bridge and puts its lobby music on the clock; Close takes
+// it off.
+func New(opts Options) *Bridge {
+	music := opts.Music
+	if music == nil {
+		music = opts.Prompts.MustGet(media.PromptMusicOnHold)
+	}
+	b := &Bridge{
+		opts:     opts,
+		music:    lobby.NewMusic(music),
+		keys:     newKeyMap(opts.Meeting.Keys),
+		meetings: map[string]*Meeting{},
+	}
+	opts.Clock.Add(b.music)
+	return b
+}
+
+// Close stops the lobby music. Meetings end with their calls.
+func (b *Bridge) Close() { b.opts.Clock.Remove(b.music) }
+
+// prompt is a prompt of the bridge's set by name.
+func (b *Bridge) prompt(name string) *media.Prompt { return b.opts.Prompts.MustGet(name) }
+
+// Started implements ivr.Meetings.
+func (b *Bridge) Started(conferenceID string) bool {
+	b.mu.Lock()
+	m := b.meetings[conferenceID]
+	b.mu.Unlock()
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.started
+}
+
+// Join implements ivr.Meetings: it takes the caller into the meeting or its
+// lobby and returns when the caller hangs up, is removed, times out in the
+// lobby or the meeting ends for them; returning ends the call.
+func (b *Bridge) Join(ctx context.Context, icall ivr.Call, j ivr.Joining) {
+	call, ok := icall.(Call)
+	if !ok {
+		icall.Log().Error().Msg("bridge: this call has no media for a meeting")
+		return
+	}
+	m := b.hold(j.ConferenceID)
+	defer b.release(m)
+	mem := &member{
+		id:        "c" + strconv.FormatUint(b.nextID.Add(1), 10),
+		call:      call,
+		organizer: j.Organizer,
+		admit:     make(chan struct{}),
+		exit:      make(chan exitReason, 1),
+	}
+	m.run(ctx, mem, j.Conference)
+}
+
+// hold finds or makes the meeting of a conference ID and counts one more
+// caller holding it, so that it stays in the map until release.
+func (b *Bridge) hold(id string) *Meeting {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.meetings[id]
+	if m == nil {
+		m = newMeeting(b, id)
+		b.meetings[id] = m
+	}
+	m.holders++
+	return m
+}
+
+// release undoes hold, forgetting a meeting that is over and empty.
+func (b *Bridge) release(m *Meeting) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m.holders--
+	b.forgetLocked(m)
+}
+
+// forgetLocked drops m from the map if nobody holds it and it is not on.
+func (b *Bridge) forgetLocked(m *Meeting) {
+	if m.holders > 0 {
+		return
+	}
+	m.mu.Lock()
+	started := m.started
+	m.mu.Unlock()
+	if !started && b.meetings[m.id] == m {
+		delete(b.meetings, m.id)
+	}
+}
+
+// lookup is the meeting of a conference ID, if it is on or anyone is in it.
+func (b *Bridge) lookup(id string) *Meeting {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.meetings[id]
+}
+
+// Start starts a meeting as if its organizer had joined from an app: the
+// lobby is admitted if conf's admission is automatic. Starting a started
+// meeting changes nothing. The meeting stays on until End, or until
+// callers have joined and the last one has left.
+func (b *Bridge) Start(id string, conf store.Conference) {
+	b.mu.Lock()
+	m := b.meetings[id]
+	if m == nil {
+		m = newMeeting(b, id)
+		b.meetings[id] = m
+	}
+	b.mu.Unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.admission = conf.LobbyAdmission
+	if !m.started {
+		m.startLocked()
+	}
+}
+
+// End ends a meeting for everyone in it and in its lobby: they hear that it
+// ended and are hung up.
+func (b *Bridge) End(id string) error {
+	m := b.lookup(id)
+	if m == nil {
+		return ErrNotStarted
+	}
+	m.mu.Lock()
+	if !m.started {
+		m.mu.Unlock()
+		return ErrNotStarted
+	}
+	m.endLocked(exitEnded, true)
+	m.mu.Unlock()
+	b.mu.Lock()
+	b.forgetLocked(m)
+	b.mu.Unlock()
+	return nil
+}
+
+// Admit moves the lobby caller with callerID, or everyone in the lobby if
+// callerID is "", into the meeting, and says how many.
+func (b *Bridge) Admit(id, callerID string) (int, error) {
+	m := b.lookup(id)
+	if m == nil {
+		return 0, ErrNotStarted
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.started {
+		return 0, ErrNotStarted
+	}
+	if callerID == "" {
+		return m.admitAllLocked(), nil
+	}
+	mem := m.members[callerID]
+	if mem == nil || mem.inMeeting {
+		return 0, ErrNoSuchCaller
+	}
+	m.admitLocked(mem)
+	return 1, nil
+}
+
+// SetMuted mutes or unmutes a participant.
+func (b *Bridge) SetMuted(id, participantID string, muted bool) error {
+	m := b.lookup(id)
+	if m == nil {
+		return ErrNoSuchCaller
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mem := m.members[participantID]
+	if mem == nil || !mem.inMeeting {
+		return ErrNoSuchCaller
+	}
+	mem.setMuted(muted)
+	return nil
+}
+
+// Remove hangs up a participant or lobby caller, who first hears that they
+// were removed.
+func (b *Bridge) Remove(id, callerID string) error {
+	m := b.lookup(id)
+	if m == nil {
+		return ErrNoSuchCaller
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mem := m.members[callerID]
+	if mem == nil {
+		return ErrNoSuchCaller
+	}
+	mem.kickLocked(exitRemoved)
+	return nil
+}
+
+// Meetings is the number of meetings the bridge holds (on, or with
+// someone waiting), for status and tests.
+func (b *Bridge) Meetings() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.meetings)
+}
+
+// Status is a meeting's live state.
+type Status struct {
+	Started          bool
+	Locked           bool
+	OrganizerPresent bool
+	Participants     []ParticipantStatus // in joining order
+	Lobby            []LobbyStatus       // in arrival order
+}
+
+// ParticipantStatus is one caller in a meeting.
+type ParticipantStatus struct {
+	ID         string
+	Caller     string
+	Organizer  bool
+	Muted      bool
+	HandRaised bool
+	Talking    bool
+	JoinedAt   time.Time
+}
+
+// LobbyStatus is one caller waiting in the lobby.
+type LobbyStatus struct {
+	ID           string
+	Caller       string
+	WaitingSince time.Time
+}
+
+// Status reports a meeting's live state; false if the bridge does not hold
+// it (not on, nobody waiting).
+func (b *Bridge) Status(id string) (Status, bool) {
+	m := b.lookup(id)
+	if m == nil {
+		return Status{}, false
+	}
+	return m.status(), true
+}

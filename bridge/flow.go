@@ -1,0 +1,176 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/store"
+)
+
+// run is one caller's time with the meeting, on the call's goroutine: the
+// lobby if they must wait, then the meeting, until they hang up or the
+// bridge ends the call (removed, lobby timeout, meeting ended, full,
+// locked). Returning ends the call.
+func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
+	call := mem.call
+	log := call.Log()
+	place, startedNow := m.enter(mem, conf)
+	role := "attendee"
+	if mem.organizer {
+		role = "organizer"
+	}
+	switch place {
+	case placeFull:
+		log.Warn().Str("conference_id", m.id).Int("max_participants", m.b.opts.Meeting.MaxParticipants).Msg("call refused: meeting full")
+		m.say(ctx, call, media.PromptMeetingFull, media.PromptGoodbye)
+		return
+	case placeLocked:
+		log.Info().Str("conference_id", m.id).Msg("call refused: meeting locked")
+		m.say(ctx, call, media.PromptMeetingIsLocked, media.PromptGoodbye)
+		return
+	}
+	defer m.leave(mem)
+	log.Info().Str("conference_id", m.id).Str("role", role).Str("member", mem.id).Bool("started_meeting", startedNow).
+		Bool("waiting", place == placeLobby).Msg("caller joined the meeting")
+
+	call.SetFeed(true)
+	defer call.SetFeed(false)
+	if place == placeLobby {
+		if !m.wait(ctx, mem) {
+			return
+		}
+		log.Info().Str("conference_id", m.id).Dur("waited", time.Since(mem.since).Round(time.Millisecond)).
+			Msg("caller admitted from the lobby")
+	}
+	m.attend(ctx, mem)
+}
+
+// say plays prompts to the end (or until the caller hangs up).
+func (m *Meeting) say(ctx context.Context, call Call, names ...string) {
+	prompts := make([]*media.Prompt, len(names))
+	for i, n := range names {
+		prompts[i] = m.b.prompt(n)
+	}
+	select {
+	case <-call.Play(prompts...):
+	case <-ctx.Done():
+		call.StopPlay()
+	}
+}
+
+// sayExit tells the caller why the bridge is ending the call.
+func (m *Meeting) sayExit(ctx context.Context, mem *member, reason exitReason) {
+	mem.call.Log().Info().Str("conference_id", m.id).Str("reason", reason.String()).Msg("bridge ends the call")
+	switch reason {
+	case exitRemoved:
+		m.say(ctx, mem.call, media.PromptRemoved, media.PromptGoodbye)
+	case exitEnded:
+		m.say(ctx, mem.call, media.PromptMeetingEnded, media.PromptGoodbye)
+	}
+}
+
+func (r exitReason) String() string {
+	switch r {
+	case exitRemoved:
+		return "removed"
+	case exitEnded:
+		return "meeting ended"
+	}
+	return "unknown"
+}
+
+// wait keeps the caller in the lobby: the shared music, a notice every
+// lobby.notice_interval (a prompt on the call takes the music's place
+// while it plays), until they are admitted (true) or the call ends: hang
+// up, removal, the meeting ended by an administrator, or lobby.timeout.
+func (m *Meeting) wait(ctx context.Context, mem *member) bool {
+	call := mem.call
+	listener := m.b.music.Add(call.Codec(), call)
+	defer m.b.music.Remove(listener)
+
+	notice := func() {
+		m.mu.Lock()
+		started := m.started
+		m.mu.Unlock()
+		if started {
+			call.Play(m.b.prompt(media.PromptLobbyNoticeStarted))
+		} else {
+			call.Play(m.b.prompt(media.PromptLobbyNotice))
+		}
+	}
+	notice()
+	every := time.NewTicker(m.b.opts.Lobby.NoticeInterval)
+	defer every.Stop()
+	timeout := time.NewTimer(m.b.opts.Lobby.Timeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-mem.admit:
+			call.StopPlay()
+			return true
+		case reason := <-mem.exit:
+			m.sayExit(ctx, mem, reason)
+			return false
+		case <-every.C:
+			notice()
+		case <-timeout.C:
+			call.Log().Info().Str("conference_id", m.id).Dur("waited", m.b.opts.Lobby.Timeout).Msg("lobby timeout: call ends")
+			m.say(ctx, call, media.PromptLobbyTimeout, media.PromptGoodbye)
+			return false
+		case <-call.Digits():
+			// Keys do nothing in the lobby.
+		}
+	}
+}
+
+// attend is the caller's time in the meeting: in the mix, answering the
+// in-meeting keys, until the call ends.
+func (m *Meeting) attend(ctx context.Context, mem *member) {
+	call := mem.call
+	jitter := media.NewJitterBuffer(m.b.opts.Meeting.JitterDepth)
+	call.SetAudioInput(jitter)
+	defer call.SetAudioInput(nil)
+	part := m.mixer.Add(ParticipantID(mem.id), call.Codec(), jitter, call)
+	defer m.mixer.Remove(part)
+
+	m.mu.Lock()
+	part.SetMuted(mem.muted.Load())
+	mem.part = part
+	alone := m.participants == 1
+	tones := m.tones
+	m.mu.Unlock()
+
+	if tones {
+		// Everyone else hears the tone; the newcomer hears its own
+		// greeting, which takes the mix's place on its call.
+		m.mixer.Announce(m.b.prompt(media.PromptJoinTone))
+	}
+	greeting := []*media.Prompt{m.b.prompt(media.PromptJoining)}
+	if alone {
+		greeting = append(greeting, m.b.prompt(media.PromptOnlyParticipant))
+	}
+	call.Play(greeting...)
+
+	keys := keyReader{keys: m.b.keys, timeout: m.b.opts.Meeting.KeyTimeout}
+	defer keys.stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case reason := <-mem.exit:
+			m.sayExit(ctx, mem, reason)
+			return
+		case k := <-call.Digits():
+			if a, done := keys.press(k); done {
+				m.command(mem, a)
+			}
+		case <-keys.expired():
+			if a, done := keys.expire(); done {
+				m.command(mem, a)
+			}
+		}
+	}
+}
