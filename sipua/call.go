@@ -40,14 +40,14 @@ type Call struct {
 	caller  string // the calling number (From user part)
 	source  string // the INVITE's source IP
 
-	dtmf    *dtmfGate
-	inband  *inbandKeys // nil unless in-band detection runs
+	dtmf   *dtmfGate
+	inband *inbandKeys // nil unless in-band detection runs
 
 	// audioIn takes the caller's audio while in a meeting (its jitter
 	// buffer); nil in the IVR and the lobby, where nobody listens.
 	audioIn  atomic.Pointer[media.JitterBuffer]
 	reframer media.Reframer // RTP goroutine only
-	bargeIn atomic.Bool // the playing prompts stop at the next key
+	bargeIn  atomic.Bool    // the playing prompts stop at the next key
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc

@@ -136,8 +136,8 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Prompts:   prompts,
 		Directory: dir,
 		Meetings:  meetings,
-		Guard:    ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
-		Config:   cfg.IVR,
+		Guard:     ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
+		Config:    cfg.IVR,
 	}
 	ua, err := sipua.New(sipua.Options{
 		Config:  cfg,
