@@ -465,3 +465,30 @@ func (s *countingSink) WriteFrame(p []byte) error {
 	}
 	return nil
 }
+
+// lawSink is a CodecSink whose codec a test switches, like a re-INVITE.
+type lawSink struct {
+	codec media.Codec
+	last  []byte
+}
+
+func (s *lawSink) Codec() media.Codec { return s.codec }
+func (s *lawSink) WriteFrame(p []byte) error {
+	s.last = append(s.last[:0], p...)
+	return nil
+}
+
+func TestMixerFollowsSinkCodec(t *testing.T) {
+	m := NewMixer()
+	s := &lawSink{codec: media.PCMU}
+	m.Add("a", media.PCMU, silentSource{}, s)
+	m.Tick()
+	if s.last[0] != media.PCMU.SilenceByte() {
+		t.Fatalf("PCMU call got %#x", s.last[0])
+	}
+	s.codec = media.PCMA
+	m.Tick()
+	if s.last[0] != media.PCMA.SilenceByte() {
+		t.Fatalf("after switching to PCMA the call got %#x, want A-law silence", s.last[0])
+	}
+}

@@ -60,7 +60,8 @@ type Participant struct {
 	id     ParticipantID
 	src    FrameSource
 	sink   FrameSink
-	codec  atomic.Uint32 // media.Codec
+	follow CodecSink     // sink, if it knows its codec
+	codec  atomic.Uint32 // media.Codec, when it does not
 	muted  atomic.Bool
 	talked atomic.Bool // speaker on the last tick, for Talking
 
@@ -74,9 +75,23 @@ type Participant struct {
 func (p *Participant) ID() ParticipantID { return p.id }
 
 // Codec is the law the participant's output is encoded in.
-func (p *Participant) Codec() media.Codec { return media.Codec(p.codec.Load()) }
+func (p *Participant) Codec() media.Codec {
+	if p.follow != nil {
+		return p.follow.Codec()
+	}
+	return media.Codec(p.codec.Load())
+}
 
-// SetCodec changes the law of the participant's output, for a re-INVITE
+// CodecSink is a FrameSink that knows its own codec, as a call does: a
+// re-INVITE may switch it between PCMU and PCMA at any time, and the mixer
+// follows it on the next tick.
+type CodecSink interface {
+	FrameSink
+	Codec() media.Codec
+}
+
+// SetCodec changes the law of the participant's output (unless its sink is
+// a CodecSink, which is followed instead), for a re-INVITE
 // that switches between PCMU and PCMA. It takes effect on the next tick.
 func (p *Participant) SetCodec(c media.Codec) { p.codec.Store(uint32(c)) }
 
@@ -133,6 +148,7 @@ func NewMixer() *Mixer {
 // encoded in codec (PCMU or PCMA).
 func (m *Mixer) Add(id ParticipantID, codec media.Codec, src FrameSource, sink FrameSink) *Participant {
 	p := &Participant{id: id, src: src, sink: sink}
+	p.follow, _ = sink.(CodecSink)
 	p.codec.Store(uint32(codec))
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -20,9 +20,10 @@ type Sink interface {
 // Listener is one caller hearing the lobby's music. Its methods are safe
 // to call from any goroutine.
 type Listener struct {
-	sink  Sink
-	codec atomic.Uint32 // media.Codec
-	held  atomic.Bool
+	sink   Sink
+	follow codecSink     // sink, if it knows its codec
+	codec  atomic.Uint32 // media.Codec, when it does not
+	held   atomic.Bool
 }
 
 // Hold stops (on) or restarts (off) the music for this listener, for
@@ -34,12 +35,25 @@ func (l *Listener) Hold(on bool) { l.held.Store(on) }
 // Held reports whether the listener is on hold.
 func (l *Listener) Held() bool { return l.held.Load() }
 
-// SetCodec changes the law the listener hears, for a re-INVITE that
+// SetCodec changes the law the listener hears (unless its sink knows its
+// own codec, which is then followed), for a re-INVITE that
 // switches between PCMU and PCMA. It takes effect on the next tick.
 func (l *Listener) SetCodec(c media.Codec) { l.codec.Store(uint32(c)) }
 
 // Codec is the law the listener hears.
-func (l *Listener) Codec() media.Codec { return media.Codec(l.codec.Load()) }
+func (l *Listener) Codec() media.Codec {
+	if l.follow != nil {
+		return l.follow.Codec()
+	}
+	return media.Codec(l.codec.Load())
+}
+
+// codecSink is a Sink that knows its own codec, as a call does (a
+// re-INVITE may switch it); the music follows it.
+type codecSink interface {
+	Sink
+	Codec() media.Codec
+}
 
 // Music is the lobby's music-on-hold: one stream, looping a prompt
 // forever, that every listener hears at the same position. The prompt is
@@ -87,6 +101,7 @@ func NewMusic(p *media.Prompt) *Music {
 // the prompt.
 func (m *Music) Add(codec media.Codec, sink Sink) *Listener {
 	l := &Listener{sink: sink}
+	l.follow, _ = sink.(codecSink)
 	l.codec.Store(uint32(codec))
 	m.mu.Lock()
 	defer m.mu.Unlock()

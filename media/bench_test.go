@@ -106,3 +106,35 @@ func loopbackPair(b *testing.B) (conn, sink *net.UDPConn) {
 	}
 	return conn, sink
 }
+
+// BenchmarkPlayerWriteFrame is one frame of a feed (the mix, the lobby's
+// music) passed through the player to the session: the player's lock on
+// top of Session.WriteFrame.
+func BenchmarkPlayerWriteFrame(b *testing.B) {
+	conn, sink := loopbackPair(b)
+	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	p := NewPlayer(s)
+	p.SetFeed(true)
+	frame := SilenceFrame(PCMU)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.WriteFrame(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReframeToJitter is a received 20 ms frame on its way into a
+// meeting: through the reframer into the participant's jitter buffer, and
+// out on the mixer's tick.
+func BenchmarkReframeToJitter(b *testing.B) {
+	var r Reframer
+	j := NewJitterBuffer(3)
+	pcm := make([]int16, FrameSamples)
+	out := make([]int16, FrameSamples)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Push(j, uint16(i), uint32(i*FrameSamples), pcm)
+		j.Pop(out)
+	}
+}
