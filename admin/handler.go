@@ -50,8 +50,11 @@ type Options struct {
 	Live LiveStatus
 	// Calls reports the calls in progress and the RTP ports they hold,
 	// for GET /api/v1/status; nil reports zeros.
-	Calls  func() (calls, rtpPorts int)
-	Logger zerolog.Logger
+	Calls func() (calls, rtpPorts int)
+	// Meetings reports how many meetings the bridge holds (on, or with
+	// callers in the lobby), for GET /api/v1/status; nil reports 0.
+	Meetings func() int
+	Logger   zerolog.Logger
 }
 
 // api holds the handlers' dependencies.
@@ -59,6 +62,7 @@ type api struct {
 	dir       Directory
 	live      LiveStatus
 	calls     func() (calls, rtpPorts int)
+	meetings  func() int
 	log       zerolog.Logger
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
@@ -126,6 +130,7 @@ func newAPI(opts Options) *api {
 		dir:       opts.Directory,
 		live:      opts.Live,
 		calls:     opts.Calls,
+		meetings:  opts.Meetings,
 		log:       opts.Logger,
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		mux:       http.NewServeMux(),
@@ -247,9 +252,13 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 		RTPPorts      int `json:"rtp_ports"`
 		Goroutines    int `json:"goroutines"`
 		EmailsPending int `json:"emails_pending"`
+		Meetings      int `json:"meetings"`
 	}
 	if a.calls != nil {
 		st.Calls, st.RTPPorts = a.calls()
+	}
+	if a.meetings != nil {
+		st.Meetings = a.meetings()
 	}
 	st.Goroutines = runtime.NumGoroutine()
 	n, err := a.dir.PendingMail(r.Context())

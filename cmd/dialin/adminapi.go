@@ -29,7 +29,7 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveStatus, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveStatus, meetings func() int, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
@@ -66,6 +66,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		Directory: dir,
 		Token:     token,
 		Live:      live,
+		Meetings:  meetings,
 		Calls:     func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
 		Logger:    log.With().Str("component", "api").Logger(),
 	})

@@ -149,7 +149,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{bridge: meetings, dir: dir}, log)
+	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{bridge: meetings, dir: dir}, meetings.Meetings, log)
 	if err != nil {
 		return err
 	}
