@@ -40,7 +40,7 @@ func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
 		if !m.wait(ctx, mem) {
 			return
 		}
-		log.Info().Str("conference_id", m.id).Dur("waited", time.Since(mem.since).Round(time.Millisecond)).
+		log.Info().Str("conference_id", m.id).Dur("waited", time.Since(mem.arrived).Round(time.Millisecond)).
 			Msg("caller admitted from the lobby")
 	}
 	m.attend(ctx, mem)

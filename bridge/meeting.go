@@ -25,6 +25,7 @@ type member struct {
 	id        string // the live-status id administrators use
 	call      Call
 	organizer bool
+	arrived   time.Time // set by enter, then read-only
 
 	// Guarded by Meeting.mu.
 	inMeeting bool          // false: in the lobby
@@ -130,7 +131,8 @@ func (m *Meeting) enter(mem *member, conf store.Conference) (placement, bool) {
 		place = placeLobby // Teams: the organizer admits
 	}
 	m.members[mem.id] = mem
-	mem.since = time.Now()
+	mem.arrived = time.Now()
+	mem.since = mem.arrived
 	if place == placeMeeting {
 		m.toMeetingLocked(mem)
 	}
