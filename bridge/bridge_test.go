@@ -168,6 +168,17 @@ func (tb *testBridge) counts(id string) (participants, lobby int) {
 	return len(s.Participants), len(s.Lobby)
 }
 
+// attendee is the first attendee in the meeting.
+func (tb *testBridge) attendee(id string) ParticipantStatus {
+	s, _ := tb.Status(id)
+	for _, p := range s.Participants {
+		if !p.Organizer {
+			return p
+		}
+	}
+	return ParticipantStatus{}
+}
+
 func (tb *testBridge) waitCounts(id string, participants, lobby int) {
 	tb.t.Helper()
 	waitFor(tb.t, "participants and lobby", func() bool {
@@ -307,9 +318,9 @@ func TestInMeetingKeys(t *testing.T) {
 	tb.waitCounts(confID, 2, 0)
 
 	att.call.press("*6")
-	waitFor(t, "muted", func() bool { s, _ := tb.Status(confID); return s.Participants[1].Muted })
+	waitFor(t, "muted", func() bool { return tb.attendee(confID).Muted })
 	att.call.press("*5")
-	waitFor(t, "hand raised", func() bool { s, _ := tb.Status(confID); return s.Participants[1].HandRaised })
+	waitFor(t, "hand raised", func() bool { return tb.attendee(confID).HandRaised })
 	att.call.press("*3")
 	waitFor(t, "head count", func() bool { return att.call.heard("number_2") })
 	att.call.press("*1")
@@ -323,12 +334,12 @@ func TestInMeetingKeys(t *testing.T) {
 	org.call.press("*22")
 	waitFor(t, "attendees unmuted by *22 toggling mute-all on", func() bool { return org.call.heard(media.PromptAttendeesMuted) })
 	org.call.press("*22")
-	waitFor(t, "attendees unmuted", func() bool { s, _ := tb.Status(confID); return !s.Participants[1].Muted })
+	waitFor(t, "attendees unmuted", func() bool { return !tb.attendee(confID).Muted })
 	org.call.press("*23")
 	waitFor(t, "announcements off", func() bool { return org.call.heard(media.PromptAnnouncementsOff) })
 	org.call.press("*1")
 	waitFor(t, "organizer help", func() bool { return org.call.heard(media.PromptHelpAnnounce) })
-	if s, _ := tb.Status(confID); s.Participants[0].Muted {
+	if s, _ := tb.Status(confID); s.Participants[0].Muted || s.Participants[1].Muted {
 		t.Error("mute-all muted the organizer")
 	}
 }
