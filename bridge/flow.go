@@ -59,8 +59,10 @@ func (m *Meeting) say(ctx context.Context, call Call, names ...string) {
 	}
 }
 
-// sayExit tells the caller why the bridge is ending the call.
+// sayExit tells the caller why the bridge is ending the call. The caller
+// has left the meeting by then: nobody hears them while they are told.
 func (m *Meeting) sayExit(ctx context.Context, mem *member, reason exitReason) {
+	m.leave(mem)
 	mem.call.Log().Info().Str("conference_id", m.id).Str("reason", reason.String()).Msg("bridge ends the call")
 	switch reason {
 	case exitRemoved:
@@ -112,6 +114,7 @@ func (m *Meeting) wait(ctx context.Context, mem *member) bool {
 			call.StopPlay()
 			return true
 		case reason := <-mem.exit:
+			m.b.music.Remove(listener)
 			m.sayExit(ctx, mem, reason)
 			return false
 		case <-every.C:
@@ -161,6 +164,8 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 		case <-ctx.Done():
 			return
 		case reason := <-mem.exit:
+			m.mixer.Remove(part)
+			call.SetAudioInput(nil)
 			m.sayExit(ctx, mem, reason)
 			return
 		case k := <-call.Digits():

@@ -187,9 +187,15 @@ func (m *Meeting) admitAllLocked() int {
 // leave counts mem out. The last participant out ends the meeting (the
 // lobby keeps waiting for the next start); so does the organizer when
 // meeting.end_when_organizer_leaves is set.
+//
+// Leaving twice is harmless: a caller the bridge is ending leaves before
+// hearing why, and again when the call returns.
 func (m *Meeting) leave(mem *member) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.members[mem.id] != mem {
+		return
+	}
 	delete(m.members, mem.id)
 	if !mem.inMeeting {
 		return
