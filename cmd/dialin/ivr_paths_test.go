@@ -604,6 +604,7 @@ type ivrStatus struct {
 	Calls      int `json:"calls"`
 	RTPPorts   int `json:"rtp_ports"`
 	Goroutines int `json:"goroutines"`
+	Meetings   int `json:"meetings"`
 }
 
 func ivrGetStatus(t *testing.T, b *bridge) ivrStatus {

@@ -714,12 +714,12 @@ func TestMeetingHangupsLeaveNothingBehind(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		st := ivrGetStatus(t, b)
-		if st.Calls == 0 && st.RTPPorts == 0 && st.Goroutines <= before.Goroutines {
+		if st.Calls == 0 && st.RTPPorts == 0 && st.Meetings == 0 && st.Goroutines <= before.Goroutines {
 			t.Logf("goroutines %d before the calls, %d after", before.Goroutines, st.Goroutines)
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %d hung-up calls: %+v, want 0 calls, 0 RTP ports and at most %d goroutines (as before)",
+			t.Fatalf("after %d hung-up calls: %+v, want 0 calls, 0 RTP ports, 0 meetings and at most %d goroutines (as before)",
 				6*cycles, st, before.Goroutines)
 		}
 		time.Sleep(100 * time.Millisecond)
