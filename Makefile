@@ -5,7 +5,7 @@ BIN := bin/dialin
 CONFIG ?=
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-deps bench bench-go bench-sipp prompts fuzz vet clean
+.PHONY: build run test test-deps bench bench-go bench-sipp bench-load prompts fuzz vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dialin
@@ -24,14 +24,20 @@ test-deps:
 	@bash scripts/install-test-deps.sh
 
 # Go benchmarks of the hot paths (allocations included), then the sipp
-# call-setup-rate run. Figures go into BENCHMARKS.md.
-bench: bench-go bench-sipp
+# call-setup-rate run and the sipp load run (CPU and RSS per participant,
+# churn). Figures go into BENCHMARKS.md.
+bench: bench-go bench-sipp bench-load
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-sipp: test-deps
 	bash scripts/bench-sipp.sh
+
+# About 9-10 minutes; STEPS, WINDOW_SECONDS, CHURN_CALLS... in
+# scripts/bench-load.sh.
+bench-load: test-deps
+	bash scripts/bench-load.sh
 
 # Regenerate the spoken prompts with espeak-ng (the WAVs are committed; the
 # build and the tests do not need espeak-ng).
