@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dialin/dialin/internal/cowlist"
 	"github.com/dialin/dialin/media"
 )
 
@@ -111,8 +112,7 @@ func (p *Participant) Talking() bool { return p.talked.Load() }
 //
 // Add and Remove may be called from any goroutine, also while Tick runs.
 type Mixer struct {
-	mu    sync.Mutex                     // serialises Add and Remove
-	parts atomic.Pointer[[]*Participant] // copy-on-write: Tick reads it without locking
+	parts cowlist.List[*Participant] // Tick reads it without locking
 
 	// ticking is held for the whole of Tick. Remove waits for it, so that
 	// once Remove returns the mixer never touches that participant's
@@ -139,9 +139,7 @@ var _ media.Ticker = (*Mixer)(nil)
 
 // NewMixer returns an empty mixer.
 func NewMixer() *Mixer {
-	m := &Mixer{}
-	m.parts.Store(&[]*Participant{})
-	return m
+	return &Mixer{}
 }
 
 // Add puts a participant in the mix from the next tick on. Its output is
@@ -150,13 +148,7 @@ func (m *Mixer) Add(id ParticipantID, codec media.Codec, src FrameSource, sink F
 	p := &Participant{id: id, src: src, sink: sink}
 	p.follow, _ = sink.(CodecSink)
 	p.codec.Store(uint32(codec))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := *m.parts.Load()
-	next := make([]*Participant, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, p)
-	m.parts.Store(&next)
+	m.parts.Add(p)
 	return p
 }
 
@@ -166,25 +158,14 @@ func (m *Mixer) Add(id ParticipantID, codec media.Codec, src FrameSource, sink F
 // inside Tick. Removing a participant that is not in the mixer does
 // nothing.
 func (m *Mixer) Remove(p *Participant) {
-	m.mu.Lock()
-	old := *m.parts.Load()
-	for i, x := range old {
-		if x == p {
-			next := make([]*Participant, 0, len(old)-1)
-			next = append(next, old[:i]...)
-			next = append(next, old[i+1:]...)
-			m.parts.Store(&next)
-			break
-		}
-	}
-	m.mu.Unlock()
+	m.parts.Remove(p)
 	m.ticking.Lock()
 	m.ticking.Unlock()
 	p.talked.Store(false)
 }
 
 // Len is the number of participants.
-func (m *Mixer) Len() int { return len(*m.parts.Load()) }
+func (m *Mixer) Len() int { return m.parts.Len() }
 
 // Announce plays p to everyone in the meeting, mixed over the voices, from
 // the next tick; it replaces an announcement still playing.
@@ -201,7 +182,7 @@ func (m *Mixer) Announce(p *media.Prompt) { m.announce.Store(p) }
 func (m *Mixer) Tick() {
 	m.ticking.Lock()
 	defer m.ticking.Unlock()
-	parts := *m.parts.Load()
+	parts := m.parts.Load()
 
 	// Pull and sum. An announcement counts as a voice that is nobody's own.
 	speakers := 0

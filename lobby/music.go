@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialin/dialin/internal/cowlist"
 	"github.com/dialin/dialin/media"
 )
 
@@ -66,8 +67,7 @@ type Music struct {
 	frames [2][]byte // the prompt in µ-law and A-law; read-only
 	count  int64     // frames in the prompt
 
-	mu        sync.Mutex                  // serialises Add and Remove
-	listeners atomic.Pointer[[]*Listener] // copy-on-write: Tick reads it without locking
+	listeners cowlist.List[*Listener] // Tick reads it without locking
 
 	// ticking is held for the whole of Tick. Remove waits for it, so that
 	// once Remove returns the music never writes to that listener's sink
@@ -92,7 +92,6 @@ func NewMusic(p *media.Prompt) *Music {
 		frames: [2][]byte{p.Frames(media.PCMU), p.Frames(media.PCMA)},
 		count:  int64(p.FrameCount()),
 	}
-	m.listeners.Store(&[]*Listener{})
 	return m
 }
 
@@ -103,13 +102,7 @@ func (m *Music) Add(codec media.Codec, sink Sink) *Listener {
 	l := &Listener{sink: sink}
 	l.follow, _ = sink.(codecSink)
 	l.codec.Store(uint32(codec))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := *m.listeners.Load()
-	next := make([]*Listener, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, l)
-	m.listeners.Store(&next)
+	m.listeners.Add(l)
 	return l
 }
 
@@ -118,24 +111,13 @@ func (m *Music) Add(codec media.Codec, sink Sink) *Listener {
 // called from a sink's WriteFrame, which runs inside Tick. Removing a
 // listener that is not in m does nothing.
 func (m *Music) Remove(l *Listener) {
-	m.mu.Lock()
-	old := *m.listeners.Load()
-	for i, x := range old {
-		if x == l {
-			next := make([]*Listener, 0, len(old)-1)
-			next = append(next, old[:i]...)
-			next = append(next, old[i+1:]...)
-			m.listeners.Store(&next)
-			break
-		}
-	}
-	m.mu.Unlock()
+	m.listeners.Remove(l)
 	m.ticking.Lock()
 	m.ticking.Unlock()
 }
 
 // Len is the number of listeners, held ones included.
-func (m *Music) Len() int { return len(*m.listeners.Load()) }
+func (m *Music) Len() int { return m.listeners.Len() }
 
 // Position is how far into the prompt the next tick's frame starts.
 func (m *Music) Position() time.Duration {
@@ -155,7 +137,7 @@ func (m *Music) Tick() {
 	// its payload cannot overwrite the next frame of the shared prompt.
 	ulaw := m.frames[0][off : off+media.FrameBytes : off+media.FrameBytes]
 	alaw := m.frames[1][off : off+media.FrameBytes : off+media.FrameBytes]
-	for _, l := range *m.listeners.Load() {
+	for _, l := range m.listeners.Load() {
 		if l.held.Load() {
 			continue
 		}

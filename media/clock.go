@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dialin/dialin/internal/cowlist"
 )
 
 // Ticker is anything that sends one frame per 20 ms: a call playing a
@@ -29,7 +31,7 @@ type Clock struct {
 }
 
 type clockShard struct {
-	tickers atomic.Pointer[[]Ticker] // copy-on-write: ticks read it lock-free
+	tickers cowlist.List[Ticker] // ticks read it lock-free
 	resets  atomic.Uint64
 }
 
@@ -38,7 +40,6 @@ func NewClock(n int) *Clock {
 	c := &Clock{shards: make([]*clockShard, max(n, 1))}
 	for i := range c.shards {
 		c.shards[i] = &clockShard{}
-		c.shards[i].tickers.Store(&[]Ticker{})
 	}
 	return c
 }
@@ -58,15 +59,11 @@ func (c *Clock) Add(t Ticker) {
 	defer c.mu.Unlock()
 	best := c.shards[0]
 	for _, sh := range c.shards[1:] {
-		if len(*sh.tickers.Load()) < len(*best.tickers.Load()) {
+		if sh.tickers.Len() < best.tickers.Len() {
 			best = sh
 		}
 	}
-	old := *best.tickers.Load()
-	next := make([]Ticker, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, t)
-	best.tickers.Store(&next)
+	best.tickers.Add(t)
 }
 
 // Remove stops ticking t. A tick already in progress may still reach it.
@@ -74,15 +71,8 @@ func (c *Clock) Remove(t Ticker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, sh := range c.shards {
-		old := *sh.tickers.Load()
-		for i, x := range old {
-			if x == t {
-				next := make([]Ticker, 0, len(old)-1)
-				next = append(next, old[:i]...)
-				next = append(next, old[i+1:]...)
-				sh.tickers.Store(&next)
-				return
-			}
+		if sh.tickers.Remove(t) {
+			return
 		}
 	}
 }
@@ -91,7 +81,7 @@ func (c *Clock) Remove(t Ticker) {
 func (c *Clock) Len() int {
 	n := 0
 	for _, sh := range c.shards {
-		n += len(*sh.tickers.Load())
+		n += sh.tickers.Len()
 	}
 	return n
 }
@@ -121,7 +111,7 @@ func (sh *clockShard) run(ctx context.Context) {
 				start, done, due = now, 0, 1
 			}
 			for ; due > 0; due-- {
-				for _, t := range *sh.tickers.Load() {
+				for _, t := range sh.tickers.Load() {
 					t.Tick()
 				}
 				done++
