@@ -3,6 +3,7 @@ package media
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -66,7 +67,11 @@ func BenchmarkSendPacket(b *testing.B) {
 // loopback socket: what the media clock pays per call per tick.
 func BenchmarkSessionWriteFrame(b *testing.B) {
 	conn, sink := loopbackPair(b)
-	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	s, err := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
 	frame := SilenceFrame(PCMU)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -79,7 +84,11 @@ func BenchmarkSessionWriteFrame(b *testing.B) {
 // BenchmarkPlayerTick is one clock tick of a call playing a prompt.
 func BenchmarkPlayerTick(b *testing.B) {
 	conn, sink := loopbackPair(b)
-	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMA})
+	s, err := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMA})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
 	p := NewPlayer(s)
 	prompt := newPrompt("bench", make([]int16, 1000*FrameSamples))
 	p.Play(prompt)
@@ -112,7 +121,11 @@ func loopbackPair(b *testing.B) (conn, sink *net.UDPConn) {
 // top of Session.WriteFrame.
 func BenchmarkPlayerWriteFrame(b *testing.B) {
 	conn, sink := loopbackPair(b)
-	s := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	s, err := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
 	p := NewPlayer(s)
 	p.SetFeed(true)
 	frame := SilenceFrame(PCMU)
@@ -138,3 +151,51 @@ func BenchmarkReframeToJitter(b *testing.B) {
 		j.Pop(out)
 	}
 }
+
+// BenchmarkSessionReceive is one tick's read of a call's socket with one
+// packet waiting: the recvmmsg, the checks, the decode and the Receiver.
+func BenchmarkSessionReceive(b *testing.B) {
+	ports, err := NewPortRange(31000, 31100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, port, err := ports.Listen(loopback)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ports.Release(port)
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer peer.Close()
+	s, err := NewSession(SessionConfig{Conn: conn, Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU, Receiver: discard{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: make([]byte, FrameBytes)}
+	buf := make([]byte, 12+FrameBytes)
+	to := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	rb := newRecvBuffers()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		pkt.SequenceNumber = uint16(i)
+		pkt.Timestamp = uint32(i * FrameSamples)
+		n, _ := pkt.MarshalTo(buf)
+		if _, err := peer.WriteToUDPAddrPort(buf[:n], to); err != nil {
+			b.Fatal(err)
+		}
+		s.receive(time.Now(), rb)
+	}
+	b.StopTimer()
+	if st := s.Stats(); st.Received < uint64(b.N)*9/10 {
+		b.Fatalf("received %d of %d", st.Received, b.N)
+	}
+}
+
+type discard struct{}
+
+func (discard) OnDigit(byte)                    {}
+func (discard) OnAudio(uint16, uint32, []int16) {}

@@ -16,6 +16,12 @@ type Ticker interface {
 	Tick()
 }
 
+// shardFill is how much one shard takes (tickers plus sessions) before the
+// next one gets any: a lightly loaded bridge then wakes one goroutine per
+// tick instead of one per CPU, and an empty shard does not wake at all.
+// Past it, work goes to the least loaded shard.
+const shardFill = 256
+
 // maxCatchUp bounds how many frames a clock sends at once after a stall.
 // Beyond it the clock resets its schedule: bursting seconds of audio at a
 // far-end jitter buffer does more harm than a gap.
@@ -25,23 +31,91 @@ const maxCatchUp = 5
 // runs a few shard goroutines (one per CPU is plenty), each ticking its
 // share of the tickers every 20 ms on an absolute schedule that catches up
 // after a scheduling stall.
+//
+// The shards also read the calls' RTP sockets: every tick, before its
+// tickers send, a shard reads whatever arrived on each of its sessions
+// (AddSession). Reading 50 packets a second per call this way costs one
+// system call per call per tick and no goroutine wake-ups, where a goroutine
+// blocked on each socket costs a wake-up, a netpoll round and a read per
+// packet, and its stack.
 type Clock struct {
 	shards []*clockShard
 	mu     sync.Mutex // serialises Add/Remove
 }
 
 type clockShard struct {
-	tickers cowlist.List[Ticker] // ticks read it lock-free
-	resets  atomic.Uint64
+	tickers  cowlist.List[Ticker]   // ticks read it lock-free
+	sessions cowlist.List[*Session] // read every tick, before the tickers
+	recv     *recvBuffers
+	wake     chan struct{} // an idle shard waits here for work
+	resets   atomic.Uint64
+}
+
+func (sh *clockShard) load() int { return sh.tickers.Len() + sh.sessions.Len() }
+
+func (sh *clockShard) idle() bool { return sh.load() == 0 }
+
+// notify wakes the shard if it sleeps for want of work.
+func (sh *clockShard) notify() {
+	select {
+	case sh.wake <- struct{}{}:
+	default:
+	}
 }
 
 // NewClock returns a clock with n shards (at least one).
 func NewClock(n int) *Clock {
 	c := &Clock{shards: make([]*clockShard, max(n, 1))}
 	for i := range c.shards {
-		c.shards[i] = &clockShard{}
+		c.shards[i] = &clockShard{recv: newRecvBuffers(), wake: make(chan struct{}, 1)}
 	}
 	return c
+}
+
+// pick is the shard for new work: the first one not yet filled, else the
+// least loaded. Call with c.mu held.
+func (c *Clock) pick() *clockShard {
+	best := c.shards[0]
+	for _, sh := range c.shards {
+		if sh.load() < shardFill {
+			return sh
+		}
+		if sh.load() < best.load() {
+			best = sh
+		}
+	}
+	return best
+}
+
+// AddSession starts reading s's socket every tick. Its Receiver and
+// OnFailure run on the shard that reads it.
+func (c *Clock) AddSession(s *Session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sh := c.pick()
+	sh.sessions.Add(s)
+	sh.notify()
+}
+
+// RemoveSession stops reading s. A tick already in progress may still read
+// it once more.
+func (c *Clock) RemoveSession(s *Session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sh := range c.shards {
+		if sh.sessions.Remove(s) {
+			return
+		}
+	}
+}
+
+// Sessions is the number of sessions the clock reads.
+func (c *Clock) Sessions() int {
+	n := 0
+	for _, sh := range c.shards {
+		n += sh.sessions.Len()
+	}
+	return n
 }
 
 // Run ticks until ctx is done.
@@ -53,17 +127,13 @@ func (c *Clock) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// Add starts ticking t on the least loaded shard.
+// Add starts ticking t.
 func (c *Clock) Add(t Ticker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	best := c.shards[0]
-	for _, sh := range c.shards[1:] {
-		if sh.tickers.Len() < best.tickers.Len() {
-			best = sh
-		}
-	}
-	best.tickers.Add(t)
+	sh := c.pick()
+	sh.tickers.Add(t)
+	sh.notify()
 }
 
 // Remove stops ticking t. A tick already in progress may still reach it.
@@ -101,14 +171,33 @@ func (sh *clockShard) run(ctx context.Context) {
 	start := time.Now()
 	var done int64 // frames sent since start
 	for {
+		if sh.idle() {
+			// Nothing to send or read: sleep until there is, then start a
+			// fresh schedule.
+			ticker.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-sh.wake:
+			}
+			start, done = time.Now(), 0
+			ticker.Reset(FrameDuration)
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-sh.wake: // work added while ticking: nothing to do now
 		case now := <-ticker.C:
 			due := int64(now.Sub(start)/FrameDuration) - done
 			if due > maxCatchUp {
 				sh.resets.Add(1)
 				start, done, due = now, 0, 1
+			}
+			// Read once however many frames are due: the reads drain the
+			// sockets, and the jitter buffers hold what they got.
+			for _, s := range sh.sessions.Load() {
+				s.receive(now, sh.recv)
 			}
 			for ; due > 0; due-- {
 				for _, t := range sh.tickers.Load() {

@@ -12,20 +12,15 @@ import (
 	"github.com/pion/rtp"
 )
 
-// ErrInactive is returned by Session.Run when no RTP arrived for the
-// inactivity timeout: the far end is gone without a BYE.
+// ErrInactive is what a session reports through OnFailure when no RTP
+// arrived for the inactivity timeout: the far end is gone without a BYE.
 var ErrInactive = errors.New("rtp: no media received within the inactivity timeout")
 
 // maxPacket bounds what we read; larger datagrams are not G.711 RTP.
 const maxPacket = 1500
 
-// deadlineRefresh is how often the receive loop pushes the read deadline
-// forward. Refreshing on every packet would cost a runtime call 50 times a
-// second for nothing; a second of slack on a 30 s timeout is harmless.
-const deadlineRefresh = time.Second
-
-// Receiver gets what a session hears. Both methods run on the session's
-// receive goroutine and must not block.
+// Receiver gets what a session hears. Both methods run on the media clock
+// goroutine that reads the session's socket and must not block.
 type Receiver interface {
 	// OnDigit is called once per RFC 4733 key press.
 	OnDigit(key byte)
@@ -46,15 +41,23 @@ type SessionConfig struct {
 	DTMFPayloadType   uint8
 	InactivityTimeout time.Duration
 	Receiver          Receiver
+	// OnFailure is called once, from the media clock, when the session can
+	// receive no more: ErrInactive after the inactivity timeout, or a socket
+	// error. The call should hang up.
+	OnFailure func(error)
 }
 
-// Session is one call's RTP stream, both ways. Run owns the receive side;
-// the media clock goroutine owns the send side (WriteFrame); the signalling
-// goroutine may change the remote address, codec and direction at any time.
+// Session is one call's RTP stream, both ways. There is no goroutine per
+// session: a media clock shard reads every session's socket once per tick
+// (Clock.AddSession), and the clock goroutine that feeds the call sends
+// (WriteFrame). The signalling goroutine may change the remote address,
+// codec and direction at any time.
 type Session struct {
-	conn     *net.UDPConn
-	timeout  time.Duration
-	receiver Receiver
+	sock      *rtpSocket
+	port      int
+	timeout   time.Duration
+	receiver  Receiver
+	onFailure func(error)
 
 	// Shared between goroutines.
 	remote      atomic.Pointer[netip.AddrPort] // where we send
@@ -62,6 +65,13 @@ type Session struct {
 	codecs      atomic.Uint32                  // codec | dtmfPT<<8
 	sendEnabled atomic.Bool                    // false while the far end holds us (recvonly/inactive offer)
 	peerSends   atomic.Bool                    // false while the far end said it won't send (timer off)
+	heard       atomic.Int64                   // unix ns of the last packet (or of the timer's last restart)
+
+	// Receive side, used only by the clock shard that reads the session.
+	latched netip.AddrPort
+	dtmf    DTMFReceiver
+	failed  bool
+	now     time.Time // the tick being read
 
 	// Send side, used only by the media clock goroutine.
 	out      rtp.Packet
@@ -77,26 +87,36 @@ type Session struct {
 	droppedPkts atomic.Uint64
 }
 
-// NewSession prepares a session; call Run to start receiving.
-func NewSession(cfg SessionConfig) *Session {
+// NewSession prepares a session; add it to a Clock (AddSession) to start
+// receiving. It takes over cfg.Conn (see rtpSocket): close the session,
+// not the connection.
+func NewSession(cfg SessionConfig) (*Session, error) {
+	port := cfg.Conn.LocalAddr().(*net.UDPAddr).Port
+	sock, err := newRTPSocket(cfg.Conn)
+	if err != nil {
+		return nil, err
+	}
 	s := &Session{
-		conn:     cfg.Conn,
-		timeout:  cfg.InactivityTimeout,
-		receiver: cfg.Receiver,
-		seq:      uint16(rand.Uint32()),
-		ts:       rand.Uint32(),
-		ssrc:     rand.Uint32(),
-		marker:   true,
+		sock:      sock,
+		port:      port,
+		timeout:   cfg.InactivityTimeout,
+		receiver:  cfg.Receiver,
+		onFailure: cfg.OnFailure,
+		seq:       uint16(rand.Uint32()),
+		ts:        rand.Uint32(),
+		ssrc:      rand.Uint32(),
+		marker:    true,
 	}
 	s.SetRemote(cfg.Remote)
 	s.SetCodec(cfg.Codec, cfg.DTMFPayloadType)
 	s.sendEnabled.Store(true)
 	s.peerSends.Store(true)
-	return s
+	s.heard.Store(time.Now().UnixNano())
+	return s, nil
 }
 
 // LocalPort is the RTP port we listen on.
-func (s *Session) LocalPort() int { return s.conn.LocalAddr().(*net.UDPAddr).Port }
+func (s *Session) LocalPort() int { return s.port }
 
 // SetRemote points the stream at a new address (from a re-INVITE) and lets
 // the receiver latch again, since the far end's source moves with it.
@@ -119,15 +139,11 @@ func (s *Session) Codec() Codec { return Codec(s.codecs.Load() & 0xFF) }
 
 // SetDirection applies the negotiated direction: send is false while the far
 // end holds us, peerSends is false while it will send nothing (so silence
-// is no reason to hang up).
+// is no reason to hang up). The inactivity timer starts again either way.
 func (s *Session) SetDirection(send, peerSends bool) {
 	s.sendEnabled.Store(send)
+	s.heard.Store(time.Now().UnixNano())
 	s.peerSends.Store(peerSends)
-	if peerSends {
-		_ = s.conn.SetReadDeadline(time.Now().Add(s.timeout))
-	} else {
-		_ = s.conn.SetReadDeadline(time.Time{})
-	}
 }
 
 // Stats is a snapshot of packet counters.
@@ -140,85 +156,93 @@ func (s *Session) Stats() Stats {
 	return Stats{Sent: s.sentPkts.Load(), Received: s.recvPkts.Load(), Dropped: s.droppedPkts.Load()}
 }
 
-// Close stops Run and releases the socket (not the port number: the owner
-// of the PortRange does that).
-func (s *Session) Close() error { return s.conn.Close() }
+// Close releases the socket (not the port number: the owner of the
+// PortRange does that). Remove the session from its clock first; a read or
+// send under way finishes first, one after Close finds the socket closed
+// and does nothing.
+func (s *Session) Close() error { return s.sock.Close() }
 
-// Run receives until the session is closed (returns nil) or the far end is
-// silent for the inactivity timeout (returns ErrInactive). Packets from any
-// source other than the first valid one are dropped (symmetric RTP latching).
-func (s *Session) Run() error {
-	var (
-		buf      [maxPacket]byte
-		pkt      rtp.Packet
-		pcm      [maxPacket]int16
-		dtmf     DTMFReceiver
-		latched  netip.AddrPort
-		deadline time.Time
-	)
-	if s.timeout > 0 && s.peerSends.Load() {
-		deadline = time.Now()
-		_ = s.conn.SetReadDeadline(deadline.Add(s.timeout))
+// receive reads everything that arrived since the last tick and hands it
+// to the Receiver, then checks the inactivity timer. The clock shard that
+// owns the session calls it once per tick with its own buffers.
+func (s *Session) receive(now time.Time, b *recvBuffers) {
+	if s.failed {
+		return
 	}
+	s.now = now
 	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(buf[:])
+		n, err := s.sock.read(b)
+		for i := range n {
+			if b.truncated[i] {
+				s.droppedPkts.Add(1) // bigger than any G.711 packet
+				continue
+			}
+			s.handle(b.data[i][:b.lens[i]], b.from[i], b)
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return // hung up: the clock drops the session soon
+		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if !s.peerSends.Load() {
-					// On hold: silence is expected. Clear the deadline, which a
-					// refresh racing SetDirection may have set, or every read
-					// would time out at once.
-					_ = s.conn.SetReadDeadline(time.Time{})
-					continue
-				}
-				return ErrInactive
-			}
-			return fmt.Errorf("rtp: read: %w", err)
+			s.fail(fmt.Errorf("rtp: read: %w", err))
+			return
 		}
-		now := time.Now()
-		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
-			s.droppedPkts.Add(1)
-			continue
+		if n < recvBatch {
+			break // the socket is empty
 		}
-		codecs := s.codecs.Load()
-		audioPT, dtmfPT := uint8(codecs), uint8(codecs>>8)
-		isAudio := pkt.PayloadType == audioPT
-		isDTMF := dtmfPT != 0 && pkt.PayloadType == dtmfPT
-		if !isAudio && !isDTMF && pkt.PayloadType != payloadTypeCN {
-			s.droppedPkts.Add(1) // RTCP on a muxed port, other codecs, garbage
-			continue
+	}
+	if s.timeout > 0 && s.peerSends.Load() && now.UnixNano()-s.heard.Load() > int64(s.timeout) {
+		s.fail(ErrInactive)
+	}
+}
+
+func (s *Session) fail(err error) {
+	s.failed = true
+	if s.onFailure != nil {
+		s.onFailure(err)
+	}
+}
+
+// handle checks one datagram and hands its key or audio to the Receiver.
+// Packets from any source other than the first valid one are dropped
+// (symmetric RTP latching).
+func (s *Session) handle(data []byte, src netip.AddrPort, b *recvBuffers) {
+	pkt := &b.pkt
+	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
+		s.droppedPkts.Add(1)
+		return
+	}
+	codecs := s.codecs.Load()
+	audioPT, dtmfPT := uint8(codecs), uint8(codecs>>8)
+	isAudio := pkt.PayloadType == audioPT
+	isDTMF := dtmfPT != 0 && pkt.PayloadType == dtmfPT
+	if !isAudio && !isDTMF && pkt.PayloadType != payloadTypeCN {
+		s.droppedPkts.Add(1) // RTCP on a muxed port, other codecs, garbage
+		return
+	}
+	if s.relatch.Swap(false) {
+		s.latched = netip.AddrPort{}
+	}
+	if !s.latched.IsValid() {
+		s.latched = src
+		to := src // a copy: the sending goroutine reads it while latched changes
+		s.remote.Store(&to)
+	} else if src != s.latched {
+		s.droppedPkts.Add(1)
+		return
+	}
+	s.recvPkts.Add(1)
+	s.heard.Store(s.now.UnixNano())
+	switch {
+	case isDTMF:
+		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, s.now); ok {
+			s.receiver.OnDigit(key)
 		}
-		if s.relatch.Swap(false) {
-			latched = netip.AddrPort{}
-		}
-		if !latched.IsValid() {
-			latched = src
-			to := src // a copy: the clock goroutine reads it while latched changes
-			s.remote.Store(&to)
-		} else if src != latched {
-			s.droppedPkts.Add(1)
-			continue
-		}
-		s.recvPkts.Add(1)
-		if s.timeout > 0 && s.peerSends.Load() && now.Sub(deadline) > deadlineRefresh {
-			deadline = now
-			_ = s.conn.SetReadDeadline(now.Add(s.timeout))
-		}
-		switch {
-		case isDTMF:
-			if key, ok := dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok {
-				s.receiver.OnDigit(key)
-			}
-		case isAudio:
-			Codec(audioPT).Decode(pcm[:len(pkt.Payload)], pkt.Payload)
-			s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, pcm[:len(pkt.Payload)])
-		default: // comfort noise
-			s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, pcm[:0])
-		}
+	case isAudio:
+		pcm := b.pcm[:len(pkt.Payload)]
+		Codec(audioPT).Decode(pcm, pkt.Payload)
+		s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, pcm)
+	default: // comfort noise
+		s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, b.pcm[:0])
 	}
 }
 
@@ -251,7 +275,7 @@ func (s *Session) WriteFrame(payload []byte) error {
 	s.seq++
 	s.ts += uint32(len(payload))
 	s.marker = false
-	if _, err := s.conn.WriteToUDPAddrPort(s.outBuf[:n], *s.remote.Load()); err != nil {
+	if err := s.sock.writeTo(s.outBuf[:n], *s.remote.Load()); err != nil {
 		return fmt.Errorf("rtp: send: %w", err)
 	}
 	s.sentPkts.Add(1)

@@ -48,8 +48,9 @@ func (r *recorder) snapshot() (keys string, frames int) {
 }
 
 // newTestSession binds a session on a port from a fresh range and a peer
-// socket that plays the far end.
-func newTestSession(t *testing.T, timeout time.Duration) (*Session, *recorder, *net.UDPConn) {
+// socket that plays the far end. What the session reports through
+// OnFailure arrives on failed.
+func newTestSession(t *testing.T, timeout time.Duration) (s *Session, rec *recorder, peer *net.UDPConn, failed <-chan error) {
 	t.Helper()
 	ports, err := NewPortRange(30000, 30100)
 	if err != nil {
@@ -59,25 +60,42 @@ func newTestSession(t *testing.T, timeout time.Duration) (*Session, *recorder, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	peer, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
-	s := NewSession(SessionConfig{
+	rec = &recorder{}
+	failures := make(chan error, 1)
+	s, err = NewSession(SessionConfig{
 		Conn:              conn,
 		Remote:            peer.LocalAddr().(*net.UDPAddr).AddrPort(),
 		Codec:             PCMU,
 		DTMFPayloadType:   101,
 		InactivityTimeout: timeout,
 		Receiver:          rec,
+		OnFailure:         func(err error) { failures <- err },
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		s.Close()
 		peer.Close()
 		ports.Release(port)
 	})
-	return s, rec, peer
+	return s, rec, peer, failures
+}
+
+// readOnClock reads s on a clock of its own until the test ends.
+func readOnClock(t *testing.T, s *Session) *Clock {
+	t.Helper()
+	clock := NewClock(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { clock.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	clock.AddSession(s)
+	return clock
 }
 
 func sendRTP(t *testing.T, from *net.UDPConn, to int, pt uint8, seq uint16, ts uint32, marker bool, payload []byte) {
@@ -104,9 +122,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestSessionLatchesToFirstSource(t *testing.T) {
-	s, rec, peer := newTestSession(t, 5*time.Second)
-	done := make(chan error, 1)
-	go func() { done <- s.Run() }()
+	s, rec, peer, failed := newTestSession(t, 5*time.Second)
+	clock := readOnClock(t, s)
 
 	// The far end sends from a different port than its SDP said (NAT).
 	nat, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -138,15 +155,23 @@ func TestSessionLatchesToFirstSource(t *testing.T) {
 	sendRTP(t, peer, s.LocalPort(), 0, 5, 800, false, frame)
 	waitFor(t, "frame after relatch", func() bool { _, n := rec.snapshot(); return n == 3 })
 
+	// A hang-up closes the session while the clock may still read it: that
+	// is no failure.
 	s.Close()
-	if err := <-done; err != nil {
-		t.Fatalf("Run after Close = %v, want nil", err)
+	select {
+	case err := <-failed:
+		t.Fatalf("closed session reported %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	clock.RemoveSession(s)
+	if n := clock.Sessions(); n != 0 {
+		t.Fatalf("clock reads %d sessions after RemoveSession, want 0", n)
 	}
 }
 
 func TestSessionDeliversDigitsAndDecodes(t *testing.T) {
-	s, rec, peer := newTestSession(t, 5*time.Second)
-	go s.Run()
+	s, rec, peer, _ := newTestSession(t, 5*time.Second)
+	readOnClock(t, s)
 	var ev [4]byte
 	for i, key := range []byte("19#") {
 		code, _ := EventForDigit(key)
@@ -182,13 +207,12 @@ func TestSessionDeliversDigitsAndDecodes(t *testing.T) {
 }
 
 func TestSessionInactivityTimeout(t *testing.T) {
-	s, _, _ := newTestSession(t, 300*time.Millisecond)
-	done := make(chan error, 1)
-	go func() { done <- s.Run() }()
+	s, _, _, failed := newTestSession(t, 300*time.Millisecond)
+	readOnClock(t, s)
 	select {
-	case err := <-done:
+	case err := <-failed:
 		if !errors.Is(err, ErrInactive) {
-			t.Fatalf("Run = %v, want ErrInactive", err)
+			t.Fatalf("failure %v, want ErrInactive", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no inactivity timeout")
@@ -196,13 +220,12 @@ func TestSessionInactivityTimeout(t *testing.T) {
 }
 
 func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
-	s, _, peer := newTestSession(t, 200*time.Millisecond)
+	s, _, peer, failed := newTestSession(t, 200*time.Millisecond)
 	s.SetDirection(false, false) // far end put us on hold with a=inactive
-	done := make(chan error, 1)
-	go func() { done <- s.Run() }()
+	readOnClock(t, s)
 	select {
-	case err := <-done:
-		t.Fatalf("Run ended on hold: %v", err)
+	case err := <-failed:
+		t.Fatalf("session failed on hold: %v", err)
 	case <-time.After(600 * time.Millisecond):
 	}
 	// Nothing is sent while held.
@@ -228,9 +251,9 @@ func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
 		t.Fatalf("first packet after hold: marker=%v err=%v", pkt.Marker, err)
 	}
 	select {
-	case err := <-done:
+	case err := <-failed:
 		if !errors.Is(err, ErrInactive) {
-			t.Fatalf("Run = %v, want ErrInactive after resume", err)
+			t.Fatalf("failure %v, want ErrInactive after resume", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no inactivity timeout after resume")
@@ -238,7 +261,7 @@ func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
 }
 
 func TestPlayerAndClock(t *testing.T) {
-	s, _, peer := newTestSession(t, 5*time.Second)
+	s, _, peer, _ := newTestSession(t, 5*time.Second)
 	prompt := newPrompt("test", make([]int16, 3*FrameSamples))
 	for i := range prompt.ulaw {
 		prompt.ulaw[i] = 0x42 // recognisable, not silence
@@ -338,5 +361,29 @@ func TestPortRange(t *testing.T) {
 	}
 	if _, err := NewPortRange(31001, 31001); err == nil {
 		t.Fatal("range without an even port accepted")
+	}
+}
+
+func TestSessionReadsABurstInOneTick(t *testing.T) {
+	s, rec, peer, failed := newTestSession(t, 5*time.Second)
+	frame := make([]byte, FrameBytes)
+	const burst = 3*recvBatch + 1 // a stalled clock finds several batches waiting
+	for i := range burst {
+		sendRTP(t, peer, s.LocalPort(), 0, uint16(i), uint32(160*i), i == 0, frame)
+	}
+	// Oversized datagrams are not G.711 RTP: dropped, not truncated and played.
+	peer.WriteToUDP(make([]byte, maxPacket+100), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.LocalPort()})
+	time.Sleep(50 * time.Millisecond) // loopback delivery
+	s.receive(time.Now(), newRecvBuffers())
+	if _, n := rec.snapshot(); n != burst {
+		t.Fatalf("one read took %d frames, want %d", n, burst)
+	}
+	if st := s.Stats(); st.Received != burst || st.Dropped != 1 {
+		t.Fatalf("stats %+v, want %d received, 1 dropped", st, burst)
+	}
+	select {
+	case err := <-failed:
+		t.Fatalf("failure %v", err)
+	default:
 	}
 }

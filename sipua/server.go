@@ -404,14 +404,21 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			Negotiated: neg,
 		},
 	}
-	call.session = media.NewSession(media.SessionConfig{
+	session, err := media.NewSession(media.SessionConfig{
 		Conn:              conn,
 		Remote:            neg.Remote,
 		Codec:             neg.Codec,
 		DTMFPayloadType:   neg.DTMFPayloadType,
 		InactivityTimeout: s.cfg.RTP.InactivityTimeout,
 		Receiver:          call,
+		OnFailure:         call.Hangup,
 	})
+	if err != nil {
+		log.Error().Err(err).Msg("refused: no RTP socket")
+		_ = dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.cfg.Limits.RetryAfter))
+		return
+	}
+	call.session = session
 	defer call.session.Close()
 	call.session.SetDirection(neg.WeSend(), neg.PeerSends())
 	call.player = media.NewPlayer(call.session)
@@ -540,17 +547,35 @@ func (s *Server) ring(call *Call) bool {
 	}
 }
 
-// run drives an answered call until it ends, then tears it down.
+// run drives an answered call until it ends, then tears it down. The call
+// flow runs on this goroutine (sipgo's, for the INVITE): the media clock
+// reads and sends the call's RTP, and the teardown waits on the call's
+// context, so a call costs one goroutine for its whole life.
 func (s *Server) run(call *Call) {
 	log := call.Log()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := call.session.Run(); err != nil {
-			call.Hangup(err)
+	// Whatever ends the call (the caller's BYE, the maximum duration, the
+	// flow finishing, silence on the RTP, shutdown) cancels call.ctx; the
+	// teardown starts right then, even while the flow is still returning.
+	stopRemote := context.AfterFunc(call.dialog.Context(), func() { call.Hangup(ErrRemoteHangup) })
+	defer stopRemote()
+	if d := s.cfg.Limits.MaxCallDuration; d > 0 {
+		t := time.AfterFunc(d, func() { call.Hangup(ErrMaxDuration) })
+		defer t.Stop()
+	}
+	tornDown := make(chan struct{})
+	context.AfterFunc(call.ctx, func() {
+		defer close(tornDown)
+		s.clock.Remove(call.player)
+		s.clock.RemoveSession(call.session)
+		if !errors.Is(context.Cause(call.ctx), ErrRemoteHangup) {
+			s.bye(call)
 		}
+		_ = call.session.Close()
 	})
+	s.clock.AddSession(call.session)
 	s.clock.Add(call.player)
-	wg.Go(func() {
+
+	func() {
 		defer func() {
 			// A bug in one call flow must not take every other call down.
 			if v := recover(); v != nil {
@@ -559,30 +584,11 @@ func (s *Server) run(call *Call) {
 			}
 		}()
 		s.handler(call.ctx, call)
-		call.Hangup(ErrFlowDone)
-	})
-	var maxDur <-chan time.Time
-	if d := s.cfg.Limits.MaxCallDuration; d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		maxDur = t.C
-	}
-	select {
-	case <-call.dialog.Context().Done():
-		call.Hangup(ErrRemoteHangup)
-	case <-maxDur:
-		call.Hangup(ErrMaxDuration)
-	case <-call.ctx.Done():
-	}
-	cause := context.Cause(call.ctx)
-	s.clock.Remove(call.player)
-	if !errors.Is(cause, ErrRemoteHangup) {
-		s.bye(call)
-	}
-	_ = call.session.Close()
-	wg.Wait()
+	}()
+	call.Hangup(ErrFlowDone) // no-op when something else ended the call first
+	<-tornDown
 	st := call.session.Stats()
-	log.Info().Str("reason", cause.Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
+	log.Info().Str("reason", context.Cause(call.ctx).Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
 		Uint64("rtp_sent", st.Sent).Uint64("rtp_received", st.Received).Uint64("rtp_dropped", st.Dropped).
 		Msg("call ended")
 }

@@ -1,0 +1,52 @@
+package media
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type countingTicker struct{ n atomic.Int64 }
+
+func (c *countingTicker) Tick() { c.n.Add(1) }
+
+func TestClockFillsOneShardBeforeTheNext(t *testing.T) {
+	c := NewClock(2)
+	for range shardFill {
+		c.Add(&countingTicker{})
+	}
+	if a, b := c.shards[0].load(), c.shards[1].load(); a != shardFill || b != 0 {
+		t.Fatalf("after %d tickers the shards hold %d and %d, want all on the first", shardFill, a, b)
+	}
+	for range 10 {
+		c.Add(&countingTicker{})
+	}
+	if b := c.shards[1].load(); b != 10 {
+		t.Fatalf("the second shard holds %d, want the 10 beyond the first's fill", b)
+	}
+}
+
+func TestClockSleepsWhenIdleAndWakesForWork(t *testing.T) {
+	c := NewClock(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	time.Sleep(50 * time.Millisecond) // both shards idle, asleep
+	tk := &countingTicker{}
+	c.Add(tk)
+	waitFor(t, "ticks after waking", func() bool { return tk.n.Load() >= 5 })
+	c.Remove(tk)
+	time.Sleep(50 * time.Millisecond)
+	stopped := tk.n.Load()
+	time.Sleep(100 * time.Millisecond)
+	if n := tk.n.Load(); n != stopped {
+		t.Fatalf("a removed ticker ticked %d more times", n-stopped)
+	}
+	// Asleep again; new work wakes it again.
+	tk2 := &countingTicker{}
+	c.Add(tk2)
+	waitFor(t, "ticks after waking again", func() bool { return tk2.n.Load() >= 3 })
+}

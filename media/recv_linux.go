@@ -1,0 +1,116 @@
+package media
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysRecv holds recvmmsg's headers, which point into recvBuffers' arrays:
+// one system call reads up to recvBatch datagrams.
+type sysRecv struct {
+	hdrs  [recvBatch]unix.Mmsghdr
+	iovs  [recvBatch]unix.Iovec
+	names [recvBatch]unix.RawSockaddrInet6 // big enough for IPv4 too
+}
+
+func (r *sysRecv) init(b *recvBuffers) {
+	for i := range r.hdrs {
+		r.iovs[i].Base = &b.data[i][0]
+		r.iovs[i].SetLen(maxPacket)
+		r.hdrs[i].Hdr.Iov = &r.iovs[i]
+		r.hdrs[i].Hdr.SetIovlen(1)
+		r.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&r.names[i]))
+	}
+}
+
+// readBatch reads what is waiting on the non-blocking socket fd, up to
+// recvBatch datagrams, without waiting: 0 means the socket is empty.
+func readBatch(fd int, b *recvBuffers) (int, error) {
+	r := &b.sys
+	for i := range r.hdrs {
+		r.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
+		r.hdrs[i].Hdr.Flags = 0
+	}
+	for {
+		n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
+		switch {
+		case errno == unix.EINTR:
+			continue
+		case errno == unix.EAGAIN || errno == unix.EWOULDBLOCK:
+			return 0, nil
+		case errno != 0:
+			return 0, errno
+		}
+		for i := range int(n) {
+			h := &r.hdrs[i]
+			b.lens[i] = int(min(h.Len, maxPacket))
+			b.truncated[i] = h.Hdr.Flags&unix.MSG_TRUNC != 0
+			b.from[i] = sockaddrToAddrPort(&r.names[i])
+		}
+		return int(n), nil
+	}
+}
+
+// sockaddrToAddrPort reads a source address the way net.UDPConn does: an
+// IPv6 socket reports IPv4 peers as IPv4-mapped addresses.
+func sockaddrToAddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
+	switch sa.Family {
+	case unix.AF_INET:
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), portFromNetwork(sa4.Port))
+	case unix.AF_INET6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), portFromNetwork(sa.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// portFromNetwork turns a sockaddr's port (network byte order in memory)
+// into a number.
+func portFromNetwork(p uint16) uint16 {
+	var b [2]byte
+	*(*uint16)(unsafe.Pointer(&b[0])) = p
+	return binary.BigEndian.Uint16(b[:])
+}
+
+// sockaddr is a send's destination in the kernel's form, reused per socket.
+type sockaddr struct {
+	v4 unix.RawSockaddrInet4
+	v6 unix.RawSockaddrInet6
+}
+
+// sendTo sends p to `to` with one sendto and no allocation.
+func sendTo(fd int, p []byte, to netip.AddrPort, sa *sockaddr) error {
+	var name unsafe.Pointer
+	var size uintptr
+	port := portToNetwork(to.Port())
+	if a := to.Addr(); a.Is4() {
+		sa.v4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: port, Addr: a.As4()}
+		name, size = unsafe.Pointer(&sa.v4), unix.SizeofSockaddrInet4
+	} else {
+		sa.v6 = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: port, Addr: a.As16()}
+		name, size = unsafe.Pointer(&sa.v6), unix.SizeofSockaddrInet6
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, uintptr(name), size)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return errno
+		}
+		return nil
+	}
+}
+
+// portToNetwork is portFromNetwork's inverse.
+func portToNetwork(p uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], p)
+	return *(*uint16)(unsafe.Pointer(&b[0]))
+}

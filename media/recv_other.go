@@ -1,0 +1,28 @@
+//go:build !unix
+
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+)
+
+// The bridge reads and sends RTP with Unix socket calls; elsewhere a call's
+// media fails at once with a clear error instead of staying silent.
+var errNoUnix = errors.New("rtp: sockets need a Unix system (Linux)")
+
+type sysRecv struct{}
+
+func (r *sysRecv) init(*recvBuffers) {}
+
+type rtpSocket struct{}
+
+func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
+	conn.Close()
+	return nil, errNoUnix
+}
+
+func (s *rtpSocket) read(*recvBuffers) (int, error)      { return 0, errNoUnix }
+func (s *rtpSocket) writeTo([]byte, netip.AddrPort) error { return errNoUnix }
+func (s *rtpSocket) Close() error                         { return nil }

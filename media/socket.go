@@ -1,0 +1,96 @@
+//go:build unix
+
+package media
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// rtpSocket is a call's RTP socket, kept out of Go's network poller. The
+// media clock reads it on its ticks, never waiting; left in the poller,
+// every arriving packet would wake the runtime's poller (an epoll event and
+// a scheduler round) for nobody, which at low load cost more than the
+// reading itself.
+type rtpSocket struct {
+	// mu is read-held by every read and send, so Close never closes the
+	// descriptor under one of them (a reused descriptor number would send
+	// one call's audio from another call's port).
+	mu     sync.RWMutex
+	fd     int
+	closed bool
+	port   int
+	v6     bool // an IPv6 socket: IPv4 peers are written as IPv4-mapped
+	sa     sockaddr
+}
+
+// newRTPSocket takes over conn's socket: it keeps a duplicate of the
+// descriptor and closes conn, which takes the socket out of the poller.
+func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
+	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("rtp: socket: %w", err)
+	}
+	fd, dupErr := -1, error(nil)
+	if err := raw.Control(func(f uintptr) { fd, dupErr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		dupErr = err
+	}
+	conn.Close()
+	if dupErr != nil {
+		return nil, fmt.Errorf("rtp: socket: %w", dupErr)
+	}
+	// A duplicate shares the original's flags: it is already non-blocking.
+	// Go binds an unspecified address as a dual-stack IPv6 socket, so ask
+	// the socket rather than the address.
+	name, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("rtp: socket: %w", err)
+	}
+	_, v6 := name.(*unix.SockaddrInet6)
+	return &rtpSocket{fd: fd, port: int(local.Port()), v6: v6}, nil
+}
+
+// read takes what is waiting, up to recvBatch datagrams, without waiting;
+// net.ErrClosed once closed.
+func (s *rtpSocket) read(b *recvBuffers) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, net.ErrClosed
+	}
+	return readBatch(s.fd, b)
+}
+
+// writeTo sends one datagram. Only the session's single writer calls it
+// (it uses the socket's address buffer).
+func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return net.ErrClosed
+	}
+	if s.v6 {
+		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
+	} else if to.Addr().Is4In6() {
+		to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	}
+	return sendTo(s.fd, p, to, &s.sa)
+}
+
+// Close closes the socket once no read or send is using it.
+func (s *rtpSocket) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return unix.Close(s.fd)
+}
