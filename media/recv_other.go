@@ -23,6 +23,6 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 	return nil, errNoUnix
 }
 
-func (s *rtpSocket) read(*recvBuffers) (int, error)      { return 0, errNoUnix }
+func (s *rtpSocket) read(*recvBuffers) (int, error)       { return 0, errNoUnix }
 func (s *rtpSocket) writeTo([]byte, netip.AddrPort) error { return errNoUnix }
 func (s *rtpSocket) Close() error                         { return nil }
