@@ -56,6 +56,10 @@ type Bridge struct {
 	music *lobby.Music
 	keys  keyMap
 
+	// musicMu serialises putting the music on the clock and taking it off:
+	// it ticks only while someone listens, so an idle bridge never wakes.
+	musicMu sync.Mutex
+
 	nextID atomic.Uint64 // for member ids
 
 	mu       sync.Mutex
@@ -64,8 +68,8 @@ type Bridge struct {
 
 var _ ivr.Meetings = (*Bridge)(nil)
 
-// New returns a bridge and puts its lobby music on the clock; Close takes
-// it off.
+// New returns a bridge. Its lobby music goes on the clock with the first
+// caller waiting and off with the last.
 func New(opts Options) *Bridge {
 	music := opts.Music
 	if music == nil {
@@ -77,12 +81,35 @@ func New(opts Options) *Bridge {
 		keys:     newKeyMap(opts.Meeting.Keys),
 		meetings: map[string]*Meeting{},
 	}
-	opts.Clock.Add(b.music)
 	return b
 }
 
 // Close stops the lobby music. Meetings end with their calls.
 func (b *Bridge) Close() { b.opts.Clock.Remove(b.music) }
+
+// listen puts a call on the lobby music.
+func (b *Bridge) listen(call Call) *lobby.Listener {
+	b.musicMu.Lock()
+	defer b.musicMu.Unlock()
+	l := b.music.Add(call.Codec(), call)
+	if b.music.Len() == 1 {
+		b.opts.Clock.Add(b.music)
+	}
+	return l
+}
+
+// unlisten takes a listener off the music; again is harmless.
+func (b *Bridge) unlisten(l *lobby.Listener) {
+	b.musicMu.Lock()
+	defer b.musicMu.Unlock()
+	if b.music.Len() == 0 {
+		return
+	}
+	b.music.Remove(l)
+	if b.music.Len() == 0 {
+		b.opts.Clock.Remove(b.music)
+	}
+}
 
 // prompt is a prompt of the bridge's set by name.
 func (b *Bridge) prompt(name string) *media.Prompt { return b.opts.Prompts.MustGet(name) }

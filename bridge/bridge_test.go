@@ -69,6 +69,12 @@ func (c *fakeCall) WriteFrame([]byte) error {
 	return nil
 }
 
+func (c *fakeCall) framesFed() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.frames
+}
+
 func (c *fakeCall) SetAudioInput(in *media.JitterBuffer) {
 	c.mu.Lock()
 	c.input = in
@@ -501,5 +507,29 @@ func TestMixerFollowsSinkCodec(t *testing.T) {
 	m.Tick()
 	if s.last[0] != media.PCMA.SilenceByte() {
 		t.Fatalf("after switching to PCMA the call got %#x, want A-law silence", s.last[0])
+	}
+}
+
+// The lobby music is on the clock only while someone waits: an idle bridge
+// never wakes.
+func TestLobbyMusicTicksOnlyWhileSomeoneWaits(t *testing.T) {
+	tb := newTestBridge(t, nil)
+	clock := tb.opts.Clock
+	if n := clock.Len(); n != 0 {
+		t.Fatalf("idle bridge: %d tickers on the clock, want 0", n)
+	}
+	conf := conference(store.AdmitByOrganizer)
+	first := tb.join(confID, newFakeCall("+100"), conf, false)
+	second := tb.join(confID, newFakeCall("+101"), conf, false)
+	tb.waitCounts(confID, 0, 2)
+	waitFor(t, "the music on the clock", func() bool { return clock.Len() == 1 })
+	waitFor(t, "music heard", func() bool { return first.call.framesFed() > 0 })
+	first.hangup(t)
+	if n := clock.Len(); n != 1 {
+		t.Fatalf("one caller still waiting: %d tickers, want the music", n)
+	}
+	second.hangup(t)
+	if n := clock.Len(); n != 0 {
+		t.Fatalf("lobby empty: %d tickers on the clock, want 0", n)
 	}
 }

@@ -88,8 +88,8 @@ func (r exitReason) String() string {
 // up, removal, the meeting ended by an administrator, or lobby.timeout.
 func (m *Meeting) wait(ctx context.Context, mem *member) bool {
 	call := mem.call
-	listener := m.b.music.Add(call.Codec(), call)
-	defer m.b.music.Remove(listener)
+	listener := m.b.listen(call)
+	defer m.b.unlisten(listener)
 
 	notice := func() {
 		m.mu.Lock()
@@ -114,7 +114,7 @@ func (m *Meeting) wait(ctx context.Context, mem *member) bool {
 			call.StopPlay()
 			return true
 		case reason := <-mem.exit:
-			m.b.music.Remove(listener)
+			m.b.unlisten(listener)
 			m.sayExit(ctx, mem, reason)
 			return false
 		case <-every.C:

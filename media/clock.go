@@ -87,23 +87,31 @@ func (c *Clock) pick() *clockShard {
 	return best
 }
 
-// AddSession starts reading s's socket every tick. Its Receiver and
-// OnFailure run on the shard that reads it.
-func (c *Clock) AddSession(s *Session) {
+// AddSession starts reading s's socket every tick, and ticking its player
+// (the call's sender; nil if none) on the same shard right after the read:
+// a key read in a tick stops a prompt in that same tick, so barge-in waits
+// for no other shard. The session's Receiver and OnFailure run there too.
+func (c *Clock) AddSession(s *Session, player Ticker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sh := c.pick()
 	sh.sessions.Add(s)
+	if player != nil {
+		sh.tickers.Add(player)
+	}
 	sh.notify()
 }
 
-// RemoveSession stops reading s. A tick already in progress may still read
-// it once more.
-func (c *Clock) RemoveSession(s *Session) {
+// RemoveSession stops reading s and ticking its player. A tick already in
+// progress may still reach them once more.
+func (c *Clock) RemoveSession(s *Session, player Ticker) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, sh := range c.shards {
 		if sh.sessions.Remove(s) {
+			if player != nil {
+				sh.tickers.Remove(player)
+			}
 			return
 		}
 	}

@@ -50,3 +50,29 @@ func TestClockSleepsWhenIdleAndWakesForWork(t *testing.T) {
 	c.Add(tk2)
 	waitFor(t, "ticks after waking again", func() bool { return tk2.n.Load() >= 3 })
 }
+
+func TestClockReadsASessionAndTicksItsPlayerOnOneShard(t *testing.T) {
+	c := NewClock(2)
+	for range shardFill - 1 {
+		c.Add(&countingTicker{}) // the first shard has room for one more
+	}
+	s, _, _, _ := newTestSession(t, time.Second)
+	player := &countingTicker{}
+	c.AddSession(s, player)
+	for i, sh := range c.shards {
+		reads, ticks := false, false
+		for _, x := range sh.sessions.Load() {
+			reads = reads || x == s
+		}
+		for _, x := range sh.tickers.Load() {
+			ticks = ticks || x == Ticker(player)
+		}
+		if reads != ticks {
+			t.Fatalf("shard %d reads the session: %v, ticks its player: %v", i, reads, ticks)
+		}
+	}
+	c.RemoveSession(s, player)
+	if n := c.Sessions(); n != 0 || c.Len() != shardFill-1 {
+		t.Fatalf("after RemoveSession: %d sessions, %d tickers", n, c.Len())
+	}
+}

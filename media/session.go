@@ -19,6 +19,11 @@ var ErrInactive = errors.New("rtp: no media received within the inactivity timeo
 // maxPacket bounds what we read; larger datagrams are not G.711 RTP.
 const maxPacket = 1500
 
+// maxSend bounds what we send: the RTP header and a frame of up to 80 ms
+// (we send 20 ms frames). Every call holds one such buffer, so it is sized
+// for what is sent, not for what might arrive.
+const maxSend = 12 + 4*FrameBytes
+
 // Receiver gets what a session hears. Both methods run on the media clock
 // goroutine that reads the session's socket and must not block.
 type Receiver interface {
@@ -75,7 +80,7 @@ type Session struct {
 
 	// Send side, used only by the media clock goroutine.
 	out      rtp.Packet
-	outBuf   [maxPacket]byte
+	outBuf   [maxSend]byte
 	seq      uint16
 	ts       uint32
 	ssrc     uint32

@@ -94,7 +94,7 @@ func readOnClock(t *testing.T, s *Session) *Clock {
 	done := make(chan struct{})
 	go func() { clock.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	clock.AddSession(s)
+	clock.AddSession(s, nil)
 	return clock
 }
 
@@ -163,7 +163,7 @@ func TestSessionLatchesToFirstSource(t *testing.T) {
 		t.Fatalf("closed session reported %v", err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	clock.RemoveSession(s)
+	clock.RemoveSession(s, nil)
 	if n := clock.Sessions(); n != 0 {
 		t.Fatalf("clock reads %d sessions after RemoveSession, want 0", n)
 	}

@@ -25,8 +25,9 @@
 #    with zero work. Its CPU is the floor under the bridge's.
 # 4. Churn: CHURN_CALLS short calls (conference ID, lobby or meeting for
 #    CHURN_HOLD_MS, BYE) at CHURN_RATE calls/s over CHURN_MEETINGS
-#    meetings; RSS and goroutines (GET /api/v1/status) once the calls are
-#    gone after the first CHURN_FIRST calls and after all of them.
+#    meetings; RSS, live heap and goroutines (GET /api/v1/status)
+#    CHURN_SETTLE_SECONDS after the calls are gone, after the first
+#    CHURN_FIRST calls and after all of them.
 #
 # Every load step starts a fresh bridge (so RSS growth is the step's own).
 # Each call's hold time comes from its row, so all calls of a step hang up
@@ -48,6 +49,7 @@
 # joined; the checks run in its last 2 s), IDLE_SECONDS (2), ORG_DELAY_MS
 # (7000), CHURN_CALLS (10000; 0 skips the churn), CHURN_FIRST (1000),
 # CHURN_RATE (70), CHURN_HOLD_MS (1500), CHURN_MEETINGS (100),
+# CHURN_SETTLE_SECONDS (150: how long after the calls a sample waits),
 # CHURN_ORG_DELAY_MS (5500), LOG_LEVEL (warn), KEEP=1 keeps the work folder.
 set -euo pipefail
 
@@ -66,6 +68,7 @@ CHURN_RATE=${CHURN_RATE:-70}
 CHURN_HOLD_MS=${CHURN_HOLD_MS:-1500}
 CHURN_MEETINGS=${CHURN_MEETINGS:-100}
 CHURN_ORG_DELAY_MS=${CHURN_ORG_DELAY_MS:-5500}
+CHURN_SETTLE_SECONDS=${CHURN_SETTLE_SECONDS:-150}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 
 # Timing of a call (ms after the ACK), as load_participant.xml does it: an
@@ -167,6 +170,10 @@ sleep_until() {
 clk_tck=$(getconf CLK_TCK)
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# mib BYTES: MiB with one decimal ("?" stays "?").
+mib() {
+	awk -v b="$1" 'BEGIN { if (b + 0 == 0 && b != "0") print "?"; else printf "%.1f", b / 1048576 }'
 }
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
@@ -663,12 +670,21 @@ if [[ "$CHURN_CALLS" -gt 0 ]]; then
 			sleep 0.5
 		done
 		[[ "$calls" == 0 ]] || note "churn, $1: the bridge held $calls calls 30 s after sipp ended (? = no answer from its API)."
+		# SIP keeps each finished transaction ~32 s (Timer J) to absorb
+		# retransmissions, and the Go runtime hands free memory back to the
+		# system a few minutes after a busy spell: sample once both are over.
+		local waited=0
+		while [[ $waited -lt $CHURN_SETTLE_SECONDS ]]; do
+			sleep 10
+			waited=$((waited + 10))
+			say "churn, $1: +${waited} s: RSS $(($(rss_kb "$bridge_pid") / 1024)) MiB, live heap $(($(status heap_live_bytes) / 1048576)) MiB, Go holds $(($(status go_held_bytes) / 1048576)) MiB"
+		done
 		sleep 2
 		g=$(status goroutines)
-		echo "$(rss_kb "$bridge_pid") $g $calls"
+		echo "$(rss_kb "$bridge_pid") $g $calls $(status heap_live_bytes)"
 	}
-	read -r rss_idle g_idle _ < <(sample "idle")
-	churn_rows+="| idle bridge | 0 | $(awk -v r="$rss_idle" 'BEGIN { printf "%.1f", r / 1024 }') | $g_idle |"$'\n'
+	read -r rss_idle g_idle _ live_idle < <(CHURN_SETTLE_SECONDS=0 sample "idle")
+	churn_rows+="| idle bridge | 0 | $(awk -v r="$rss_idle" 'BEGIN { printf "%.1f", r / 1024 }') | $(mib "$live_idle") | $g_idle |"$'\n'
 	done_calls=0
 	for phase in first rest; do
 		if [[ $phase == first ]]; then
@@ -686,9 +702,9 @@ if [[ "$CHURN_CALLS" -gt 0 ]]; then
 		t1=$(now_ms)
 		read -r ok failed < <(sipp_failures "$dir/sipp-$phase" "$sipp_rc" "churn ($phase $count calls)")
 		done_calls=$((done_calls + count))
-		read -r rss g calls < <(sample "after $done_calls calls")
-		say "churn: $done_calls calls done ($ok ok, $failed failed in this part, $(((t1 - t0) / 1000)) s): RSS $((rss / 1024)) MiB, $g goroutines"
-		churn_rows+="| after $done_calls calls | $done_calls | $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') | $g | $ok / $failed |"$'\n'
+		read -r rss g calls live < <(sample "after $done_calls calls")
+		say "churn: $done_calls calls done ($ok ok, $failed failed in this part, $(((t1 - t0) / 1000)) s): RSS $((rss / 1024)) MiB, live heap $(mib "$live") MiB, $g goroutines"
+		churn_rows+="| after $done_calls calls | $done_calls | $(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') | $(mib "$live") | $g | $ok / $failed |"$'\n'
 		if [[ $phase == first ]]; then
 			rss_first=$rss
 			g_first=$g
@@ -743,10 +759,10 @@ if [[ -n "$echo_rows" ]]; then
 fi
 if [[ -n "$churn_rows" ]]; then
 	echo
-	echo "Churn: $CHURN_CALLS calls at $CHURN_RATE calls/s over $CHURN_MEETINGS meetings of $MEETING_SIZE (each: INVITE, conference ID, lobby or meeting for ${CHURN_HOLD_MS} ms, BYE; speech streamed all call long); sampled once the bridge holds no call (+2 s)."
+	echo "Churn: $CHURN_CALLS calls at $CHURN_RATE calls/s over $CHURN_MEETINGS meetings of $MEETING_SIZE (each: INVITE, conference ID, lobby or meeting for ${CHURN_HOLD_MS} ms, BYE; speech streamed all call long); sampled ${CHURN_SETTLE_SECONDS} s after the bridge held no call (SIP's Timer J, 32 s, and the Go runtime returning free memory); live heap = Go heap live at the last collection (GET /api/v1/status)."
 	echo
-	echo "| sample | calls done | RSS MiB | goroutines | sipp ok / failed |"
-	echo "|---|---:|---:|---:|---:|"
+	echo "| sample | calls done | RSS MiB | live heap MiB | goroutines | sipp ok / failed |"
+	echo "|---|---:|---:|---:|---:|---:|"
 	printf '%s' "$churn_rows"
 	if [[ -n "${rss_last:-}" && -n "${rss_first:-}" ]]; then
 		d_rss=$(awk -v a="$rss_first" -v b="$rss_last" 'BEGIN { printf "%+.1f", (b - a) / 1024 }')

@@ -52,6 +52,7 @@ type Call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	infoCSeq    atomic.Uint32 // CSeq of the last INFO taken (see onInfo)
 	lateOffer   atomic.Bool   // we offered in our 200: the ACK carries the answer
 	reofferCSeq atomic.Uint32 // CSeq of an offerless re-INVITE whose ACK carries the answer
 
@@ -154,6 +155,21 @@ func (c *Call) pushDigit(key byte, source string) {
 		c.log.Debug().Str("source", source).Msg("dtmf key")
 	default:
 		c.log.Warn().Str("source", source).Msg("dtmf queue full, key dropped")
+	}
+}
+
+// seenINFO reports whether an INFO with this CSeq was taken already: it is
+// a retransmission (or an older one arriving late).
+func (c *Call) seenINFO(cseq uint32) bool { return cseq <= c.infoCSeq.Load() }
+
+// tookINFO records an INFO taken. While it is being answered its own
+// transaction absorbs retransmissions, so only distinct INFOs get here.
+func (c *Call) tookINFO(cseq uint32) {
+	for {
+		last := c.infoCSeq.Load()
+		if cseq <= last || c.infoCSeq.CompareAndSwap(last, cseq) {
+			return
+		}
 	}
 }
 

@@ -565,15 +565,13 @@ func (s *Server) run(call *Call) {
 	tornDown := make(chan struct{})
 	context.AfterFunc(call.ctx, func() {
 		defer close(tornDown)
-		s.clock.Remove(call.player)
-		s.clock.RemoveSession(call.session)
+		s.clock.RemoveSession(call.session, call.player)
 		if !errors.Is(context.Cause(call.ctx), ErrRemoteHangup) {
 			s.bye(call)
 		}
 		_ = call.session.Close()
 	})
-	s.clock.AddSession(call.session)
-	s.clock.Add(call.player)
+	s.clock.AddSession(call.session, call.player)
 
 	func() {
 		defer func() {
@@ -715,16 +713,30 @@ func readInDialog(call *Call, req *sip.Request, tx sip.ServerTransaction) error 
 
 // onInfo accepts DTMF sent as SIP INFO (application/dtmf-relay "Signal=5",
 // or application/dtmf "5"), which some trunks use instead of RFC 4733.
+//
+// The INFO's transaction ends as soon as it is answered. SIP would keep it
+// 32 s (Timer J) to answer retransmissions; a call keying a conference ID
+// and PIN sends a dozen INFOs, so at a high call rate those transactions
+// were most of the bridge's memory. The call remembers the last INFO it
+// took instead: a retransmission (our 200 was lost) gets its 200 again and
+// its key is not taken twice.
 func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	defer tx.Terminate()
 	call := s.lookup(req)
 	if call == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	cseq := req.CSeq().SeqNo
+	if call.seenINFO(cseq) {
+		respond(tx, req, 200, "OK")
 		return
 	}
 	if err := readInDialog(call, req, tx); err != nil {
 		respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 		return
 	}
+	call.tookINFO(cseq)
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = strings.ToLower(h.Value())

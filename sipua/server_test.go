@@ -183,3 +183,37 @@ func TestServerShutdownHangsUpCalls(t *testing.T) {
 		t.Fatal("call ended without our BYE")
 	}
 }
+
+// An INFO whose 200 was lost comes again with the same CSeq, after the
+// bridge has already ended its transaction: it is answered, and its key is
+// not taken twice.
+func TestServerINFORetransmissionTakesTheKeyOnce(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := testphone.Dial(ctx, testphone.Options{Target: ts.target("udp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer call.Hangup(ctx)
+	if err := call.SendDigitsINFO(ctx, "5", testphone.INFODTMFRelay, 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := call.RetransmitLastINFO(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := call.SendDigitsINFO(ctx, "6#", testphone.INFODTMFRelay, 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case keys := <-ts.keys:
+		if keys != "56" {
+			t.Fatalf("handler got %q, want 56 (the retransmitted 5 taken once)", keys)
+		}
+	case <-ctx.Done():
+		t.Fatal("no keys reached the handler")
+	}
+}

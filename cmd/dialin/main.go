@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -168,6 +169,10 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go clock.Run(ctx)
+	go trimWhenIdle(ctx, ua.ActiveCalls, idleTrimAfter, func() {
+		debug.FreeOSMemory()
+		log.Debug().Msg("no call for a minute: free memory handed back to the system")
+	})
 	served := make(chan error, 1)
 	go func() { served <- ua.Serve(ctx) }()
 

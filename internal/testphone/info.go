@@ -104,11 +104,32 @@ func (c *Call) sendINFO(ctx context.Context, contentType string, body []byte) er
 	req.AppendHeader(&ct)
 	req.SetBody(body)
 	res, err := sess.Do(ctx, req)
+	c.mu.Lock()
+	c.lastINFO = req
+	c.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("testphone: INFO: %w", err)
 	}
 	if !res.IsSuccess() {
 		return &StatusError{Code: res.StatusCode, Reason: res.Reason}
+	}
+	return nil
+}
+
+// RetransmitLastINFO sends the last INFO again unchanged (same CSeq, same
+// Via branch), as a phone does when the 200 for it was lost. It does not
+// wait for the answer.
+func (c *Call) RetransmitLastINFO() error {
+	c.sipMu.Lock()
+	defer c.sipMu.Unlock()
+	c.mu.Lock()
+	sess, req := c.sess, c.lastINFO
+	c.mu.Unlock()
+	if sess == nil || req == nil {
+		return errors.New("testphone: no INFO to retransmit")
+	}
+	if err := sess.UA.Client.WriteRequest(req); err != nil {
+		return fmt.Errorf("testphone: INFO retransmission: %w", err)
 	}
 	return nil
 }

@@ -128,6 +128,7 @@ type Call struct {
 	answer   []byte
 	callID   string
 	ending   bool // no more goroutines may start
+	lastINFO *sip.Request
 
 	recMu sync.Mutex
 	rec   recorder
