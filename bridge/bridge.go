@@ -35,6 +35,9 @@ type Call interface {
 	WriteFrame(payload []byte) error
 	// SetAudioInput sends the caller's audio to in (nil: nowhere).
 	SetAudioInput(in *media.JitterBuffer)
+	// SetWaiting says the caller only waits (the lobby): nobody hears
+	// them and no key is read, so their media may be read less often.
+	SetWaiting(on bool)
 }
 
 // Options configure a Bridge.

@@ -56,6 +56,8 @@ func (c *fakeCall) Play(prompts ...*media.Prompt) <-chan struct{} {
 	return done
 }
 
+func (c *fakeCall) SetWaiting(bool) {}
+
 func (c *fakeCall) SetFeed(on bool) {
 	c.mu.Lock()
 	c.fed = on

@@ -90,6 +90,8 @@ func (m *Meeting) wait(ctx context.Context, mem *member) bool {
 	call := mem.call
 	listener := m.b.listen(call)
 	defer m.b.unlisten(listener)
+	call.SetWaiting(true)
+	defer call.SetWaiting(false)
 
 	notice := func() {
 		m.mu.Lock()

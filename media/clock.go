@@ -92,6 +92,7 @@ func (c *Clock) pick() *clockShard {
 // a key read in a tick stops a prompt in that same tick, so barge-in waits
 // for no other shard. The session's Receiver and OnFailure run there too.
 func (c *Clock) AddSession(s *Session, player Ticker) {
+	s.heard.Store(time.Now().UnixNano()) // the inactivity timer starts with the reading
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sh := c.pick()

@@ -71,11 +71,13 @@ type Session struct {
 	sendEnabled atomic.Bool                    // false while the far end holds us (recvonly/inactive offer)
 	peerSends   atomic.Bool                    // false while the far end said it won't send (timer off)
 	heard       atomic.Int64                   // unix ns of the last packet (or of the timer's last restart)
+	readEvery   atomic.Int32                   // read the socket every n ticks (0, 1: every tick)
 
 	// Receive side, used only by the clock shard that reads the session.
 	latched netip.AddrPort
 	dtmf    DTMFReceiver
 	failed  bool
+	skipped int32     // ticks not read since the last read
 	now     time.Time // the tick being read
 
 	// Send side, used only by the media clock goroutine.
@@ -151,6 +153,12 @@ func (s *Session) SetDirection(send, peerSends bool) {
 	s.peerSends.Store(peerSends)
 }
 
+// SetReadEvery reads the socket every n ticks instead of every tick (n ≤ 1:
+// every tick). It is for a caller whose audio nobody hears and whose keys
+// wait (the lobby): one read then takes n packets, and keys and the
+// inactivity timer are served at most n-1 ticks late.
+func (s *Session) SetReadEvery(n int) { s.readEvery.Store(int32(min(max(n, 1), 50))) }
+
 // Stats is a snapshot of packet counters.
 type Stats struct {
 	Sent, Received, Dropped uint64
@@ -173,6 +181,12 @@ func (s *Session) Close() error { return s.sock.Close() }
 func (s *Session) receive(now time.Time, b *recvBuffers) {
 	if s.failed {
 		return
+	}
+	if every := s.readEvery.Load(); every > 1 {
+		if s.skipped++; s.skipped < every {
+			return // the packets wait in the socket's buffer
+		}
+		s.skipped = 0
 	}
 	s.now = now
 	for {

@@ -387,3 +387,27 @@ func TestSessionReadsABurstInOneTick(t *testing.T) {
 	default:
 	}
 }
+
+func TestSessionReadEveryFewTicks(t *testing.T) {
+	s, rec, peer, _ := newTestSession(t, 5*time.Second)
+	s.SetReadEvery(3)
+	frame := make([]byte, FrameBytes)
+	b := newRecvBuffers()
+	for tick := range 6 {
+		sendRTP(t, peer, s.LocalPort(), 0, uint16(tick), uint32(160*tick), tick == 0, frame)
+		time.Sleep(10 * time.Millisecond) // loopback delivery
+		s.receive(time.Now(), b)
+		_, n := rec.snapshot()
+		want := map[int]int{0: 0, 1: 0, 2: 3, 3: 3, 4: 3, 5: 6}[tick]
+		if n != want {
+			t.Fatalf("after tick %d: %d frames read, want %d", tick, n, want)
+		}
+	}
+	s.SetReadEvery(1)
+	sendRTP(t, peer, s.LocalPort(), 0, 6, 960, false, frame)
+	time.Sleep(10 * time.Millisecond)
+	s.receive(time.Now(), b)
+	if _, n := rec.snapshot(); n != 7 {
+		t.Fatalf("back to every tick: %d frames, want 7", n)
+	}
+}
