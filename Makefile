@@ -34,7 +34,7 @@ bench-go:
 bench-sipp: test-deps
 	bash scripts/bench-sipp.sh
 
-# About 9-10 minutes; STEPS, WINDOW_SECONDS, CHURN_CALLS... in
+# About 17 minutes; STEPS, WINDOW_SECONDS, CHURN_CALLS... in
 # scripts/bench-load.sh.
 bench-load: test-deps
 	bash scripts/bench-load.sh

@@ -41,7 +41,8 @@
 # Ends with markdown tables for BENCHMARKS.md.
 #
 # Every sipp is bounded by -timeout, every process this script starts is
-# ended on exit. Whole run about 9-10 minutes with the defaults.
+# ended on exit. Whole run about 17 minutes with the defaults (the churn
+# samples wait 150 s each).
 #
 # Environment: STEPS ("50 100 200 400"), LOBBY_STEPS ("200"), ECHO_STEPS
 # (STEPS), MEETING_SIZE (10), RATE (calls/s while ramping up, 50),
@@ -441,10 +442,12 @@ live_counts() {
 	echo "$p $l"
 }
 
+step_no=0
 # load_step MODE N: one measured step (MODE meeting, lobby or echo).
 load_step() {
 	local mode=$1 n=$2
-	local dir="$work/$mode-$n"
+	step_no=$((step_no + 1)) # a step may be repeated (STEPS="50 50")
+	local dir="$work/$mode-$n-$step_no"
 	local meetings=$(((n + MEETING_SIZE - 1) / MEETING_SIZE))
 	mkdir -p "$dir"
 	say "$mode: $n participants ($meetings meetings of $MEETING_SIZE)"
