@@ -187,7 +187,7 @@ func BenchmarkSessionReceive(b *testing.B) {
 		if _, err := peer.WriteToUDPAddrPort(buf[:n], to); err != nil {
 			b.Fatal(err)
 		}
-		s.receive(time.Now(), rb)
+		s.receive(time.Now(), rb, true)
 	}
 	b.StopTimer()
 	if st := s.Stats(); st.Received < uint64(b.N)*9/10 {

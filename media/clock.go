@@ -47,6 +47,8 @@ type clockShard struct {
 	tickers  cowlist.List[Ticker]   // ticks read it lock-free
 	sessions cowlist.List[*Session] // read every tick, before the tickers
 	recv     *recvBuffers
+	ready    readiness     // which sessions have something to read
+	readable []bool        // per session, this tick
 	wake     chan struct{} // an idle shard waits here for work
 	resets   atomic.Uint64
 }
@@ -205,8 +207,10 @@ func (sh *clockShard) run(ctx context.Context) {
 			}
 			// Read once however many frames are due: the reads drain the
 			// sockets, and the jitter buffers hold what they got.
-			for _, s := range sh.sessions.Load() {
-				s.receive(now, sh.recv)
+			sessions := sh.sessions.Load()
+			sh.readable = sh.ready.check(sessions, sh.readable)
+			for i, s := range sessions {
+				s.receive(now, sh.recv, sh.readable[i])
 			}
 			for ; due > 0; due-- {
 				for _, t := range sh.tickers.Load() {

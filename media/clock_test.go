@@ -76,3 +76,24 @@ func TestClockReadsASessionAndTicksItsPlayerOnOneShard(t *testing.T) {
 		t.Fatalf("after RemoveSession: %d sessions, %d tickers", n, c.Len())
 	}
 }
+
+// A shard polls its sockets once a tick and reads only those with a
+// datagram waiting: a call that sends nothing costs no read.
+func TestReadinessFindsTheSocketsWithData(t *testing.T) {
+	quiet, _, _, _ := newTestSession(t, time.Second)
+	busy, _, peer, _ := newTestSession(t, time.Second)
+	sendRTP(t, peer, busy.LocalPort(), 0, 1, 160, true, make([]byte, FrameBytes))
+	var r readiness
+	var ready []bool
+	waitFor(t, "the busy socket readable", func() bool {
+		ready = r.check([]*Session{quiet, busy}, ready)
+		return ready[1]
+	})
+	if ready[0] {
+		t.Fatal("the quiet socket reported readable")
+	}
+	allocs := testing.AllocsPerRun(100, func() { ready = r.check([]*Session{quiet, busy}, ready) })
+	if allocs > 1 { // the slice literal above; check itself allocates nothing
+		t.Fatalf("check allocates %.0f times", allocs)
+	}
+}

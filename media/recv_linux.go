@@ -114,3 +114,19 @@ func portToNetwork(p uint16) uint16 {
 	binary.BigEndian.PutUint16(b[:], p)
 	return *(*uint16)(unsafe.Pointer(&b[0]))
 }
+
+// pollNow polls fds without waiting (ppoll with a zero timeout, which,
+// unlike unix.Poll, allocates nothing).
+func pollNow(fds []unix.PollFd) error {
+	if len(fds) == 0 {
+		return nil
+	}
+	var zero unix.Timespec
+	for {
+		_, err := unix.Ppoll(fds, &zero, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		return err
+	}
+}

@@ -26,3 +26,13 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 func (s *rtpSocket) read(*recvBuffers) (int, error)       { return 0, errNoUnix }
 func (s *rtpSocket) writeTo([]byte, netip.AddrPort) error { return errNoUnix }
 func (s *rtpSocket) Close() error                         { return nil }
+
+type readiness struct{}
+
+func (r *readiness) check(sessions []*Session, ready []bool) []bool {
+	ready = ready[:0]
+	for range sessions {
+		ready = append(ready, true)
+	}
+	return ready
+}

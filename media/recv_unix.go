@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/netip"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // sysRecv: on Unix systems other than Linux, one recvfrom per datagram (it
@@ -53,6 +55,20 @@ func sendTo(fd int, p []byte, to netip.AddrPort, _ *sockaddr) error {
 	}
 	for {
 		err := syscall.Sendto(fd, p, 0, sa)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		return err
+	}
+}
+
+// pollNow polls fds without waiting.
+func pollNow(fds []unix.PollFd) error {
+	if len(fds) == 0 {
+		return nil
+	}
+	for {
+		_, err := unix.Poll(fds, 0)
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}

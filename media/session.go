@@ -177,17 +177,35 @@ func (s *Session) Close() error { return s.sock.Close() }
 
 // receive reads everything that arrived since the last tick and hands it
 // to the Receiver, then checks the inactivity timer. The clock shard that
-// owns the session calls it once per tick with its own buffers.
-func (s *Session) receive(now time.Time, b *recvBuffers) {
+// owns the session calls it once per tick with its own buffers; readable
+// says whether the shard's poll saw a datagram waiting.
+func (s *Session) receive(now time.Time, b *recvBuffers, readable bool) {
 	if s.failed {
 		return
 	}
-	if every := s.readEvery.Load(); every > 1 {
-		if s.skipped++; s.skipped < every {
-			return // the packets wait in the socket's buffer
-		}
-		s.skipped = 0
+	if readable && s.readDue() {
+		s.read(now, b)
 	}
+	if !s.failed && s.timeout > 0 && s.peerSends.Load() && now.UnixNano()-s.heard.Load() > int64(s.timeout) {
+		s.fail(ErrInactive)
+	}
+}
+
+// readDue counts the ticks of a session read every few ticks (SetReadEvery).
+func (s *Session) readDue() bool {
+	every := s.readEvery.Load()
+	if every <= 1 {
+		return true
+	}
+	if s.skipped++; s.skipped < every {
+		return false // the packets wait in the socket's buffer
+	}
+	s.skipped = 0
+	return true
+}
+
+// read empties the socket, batch by batch.
+func (s *Session) read(now time.Time, b *recvBuffers) {
 	s.now = now
 	for {
 		n, err := s.sock.read(b)
@@ -206,11 +224,8 @@ func (s *Session) receive(now time.Time, b *recvBuffers) {
 			return
 		}
 		if n < recvBatch {
-			break // the socket is empty
+			return // the socket is empty
 		}
-	}
-	if s.timeout > 0 && s.peerSends.Load() && now.UnixNano()-s.heard.Load() > int64(s.timeout) {
-		s.fail(ErrInactive)
 	}
 }
 

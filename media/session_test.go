@@ -374,7 +374,7 @@ func TestSessionReadsABurstInOneTick(t *testing.T) {
 	// Oversized datagrams are not G.711 RTP: dropped, not truncated and played.
 	peer.WriteToUDP(make([]byte, maxPacket+100), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.LocalPort()})
 	time.Sleep(50 * time.Millisecond) // loopback delivery
-	s.receive(time.Now(), newRecvBuffers())
+	s.receive(time.Now(), newRecvBuffers(), true)
 	if _, n := rec.snapshot(); n != burst {
 		t.Fatalf("one read took %d frames, want %d", n, burst)
 	}
@@ -396,7 +396,7 @@ func TestSessionReadEveryFewTicks(t *testing.T) {
 	for tick := range 6 {
 		sendRTP(t, peer, s.LocalPort(), 0, uint16(tick), uint32(160*tick), tick == 0, frame)
 		time.Sleep(10 * time.Millisecond) // loopback delivery
-		s.receive(time.Now(), b)
+		s.receive(time.Now(), b, true)
 		_, n := rec.snapshot()
 		want := map[int]int{0: 0, 1: 0, 2: 3, 3: 3, 4: 3, 5: 6}[tick]
 		if n != want {
@@ -406,7 +406,7 @@ func TestSessionReadEveryFewTicks(t *testing.T) {
 	s.SetReadEvery(1)
 	sendRTP(t, peer, s.LocalPort(), 0, 6, 960, false, frame)
 	time.Sleep(10 * time.Millisecond)
-	s.receive(time.Now(), b)
+	s.receive(time.Now(), b, true)
 	if _, n := rec.snapshot(); n != 7 {
 		t.Fatalf("back to every tick: %d frames, want 7", n)
 	}

@@ -94,3 +94,33 @@ func (s *rtpSocket) Close() error {
 	s.closed = true
 	return unix.Close(s.fd)
 }
+
+// readiness asks the kernel in one poll which of a shard's sockets have
+// something to read, so a call that sends nothing (on hold, a trunk that
+// sends no media) costs a slot in that poll instead of an empty read every
+// tick.
+type readiness struct {
+	fds []unix.PollFd
+}
+
+// check reports, in ready (reused), whether each session's socket has a
+// datagram waiting. If the poll fails, every socket counts as ready: the
+// reads then find out.
+func (r *readiness) check(sessions []*Session, ready []bool) []bool {
+	r.fds = r.fds[:0]
+	for _, s := range sessions {
+		// fd never changes; a socket closed meanwhile is caught by its read.
+		r.fds = append(r.fds, unix.PollFd{Fd: int32(s.sock.fd), Events: unix.POLLIN})
+	}
+	ready = ready[:0]
+	if err := pollNow(r.fds); err != nil {
+		for range sessions {
+			ready = append(ready, true)
+		}
+		return ready
+	}
+	for _, f := range r.fds {
+		ready = append(ready, f.Revents != 0)
+	}
+	return ready
+}
