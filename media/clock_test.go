@@ -77,12 +77,13 @@ func TestClockReadsASessionAndTicksItsPlayerOnOneShard(t *testing.T) {
 	}
 }
 
-// A shard polls its sockets once a tick and reads only those with a
+// A shard polls its quiet sockets once a tick and reads only those with a
 // datagram waiting: a call that sends nothing costs no read.
 func TestReadinessFindsTheSocketsWithData(t *testing.T) {
 	quiet, _, _, _ := newTestSession(t, time.Second)
 	busy, _, peer, _ := newTestSession(t, time.Second)
 	sendRTP(t, peer, busy.LocalPort(), 0, 1, 160, true, make([]byte, FrameBytes))
+	quiet.quiet, busy.quiet = true, true // both found empty at their last read
 	var r readiness
 	var ready []bool
 	waitFor(t, "the busy socket readable", func() bool {
@@ -91,6 +92,19 @@ func TestReadinessFindsTheSocketsWithData(t *testing.T) {
 	})
 	if ready[0] {
 		t.Fatal("the quiet socket reported readable")
+	}
+	// A socket that had data at its last read is read without asking.
+	quiet.quiet = false
+	if ready = r.check([]*Session{quiet, busy}, ready); !ready[0] {
+		t.Fatal("a socket not known to be quiet was not read")
+	}
+	quiet.quiet = true
+	// A read that finds nothing marks the socket quiet; one that finds data, not.
+	b := newRecvBuffers()
+	quiet.receive(time.Now(), b, true)
+	busy.receive(time.Now(), b, true)
+	if !quiet.quiet || busy.quiet {
+		t.Fatalf("after a read: quiet socket quiet=%v, busy socket quiet=%v", quiet.quiet, busy.quiet)
 	}
 	allocs := testing.AllocsPerRun(100, func() { ready = r.check([]*Session{quiet, busy}, ready) })
 	if allocs > 1 { // the slice literal above; check itself allocates nothing

@@ -78,6 +78,7 @@ type Session struct {
 	dtmf    DTMFReceiver
 	failed  bool
 	skipped int32     // ticks not read since the last read
+	quiet   bool      // the last read found nothing: poll before reading again
 	now     time.Time // the tick being read
 
 	// Send side, used only by the media clock goroutine.
@@ -207,8 +208,12 @@ func (s *Session) readDue() bool {
 // read empties the socket, batch by batch.
 func (s *Session) read(now time.Time, b *recvBuffers) {
 	s.now = now
+	s.quiet = true
 	for {
 		n, err := s.sock.read(b)
+		if n > 0 {
+			s.quiet = false
+		}
 		for i := range n {
 			if b.truncated[i] {
 				s.droppedPkts.Add(1) // bigger than any G.711 packet

@@ -95,32 +95,33 @@ func (s *rtpSocket) Close() error {
 	return unix.Close(s.fd)
 }
 
-// readiness asks the kernel in one poll which of a shard's sockets have
-// something to read, so a call that sends nothing (on hold, a trunk that
-// sends no media) costs a slot in that poll instead of an empty read every
-// tick.
+// readiness asks the kernel in one poll which of a shard's quiet sockets
+// (empty at their last read) have something to read now, so a call that
+// sends nothing (on hold, a trunk that sends no media) costs a slot in that
+// poll instead of an empty read every tick. Sockets that had data last tick
+// are read without asking: they almost always have more, and a poll slot
+// costs about as much as a read here (~1 µs).
 type readiness struct {
-	fds []unix.PollFd
+	fds   []unix.PollFd
+	index []int // the session each fd belongs to
 }
 
-// check reports, in ready (reused), whether each session's socket has a
-// datagram waiting. If the poll fails, every socket counts as ready: the
-// reads then find out.
+// check reports, in ready (reused), whether each session should be read
+// this tick. If the poll fails, every socket counts as ready: the reads
+// then find out.
 func (r *readiness) check(sessions []*Session, ready []bool) []bool {
-	r.fds = r.fds[:0]
-	for _, s := range sessions {
-		// fd never changes; a socket closed meanwhile is caught by its read.
-		r.fds = append(r.fds, unix.PollFd{Fd: int32(s.sock.fd), Events: unix.POLLIN})
-	}
-	ready = ready[:0]
-	if err := pollNow(r.fds); err != nil {
-		for range sessions {
-			ready = append(ready, true)
+	r.fds, r.index, ready = r.fds[:0], r.index[:0], ready[:0]
+	for i, s := range sessions {
+		ready = append(ready, !s.quiet)
+		if s.quiet {
+			// fd never changes; a socket closed meanwhile is caught by its read.
+			r.fds = append(r.fds, unix.PollFd{Fd: int32(s.sock.fd), Events: unix.POLLIN})
+			r.index = append(r.index, i)
 		}
-		return ready
 	}
-	for _, f := range r.fds {
-		ready = append(ready, f.Revents != 0)
+	err := pollNow(r.fds)
+	for k, f := range r.fds {
+		ready[r.index[k]] = err != nil || f.Revents != 0
 	}
 	return ready
 }
