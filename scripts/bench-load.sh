@@ -99,6 +99,8 @@ command -v curl >/dev/null 2>&1 || die "curl not found"
 [[ "$SETTLE_SECONDS" -ge 2 ]] || die "SETTLE_SECONDS must be at least 2 (the checks run in its last 2 s)"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 SCENARIO=$root/testdata/sipp/load_participant.xml
 SPEECH=$root/testdata/sipp/load_speech.ul
 [[ -f "$SCENARIO" && -f "$SPEECH" ]] || die "missing $SCENARIO or $SPEECH"
@@ -137,24 +139,6 @@ trap 'exit 130' INT TERM
 # One RTP socket per call on each side.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-port_free() {
-	if ! command -v ss >/dev/null 2>&1; then
-		return 0
-	fi
-	[[ -z "$(ss -Hlnu "sport = :$1" 2>/dev/null)$(ss -Hlnt "sport = :$1" 2>/dev/null)" ]]
-}
-# free_port FROM: the first free port at or above FROM (the bridge's RTP
-# range is 10000-29999; the kernel's ephemeral range starts higher).
-free_port() {
-	local p=$1
-	while ! port_free "$p" || ! port_free "$((p + 2))"; do
-		p=$((p + 4))
-	done
-	echo "$p"
-}
-now_ms() {
-	date +%s%3N
-}
 # nap SECONDS: sleep that a signal interrupts at once (bash runs traps
 # only after a foreground command, but during a wait).
 nap() {

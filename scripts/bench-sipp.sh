@@ -37,6 +37,8 @@ command -v sipp >/dev/null 2>&1 || die "sipp not found: install sip-tester (apt-
 command -v go >/dev/null 2>&1 || die "go not found"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 SCENARIO=${SCENARIO:-$root/testdata/sipp/load.xml}
 [[ -f "$SCENARIO" ]] || die "no scenario $SCENARIO"
 work="$(mktemp -d)"
@@ -61,24 +63,6 @@ trap cleanup EXIT
 # Every call holds one RTP socket in the bridge, and sipp keeps one socket
 # per call too in some modes: raise the open-file limit as far as allowed.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-# port_free PORT: nothing listens on PORT over UDP or TCP.
-port_free() {
-	if ! command -v ss >/dev/null 2>&1; then
-		return 0
-	fi
-	[[ -z "$(ss -Hlnu "sport = :$1" 2>/dev/null)$(ss -Hlnt "sport = :$1" 2>/dev/null)" ]]
-}
-
-# free_port FROM: the first free port at or above FROM (below the kernel's
-# ephemeral range and above the bridge's RTP range).
-free_port() {
-	local p=$1
-	while ! port_free "$p" || ! port_free "$((p + 2))"; do
-		p=$((p + 4))
-	done
-	echo "$p"
-}
 
 echo "bench-sipp: building the bridge" >&2
 (cd "$root" && go build -o "$work/dialin" ./cmd/dialin)
@@ -132,10 +116,6 @@ udp_drops() {
 	hex=$(printf '0100007F:%04X' "$1")
 	awk -v a="$hex" '$2 == a { d += $NF } END { print d + 0 }' /proc/net/udp 2>/dev/null || echo 0
 }
-now_ms() {
-	date +%s%3N
-}
-
 # stats DIR COLUMN: a column's value in the last row of DIR/stat.csv.
 stats() {
 	awk -F';' -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
