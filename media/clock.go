@@ -35,9 +35,9 @@ const maxCatchUp = 5
 // The shards also read the calls' RTP sockets: every tick, before its
 // tickers send, a shard reads whatever arrived on each of its sessions
 // (AddSession). Reading 50 packets a second per call this way costs one
-// system call per call per tick and no goroutine wake-ups, where a goroutine
-// blocked on each socket costs a wake-up, a netpoll round and a read per
-// packet, and its stack.
+// system call per sending call per tick (sockets found empty share one poll)
+// and no goroutine wake-ups, where a goroutine blocked on each socket costs
+// a wake-up, a netpoll round and a read per packet, and its stack.
 type Clock struct {
 	shards []*clockShard
 	mu     sync.Mutex // serialises Add/Remove
