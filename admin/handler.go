@@ -55,7 +55,10 @@ type Options struct {
 	// Meetings reports how many meetings the bridge holds (on, or with
 	// callers in the lobby), for GET /api/v1/status; nil reports 0.
 	Meetings func() int
-	Logger   zerolog.Logger
+	// RefusedUntrusted counts the SIP requests refused since start because
+	// their source is outside sip.trusted_networks; nil reports 0.
+	RefusedUntrusted func() uint64
+	Logger           zerolog.Logger
 }
 
 // api holds the handlers' dependencies.
@@ -64,6 +67,7 @@ type api struct {
 	live      LiveStatus
 	calls     func() (calls, rtpPorts int)
 	meetings  func() int
+	refused   func() uint64
 	log       zerolog.Logger
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
@@ -132,6 +136,7 @@ func newAPI(opts Options) *api {
 		live:      opts.Live,
 		calls:     opts.Calls,
 		meetings:  opts.Meetings,
+		refused:   opts.RefusedUntrusted,
 		log:       opts.Logger,
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		mux:       http.NewServeMux(),
@@ -254,6 +259,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 		Goroutines    int `json:"goroutines"`
 		EmailsPending int `json:"emails_pending"`
 		Meetings      int `json:"meetings"`
+		// SIP requests refused for their source: a trunk missing from
+		// sip.trusted_networks shows here (and in the log).
+		SIPRefusedUntrusted uint64 `json:"sip_refused_untrusted"`
 		// Memory tells a leak (live heap growing) from memory the runtime
 		// keeps after a busy spell (held, not live).
 		HeapLiveBytes uint64 `json:"heap_live_bytes"`
@@ -264,6 +272,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	if a.meetings != nil {
 		st.Meetings = a.meetings()
+	}
+	if a.refused != nil {
+		st.SIPRefusedUntrusted = a.refused()
 	}
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()

@@ -38,6 +38,10 @@ type SIP struct {
 	// Listen is a list of transport+address pairs, e.g. "udp:127.0.0.1:5060",
 	// "tcp:127.0.0.1:5060". Port 0 picks a free port (tests).
 	Listen []string `yaml:"listen"`
+	// TrustedNetworks are the source networks allowed to send SIP requests
+	// (the trunks, SBCs or PBXs), as CIDR prefixes or single addresses.
+	// Requests from anywhere else get 403 Forbidden and start nothing.
+	TrustedNetworks []string `yaml:"trusted_networks"`
 	// PublicAddress is the IP written into SDP c= and the Contact header;
 	// empty means the listen address.
 	PublicAddress string `yaml:"public_address"`
@@ -205,9 +209,10 @@ type Email struct {
 func Default() Config {
 	return Config{
 		SIP: SIP{
-			Listen:    []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
-			UserAgent: "dialin",
-			DTMF:      DTMFAuto,
+			Listen:          []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
+			TrustedNetworks: []string{"127.0.0.0/8", "::1/128"},
+			UserAgent:       "dialin",
+			DTMF:            DTMFAuto,
 		},
 		RTP: RTP{
 			PortMin:           10000,

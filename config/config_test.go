@@ -107,6 +107,7 @@ func TestLoadFullFile(t *testing.T) {
 	content := `
 sip:
   listen: ["udp:[::1]:5070", "tcp::0"]
+  trusted_networks: ["203.0.113.0/28", 198.51.100.7]
   public_address: 2001:db8::10
   dial_in_numbers: ["+14255550100", conference]
   answer_delay: 1500ms
@@ -166,12 +167,13 @@ demo_organizer: false
 	}
 	want := Config{
 		SIP: SIP{
-			Listen:        []string{"udp:[::1]:5070", "tcp::0"},
-			PublicAddress: "2001:db8::10",
-			DialInNumbers: []string{"+14255550100", "conference"},
-			AnswerDelay:   1500 * time.Millisecond,
-			UserAgent:     "dialin test",
-			DTMF:          DTMFInband,
+			Listen:          []string{"udp:[::1]:5070", "tcp::0"},
+			TrustedNetworks: []string{"203.0.113.0/28", "198.51.100.7"},
+			PublicAddress:   "2001:db8::10",
+			DialInNumbers:   []string{"+14255550100", "conference"},
+			AnswerDelay:     1500 * time.Millisecond,
+			UserAgent:       "dialin test",
+			DTMF:            DTMFInband,
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute},
 		Limits: Limits{
@@ -403,6 +405,14 @@ func TestValidate(t *testing.T) {
 		{"listen ipv6 ok", func(c *Config) { c.SIP.Listen = []string{"udp:[::1]:5060", "tcp:[::]:0"} }, ""},
 		{"listen all addresses, port 0 twice ok", func(c *Config) { c.SIP.Listen = []string{"udp::0", "udp::0"} }, ""},
 		// sip.public_address
+		// sip.trusted_networks
+		{"trusted empty", func(c *Config) { c.SIP.TrustedNetworks = nil }, "sip.trusted_networks: is empty, so no trunk could call"},
+		{"trusted hostname", func(c *Config) { c.SIP.TrustedNetworks = []string{"127.0.0.1", "trunk.example.com"} }, `sip.trusted_networks[1]: "trunk.example.com" is not an IP address or a network`},
+		{"trusted bad prefix", func(c *Config) { c.SIP.TrustedNetworks = []string{"10.0.0.0/33"} }, `sip.trusted_networks[0]: "10.0.0.0/33" is not a network`},
+		{"trusted host bits", func(c *Config) { c.SIP.TrustedNetworks = []string{"10.1.2.3/8"} }, `sip.trusted_networks[0]: "10.1.2.3/8" has host bits set: the network is 10.0.0.0/8`},
+		{"trusted mapped", func(c *Config) { c.SIP.TrustedNetworks = []string{"::ffff:10.0.0.0/104"} }, "write IPv4 networks as IPv4"},
+		{"trusted any", func(c *Config) { c.SIP.TrustedNetworks = []string{"0.0.0.0/0", "::/0"} }, ""},
+		{"trusted addresses", func(c *Config) { c.SIP.TrustedNetworks = []string{"192.0.2.7", "2001:db8::7", "::ffff:192.0.2.8"} }, ""},
 		{"public address hostname", func(c *Config) { c.SIP.PublicAddress = "sip.example.com" }, `sip.public_address: "sip.example.com" is not an IP address`},
 		{"public address with port", func(c *Config) { c.SIP.PublicAddress = "192.0.2.1:5060" }, "sip.public_address"},
 		{"public address unspecified", func(c *Config) { c.SIP.PublicAddress = "0.0.0.0" }, "sip.public_address: 0.0.0.0 cannot be reached"},
@@ -729,6 +739,27 @@ func TestLobbyAndMeetingRanges(t *testing.T) {
 		_, err := Load(writeConfig(t, tt.yaml+"\n"))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want %q", tt.yaml, err, tt.want)
+		}
+	}
+}
+
+func TestParseNetwork(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.0/24":     "192.0.2.0/24",
+		"192.0.2.7":        "192.0.2.7/32",
+		"::ffff:192.0.2.7": "192.0.2.7/32", // a mapped address is its IPv4 one
+		"2001:db8::/32":    "2001:db8::/32",
+		"::1":              "::1/128",
+		"0.0.0.0/0":        "0.0.0.0/0",
+	} {
+		got, err := ParseNetwork(in)
+		if err != nil || got.String() != want {
+			t.Errorf("ParseNetwork(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "fe80::1%eth0", "192.0.2.0/", "/24", "192.0.2.256"} {
+		if _, err := ParseNetwork(bad); err == nil {
+			t.Errorf("ParseNetwork(%q) took it", bad)
 		}
 	}
 }

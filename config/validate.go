@@ -82,6 +82,15 @@ func (s *SIP) validate(p *problems) {
 		seen[a] = i
 	}
 
+	if len(s.TrustedNetworks) == 0 {
+		p.add("sip.trusted_networks", "is empty, so no trunk could call; list the networks your trunks send from (0.0.0.0/0 and ::/0 accept any source)")
+	}
+	for i, n := range s.TrustedNetworks {
+		if _, err := ParseNetwork(n); err != nil {
+			p.add(fmt.Sprintf("sip.trusted_networks[%d]", i), "%v", err)
+		}
+	}
+
 	if s.PublicAddress != "" {
 		ip, err := netip.ParseAddr(s.PublicAddress)
 		switch {
@@ -395,4 +404,30 @@ func (m *Meeting) validate(p *problems) {
 			}
 		}
 	}
+}
+
+// ParseNetwork reads one sip.trusted_networks entry: a CIDR prefix
+// ("192.0.2.0/24", "2001:db8::/32") or a single address ("192.0.2.7",
+// which means /32). A prefix with host bits set ("10.1.2.3/8") is refused
+// rather than guessed at: it is usually a typo for an address or a network.
+func ParseNetwork(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		ip, err := netip.ParseAddr(s)
+		if err != nil || ip.Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a network (CIDR, e.g. 192.0.2.0/24)", s)
+		}
+		ip = ip.Unmap()
+		return netip.PrefixFrom(ip, ip.BitLen()), nil
+	}
+	pfx, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a network (CIDR, e.g. 192.0.2.0/24)", s)
+	}
+	if pfx.Addr().Is4In6() {
+		return netip.Prefix{}, fmt.Errorf("%q: write IPv4 networks as IPv4 (e.g. 192.0.2.0/24)", s)
+	}
+	if m := pfx.Masked(); m != pfx {
+		return netip.Prefix{}, fmt.Errorf("%q has host bits set: the network is %s", s, m)
+	}
+	return pfx, nil
 }

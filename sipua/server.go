@@ -66,6 +66,10 @@ type Server struct {
 	active atomic.Int64     // INVITEs being handled, answered or not
 	wg     sync.WaitGroup   // one per INVITE handler
 
+	trusted          trustedNetworks // who may send requests (sip.trusted_networks)
+	refusedUntrusted atomic.Uint64
+	untrustedLog     logLimiter
+
 	draining atomic.Bool
 	baseCtx  context.Context
 	stop     context.CancelCauseFunc
@@ -75,6 +79,10 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	cfg := opts.Config
 	ports, err := media.NewPortRange(cfg.RTP.PortMin, cfg.RTP.PortMax)
+	if err != nil {
+		return nil, err
+	}
+	trusted, err := parseTrustedNetworks(cfg.SIP.TrustedNetworks)
 	if err != nil {
 		return nil, err
 	}
@@ -102,16 +110,19 @@ func New(opts Options) (*Server, error) {
 		client:   client,
 		dialogUA: make(map[string]*sipgo.DialogUA),
 		calls:    make(map[string]*Call),
+		trusted:  trusted,
 		baseCtx:  baseCtx,
 		stop:     stop,
 	}
-	srv.OnInvite(s.onInvite)
-	srv.OnAck(s.onAck)
-	srv.OnBye(s.onBye)
-	srv.OnCancel(s.onCancel)
-	srv.OnOptions(s.onOptions)
-	srv.OnInfo(s.onInfo)
-	srv.OnUpdate(s.onUpdate)
+	// Every request passes the trunk ACL first, in or out of a dialog.
+	srv.OnInvite(s.fromTrunk(s.onInvite))
+	srv.OnAck(s.fromTrunk(s.onAck))
+	srv.OnBye(s.fromTrunk(s.onBye))
+	srv.OnCancel(s.fromTrunk(s.onCancel))
+	srv.OnOptions(s.fromTrunk(s.onOptions))
+	srv.OnInfo(s.fromTrunk(s.onInfo))
+	srv.OnUpdate(s.fromTrunk(s.onUpdate))
+	srv.OnNoRoute(s.fromTrunk(s.onOtherMethod))
 	return s, nil
 }
 
@@ -685,9 +696,19 @@ func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, 481, "Call/Transaction Does Not Exist")
 }
 
+// onOtherMethod answers methods the bridge does not handle (REGISTER,
+// SUBSCRIBE, MESSAGE...) from a trusted source, as sipgo would by itself.
+func (s *Server) onOtherMethod(req *sip.Request, tx sip.ServerTransaction) {
+	s.log.Debug().Str("method", req.Method.String()).Str("source", req.Source()).Msg("refused: method not handled")
+	respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
+}
+
+// allowedMethods is the Allow header: the methods the bridge answers.
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"))
+	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
 	if s.draining.Load() {
 		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)

@@ -63,12 +63,13 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		log.Info().Str("file", source).Msg("created the admin API token; the dialin subcommands read it from there")
 	}
 	h, err := admin.NewHandler(admin.Options{
-		Directory: dir,
-		Token:     token,
-		Live:      live,
-		Meetings:  meetings,
-		Calls:     func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
-		Logger:    log.With().Str("component", "api").Logger(),
+		Directory:        dir,
+		Token:            token,
+		Live:             live,
+		Meetings:         meetings,
+		Calls:            func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
+		RefusedUntrusted: ua.RefusedUntrusted,
+		Logger:           log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {
 		s.stop(context.Background())

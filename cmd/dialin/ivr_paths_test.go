@@ -605,6 +605,7 @@ type ivrStatus struct {
 	RTPPorts   int `json:"rtp_ports"`
 	Goroutines int `json:"goroutines"`
 	Meetings   int `json:"meetings"`
+	Refused    int `json:"sip_refused_untrusted"`
 }
 
 func ivrGetStatus(t *testing.T, b *bridge) ivrStatus {

@@ -374,6 +374,25 @@ func TestSippRefused(t *testing.T) {
 	}
 }
 
+// TestSippUntrustedSource: a bridge that trusts only 192.0.2.0/24 answers
+// sipp's INVITE from 127.0.0.1 with 403, logs the source, and answers
+// nothing else.
+func TestSippUntrustedSource(t *testing.T) {
+	t.Parallel()
+	requireSipp(t)
+	b := startBridge(t, ivrWith(t, `sip: {trusted_networks: ["192.0.2.0/24"]}`))
+	const id = "untrusted-call"
+	res := runSipp(t, b, sippRun{Scenario: "untrusted.xml", CallID: id, TraceMsg: true})
+	assertSippOK(t, res, 1)
+	b.WaitLog(t, callLog(id, "refused: source not in sip.trusted_networks"), 5*time.Second)
+	if n := b.CountLogs(callLog(id, "call offered")); n != 0 {
+		t.Errorf("bridge took the call in (%d times)", n)
+	}
+	if st := ivrGetStatus(t, b); st.Refused != 1 || st.Calls != 0 || st.RTPPorts != 0 {
+		t.Errorf("status after the refused call: %+v, want 1 refused, no call, no port", st)
+	}
+}
+
 // TestSippCancel: the caller cancels while the bridge rings (answer_delay);
 // sipp gets 200 for the CANCEL and 487 for the INVITE, and the bridge never
 // answers the call afterwards.

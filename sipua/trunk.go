@@ -1,0 +1,99 @@
+package sipua
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialin/dialin/config"
+)
+
+// trustedNetworks is the trunk ACL: the source networks allowed to send SIP
+// requests (sip.trusted_networks).
+type trustedNetworks []netip.Prefix
+
+func parseTrustedNetworks(list []string) (trustedNetworks, error) {
+	if len(list) == 0 {
+		return nil, errors.New("sip: sip.trusted_networks is empty, so no trunk could call")
+	}
+	nets := make(trustedNetworks, 0, len(list))
+	for i, s := range list {
+		p, err := config.ParseNetwork(s)
+		if err != nil {
+			return nil, fmt.Errorf("sip: sip.trusted_networks[%d]: %w", i, err)
+		}
+		nets = append(nets, p)
+	}
+	return nets, nil
+}
+
+// allows reports whether a request from source ("ip:port", as the transport
+// saw it, not as the Via claims) may be served. An IPv4 peer on a dual-stack
+// socket shows as ::ffff:a.b.c.d and is matched as IPv4.
+func (t trustedNetworks) allows(source string) bool {
+	ap, err := netip.ParseAddrPort(source)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap().WithZone("")
+	for _, p := range t {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// fromTrunk serves requests from the trusted networks with next and answers
+// any other with 403 Forbidden (an ACK, which has no answer, is dropped), so
+// a stranger can neither start a call nor touch one.
+func (s *Server) fromTrunk(next sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if s.trusted.allows(req.Source()) {
+			next(req, tx)
+			return
+		}
+		s.refusedUntrusted.Add(1)
+		if ok, suppressed := s.untrustedLog.allow(time.Now()); ok {
+			callID := ""
+			if h := req.CallID(); h != nil {
+				callID = h.Value()
+			}
+			s.log.Warn().Str("call_id", callID).Str("method", req.Method.String()).
+				Str("source", req.Source()).Str("transport", req.Transport()).Int("suppressed", suppressed).
+				Msg("refused: source not in sip.trusted_networks")
+		}
+		if req.IsAck() {
+			return
+		}
+		respond(tx, req, 403, "Forbidden")
+	}
+}
+
+// RefusedUntrusted counts the requests refused for their source.
+func (s *Server) RefusedUntrusted() uint64 { return s.refusedUntrusted.Load() }
+
+// logLimiter lets one line a second through, so a scanner sweeping the
+// port cannot flood the log; the next line says how many were left out.
+type logLimiter struct {
+	mu         sync.Mutex
+	next       time.Time
+	suppressed int
+}
+
+func (l *logLimiter) allow(now time.Time) (ok bool, suppressed int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.next) {
+		l.suppressed++
+		return false, 0
+	}
+	l.next = now.Add(time.Second)
+	suppressed, l.suppressed = l.suppressed, 0
+	return true, suppressed
+}
