@@ -42,6 +42,9 @@ type SIP struct {
 	// (the trunks, SBCs or PBXs), as CIDR prefixes or single addresses.
 	// Requests from anywhere else get 403 Forbidden and start nothing.
 	TrustedNetworks []string `yaml:"trusted_networks"`
+	// Auth, when it has a username, challenges every new call's INVITE
+	// for HTTP digest credentials (RFC 3261 §22).
+	Auth SIPAuth `yaml:"auth"`
 	// PublicAddress is the IP written into SDP c= and the Contact header;
 	// empty means the listen address.
 	PublicAddress string `yaml:"public_address"`
@@ -57,6 +60,16 @@ type SIP struct {
 	// INFO, and in-band tones when the offer has no telephone-event),
 	// rfc4733, info or inband (only that one).
 	DTMF string `yaml:"dtmf"`
+}
+
+// SIPAuth is the digest authentication a trunk must pass to place a call.
+type SIPAuth struct {
+	// Username and Password are the credentials the trunk is configured
+	// with; an empty Username turns authentication off.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Realm names this bridge in the challenge.
+	Realm string `yaml:"realm"`
 }
 
 // DTMF transports (SIP.DTMF).
@@ -211,6 +224,7 @@ func Default() Config {
 		SIP: SIP{
 			Listen:          []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
 			TrustedNetworks: []string{"127.0.0.0/8", "::1/128"},
+			Auth:            SIPAuth{Realm: "dialin"},
 			UserAgent:       "dialin",
 			DTMF:            DTMFAuto,
 		},

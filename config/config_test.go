@@ -108,6 +108,7 @@ func TestLoadFullFile(t *testing.T) {
 sip:
   listen: ["udp:[::1]:5070", "tcp::0"]
   trusted_networks: ["203.0.113.0/28", 198.51.100.7]
+  auth: {username: carrier-a, password: "correct horse battery", realm: conf.example.com}
   public_address: 2001:db8::10
   dial_in_numbers: ["+14255550100", conference]
   answer_delay: 1500ms
@@ -169,6 +170,7 @@ demo_organizer: false
 		SIP: SIP{
 			Listen:          []string{"udp:[::1]:5070", "tcp::0"},
 			TrustedNetworks: []string{"203.0.113.0/28", "198.51.100.7"},
+			Auth:            SIPAuth{Username: "carrier-a", Password: "correct horse battery", Realm: "conf.example.com"},
 			PublicAddress:   "2001:db8::10",
 			DialInNumbers:   []string{"+14255550100", "conference"},
 			AnswerDelay:     1500 * time.Millisecond,
@@ -413,6 +415,13 @@ func TestValidate(t *testing.T) {
 		{"trusted mapped", func(c *Config) { c.SIP.TrustedNetworks = []string{"::ffff:10.0.0.0/104"} }, "write IPv4 networks as IPv4"},
 		{"trusted any", func(c *Config) { c.SIP.TrustedNetworks = []string{"0.0.0.0/0", "::/0"} }, ""},
 		{"trusted addresses", func(c *Config) { c.SIP.TrustedNetworks = []string{"192.0.2.7", "2001:db8::7", "::ffff:192.0.2.8"} }, ""},
+		// sip.auth
+		{"auth ok", func(c *Config) { c.SIP.Auth = SIPAuth{Username: "carrier", Password: "0123456789ab", Realm: "dialin"} }, ""},
+		{"auth short password", func(c *Config) { c.SIP.Auth = SIPAuth{Username: "carrier", Password: "secret", Realm: "dialin"} }, "sip.auth.password: is 6 characters; use at least 12"},
+		{"auth password only", func(c *Config) { c.SIP.Auth = SIPAuth{Password: "0123456789ab", Realm: "dialin"} }, "sip.auth.password: is set but sip.auth.username is empty"},
+		{"auth quote", func(c *Config) { c.SIP.Auth = SIPAuth{Username: `car"rier`, Password: "0123456789ab", Realm: "dialin"} }, "sip.auth.username: may not contain a double quote"},
+		{"auth no realm", func(c *Config) { c.SIP.Auth = SIPAuth{Username: "carrier", Password: "0123456789ab"} }, "sip.auth.realm: is empty"},
+		{"auth off no realm", func(c *Config) { c.SIP.Auth = SIPAuth{} }, ""},
 		{"public address hostname", func(c *Config) { c.SIP.PublicAddress = "sip.example.com" }, `sip.public_address: "sip.example.com" is not an IP address`},
 		{"public address with port", func(c *Config) { c.SIP.PublicAddress = "192.0.2.1:5060" }, "sip.public_address"},
 		{"public address unspecified", func(c *Config) { c.SIP.PublicAddress = "0.0.0.0" }, "sip.public_address: 0.0.0.0 cannot be reached"},

@@ -91,6 +91,8 @@ func (s *SIP) validate(p *problems) {
 		}
 	}
 
+	s.Auth.validate(p)
+
 	if s.PublicAddress != "" {
 		ip, err := netip.ParseAddr(s.PublicAddress)
 		switch {
@@ -430,4 +432,32 @@ func ParseNetwork(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q has host bits set: the network is %s", s, m)
 	}
 	return pfx, nil
+}
+
+// minSIPPassword is the shortest trunk password taken: the digest is
+// computed with MD5, which only a long password keeps from being guessed
+// off a captured exchange.
+const minSIPPassword = 12
+
+func (a SIPAuth) validate(p *problems) {
+	// The three go between double quotes in the challenge and answer.
+	quoted := func(path, v string) {
+		if strings.ContainsAny(v, "\"\\") || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			p.add(path, "may not contain a double quote, a backslash or a control character")
+		}
+	}
+	quoted("sip.auth.username", a.Username)
+	quoted("sip.auth.realm", a.Realm)
+	if a.Username == "" {
+		if a.Password != "" {
+			p.add("sip.auth.password", "is set but sip.auth.username is empty, which turns authentication off; set both or neither")
+		}
+		return
+	}
+	if a.Realm == "" {
+		p.add("sip.auth.realm", "is empty; name the bridge (e.g. \"dialin\")")
+	}
+	if n := len([]rune(a.Password)); n < minSIPPassword {
+		p.add("sip.auth.password", "is %d characters; use at least %d (e.g. ${DIALIN_SIP_PASSWORD} from the environment)", n, minSIPPassword)
+	}
 }

@@ -69,6 +69,8 @@ type Server struct {
 	trusted          trustedNetworks // who may send requests (sip.trusted_networks)
 	refusedUntrusted atomic.Uint64
 	untrustedLog     logLimiter
+	auth             *digestAuth // nil: no digest authentication (sip.auth)
+	authLog          logLimiter
 
 	draining atomic.Bool
 	baseCtx  context.Context
@@ -83,6 +85,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	trusted, err := parseTrustedNetworks(cfg.SIP.TrustedNetworks)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := newDigestAuth(cfg.SIP.Auth)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +117,7 @@ func New(opts Options) (*Server, error) {
 		dialogUA: make(map[string]*sipgo.DialogUA),
 		calls:    make(map[string]*Call),
 		trusted:  trusted,
+		auth:     auth,
 		baseCtx:  baseCtx,
 		stop:     stop,
 	}
@@ -344,6 +351,10 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	log.Info().Str("from", from).Str("to", req.Recipient.String()).
 		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
+
+	if s.auth != nil && !s.authenticate(req, tx, log) {
+		return
+	}
 
 	switch {
 	case s.draining.Load():

@@ -393,6 +393,36 @@ func TestSippUntrustedSource(t *testing.T) {
 	}
 }
 
+// TestSippDigestAuth: with sip.auth set, sipp's call is challenged (401)
+// and gets through with the right credentials; with a wrong password the
+// second INVITE gets 403 and the bridge logs why.
+func TestSippDigestAuth(t *testing.T) {
+	t.Parallel()
+	requireSipp(t)
+	b := startBridge(t, ivrWith(t, `sip: {auth: {username: carrier-a, password: "correct horse battery", realm: dialin}}`))
+
+	t.Run("right", func(t *testing.T) {
+		const id = "auth-right"
+		res := runSipp(t, b, sippRun{Scenario: "auth_call.xml", CallID: id, TraceMsg: true,
+			Args: []string{"-au", "carrier-a", "-ap", "correct horse battery"}})
+		assertSippOK(t, res, 1)
+		b.WaitLog(t, callLog(id, "challenged: digest authentication (401)"), 5*time.Second)
+		b.WaitLog(t, callLog(id, "call answered"), 5*time.Second)
+	})
+	t.Run("wrong", func(t *testing.T) {
+		const id = "auth-wrong"
+		res := runSipp(t, b, sippRun{Scenario: "auth_call.xml", CallID: id, TraceMsg: true,
+			Args: []string{"-au", "carrier-a", "-ap", "not the password at all"}})
+		if res.ExitCode == 0 {
+			t.Fatal("sipp's call with a wrong password succeeded")
+		}
+		b.WaitLog(t, callLog(id, "refused: wrong digest credentials (403)"), 5*time.Second)
+		if n := b.CountLogs(callLog(id, "call answered")); n != 0 {
+			t.Errorf("bridge answered a call with a wrong password (%d times)", n)
+		}
+	})
+}
+
 // TestSippCancel: the caller cancels while the bridge rings (answer_delay);
 // sipp gets 200 for the CANCEL and 487 for the INVITE, and the bridge never
 // answers the call afterwards.

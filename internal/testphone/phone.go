@@ -61,6 +61,10 @@ type Options struct {
 	RawSDP    []byte // if set, sent verbatim as the offer (malformed/no-codec tests)
 	LocalIP   string // address for the SIP listener and RTP socket; default 127.0.0.1
 
+	// Username and Password answer a 401 digest challenge to the INVITE;
+	// empty: the challenge ends the call attempt (a *StatusError 401).
+	Username, Password string
+
 	// NoSilence stops the phone sending a silence frame every 20 ms while it
 	// has nothing else to send. By default it sends them, as a phone without
 	// silence suppression does, which keeps the bridge's RTP inactivity timer
@@ -341,12 +345,16 @@ func (c *Call) invite(ctx context.Context, target sip.Uri) error {
 // agent, which ends the transaction and so the wait.
 func (c *Call) waitAnswer(ctx context.Context, sess *sipgo.DialogClientSession) error {
 	var provisional atomic.Bool
-	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
-		if res.IsProvisional() {
-			provisional.Store(true)
-		}
-		return nil
-	}}
+	opts := sipgo.AnswerOptions{
+		OnResponse: func(res *sip.Response) error {
+			if res.IsProvisional() {
+				provisional.Store(true)
+			}
+			return nil
+		},
+		Username: c.opts.Username,
+		Password: c.opts.Password,
+	}
 	waitCtx, stopWait := context.WithCancelCause(context.Background())
 	defer stopWait(nil)
 	errc := make(chan error, 1)
