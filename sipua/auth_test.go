@@ -152,3 +152,35 @@ func TestServerDigestAuth(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDigestAuthCheck: whatever a caller puts in Authorization, the check
+// answers without panicking, and only the real credentials pass.
+func FuzzDigestAuthCheck(f *testing.F) {
+	a, err := newDigestAuth(config.SIPAuth{Username: testAuthUser, Password: testAuthPassword, Realm: "dialin"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	source := netip.MustParseAddr("192.0.2.10")
+	now := time.Now()
+	chal, err := digest.ParseChallenge(a.challenge(source, now, false).Value())
+	if err != nil {
+		f.Fatal(err)
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: "sip:conference@127.0.0.1", Username: testAuthUser, Password: "guess"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(cred.String())
+	f.Add(`Digest username="x", realm="dialin", nonce="` + chal.Nonce + `", uri="sip:a@b", response="00", qop=auth-int, nc=zz, cnonce="c"`)
+	f.Add(`Digest realm="dialin", nonce=`)
+	f.Add(`Digest realm="dialin", nonce="zz", algorithm=SHA-512, response="x"`)
+	f.Add("Basic Zm9vOmJhcg==")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, header string) {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "conference", Host: "127.0.0.1"})
+		req.AppendHeader(sip.NewHeader("Authorization", header))
+		if got, _ := a.check(req, source, now); got == authOK {
+			t.Fatalf("passed without the password: %q", header)
+		}
+	})
+}
