@@ -51,6 +51,13 @@ type Backend interface {
 	// GetMeeting reads one meeting. ErrNotFound if there is none.
 	GetMeeting(ctx context.Context, conferenceID string) (Meeting, error)
 
+	// SaveUserToken sets the user's self-service token hash, replacing any
+	// earlier one. ErrNotFound if there is no such user.
+	SaveUserToken(ctx context.Context, userID int64, hash []byte, createdAt time.Time) error
+	// UserIDByToken finds the user whose token hash this is. ErrNotFound
+	// if none.
+	UserIDByToken(ctx context.Context, hash []byte) (int64, error)
+
 	// QueueMail queues an email on its own (setting mail.ID).
 	QueueMail(ctx context.Context, mail *SealedMail) error
 	// DueMail reads up to limit queued emails whose NextAttempt is not

@@ -61,6 +61,10 @@ func (snapshotBackend) CreateUser(context.Context, *User, *Meeting, *SealedMail)
 }
 func (snapshotBackend) UpdateUser(context.Context, *User, *SealedMail) error  { return errReadOnly }
 func (snapshotBackend) SaveLockState(context.Context, int64, LockState) error { return nil }
+func (snapshotBackend) SaveUserToken(context.Context, int64, []byte, time.Time) error {
+	return nil
+}
+func (snapshotBackend) UserIDByToken(context.Context, []byte) (int64, error) { return 0, ErrNotFound }
 func (snapshotBackend) ReplaceConferenceID(context.Context, int64, string, string, *SealedMail) error {
 	return errReadOnly
 }

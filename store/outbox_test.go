@@ -333,8 +333,8 @@ func TestUserByEmailAndListing(t *testing.T) {
 	}
 }
 
-// A database written before the outbox existed (schema 1) is upgraded in
-// place and keeps its users.
+// A database written before the outbox and the user tokens existed
+// (schema 1) is upgraded in place and keeps its users.
 func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	d := openTestDir(t, "")
 	e := enable(t, d, "ada@example.com")
@@ -343,7 +343,7 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE outbox`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -359,5 +359,8 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	enable(t, d2, "bob@example.com")
 	if n := pending(t, d2); n != 1 {
 		t.Fatalf("%d pending, want 1", n)
+	}
+	if _, err := d2.IssueUserToken(context.Background(), e.User.ID); err != nil {
+		t.Fatalf("user token after upgrade: %v", err)
 	}
 }

@@ -96,6 +96,20 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_next_attempt ON outbox (next_attempt, id);
 `,
 	},
+	{
+		version: 3,
+		name:    "user_tokens",
+		sql: `
+-- Each user's self-service token (at most one): the SHA-256 of a random
+-- 256-bit token, never the token. It lets the user (or a portal acting for
+-- them) read their own details and reset their own PIN, nothing else.
+CREATE TABLE user_tokens (
+	user_id    INTEGER NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	token_hash BLOB NOT NULL UNIQUE,
+	created_at INTEGER NOT NULL
+) STRICT;
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUserTokens: a token finds its user across a restart, a new one
+// replaces it, disabling the user kills it, and only its hash is stored.
+func TestUserTokens(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dialin.db")
+	d := openTestDir(t, path)
+	ada := enable(t, d, "ada@example.com")
+	bob := enable(t, d, "bob@example.com")
+
+	first, err := d.IssueUserToken(ctx, ada.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(first, UserTokenPrefix) || len(first) < len(UserTokenPrefix)+40 {
+		t.Fatalf("token %q", first)
+	}
+	if u, err := d.UserByToken(ctx, first); err != nil || u.ID != ada.User.ID {
+		t.Fatalf("UserByToken: %v, %v", u.Email, err)
+	}
+	if _, err := d.IssueUserToken(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("token for a user who does not exist: %v", err)
+	}
+	for _, bad := range []string{"", "secret", UserTokenPrefix, UserTokenPrefix + "AAAA", strings.TrimPrefix(first, UserTokenPrefix)} {
+		if _, err := d.UserByToken(ctx, bad); !errors.Is(err, ErrNotFound) {
+			t.Errorf("UserByToken(%q): %v, want ErrNotFound", bad, err)
+		}
+	}
+
+	second, err := d.IssueUserToken(ctx, ada.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == first {
+		t.Fatal("the same token twice")
+	}
+	if _, err := d.UserByToken(ctx, first); !errors.Is(err, ErrNotFound) {
+		t.Errorf("replaced token still works: %v", err)
+	}
+	bobToken, err := d.IssueUserToken(ctx, bob.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d2 := openTestDir(t, path)
+	if u, err := d2.UserByToken(ctx, second); err != nil || u.ID != ada.User.ID {
+		t.Fatalf("after restart: %v, %v", u.Email, err)
+	}
+	// The own reset: a new PIN that works, and no email, even with emails on.
+	if !d2.Settings().SendEmails {
+		t.Fatal("test wants emails on")
+	}
+	pending, _ := d2.PendingMail(ctx)
+	c, err := d2.ResetOwnPIN(ctx, ada.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MailQueued {
+		t.Error("the own PIN reset queued an email")
+	}
+	if n, _ := d2.PendingMail(ctx); n != pending {
+		t.Errorf("outbox went from %d to %d", pending, n)
+	}
+	if r, _ := d2.VerifyOrganizerPIN(ctx, ada.User.ConferenceID, c.PIN); r != PINOK {
+		t.Errorf("the new PIN: %v", r)
+	}
+
+	// Disabling bob takes his token with him.
+	if err := d2.DisableUser(ctx, bob.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.UserByToken(ctx, bobToken); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a disabled user's token: %v", err)
+	}
+	if err := d2.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{first, second, bobToken} {
+			if bytes.Contains(data, []byte(strings.TrimPrefix(tok, UserTokenPrefix))) {
+				t.Errorf("a token in clear in %s", filepath.Base(f))
+			}
+		}
+	}
+}
