@@ -39,6 +39,9 @@ type Directory interface {
 	DeleteMeeting(ctx context.Context, conferenceID string) error
 	GetUser(ctx context.Context, id int64) (store.User, error)
 	PendingMail(ctx context.Context) (int, error)
+	IssueUserToken(ctx context.Context, id int64) (string, error)
+	UserByToken(ctx context.Context, token string) (store.User, error)
+	ResetOwnPIN(ctx context.Context, id int64) (store.Change, error)
 }
 
 // Options configure the API handler.
@@ -72,6 +75,7 @@ type api struct {
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
 	public    map[string]bool // patterns served without a token
+	self      map[string]bool // patterns served with a user's own token
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -103,6 +107,7 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/users/{email}/conference-id/reset", false, a.withUser(a.resetConferenceID)},
 		{"PUT", "/api/v1/users/{email}/conference-id", false, a.withUser(a.setConferenceID)},
 		{"POST", "/api/v1/users/{email}/conference-id/send-info", false, a.withUser(a.sendConferenceInfo)},
+		{"POST", "/api/v1/users/{email}/token", false, a.withUser(a.issueUserToken)},
 
 		{"GET", "/api/v1/settings", false, a.getSettings},
 		{"PATCH", "/api/v1/settings", false, a.patchSettings},
@@ -141,6 +146,7 @@ func newAPI(opts Options) *api {
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		mux:       http.NewServeMux(),
 		public:    map[string]bool{},
+		self:      map[string]bool{},
 	}
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
@@ -148,6 +154,11 @@ func newAPI(opts Options) *api {
 		if rt.public {
 			a.public[pattern] = true
 		}
+	}
+	for _, rt := range a.selfRoutes() {
+		pattern := rt.method + " " + rt.path
+		a.mux.Handle(pattern, a.serve(a.withSelf(rt.handle)))
+		a.self[pattern] = true
 	}
 	return a
 }
@@ -174,6 +185,23 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	_, pattern := a.mux.Handler(r)
+	if a.self[pattern] {
+		// A user's own routes take that user's token, never the
+		// administrators': the token is who "me" is.
+		u, err := a.selfUser(r)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin-user"`)
+				writeJSON(sw, http.StatusUnauthorized, errorBody{&apiError{Code: codeUnauthorized,
+					Message: "missing or wrong user token (Authorization: Bearer dialin-user-...; an administrator issues it with POST /api/v1/users/{email}/token)"}})
+				return
+			}
+			a.writeError(sw, r, err)
+			return
+		}
+		a.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), selfKey{}, u)))
+		return
+	}
 	if !a.public[pattern] && !a.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin"`)
 		writeJSON(sw, http.StatusUnauthorized, errorBody{&apiError{Code: codeUnauthorized,
@@ -187,14 +215,23 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(sw, r)
 }
 
+// bearerToken is the token of an Authorization: Bearer header, or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
 // authorized compares the bearer token in constant time; hashing both
 // sides first keeps the comparison from revealing the token's length.
 func (a *api) authorized(r *http.Request) bool {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	token := bearerToken(r)
+	if token == "" {
 		return false
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	got := sha256.Sum256([]byte(token))
 	return subtle.ConstantTimeCompare(got[:], a.tokenHash[:]) == 1
 }
 

@@ -35,6 +35,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 	var inDoc, inCode []string
 	public := map[string]bool{}
+	self := map[string]bool{} // served with a user's own token
 	for path, ops := range doc.Paths {
 		for method, raw := range ops {
 			if method == "parameters" {
@@ -50,6 +51,13 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				t.Fatalf("%s: %v", key, err)
 			}
 			public[key] = op.Security != nil && len(*op.Security) == 0
+			if op.Security != nil && len(*op.Security) == 1 {
+				if m, ok := (*op.Security)[0].(map[string]any); ok {
+					if _, ok := m["userToken"]; ok {
+						self[key] = true
+					}
+				}
+			}
 			if len(op.Responses) == 0 {
 				t.Errorf("%s has no responses", key)
 			}
@@ -63,6 +71,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		inCode = append(inCode, key)
 		if public[key] != rt.public {
 			t.Errorf("%s: public %v in the document, %v in the code", key, public[key], rt.public)
+		}
+		if self[key] {
+			t.Errorf("%s: the document asks for a user token, the code for the admin token", key)
+		}
+	}
+	for _, rt := range (&api{}).selfRoutes() {
+		key := rt.method + " " + rt.path
+		inCode = append(inCode, key)
+		if !self[key] {
+			t.Errorf("%s: the code asks for a user token, the document does not", key)
 		}
 	}
 	sort.Strings(inDoc)

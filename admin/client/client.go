@@ -256,6 +256,29 @@ func (c *Client) ResetPIN(ctx context.Context, email string, mail MailOptions) (
 	return ch, err
 }
 
+// IssueUserToken gives the user a self-service token (shown once; the
+// user's earlier one stops working).
+func (c *Client) IssueUserToken(ctx context.Context, email string) (UserToken, error) {
+	var t UserToken
+	err := c.do(ctx, http.MethodPost, userPath(email)+"/token", nil, nil, &t)
+	return t, err
+}
+
+// Me reads the user whose self-service token this client holds.
+func (c *Client) Me(ctx context.Context) (User, error) {
+	var u User
+	err := c.do(ctx, http.MethodGet, "/me", nil, nil, &u)
+	return u, err
+}
+
+// ResetOwnPIN resets the PIN of the user whose self-service token this
+// client holds: the new PIN is shown once and never emailed.
+func (c *Client) ResetOwnPIN(ctx context.Context) (Change, error) {
+	var ch Change
+	err := c.do(ctx, http.MethodPost, "/me/pin/reset", nil, nil, &ch)
+	return ch, err
+}
+
 // SetPIN sets a PIN chosen by the administrator (no email is sent).
 func (c *Client) SetPIN(ctx context.Context, email, pin string) (Change, error) {
 	var ch Change

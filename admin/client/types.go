@@ -172,3 +172,20 @@ type LockoutPatch struct {
 	LocalLimit        *int    `json:"local_limit,omitempty"`
 	GlobalLimit       *int    `json:"global_limit,omitempty"`
 }
+
+// UserToken is a user's self-service token, shown once.
+type UserToken struct {
+	Token string `json:"token"`
+	User  User   `json:"user"`
+
+	Raw json.RawMessage `json:"-"`
+}
+
+func (t *UserToken) UnmarshalJSON(data []byte) error {
+	type plain UserToken
+	if err := json.Unmarshal(data, (*plain)(t)); err != nil {
+		return err
+	}
+	t.Raw = append(json.RawMessage(nil), data...)
+	return nil
+}

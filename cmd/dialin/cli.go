@@ -36,6 +36,8 @@ import (
 const (
 	envServer = "DIALIN_SERVER"
 	envConfig = "DIALIN_CONFIG"
+	// envUserToken is a user's own self-service token, for dialin me.
+	envUserToken = "DIALIN_USER_TOKEN"
 )
 
 // defaultTimeout bounds one subcommand, every request included.
@@ -114,6 +116,8 @@ var adminCommands = []*adminCommand{
 		summary: "disable a user: its conference ID and meetings stop working", run: runUserDisable},
 	{group: "user", name: "list", summary: "list every user", run: runUserList},
 	{group: "user", name: "show", args: []string{"EMAIL"}, summary: "show a user", run: runUserShow},
+	{group: "user", name: "token", args: []string{"EMAIL"},
+		summary: "issue the user's self-service token: prints it, once (their earlier one stops working)", run: runUserToken},
 	{group: "pin", name: "reset", args: []string{"EMAIL"}, flags: []string{"no-email", "email-to"},
 		summary: "generate a new PIN: prints it, once", run: runPINReset},
 	{group: "pin", name: "set", args: []string{"EMAIL", "PIN"}, summary: "set a PIN chosen by you (no email)", run: runPINSet},
@@ -142,10 +146,12 @@ var adminCommands = []*adminCommand{
 		summary: "hang up a participant or a lobby caller", run: runMeetingRemove},
 	{group: "settings", name: "show", summary: "show the settings", run: runSettingsShow},
 	{group: "settings", name: "set", args: []string{"KEY", "VALUE"}, summary: "change one setting (keys below)", run: runSettingsSet},
+	{group: "me", name: "show", summary: "(users, with their own token) show your conference ID and PIN state", run: runMeShow},
+	{group: "me", name: "reset-pin", summary: "(users, with their own token) reset your PIN: prints it, once (no email)", run: runMeResetPIN},
 }
 
 // isAdminCommand reports whether name is an administration subcommand
-// (user, pin, conference-id, meeting, settings).
+// (user, pin, conference-id, meeting, settings, me).
 func isAdminCommand(name string) bool {
 	for _, c := range adminCommands {
 		if c.group == name {
@@ -158,7 +164,9 @@ func isAdminCommand(name string) bool {
 const adminOptionsUsage = `Options of these commands, anywhere on the line:
   --server URL      the API (env DIALIN_SERVER; default: admin.listen of the config)
   --token TOKEN     the admin token (env DIALIN_ADMIN_TOKEN; default: admin.token
-                    of the config, else the file admin-token in its data_dir)
+                    of the config, else the file admin-token in its data_dir);
+                    for dialin me: your own token (env DIALIN_USER_TOKEN), from
+                    an administrator's dialin user token EMAIL
   --config FILE     the configuration to read them from (env DIALIN_CONFIG;
                     default: the built-in one, http://127.0.0.1:8080 and data/)
   --ca FILE         a PEM certificate to trust for https
@@ -320,7 +328,7 @@ func dispatch(args []string, stdout io.Writer, getenv func(string) string) error
 	}
 	help := line.has("help") || line.has("h")
 	if len(line.args) == 0 || !isAdminCommand(line.args[0]) {
-		return &usageError{msg: "no administration command given (user, pin, conference-id, meeting, settings)"}
+		return &usageError{msg: "no administration command given (user, pin, conference-id, meeting, settings, me)"}
 	}
 	group := line.args[0]
 	if len(line.args) == 1 || line.args[1] == "help" {
@@ -391,7 +399,7 @@ func runCommand(cmd *adminCommand, line adminLine, stdout io.Writer, getenv func
 		}
 	}
 
-	target, err := resolveTarget(line, getenv)
+	target, err := resolveTarget(line, getenv, cmd.group == "me")
 	if err != nil {
 		return err
 	}
@@ -422,6 +430,7 @@ type apiTarget struct {
 	token       string
 	tokenSource string // "--token", "DIALIN_ADMIN_TOKEN", "config admin.token", a file path
 	caFile      string // a PEM certificate to trust for https, if any
+	self        bool   // a user's own token (dialin me), not the admin token
 }
 
 // resolveTarget finds the server and the token: --server, else
@@ -430,13 +439,26 @@ type apiTarget struct {
 // admin-token in its data_dir. The configuration is --config, else
 // DIALIN_CONFIG, else the built-in defaults (what `dialin serve` with no
 // file uses), so on the server's machine no option is needed.
-func resolveTarget(line adminLine, getenv func(string) string) (apiTarget, error) {
-	t := apiTarget{caFile: line.flags["ca"]}
+//
+// With self (dialin me) the token is the user's own: --token, else
+// DIALIN_USER_TOKEN; the admin token is never used for it.
+func resolveTarget(line adminLine, getenv func(string) string, self bool) (apiTarget, error) {
+	t := apiTarget{caFile: line.flags["ca"], self: self}
 	server := line.flags["server"]
 	if server == "" {
 		server = getenv(envServer)
 	}
-	if tok, ok := line.flags["token"]; ok {
+	if self {
+		t.token, t.tokenSource = line.flags["token"], "--token"
+		if t.token == "" {
+			t.token, t.tokenSource = strings.TrimSpace(getenv(envUserToken)), envUserToken
+		}
+		if t.token == "" {
+			return t, &usageError{msg: "dialin me needs your own token: --token TOKEN or " + envUserToken +
+				" (an administrator issues it with: dialin user token EMAIL)"}
+		}
+	}
+	if tok, ok := line.flags["token"]; ok && !self {
 		if tok == "" {
 			return t, &usageError{msg: "--token is empty"}
 		}
@@ -444,7 +466,7 @@ func resolveTarget(line adminLine, getenv func(string) string) (apiTarget, error
 	} else if tok := strings.TrimSpace(getenv(admin.TokenEnv)); tok != "" {
 		t.token, t.tokenSource = tok, admin.TokenEnv
 	}
-	if server == "" || t.token == "" {
+	if server == "" || (t.token == "" && !self) {
 		path := line.flags["config"]
 		if path == "" {
 			path = getenv(envConfig)
@@ -465,7 +487,7 @@ func resolveTarget(line adminLine, getenv func(string) string) (apiTarget, error
 				t.caFile = cfg.Admin.TLSCert
 			}
 		}
-		if t.token == "" {
+		if t.token == "" && !self {
 			// The environment was looked at above; ReadToken does the rest
 			// in the server's order (config, then the token file).
 			tok, source, err := admin.ReadToken(cfg.Admin, "", cfg.DataDir)
@@ -571,6 +593,9 @@ func (a *adminRun) explain(err error) error {
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {
+		if ae.Status == http.StatusUnauthorized && a.target.self {
+			return fmt.Errorf("the API refused your token (401 unauthorized; it came from %s): ask an administrator for a new one (dialin user token EMAIL)", a.target.tokenSource)
+		}
 		if ae.Status == http.StatusUnauthorized {
 			src := a.target.tokenSource
 			if src == "--token" || src == admin.TokenEnv {
@@ -823,6 +848,63 @@ func policyText(p store.PINPolicy) string {
 		parts = append(parts, fmt.Sprintf("global limit %d", *p.GlobalLimit))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func runUserToken(a *adminRun, args []string) error {
+	t, err := a.client.IssueUserToken(a.ctx, args[0])
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(t.Raw)
+	}
+	a.block(t.User.Email+": self-service token issued",
+		"token", t.Token+"  "+shownOnce,
+		"use", "give it to the user: "+envUserToken+"=TOKEN dialin me reset-pin (their earlier token stops working)")
+	return nil
+}
+
+// ---- me (a user, with their own token) -------------------------------------
+
+func runMeShow(a *adminRun, _ []string) error {
+	u, err := a.client.Me(a.ctx)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(u.Raw)
+	}
+	a.block("",
+		"email", u.Email,
+		"conference ID", conferenceIDText(u.ConferenceID),
+		"PIN", fmt.Sprintf("%s  (%d digits, set %s)", store.MaskedPIN, u.PINLength, timeText(u.PINSetAt)),
+		"PIN lock", meLockText(u))
+	return nil
+}
+
+// meLockText is lockText for the user: only an administrator unlocks.
+func meLockText(u client.User) string {
+	switch {
+	case u.Lock.LockedByAdmin:
+		return "locked: ask an administrator to unlock it"
+	case u.Locked:
+		return "locked until " + timeText(u.Lock.LockedUntil) + " (or ask an administrator to unlock it)"
+	}
+	return "not locked"
+}
+
+func runMeResetPIN(a *adminRun, _ []string) error {
+	ch, err := a.client.ResetOwnPIN(a.ctx)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(ch.Raw)
+	}
+	a.block(ch.User.Email+": PIN reset",
+		"PIN", ch.PIN+"  "+shownOnce,
+		"email", "none (you reset it yourself)")
+	return nil
 }
 
 // ---- pin ----------------------------------------------------------------

@@ -1,0 +1,82 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/dialin/dialin/store"
+)
+
+// A user's own routes (Teams' self-service page): with the token an
+// administrator issued them, a user (or a portal acting for them) reads
+// their own details and resets their own PIN, which is shown once and
+// never emailed. Nothing else: the token opens no administrator route.
+
+// selfKey carries the token's user in the request context.
+type selfKey struct{}
+
+// selfRoute is a route served with a user's own token.
+type selfRoute struct {
+	method, path string
+	handle       userFunc
+}
+
+func (a *api) selfRoutes() []selfRoute {
+	return []selfRoute{
+		{"GET", "/api/v1/me", a.getSelf},
+		{"POST", "/api/v1/me/pin/reset", a.resetOwnPIN},
+	}
+}
+
+// selfUser is the user whose token the request carries; store.ErrNotFound
+// when it carries none or one that is nobody's.
+func (a *api) selfUser(r *http.Request) (store.User, error) {
+	token := bearerToken(r)
+	if token == "" {
+		return store.User{}, store.ErrNotFound
+	}
+	return a.dir.UserByToken(r.Context(), token)
+}
+
+// withSelf hands the handler the token's user (set by ServeHTTP).
+func (a *api) withSelf(h userFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, _ := r.Context().Value(selfKey{}).(store.User)
+		return about(h(w, r, u), "user "+u.Email)
+	}
+}
+
+// GET /api/v1/me
+func (a *api) getSelf(w http.ResponseWriter, r *http.Request, u store.User) error {
+	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
+}
+
+// POST /api/v1/me/pin/reset
+func (a *api) resetOwnPIN(w http.ResponseWriter, r *http.Request, u store.User) error {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return err
+	}
+	c, err := a.dir.ResetOwnPIN(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	a.log.Info().Str("user", u.Email).Msg("user reset their own PIN")
+	writeJSON(w, http.StatusOK, viewChange(c))
+	return nil
+}
+
+// POST /api/v1/users/{email}/token (administrators)
+func (a *api) issueUserToken(w http.ResponseWriter, r *http.Request, u store.User) error {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return err
+	}
+	token, err := a.dir.IssueUserToken(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		Token string   `json:"token"`
+		User  userView `json:"user"`
+	}{token, viewUser(u)})
+	return nil
+}
