@@ -150,6 +150,19 @@ var adminCommands = []*adminCommand{
 	{group: "me", name: "reset-pin", summary: "(users, with their own token) reset your PIN: prints it, once (no email)", run: runMeResetPIN},
 }
 
+// isAdminLine reports whether a command line is an administration
+// subcommand, whatever options come before its name (dialin --json user
+// list: the options go anywhere on the line).
+func isAdminLine(args []string) bool {
+	l, err := parseAdminLine(args)
+	if err != nil || len(l.args) == 0 {
+		// A bad option: the first word decides, and runAdmin names the
+		// option if it is ours.
+		return len(args) > 0 && isAdminCommand(args[0])
+	}
+	return isAdminCommand(l.args[0])
+}
+
 // isAdminCommand reports whether name is an administration subcommand
 // (user, pin, conference-id, meeting, settings, me).
 func isAdminCommand(name string) bool {

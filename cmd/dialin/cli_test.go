@@ -50,6 +50,25 @@ func TestCLIParseLine(t *testing.T) {
 			t.Errorf("parseAdminLine(%q) accepted", bad)
 		}
 	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"user", "list"}, true},
+		{[]string{"--json", "user", "list"}, true},
+		{[]string{"--server", "http://x:1", "--token", "t", "me", "show"}, true},
+		{[]string{"user", "list", "--nope"}, true}, // runAdmin names the bad flag
+		{[]string{"serve", "--config", "x.yaml"}, false},
+		{[]string{"--config", "x.yaml", "serve"}, false},
+		{[]string{"check-config", "x.yaml"}, false},
+		{[]string{"--nope", "user", "list"}, false},
+		{[]string{"--json"}, false},
+		{nil, false},
+	} {
+		if got := isAdminLine(tc.args); got != tc.want {
+			t.Errorf("isAdminLine(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
 }
 
 func TestCLIListenURL(t *testing.T) {
@@ -216,6 +235,11 @@ func TestCLIUsersAndPINs(t *testing.T) {
 	c.okJSON(&users, "user", "list")
 	if len(users) != 3 {
 		t.Fatalf("user list --json: %d users, want 3", len(users))
+	}
+	// Options before the command's name, as the usage promises.
+	var early []client.User
+	if err := jsonInto(c.ok("--json", "user", "list"), &early); err != nil || len(early) != 3 {
+		t.Fatalf("dialin --json user list: %d users, %v", len(early), err)
 	}
 	for _, u := range users {
 		if u.PIN != store.MaskedPIN {

@@ -40,7 +40,7 @@ A commented example configuration is in config/dialin.example.yaml.
 func main() {
 	// The administration subcommands are clients of the REST API (cli.go),
 	// with their own exit codes: 0 done, 1 failed, 2 bad usage.
-	if len(os.Args) > 1 && isAdminCommand(os.Args[1]) {
+	if isAdminLine(os.Args[1:]) {
 		os.Exit(runAdmin(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
