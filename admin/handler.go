@@ -61,7 +61,10 @@ type Options struct {
 	// RefusedUntrusted counts the SIP requests refused since start because
 	// their source is outside sip.trusted_networks; nil reports 0.
 	RefusedUntrusted func() uint64
-	Logger           zerolog.Logger
+	// RefusedAuth counts the calls refused since start for wrong digest
+	// credentials (sip.auth); nil reports 0.
+	RefusedAuth func() uint64
+	Logger      zerolog.Logger
 }
 
 // api holds the handlers' dependencies.
@@ -71,6 +74,7 @@ type api struct {
 	calls     func() (calls, rtpPorts int)
 	meetings  func() int
 	refused   func() uint64
+	authFails func() uint64
 	log       zerolog.Logger
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
@@ -142,6 +146,7 @@ func newAPI(opts Options) *api {
 		calls:     opts.Calls,
 		meetings:  opts.Meetings,
 		refused:   opts.RefusedUntrusted,
+		authFails: opts.RefusedAuth,
 		log:       opts.Logger,
 		tokenHash: sha256.Sum256([]byte(opts.Token)),
 		mux:       http.NewServeMux(),
@@ -299,6 +304,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 		// SIP requests refused for their source: a trunk missing from
 		// sip.trusted_networks shows here (and in the log).
 		SIPRefusedUntrusted uint64 `json:"sip_refused_untrusted"`
+		// Calls refused for wrong digest credentials: a trunk with the
+		// wrong password, or someone guessing.
+		SIPRefusedAuth uint64 `json:"sip_refused_auth"`
 		// Memory tells a leak (live heap growing) from memory the runtime
 		// keeps after a busy spell (held, not live).
 		HeapLiveBytes uint64 `json:"heap_live_bytes"`
@@ -312,6 +320,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	if a.refused != nil {
 		st.SIPRefusedUntrusted = a.refused()
+	}
+	if a.authFails != nil {
+		st.SIPRefusedAuth = a.authFails()
 	}
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()

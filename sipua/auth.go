@@ -167,6 +167,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, log ze
 		log.Info().Str("reason", result.String()).Msg("challenged: digest authentication (401)")
 		respond(tx, req, 401, "Unauthorized", s.auth.challenge(source, now, result == authStale))
 	default:
+		s.refusedAuth.Add(1)
 		if ok, suppressed := s.authLog.allow(now); ok {
 			log.Warn().Str("username", username).Str("source", req.Source()).Int("suppressed", suppressed).
 				Msg("refused: wrong digest credentials (403)")
@@ -175,3 +176,6 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, log ze
 	}
 	return false
 }
+
+// RefusedAuth counts the INVITEs refused (403) for wrong digest credentials.
+func (s *Server) RefusedAuth() uint64 { return s.refusedAuth.Load() }

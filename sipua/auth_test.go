@@ -130,6 +130,9 @@ func TestServerDigestAuth(t *testing.T) {
 	if ts.ports.InUse() != 0 {
 		t.Errorf("%d RTP ports taken by refused calls", ts.ports.InUse())
 	}
+	if n := ts.RefusedAuth(); n != 2 { // the two wrong ones; a challenge is no refusal
+		t.Errorf("RefusedAuth = %d, want 2", n)
+	}
 
 	for _, transport := range []string{"udp", "tcp"} {
 		call, err := testphone.Dial(ctx, testphone.Options{Target: ts.target(transport), Transport: transport, Username: testAuthUser, Password: testAuthPassword})

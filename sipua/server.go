@@ -71,6 +71,7 @@ type Server struct {
 	untrustedLog     logLimiter
 	auth             *digestAuth // nil: no digest authentication (sip.auth)
 	authLog          logLimiter
+	refusedAuth      atomic.Uint64
 
 	draining atomic.Bool
 	baseCtx  context.Context

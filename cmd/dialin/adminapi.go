@@ -69,6 +69,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		Meetings:         meetings,
 		Calls:            func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
 		RefusedUntrusted: ua.RefusedUntrusted,
+		RefusedAuth:      ua.RefusedAuth,
 		Logger:           log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {

@@ -420,6 +420,13 @@ func TestSippDigestAuth(t *testing.T) {
 		if n := b.CountLogs(callLog(id, "call answered")); n != 0 {
 			t.Errorf("bridge answered a call with a wrong password (%d times)", n)
 		}
+		var st struct {
+			RefusedAuth int `json:"sip_refused_auth"`
+		}
+		ivrAPI(t, b, 200, "GET", "/api/v1/status", "", &st)
+		if st.RefusedAuth != 1 {
+			t.Errorf("sip_refused_auth = %d, want 1", st.RefusedAuth)
+		}
 	})
 }
 
