@@ -352,6 +352,42 @@ func TestInMeetingKeys(t *testing.T) {
 	}
 }
 
+// TestMuteAllHoldsForLateJoiners: with the organizer's mute-all on, an
+// attendee who joins afterwards starts muted and is told why; once it is
+// off, the next one joins unmuted. The attendee may still unmute (*6).
+func TestMuteAllHoldsForLateJoiners(t *testing.T) {
+	tb := newTestBridge(t, nil)
+	conf := conference(store.AdmitAuto)
+	org := tb.join(confID, newFakeCall("+1"), conf, true)
+	tb.waitCounts(confID, 1, 0)
+	org.call.press("*22")
+	waitFor(t, "mute-all on", func() bool { return org.call.heard(media.PromptAttendeesMuted) })
+
+	late := tb.join(confID, newFakeCall("+2"), conf, false)
+	tb.waitCounts(confID, 2, 0)
+	waitFor(t, "the late joiner told it is muted", func() bool { return late.call.heard(media.PromptMutedByOrganizer) })
+	if !tb.attendee(confID).Muted {
+		t.Fatal("an attendee joining after *22 is not muted")
+	}
+	late.call.press("*6")
+	waitFor(t, "the late joiner unmutes itself", func() bool { return !tb.attendee(confID).Muted })
+
+	org.call.press("*22")
+	waitFor(t, "mute-all off", func() bool { return org.call.heard(media.PromptAttendeesUnmuted) })
+	later := tb.join(confID, newFakeCall("+3"), conf, false)
+	tb.waitCounts(confID, 3, 0)
+	waitFor(t, "the third joiner greeted", func() bool { return later.call.heard(media.PromptJoining) })
+	if later.call.heard(media.PromptMutedByOrganizer) {
+		t.Error("a joiner after mute-all was turned off was told it is muted")
+	}
+	s, _ := tb.Status(confID)
+	for _, p := range s.Participants {
+		if p.Muted {
+			t.Errorf("participant %s muted after mute-all off", p.ID)
+		}
+	}
+}
+
 func TestAPIControls(t *testing.T) {
 	tb := newTestBridge(t, nil)
 	conf := conference(store.AdmitByOrganizer)

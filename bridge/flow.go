@@ -142,7 +142,8 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 	defer m.mixer.Remove(part)
 
 	m.mu.Lock()
-	part.SetMuted(mem.muted.Load())
+	mutedByOrganizer := mem.muted.Load() // only the organizer's mute-all mutes a newcomer
+	part.SetMuted(mutedByOrganizer)
 	mem.part = part
 	alone := m.participants == 1
 	tones := m.tones
@@ -156,6 +157,9 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 	greeting := []*media.Prompt{m.b.prompt(media.PromptJoining)}
 	if alone {
 		greeting = append(greeting, m.b.prompt(media.PromptOnlyParticipant))
+	}
+	if mutedByOrganizer {
+		greeting = append(greeting, m.b.prompt(media.PromptMutedByOrganizer))
 	}
 	call.Play(greeting...)
 

@@ -152,6 +152,11 @@ func (m *Meeting) startLocked() {
 // the first one in.
 func (m *Meeting) toMeetingLocked(mem *member) {
 	mem.inMeeting = true
+	if m.attendeesMuted && !mem.organizer {
+		// The organizer's mute-all holds for attendees who join after it,
+		// as Asterisk's audience mute does: a muted audience stays muted.
+		mem.muted.Store(true)
+	}
 	mem.since = time.Now()
 	m.participants++
 	if mem.organizer {
