@@ -565,6 +565,12 @@ func (s *Server) ring(call *Call) bool {
 		call.log.Info().Msg("call cancelled before answer")
 		return false
 	case <-call.ctx.Done():
+		if errors.Is(context.Cause(call.ctx), ErrRemoteHangup) {
+			// A BYE in the early dialog (onBye): the INVITE ends with 487.
+			call.log.Info().Msg("call hung up (BYE) before answer")
+			_ = call.dialog.Respond(487, "Request Terminated", nil)
+			return false
+		}
 		_ = call.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.cfg.Limits.RetryAfter))
 		return false
 	}
@@ -692,6 +698,20 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	call := s.lookup(req)
 	if call == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if call.dialog.LoadState() < sip.DialogStateEstablished {
+		// RFC 3261 §15.1.2: a caller may hang up with a BYE in the early
+		// dialog (after our 180). The BYE gets its 200 here, and ring
+		// answers the INVITE with 487 on its own goroutine, where the
+		// transaction can wait for the ACK. sipgo's ReadBye would end the
+		// INVITE transaction with no final response at all.
+		if req.CSeq().SeqNo <= call.dialog.InviteRequest.CSeq().SeqNo {
+			respond(tx, req, 400, "Bad Request", warning(sipgo.ErrDialogInvalidCseq))
+			return
+		}
+		respond(tx, req, 200, "OK")
+		call.Hangup(ErrRemoteHangup)
 		return
 	}
 	if err := call.dialog.ReadBye(req, tx); err != nil {

@@ -393,6 +393,24 @@ func TestSippUntrustedSource(t *testing.T) {
 	}
 }
 
+// TestSippEarlyBye: the caller hangs up with a BYE while the bridge rings
+// (RFC 3261 section 15.1.2): 200 for the BYE, 487 for the INVITE, and the
+// call is never answered.
+func TestSippEarlyBye(t *testing.T) {
+	t.Parallel()
+	requireSipp(t)
+	const delay = time.Second
+	b := startBridge(t, "sip:\n  answer_delay: 1s\n")
+	res := runSipp(t, b, sippRun{Scenario: "early_bye.xml", CallID: "early-bye", TraceMsg: true})
+	assertSippOK(t, res, 1)
+	b.WaitLog(t, callLog("early-bye", "call hung up (BYE) before answer"), 5*time.Second)
+	time.Sleep(delay + 500*time.Millisecond)
+	if n := b.CountLogs(callLog("early-bye", "call answered")); n != 0 {
+		t.Errorf("bridge answered a call hung up while ringing")
+	}
+	assertNoErrorLogs(t, b)
+}
+
 // TestSippDigestAuth: with sip.auth set, sipp's call is challenged (401)
 // and gets through with the right credentials; with a wrong password the
 // second INVITE gets 403 and the bridge logs why.
