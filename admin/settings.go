@@ -87,6 +87,9 @@ func (v settingsView) settings() (store.Settings, error) {
 		return store.Settings{}, &store.InputError{Field: "lockout.local_limit", Msg: "must be 0 (automatic) or more"}
 	case s.Lockout.GlobalLimit < 0:
 		return store.Settings{}, &store.InputError{Field: "lockout.global_limit", Msg: "must be 0 (automatic) or more"}
+	case s.Lockout.LocalLimit > 0 && s.Lockout.GlobalLimit > 0 && s.Lockout.LocalLimit > s.Lockout.GlobalLimit:
+		return store.Settings{}, &store.InputError{Field: "lockout.local_limit",
+			Msg: fmt.Sprintf("%d is above lockout.global_limit %d: the permanent lock would always come first", s.Lockout.LocalLimit, s.Lockout.GlobalLimit)}
 	}
 	for i, n := range v.DialInNumbers {
 		n = strings.TrimSpace(n)

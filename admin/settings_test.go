@@ -54,6 +54,7 @@ func TestSettingsPatchRefused(t *testing.T) {
 		{`{"lockout":{"local_lock_duration":"-1h"}}`, "invalid_input", "lockout.local_lock_duration"},
 		{`{"lockout":{"local_limit":-1}}`, "invalid_input", "lockout.local_limit"},
 		{`{"lockout":{"global_limit":-5}}`, "invalid_input", "lockout.global_limit"},
+		{`{"lockout":{"local_limit":30,"global_limit":10}}`, "invalid_input", "lockout.local_limit"},
 		{`{"lobby_admission":"everyone"}`, "invalid_input", "lobby_admission"},
 		{`{"conference_id_mode":"random"}`, "invalid_input", "conference_id_mode"},
 		{`{"dial_in_numbers":["+1 425 555 0100",""]}`, "invalid_input", "dial_in_numbers"},

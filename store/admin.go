@@ -283,6 +283,11 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("%w: lockout.local_lock_duration must be at least 1m", ErrInvalidInput)
 	case s.Lockout.LocalLimit < 0 || s.Lockout.GlobalLimit < 0:
 		return fmt.Errorf("%w: lockout limits must be 0 (automatic) or more", ErrInvalidInput)
+	case s.Lockout.LocalLimit > 0 && s.Lockout.GlobalLimit > 0 && s.Lockout.LocalLimit > s.Lockout.GlobalLimit:
+		// The temporary lock would never come: the permanent one always
+		// comes first.
+		return fmt.Errorf("%w: lockout.local_limit %d is above lockout.global_limit %d", ErrInvalidInput,
+			s.Lockout.LocalLimit, s.Lockout.GlobalLimit)
 	}
 	for i, n := range s.DialInNumbers {
 		if n == "" {
