@@ -78,6 +78,9 @@ func (a *digestAuth) check(req *sip.Request, source netip.Addr, now time.Time) (
 	if !strings.EqualFold(cred.Algorithm, "MD5") && cred.Algorithm != "" {
 		return authWrong, cred.Username
 	}
+	if cred.QOP != "" && cred.QOP != "auth" { // we offer qop=auth only
+		return authWrong, cred.Username
+	}
 	issued, ok := a.checkNonce(cred.Nonce, source)
 	if !ok {
 		return authWrong, cred.Username
@@ -94,7 +97,7 @@ func (a *digestAuth) check(req *sip.Request, source netip.Addr, now time.Time) (
 		Cnonce:   cred.Cnonce,
 		Count:    cred.Nc,
 	})
-	if err != nil { // a qop other than auth: nothing we offered
+	if err != nil {
 		return authWrong, cred.Username
 	}
 	userOK := subtle.ConstantTimeCompare([]byte(cred.Username), []byte(a.username)) == 1
