@@ -492,5 +492,8 @@ func validatePolicy(p PINPolicy) error {
 	if p.GlobalLimit != nil && *p.GlobalLimit < 1 {
 		return fmt.Errorf("%w: policy global_limit must be at least 1", ErrInvalidInput)
 	}
+	if p.LocalLimit != nil && p.GlobalLimit != nil && *p.LocalLimit > *p.GlobalLimit {
+		return fmt.Errorf("%w: policy local_limit %d is above global_limit %d", ErrInvalidInput, *p.LocalLimit, *p.GlobalLimit)
+	}
 	return nil
 }

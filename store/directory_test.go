@@ -329,6 +329,10 @@ func TestPerUserLockoutOverride(t *testing.T) {
 	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "0"); r != PINLocked {
 		t.Fatalf("third failure with local_limit 3: %v", r)
 	}
+	two := 2
+	if _, err := d.EnableUser(ctx, EnableRequest{Email: "bob@example.com", Policy: PINPolicy{LocalLimit: &three, GlobalLimit: &two}}); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("a policy with local_limit above global_limit: %v", err)
+	}
 }
 
 func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
