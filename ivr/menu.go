@@ -321,7 +321,7 @@ type playing struct {
 func newPlaying(prompts ...*media.Prompt) playing {
 	var d time.Duration
 	for _, p := range prompts {
-		d += time.Duration(len(p.PCM)) * time.Second / media.SampleRate
+		d += p.Duration()
 	}
 	return playing{until: time.Now().Add(d)}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,9 +148,11 @@ func DigitPrompt(key byte) string {
 // Prompt is a recorded message, pre-encoded so playback is a copy.
 type Prompt struct {
 	Name string
-	PCM  []int16 // linear samples, padded with silence to a whole number of 20 ms frames
+	// PCM is the linear samples, padded with silence to a whole number of
+	// 20 ms frames; nil after DropPCM (calls play the encoded frames).
+	PCM []int16
 
-	ulaw, alaw []byte // len = len(PCM)
+	ulaw, alaw []byte // one byte a sample
 }
 
 // newPrompt pads pcm to whole frames and encodes it in both laws, once, so
@@ -180,18 +183,34 @@ func (p *Prompt) Frames(c Codec) []byte {
 }
 
 // FrameCount is the number of 20 ms frames in the prompt.
-func (p *Prompt) FrameCount() int { return len(p.PCM) / FrameSamples }
+func (p *Prompt) FrameCount() int { return len(p.ulaw) / FrameSamples }
 
 // Duration is how long the prompt plays, padding included.
 func (p *Prompt) Duration() time.Duration {
-	return time.Duration(len(p.PCM)) * time.Second / SampleRate
+	return time.Duration(len(p.ulaw)) * time.Second / SampleRate
 }
+
+// DropPCM lets the linear samples go: calls play the encoded frames, and
+// only audio mixed into a meeting (the join and leave tones) needs PCM.
+// Call it at start-up, before the prompt is shared.
+func (p *Prompt) DropPCM() { p.PCM = nil }
 
 // Prompts is the loaded set, read-only after LoadPrompts (safe for
 // concurrent use).
 type Prompts struct {
 	byName map[string]*Prompt
 	names  []string // sorted
+}
+
+// DropPCM drops the linear samples of every prompt but those named in
+// keep (see Prompt.DropPCM): half of the prompts' memory, most of it the
+// music-on-hold. Call it at start-up, before the prompts are shared.
+func (ps *Prompts) DropPCM(keep ...string) {
+	for name, p := range ps.byName {
+		if !slices.Contains(keep, name) {
+			p.DropPCM()
+		}
+	}
 }
 
 // LoadPrompts decodes the embedded prompts and, when overrideDir is not

@@ -360,3 +360,26 @@ func TestPromptsConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// TestDropPCM: a prompt without its linear samples still plays (frames,
+// count and duration come from the encoded audio); the kept ones keep them.
+func TestDropPCM(t *testing.T) {
+	ps, err := LoadPrompts("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	welcome := ps.MustGet(PromptWelcome)
+	frames, dur, ulaw := welcome.FrameCount(), welcome.Duration(), len(welcome.Frames(PCMU))
+	ps.DropPCM(PromptJoinTone, PromptLeaveTone)
+	if welcome.PCM != nil {
+		t.Error("welcome kept its PCM")
+	}
+	if welcome.FrameCount() != frames || welcome.Duration() != dur || len(welcome.Frames(PCMU)) != ulaw || len(welcome.Frames(PCMA)) != ulaw {
+		t.Errorf("after DropPCM: %d frames, %v, %d bytes; want %d, %v, %d", welcome.FrameCount(), welcome.Duration(), len(welcome.Frames(PCMU)), frames, dur, ulaw)
+	}
+	for _, name := range []string{PromptJoinTone, PromptLeaveTone} {
+		if p := ps.MustGet(name); len(p.PCM) != p.FrameCount()*FrameSamples || len(p.PCM) == 0 {
+			t.Errorf("%s: %d samples kept for %d frames", name, len(p.PCM), p.FrameCount())
+		}
+	}
+}

@@ -113,6 +113,9 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Calls play prompts pre-encoded; only the tones the mixer adds to a
+	// meeting need linear samples.
+	prompts.DropPCM(media.PromptJoinTone, media.PromptLeaveTone)
 	dir, err := openDirectory(context.Background(), cfg, log, stderr)
 	if err != nil {
 		return err
@@ -124,6 +127,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		if music, err = media.LoadPromptFile(media.PromptMusicOnHold, cfg.Lobby.Music); err != nil {
 			return fmt.Errorf("lobby.music: %w", err)
 		}
+		music.DropPCM()
 	}
 	meetings := conference.New(conference.Options{
 		Prompts: prompts,
