@@ -393,24 +393,6 @@ func TestSippUntrustedSource(t *testing.T) {
 	}
 }
 
-// TestSippEarlyBye: the caller hangs up with a BYE while the bridge rings
-// (RFC 3261 section 15.1.2): 200 for the BYE, 487 for the INVITE, and the
-// call is never answered.
-func TestSippEarlyBye(t *testing.T) {
-	t.Parallel()
-	requireSipp(t)
-	const delay = time.Second
-	b := startBridge(t, "sip:\n  answer_delay: 1s\n")
-	res := runSipp(t, b, sippRun{Scenario: "early_bye.xml", CallID: "early-bye", TraceMsg: true})
-	assertSippOK(t, res, 1)
-	b.WaitLog(t, callLog("early-bye", "call hung up (BYE) before answer"), 5*time.Second)
-	time.Sleep(delay + 500*time.Millisecond)
-	if n := b.CountLogs(callLog("early-bye", "call answered")); n != 0 {
-		t.Errorf("bridge answered a call hung up while ringing")
-	}
-	assertNoErrorLogs(t, b)
-}
-
 // TestSippDigestAuth: with sip.auth set, sipp's call is challenged (401)
 // and gets through with the right credentials; with a wrong password the
 // second INVITE gets 403 and the bridge logs why.
@@ -448,23 +430,32 @@ func TestSippDigestAuth(t *testing.T) {
 	})
 }
 
-// TestSippCancel: the caller cancels while the bridge rings (answer_delay);
-// sipp gets 200 for the CANCEL and 487 for the INVITE, and the bridge never
-// answers the call afterwards.
+// TestSippCancel: the caller hangs up while the bridge rings (answer_delay),
+// with a CANCEL (200 for it, 487 for the INVITE) or with a BYE in the early
+// dialog (RFC 3261 section 15.1.2: 200 for the BYE, 487 for the INVITE);
+// either way the bridge never answers the call afterwards.
 func TestSippCancel(t *testing.T) {
 	t.Parallel()
 	requireSipp(t)
 	const delay = time.Second
 	b := startBridge(t, "sip:\n  answer_delay: 1s\n")
-	res := runSipp(t, b, sippRun{Scenario: "cancel.xml", CallID: "cancel", TraceMsg: true})
-	assertSippOK(t, res, 1)
-	b.WaitLog(t, callLog("cancel", "call cancelled before answer"), 5*time.Second)
-	// Past the answer delay, the cancelled call must still be unanswered.
-	time.Sleep(delay + 500*time.Millisecond)
-	if n := b.CountLogs(callLog("cancel", "call answered")); n != 0 {
-		t.Errorf("bridge answered a cancelled call")
+	for _, tc := range []struct{ scenario, id, log string }{
+		{"cancel.xml", "cancel", "call cancelled before answer"},
+		{"early_bye.xml", "early-bye", "call hung up (BYE) before answer"},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			t.Parallel()
+			res := runSipp(t, b, sippRun{Scenario: tc.scenario, CallID: tc.id, TraceMsg: true})
+			assertSippOK(t, res, 1)
+			b.WaitLog(t, callLog(tc.id, tc.log), 5*time.Second)
+			// Past the answer delay, the call must still be unanswered.
+			time.Sleep(delay + 500*time.Millisecond)
+			if n := b.CountLogs(callLog(tc.id, "call answered")); n != 0 {
+				t.Errorf("bridge answered a call hung up while ringing")
+			}
+		})
 	}
-	assertNoErrorLogs(t, b)
+	t.Cleanup(func() { assertNoErrorLogs(t, b) })
 }
 
 // TestSippDTMFPcap: the organizer keys conference ID 1123345#, *, PIN
