@@ -77,9 +77,8 @@ type Session struct {
 	latched netip.AddrPort
 	dtmf    DTMFReceiver
 	failed  bool
-	skipped int32     // ticks not read since the last read
-	quiet   bool      // the last read found nothing: poll before reading again
-	now     time.Time // the tick being read
+	skipped int32 // ticks not read since the last read
+	quiet   bool  // the last read found nothing: poll before reading again
 
 	// Send side, used only by the media clock goroutine.
 	out      rtp.Packet
@@ -207,7 +206,6 @@ func (s *Session) readDue() bool {
 
 // read empties the socket, batch by batch.
 func (s *Session) read(now time.Time, b *recvBuffers) {
-	s.now = now
 	s.quiet = true
 	for {
 		n, err := s.sock.read(b)
@@ -219,7 +217,7 @@ func (s *Session) read(now time.Time, b *recvBuffers) {
 				s.droppedPkts.Add(1) // bigger than any G.711 packet
 				continue
 			}
-			s.handle(b.data[i][:b.lens[i]], b.from[i], b)
+			s.handle(now, b.data[i][:b.lens[i]], b.from[i], b)
 		}
 		if errors.Is(err, net.ErrClosed) {
 			return // hung up: the clock drops the session soon
@@ -244,7 +242,7 @@ func (s *Session) fail(err error) {
 // handle checks one datagram and hands its key or audio to the Receiver.
 // Packets from any source other than the first valid one are dropped
 // (symmetric RTP latching).
-func (s *Session) handle(data []byte, src netip.AddrPort, b *recvBuffers) {
+func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
 	pkt := &b.pkt
 	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 		s.droppedPkts.Add(1)
@@ -270,10 +268,10 @@ func (s *Session) handle(data []byte, src netip.AddrPort, b *recvBuffers) {
 		return
 	}
 	s.recvPkts.Add(1)
-	s.heard.Store(s.now.UnixNano())
+	s.heard.Store(now.UnixNano())
 	switch {
 	case isDTMF:
-		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, s.now); ok {
+		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok {
 			s.receiver.OnDigit(key)
 		}
 	case isAudio:

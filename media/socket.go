@@ -23,7 +23,6 @@ type rtpSocket struct {
 	mu     sync.RWMutex
 	fd     int
 	closed bool
-	port   int
 	v6     bool // an IPv6 socket: IPv4 peers are written as IPv4-mapped
 	sa     sockaddr
 }
@@ -31,7 +30,6 @@ type rtpSocket struct {
 // newRTPSocket takes over conn's socket: it keeps a duplicate of the
 // descriptor and closes conn, which takes the socket out of the poller.
 func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
-	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		conn.Close()
@@ -54,7 +52,7 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 		return nil, fmt.Errorf("rtp: socket: %w", err)
 	}
 	_, v6 := name.(*unix.SockaddrInet6)
-	return &rtpSocket{fd: fd, port: int(local.Port()), v6: v6}, nil
+	return &rtpSocket{fd: fd, v6: v6}, nil
 }
 
 // read takes what is waiting, up to recvBatch datagrams, without waiting;
