@@ -90,6 +90,9 @@ type sockaddr struct {
 
 // sendTo sends p to `to` with one sendto and no allocation.
 func sendTo(fd int, p []byte, to netip.AddrPort, sa *sockaddr) error {
+	if len(p) == 0 {
+		return nil
+	}
 	var name unsafe.Pointer
 	var size uintptr
 	port := portToNetwork(to.Port())
@@ -99,9 +102,6 @@ func sendTo(fd int, p []byte, to netip.AddrPort, sa *sockaddr) error {
 	} else {
 		sa.v6 = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: port, Addr: a.As16()}
 		name, size = unsafe.Pointer(&sa.v6), unix.SizeofSockaddrInet6
-	}
-	if len(p) == 0 {
-		return nil
 	}
 	for {
 		_, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_DONTWAIT, uintptr(name), size)

@@ -147,7 +147,7 @@ func (a *digestAuth) checkNonce(n string, source netip.Addr) (time.Time, bool) {
 func (a *digestAuth) nonceMAC(issued []byte, source netip.Addr) []byte {
 	m := hmac.New(sha256.New, a.key[:])
 	m.Write(issued)
-	ip := source.Unmap().WithZone("").As16()
+	ip := source.Unmap().As16()
 	m.Write(ip[:])
 	return m.Sum(nil)[:16]
 }
@@ -156,10 +156,7 @@ func (a *digestAuth) nonceMAC(issued []byte, source netip.Addr) []byte {
 // credentials; otherwise it answers it (401 with a challenge, or 403) and
 // returns false.
 func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger) bool {
-	var source netip.Addr
-	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
-		source = ap.Addr()
-	}
+	source, _ := sourceAddr(req.Source()) // the zero Addr when unknown: its nonces fit no real source
 	now := time.Now()
 	result, username := s.auth.check(req, source, now)
 	switch result {

@@ -36,17 +36,27 @@ func parseTrustedNetworks(list []string) (trustedNetworks, error) {
 // saw it, not as the Via claims) may be served. An IPv4 peer on a dual-stack
 // socket shows as ::ffff:a.b.c.d and is matched as IPv4.
 func (t trustedNetworks) allows(source string) bool {
-	ap, err := netip.ParseAddrPort(source)
-	if err != nil {
+	ip, ok := sourceAddr(source)
+	if !ok {
 		return false
 	}
-	ip := ap.Addr().Unmap().WithZone("")
 	for _, p := range t {
 		if p.Contains(ip) {
 			return true
 		}
 	}
 	return false
+}
+
+// sourceAddr is the address of a request's source ("ip:port" as the
+// transport saw it), an IPv4 peer of a dual-stack socket as IPv4, without
+// a zone: the form the ACL and the digest nonces compare.
+func sourceAddr(source string) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(source)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap().WithZone(""), true
 }
 
 // fromTrunk serves requests from the trusted networks with next and answers
