@@ -819,7 +819,7 @@ func runUserShow(a *adminRun, args []string) error {
 		"display name", dash(u.DisplayName),
 		"email override", dash(u.EmailOverride),
 		"conference ID", conferenceIDText(u.ConferenceID),
-		"PIN", fmt.Sprintf("%s  (%d digits, set %s)", store.MaskedPIN, u.PINLength, timeText(u.PINSetAt)),
+		"PIN", pinText(u),
 		"PIN lock", lockText(u),
 	}
 	if p := policyText(u.Policy); p != "" {
@@ -828,6 +828,11 @@ func runUserShow(a *adminRun, args []string) error {
 	kv = append(kv, "created", timeText(u.CreatedAt))
 	a.block("", kv...)
 	return nil
+}
+
+// pinText is the PIN line of a user: always the mask.
+func pinText(u client.User) string {
+	return fmt.Sprintf("%s  (%d digits, set %s)", store.MaskedPIN, u.PINLength, timeText(u.PINSetAt))
 }
 
 func lockText(u client.User) string {
@@ -890,7 +895,7 @@ func runMeShow(a *adminRun, _ []string) error {
 	a.block("",
 		"email", u.Email,
 		"conference ID", conferenceIDText(u.ConferenceID),
-		"PIN", fmt.Sprintf("%s  (%d digits, set %s)", store.MaskedPIN, u.PINLength, timeText(u.PINSetAt)),
+		"PIN", pinText(u),
 		"PIN lock", meLockText(u))
 	return nil
 }
