@@ -69,17 +69,17 @@ type Options struct {
 
 // api holds the handlers' dependencies.
 type api struct {
-	dir       Directory
-	live      LiveStatus
-	calls     func() (calls, rtpPorts int)
-	meetings  func() int
-	refused   func() uint64
-	authFails func() uint64
-	log       zerolog.Logger
-	tokenHash [sha256.Size]byte
-	mux       *http.ServeMux
-	public    map[string]bool // patterns served without a token
-	self      map[string]bool // patterns served with a user's own token
+	dir              Directory
+	live             LiveStatus
+	calls            func() (calls, rtpPorts int)
+	meetings         func() int
+	refusedUntrusted func() uint64
+	refusedAuth      func() uint64
+	log              zerolog.Logger
+	tokenHash        [sha256.Size]byte
+	mux              *http.ServeMux
+	public           map[string]bool // patterns served without a token
+	self             map[string]bool // patterns served with a user's own token
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -141,17 +141,17 @@ func NewHandler(opts Options) (http.Handler, error) {
 
 func newAPI(opts Options) *api {
 	a := &api{
-		dir:       opts.Directory,
-		live:      opts.Live,
-		calls:     opts.Calls,
-		meetings:  opts.Meetings,
-		refused:   opts.RefusedUntrusted,
-		authFails: opts.RefusedAuth,
-		log:       opts.Logger,
-		tokenHash: sha256.Sum256([]byte(opts.Token)),
-		mux:       http.NewServeMux(),
-		public:    map[string]bool{},
-		self:      map[string]bool{},
+		dir:              opts.Directory,
+		live:             opts.Live,
+		calls:            opts.Calls,
+		meetings:         opts.Meetings,
+		refusedUntrusted: opts.RefusedUntrusted,
+		refusedAuth:      opts.RefusedAuth,
+		log:              opts.Logger,
+		tokenHash:        sha256.Sum256([]byte(opts.Token)),
+		mux:              http.NewServeMux(),
+		public:           map[string]bool{},
+		self:             map[string]bool{},
 	}
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
@@ -190,24 +190,8 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	_, pattern := a.mux.Handler(r)
-	if a.self[pattern] {
-		// A user's own routes take that user's token, never the
-		// administrators': the token is who "me" is.
-		u, err := a.selfUser(r)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin-user"`)
-				writeJSON(sw, http.StatusUnauthorized, errorBody{&apiError{Code: codeUnauthorized,
-					Message: "missing or wrong user token (Authorization: Bearer dialin-user-...; an administrator issues it with POST /api/v1/users/{email}/token)"}})
-				return
-			}
-			a.writeError(sw, r, err)
-			return
-		}
-		a.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), selfKey{}, u)))
-		return
-	}
-	if !a.public[pattern] && !a.authorized(r) {
+	// A user's own routes check that user's token themselves (withSelf).
+	if !a.public[pattern] && !a.self[pattern] && !a.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin"`)
 		writeJSON(sw, http.StatusUnauthorized, errorBody{&apiError{Code: codeUnauthorized,
 			Message: "missing or wrong bearer token (Authorization: Bearer TOKEN)"}})
@@ -318,11 +302,11 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	if a.meetings != nil {
 		st.Meetings = a.meetings()
 	}
-	if a.refused != nil {
-		st.SIPRefusedUntrusted = a.refused()
+	if a.refusedUntrusted != nil {
+		st.SIPRefusedUntrusted = a.refusedUntrusted()
 	}
-	if a.authFails != nil {
-		st.SIPRefusedAuth = a.authFails()
+	if a.refusedAuth != nil {
+		st.SIPRefusedAuth = a.refusedAuth()
 	}
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()

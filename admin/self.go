@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/dialin/dialin/store"
@@ -10,9 +11,6 @@ import (
 // administrator issued them, a user (or a portal acting for them) reads
 // their own details and resets their own PIN, which is shown once and
 // never emailed. Nothing else: the token opens no administrator route.
-
-// selfKey carries the token's user in the request context.
-type selfKey struct{}
 
 // selfRoute is a route served with a user's own token.
 type selfRoute struct {
@@ -37,10 +35,20 @@ func (a *api) selfUser(r *http.Request) (store.User, error) {
 	return a.dir.UserByToken(r.Context(), token)
 }
 
-// withSelf hands the handler the token's user (set by ServeHTTP).
+// withSelf hands the handler the user whose token the request carries,
+// before anything else is read. The administrators' token is not a user's:
+// the token is who "me" is.
 func (a *api) withSelf(h userFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		u, _ := r.Context().Value(selfKey{}).(store.User)
+		u, err := a.selfUser(r)
+		if errors.Is(err, store.ErrNotFound) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dialin-user"`)
+			return &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized,
+				Message: "missing or wrong user token (Authorization: Bearer dialin-user-...; an administrator issues it with POST /api/v1/users/{email}/token)"}
+		}
+		if err != nil {
+			return err
+		}
 		return about(h(w, r, u), "user "+u.Email)
 	}
 }
