@@ -5,27 +5,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"runtime"
-	"runtime/debug"
-	"syscall"
-	"time"
 
-	"github.com/emiago/sipgo/sip"
-	"github.com/rs/zerolog"
-
-	conference "github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
-	"github.com/dialin/dialin/ivr"
-	"github.com/dialin/dialin/media"
-	"github.com/dialin/dialin/sipua"
 )
 
 const usage = `dialin — dial-in audio conferencing bridge
@@ -82,140 +68,4 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage+"\n"+adminUsage())
 	return fmt.Errorf("unknown command %q", args[0])
-}
-
-func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
-	// Millisecond timestamps: signalling races are read off the log.
-	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
-	level, err := zerolog.ParseLevel(cfg.Level)
-	if err != nil {
-		level = zerolog.InfoLevel // Validate has refused anything else already
-	}
-	if cfg.Format == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000"}
-	}
-	return zerolog.New(out).Level(level).With().Timestamp().Logger()
-}
-
-func serve(cfg config.Config, stdout, stderr io.Writer) error {
-	// Catch SIGTERM from the start: one that arrives while the directory
-	// loads must stop the bridge cleanly once it is up, not kill it.
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(signals)
-
-	log := newLogger(cfg.Log, stdout)
-	// sipgo logs through log/slog; route it into the same zerolog output.
-	// sipgo reads this default when its layers are built, so set it first.
-	sip.SetDefaultLogger(slog.New(zerolog.NewSlogHandler(log.With().Str("component", "sipgo").Logger())))
-
-	prompts, err := media.LoadPrompts(cfg.Prompts)
-	if err != nil {
-		return err
-	}
-	// Calls play prompts pre-encoded; only the tones the mixer adds to a
-	// meeting need linear samples.
-	prompts.DropPCM(media.PromptJoinTone, media.PromptLeaveTone)
-	dir, err := openDirectory(context.Background(), cfg, log, stderr)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	clock := media.NewClock(runtime.GOMAXPROCS(0))
-	var music *media.Prompt // nil: the built-in music-on-hold
-	if cfg.Lobby.Music != "" {
-		if music, err = media.LoadPromptFile(media.PromptMusicOnHold, cfg.Lobby.Music); err != nil {
-			return fmt.Errorf("lobby.music: %w", err)
-		}
-		music.DropPCM()
-	}
-	meetings := conference.New(conference.Options{
-		Prompts: prompts,
-		Music:   music,
-		Clock:   clock,
-		Lobby:   cfg.Lobby,
-		Meeting: cfg.Meeting,
-	})
-	defer meetings.Close()
-	menu := &ivr.Menu{
-		Prompts:   prompts,
-		Directory: dir,
-		Meetings:  meetings,
-		Guard:     ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
-		Config:    cfg.IVR,
-	}
-	ua, err := sipua.New(sipua.Options{
-		Config:  cfg,
-		Logger:  log,
-		Clock:   clock,
-		Handler: func(ctx context.Context, call *sipua.Call) { menu.Run(ctx, call) },
-	})
-	if err != nil {
-		return err
-	}
-	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{bridge: meetings, dir: dir}, meetings.Meetings, log)
-	if err != nil {
-		return err
-	}
-	stopAdmin := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := adminSvc.stop(ctx); err != nil {
-			log.Warn().Err(err).Msg("admin API stopped with an error")
-		}
-	}
-	if err := ua.Listen(); err != nil {
-		stopAdmin()
-		return err
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go clock.Run(ctx)
-	go trimWhenIdle(ctx, ua.ActiveCalls, idleTrimAfter, func() {
-		debug.FreeOSMemory()
-		log.Debug().Msg("no call for a minute: free memory handed back to the system")
-	})
-	served := make(chan error, 1)
-	go func() { served <- ua.Serve(ctx) }()
-
-	for _, a := range ua.Addrs() {
-		host := a.Host
-		if cfg.SIP.PublicAddress != "" {
-			host = cfg.SIP.PublicAddress
-		}
-		log.Info().Msgf("ready: call sip:conference@%s:%d;transport=%s", host, a.Port, a.Transport)
-	}
-
-	select {
-	case err := <-served:
-		stopAdmin()
-		return err
-	case err := <-adminSvc.failed():
-		log.Error().Err(err).Msg("admin API failed; stopping")
-	case sig := <-signals:
-		log.Info().Str("signal", sig.String()).Msg("stopping")
-	}
-	// Graceful: refuse new calls, let calls finish within the grace period,
-	// then BYE the rest. A second signal stops at once.
-	shutdownCtx, stopNow := context.WithTimeout(context.Background(), cfg.Limits.ShutdownGrace+10*time.Second)
-	defer stopNow()
-	go func() {
-		select {
-		case <-signals:
-			stopNow()
-		case <-shutdownCtx.Done():
-		}
-	}()
-	if err := ua.Shutdown(shutdownCtx); err != nil {
-		log.Warn().Err(err).Msg("shutdown cut short")
-	}
-	stopAdmin()
-	cancel()
-	if err := <-served; err != nil {
-		return err
-	}
-	log.Info().Msg("stopped")
-	return nil
 }
