@@ -8,8 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/dialin/dialin/config"
-	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/store"
@@ -21,10 +22,20 @@ var (
 	ErrNoSuchCaller = errors.New("no such caller in the meeting or its lobby")
 )
 
-// Call is what a meeting needs of a call: the IVR's view (prompts, keys,
-// who is calling) and its media. sipua.Call provides it.
+// Call is what a meeting needs of a call: prompts, keys, who is calling,
+// and its media. sipua.Call provides it.
 type Call interface {
-	ivr.Call
+	ID() string
+	Log() *zerolog.Logger
+	// Play starts prompts in order, replacing anything playing; the channel
+	// closes when they are done or stopped.
+	Play(prompts ...*media.Prompt) <-chan struct{}
+	// StopPlay ends playback at once.
+	StopPlay()
+	// Digits delivers the caller's keys.
+	Digits() <-chan byte
+	// Caller is the calling number.
+	Caller() string
 	// Codec is the law the call's audio is in.
 	Codec() media.Codec
 	// SetFeed makes the time between the call's prompts play what
@@ -51,9 +62,9 @@ type Options struct {
 	Meeting config.Meeting
 }
 
-// Bridge holds the meetings that are on and their lobbies. It implements
-// ivr.Meetings: the IVR hands it every caller whose conference ID it found.
-// The lobby's music is one stream for every waiting caller.
+// Bridge holds the meetings that are on and their lobbies. The composition
+// root hands it every caller the IVR identified. The lobby's music is one
+// stream for every waiting caller.
 type Bridge struct {
 	opts  Options
 	music *lobby.Music
@@ -68,8 +79,6 @@ type Bridge struct {
 	mu       sync.Mutex
 	meetings map[string]*Meeting // by conference ID, while started or anyone is in it
 }
-
-var _ ivr.Meetings = (*Bridge)(nil)
 
 // New returns a bridge. Its lobby music goes on the clock with the first
 // caller waiting and off with the last.
@@ -117,7 +126,16 @@ func (b *Bridge) unlisten(l *lobby.Listener) {
 // prompt is a prompt of the bridge's set by name.
 func (b *Bridge) prompt(name string) *media.Prompt { return b.opts.Prompts.MustGet(name) }
 
-// Started implements ivr.Meetings.
+// Joining is who joins which meeting.
+type Joining struct {
+	ConferenceID string
+	Conference   store.Conference
+	// Organizer: the caller gave the organizer's PIN, which starts the
+	// meeting.
+	Organizer bool
+}
+
+// Started reports whether the meeting of a conference ID is on.
 func (b *Bridge) Started(conferenceID string) bool {
 	b.mu.Lock()
 	m := b.meetings[conferenceID]
@@ -130,15 +148,10 @@ func (b *Bridge) Started(conferenceID string) bool {
 	return m.started
 }
 
-// Join implements ivr.Meetings: it takes the caller into the meeting or its
-// lobby and returns when the caller hangs up, is removed, times out in the
-// lobby or the meeting ends for them; returning ends the call.
-func (b *Bridge) Join(ctx context.Context, icall ivr.Call, j ivr.Joining) {
-	call, ok := icall.(Call)
-	if !ok {
-		icall.Log().Error().Msg("bridge: this call has no media for a meeting")
-		return
-	}
+// Join takes the caller into the meeting or its lobby and returns when the
+// caller hangs up, is removed, times out in the lobby or the meeting ends
+// for them; returning ends the call.
+func (b *Bridge) Join(ctx context.Context, call Call, j Joining) {
 	m := b.hold(j.ConferenceID)
 	defer b.release(m)
 	mem := &member{

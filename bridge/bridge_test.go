@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
-	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/store"
 )
@@ -143,7 +142,7 @@ func (tb *testBridge) join(id string, call *fakeCall, conf store.Conference, org
 	j := &joined{call: call, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(j.done)
-		tb.Join(ctx, call, ivr.Joining{ConferenceID: id, Conference: conf, Organizer: organizer})
+		tb.Join(ctx, call, Joining{ConferenceID: id, Conference: conf, Organizer: organizer})
 	}()
 	tb.t.Cleanup(func() { cancel(); <-j.done })
 	return j

@@ -15,18 +15,15 @@ type Directory interface {
 	VerifyOrganizerPIN(ctx context.Context, id, pin string) (store.PINResult, error)
 }
 
-// Meetings is where the menu hands callers once it knows who they are:
-// the lobby and the bridge.
+// Meetings is what the menu asks of the meetings: whether one is on, in
+// which case nobody is asked for the organizer's PIN.
 type Meetings interface {
-	// Started reports whether the meeting of a conference ID is on.
 	Started(conferenceID string) bool
-	// Join takes the call into the meeting (or its lobby) and returns when
-	// the caller leaves or ctx ends.
-	Join(ctx context.Context, call Call, j Joining)
 }
 
-// Joining is who joins which meeting.
-type Joining struct {
+// Entry is who a caller is, as the menu found out: which meeting they
+// asked for and whether they proved to be its organizer.
+type Entry struct {
 	ConferenceID string
 	Conference   store.Conference
 	// Organizer: the caller gave the organizer's PIN, which starts the
@@ -36,7 +33,8 @@ type Joining struct {
 
 // Menu is the dial-in IVR of DESIGN.md: welcome, conference ID, the
 // organizer's PIN when the meeting waits for its organizer, then the lobby
-// or the meeting.
+// or the meeting. It finds out who the caller is; taking them into the
+// meeting is the bridge's job, which the composition root hands them to.
 type Menu struct {
 	Prompts   *media.Prompts
 	Directory Directory
@@ -68,13 +66,14 @@ func (mc *menuCall) key(k byte) bool {
 	return true
 }
 
-// Run plays the menu on call and returns when the caller is done with it
-// (or hung up: ctx ends).
-func (m *Menu) Run(ctx context.Context, call Call) {
-	(&menuCall{Menu: m, call: call}).run(ctx)
+// Identify plays the menu on call and returns who the caller is. False
+// means the call is over for the menu: refused, gave up, or hung up (ctx
+// ended); the caller has heard why.
+func (m *Menu) Identify(ctx context.Context, call Call) (Entry, bool) {
+	return (&menuCall{Menu: m, call: call}).identify(ctx)
 }
 
-func (m *menuCall) run(ctx context.Context) {
+func (m *menuCall) identify(ctx context.Context) (Entry, bool) {
 	call := m.call
 	log := call.Log()
 	p := m.Prompts.MustGet
@@ -82,20 +81,20 @@ func (m *menuCall) run(ctx context.Context) {
 		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", until).
 			Msg("call refused: too many failed conference IDs or PINs from this caller")
 		_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptTryLater))
-		return
+		return Entry{}, false
 	}
 	id, conf, ok := m.askConferenceID(ctx)
 	if !ok {
-		return
+		return Entry{}, false
 	}
-	j := Joining{ConferenceID: id, Conference: conf}
+	e := Entry{ConferenceID: id, Conference: conf}
 	if conf.RequireOrganizer && !m.Meetings.Started(id) {
-		j.Organizer = m.askOrganizer(ctx, id)
+		e.Organizer = m.askOrganizer(ctx, id)
 		if ctx.Err() != nil {
-			return
+			return Entry{}, false
 		}
 	}
-	m.Meetings.Join(ctx, call, j)
+	return e, true
 }
 
 // askConferenceID reads conference IDs until one is found, giving up

@@ -42,11 +42,12 @@ func (d *fakeDirectory) VerifyOrganizerPIN(_ context.Context, id, pin string) (s
 	return store.PINWrong, nil
 }
 
-// fakeMeetings records who joined.
+// fakeMeetings says which meetings are on and records who the menu
+// identified (who would join).
 type fakeMeetings struct {
 	mu      sync.Mutex
 	started map[string]bool
-	joins   []Joining
+	joins   []Entry
 }
 
 func (m *fakeMeetings) Started(id string) bool {
@@ -55,10 +56,10 @@ func (m *fakeMeetings) Started(id string) bool {
 	return m.started[id]
 }
 
-func (m *fakeMeetings) Join(_ context.Context, _ Call, j Joining) {
+func (m *fakeMeetings) join(e Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.joins = append(m.joins, j)
+	m.joins = append(m.joins, e)
 }
 
 type menuEnv struct {
@@ -109,14 +110,16 @@ func (e *menuEnv) run(t *testing.T, keys string) *memCall {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e.menu.Run(ctx, call)
+	if entry, ok := e.menu.Identify(ctx, call); ok {
+		e.meets.join(entry)
+	}
 	if ctx.Err() != nil {
 		t.Fatal("the menu did not end")
 	}
 	return call
 }
 
-func (e *menuEnv) lastJoin(t *testing.T) Joining {
+func (e *menuEnv) lastJoin(t *testing.T) Entry {
 	t.Helper()
 	e.meets.mu.Lock()
 	defer e.meets.mu.Unlock()
@@ -262,7 +265,12 @@ func TestMenuHangupMidPIN(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { e.menu.Run(ctx, call); close(done) }()
+	go func() {
+		if entry, ok := e.menu.Identify(ctx, call); ok {
+			e.meets.join(entry)
+		}
+		close(done)
+	}()
 	time.Sleep(50 * time.Millisecond) // mid-PIN: waiting for the next key
 	cancel()
 	select {

@@ -84,8 +84,8 @@ log:
   format: json
 `
 
-// bridge is one running dialin process.
-type bridge struct {
+// bridgeProcess is one running dialin process.
+type bridgeProcess struct {
 	SIPPort int    // SIP port on 127.0.0.1, the same for UDP and TCP
 	Dir     string // working folder: dialin.yaml and data/
 
@@ -107,14 +107,14 @@ type bridge struct {
 // {answer_delay: 2s}" keeps the listen addresses). It waits until the bridge
 // is listening and registers a cleanup that stops it (SIGTERM, then kill)
 // and fails the test if it panicked, raced or exited with an error.
-func startBridge(t testing.TB, cfgYAML string) *bridge {
+func startBridge(t testing.TB, cfgYAML string) *bridgeProcess {
 	t.Helper()
 	return startBridgeIn(t, t.TempDir(), cfgYAML)
 }
 
 // startBridgeIn is startBridge in an existing working folder, to restart a
 // bridge on the data of an earlier one.
-func startBridgeIn(t testing.TB, dir, cfgYAML string) *bridge {
+func startBridgeIn(t testing.TB, dir, cfgYAML string) *bridgeProcess {
 	t.Helper()
 	bin := buildBridge(t)
 	cfg, err := mergeConfig(baseBridgeConfig, cfgYAML)
@@ -137,7 +137,7 @@ func startBridgeIn(t testing.TB, dir, cfgYAML string) *bridge {
 	// process is killed before the test binary panics (cleanups do not run
 	// then).
 	ctx, cancel := testContext(t)
-	b := &bridge{Dir: dir, exited: make(chan struct{}), newLine: make(chan struct{})}
+	b := &bridgeProcess{Dir: dir, exited: make(chan struct{}), newLine: make(chan struct{})}
 	b.cmd = exec.CommandContext(ctx, bin, "serve", "--config", path)
 	b.cmd.Dir = dir
 	b.cmd.Stdout = &lineWriter{line: b.addStdout}
@@ -234,7 +234,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (b *bridge) addStdout(line string) {
+func (b *bridgeProcess) addStdout(line string) {
 	var m map[string]any
 	isJSON := json.Unmarshal([]byte(line), &m) == nil
 	b.mu.Lock()
@@ -247,7 +247,7 @@ func (b *bridge) addStdout(line string) {
 	b.newLine = make(chan struct{})
 }
 
-func (b *bridge) addStderr(line string) {
+func (b *bridgeProcess) addStderr(line string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.raw = append(b.raw, "stderr: "+line)
@@ -256,7 +256,7 @@ func (b *bridge) addStderr(line string) {
 }
 
 // Logs returns the JSON log lines so far, in order.
-func (b *bridge) Logs() []map[string]any {
+func (b *bridgeProcess) Logs() []map[string]any {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]map[string]any(nil), b.logs...)
@@ -265,13 +265,13 @@ func (b *bridge) Logs() []map[string]any {
 // WaitLog waits for the first log line (from the start of the log) that
 // pred accepts and returns it; it fails the test after timeout or if the
 // bridge exits first. Call it from the test goroutine.
-func (b *bridge) WaitLog(t testing.TB, pred func(map[string]any) bool, timeout time.Duration) map[string]any {
+func (b *bridgeProcess) WaitLog(t testing.TB, pred func(map[string]any) bool, timeout time.Duration) map[string]any {
 	t.Helper()
 	return b.WaitLogCount(t, pred, 1, timeout)[0]
 }
 
 // WaitLogCount waits until n log lines match pred and returns them.
-func (b *bridge) WaitLogCount(t testing.TB, pred func(map[string]any) bool, n int, timeout time.Duration) []map[string]any {
+func (b *bridgeProcess) WaitLogCount(t testing.TB, pred func(map[string]any) bool, n int, timeout time.Duration) []map[string]any {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -303,7 +303,7 @@ func (b *bridge) WaitLogCount(t testing.TB, pred func(map[string]any) bool, n in
 }
 
 // CountLogs is the number of log lines so far that pred accepts.
-func (b *bridge) CountLogs(pred func(map[string]any) bool) int {
+func (b *bridgeProcess) CountLogs(pred func(map[string]any) bool) int {
 	n := 0
 	for _, l := range b.Logs() {
 		if pred(l) {
@@ -316,7 +316,7 @@ func (b *bridge) CountLogs(pred func(map[string]any) bool) int {
 // Stop sends SIGTERM and waits for the bridge to exit (it lets calls finish
 // for its shutdown grace, then hangs up); after 30 s it kills it. It returns
 // the exit status and may be called more than once.
-func (b *bridge) Stop() error {
+func (b *bridgeProcess) Stop() error {
 	b.stopOnce.Do(func() {
 		select {
 		case <-b.exited:
@@ -338,7 +338,7 @@ func (b *bridge) Stop() error {
 
 // checkCrash fails the test if the bridge panicked or the race detector
 // complained; no test wants either.
-func (b *bridge) checkCrash(t testing.TB) {
+func (b *bridgeProcess) checkCrash(t testing.TB) {
 	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -351,7 +351,7 @@ func (b *bridge) checkCrash(t testing.TB) {
 }
 
 // tail is the last n lines of output, for failure messages.
-func (b *bridge) tail(n int) string {
+func (b *bridgeProcess) tail(n int) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	lines := b.raw

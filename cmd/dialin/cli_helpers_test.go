@@ -93,14 +93,14 @@ type apiCLI struct {
 
 // startAdminBridge starts a bridge with admin.token set (and cfgYAML over
 // it) and returns a CLI that talks to its API.
-func startAdminBridge(t *testing.T, cfgYAML string) (*bridge, apiCLI) {
+func startAdminBridge(t *testing.T, cfgYAML string) (*bridgeProcess, apiCLI) {
 	t.Helper()
 	b := startBridge(t, udpOnlySIP+"admin: {token: "+testAdminToken+"}\n"+cfgYAML)
 	return b, apiCLI{t: t, url: apiURL(t, b), token: testAdminToken}
 }
 
 // apiURL waits for the bridge's "admin API ready" line and returns its URL.
-func apiURL(t *testing.T, b *bridge) string {
+func apiURL(t *testing.T, b *bridgeProcess) string {
 	t.Helper()
 	l := b.WaitLog(t, msgIs("admin API ready"), 10*time.Second)
 	u, _ := l["url"].(string)

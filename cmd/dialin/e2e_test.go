@@ -16,7 +16,7 @@ import (
 // End-to-end tests: the test phone dials the real bridge binary over
 // loopback and checks what it hears, what the bridge logs and how it hangs up.
 
-func dial(t *testing.T, b *bridge, opts testphone.Options) *testphone.Call {
+func dial(t *testing.T, b *bridgeProcess, opts testphone.Options) *testphone.Call {
 	t.Helper()
 	if opts.Target == "" {
 		opts.Target = fmt.Sprintf("sip:conference@127.0.0.1:%d", b.SIPPort)
@@ -35,7 +35,7 @@ func dial(t *testing.T, b *bridge, opts testphone.Options) *testphone.Call {
 	return call
 }
 
-func dialStatus(t *testing.T, b *bridge, opts testphone.Options) int {
+func dialStatus(t *testing.T, b *bridgeProcess, opts testphone.Options) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -27,7 +27,7 @@ ivr:
 
 // ivrAPI sends a request to the bridge's admin API and decodes the JSON
 // answer into out (if not nil), failing the test unless the status is want.
-func ivrAPI(t *testing.T, b *bridge, want int, method, path, body string, out any) {
+func ivrAPI(t *testing.T, b *bridgeProcess, want int, method, path, body string, out any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -56,7 +56,7 @@ func ivrAPI(t *testing.T, b *bridge, want int, method, path, body string, out an
 }
 
 // ivrOrganizer enables a user (no email) and returns its conference ID and PIN.
-func ivrOrganizer(t *testing.T, b *bridge, email string) (id, pin string) {
+func ivrOrganizer(t *testing.T, b *bridgeProcess, email string) (id, pin string) {
 	t.Helper()
 	var c struct {
 		User struct {
@@ -72,7 +72,7 @@ func ivrOrganizer(t *testing.T, b *bridge, email string) (id, pin string) {
 }
 
 // ivrSetIDAndPIN gives an organizer a conference ID and a PIN of the test's choosing.
-func ivrSetIDAndPIN(t *testing.T, b *bridge, email, id, pin string) {
+func ivrSetIDAndPIN(t *testing.T, b *bridgeProcess, email, id, pin string) {
 	t.Helper()
 	p := "/api/v1/users/" + url.PathEscape(email)
 	ivrAPI(t, b, 200, "PUT", p+"/conference-id", `{"conference_id":"`+id+`","send_email":false}`, nil)

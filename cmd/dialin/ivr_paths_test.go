@@ -447,7 +447,7 @@ func BenchmarkE2EBargeInLatency(b *testing.B) {
 // one key and returns the time from the key's first packet to the prompt's
 // first silent packet, both on the phone's clock. ok is false when no stop
 // was found, or the key fell in a pause of the prompt (no measure then).
-func bargeInLatency(tb testing.TB, b *bridge) (latency time.Duration, ok bool) {
+func bargeInLatency(tb testing.TB, b *bridgeProcess) (latency time.Duration, ok bool) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -535,7 +535,7 @@ func ivrInband(t testing.TB, ctx context.Context, call *testphone.Call, keys str
 }
 
 // ivrHangup hangs call up and waits for the bridge to log it.
-func ivrHangup(t testing.TB, b *bridge, call *testphone.Call) {
+func ivrHangup(t testing.TB, b *bridgeProcess, call *testphone.Call) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -548,7 +548,7 @@ func ivrHangup(t testing.TB, b *bridge, call *testphone.Call) {
 // ivrAnswered waits until the bridge has taken the call's ACK. An INFO
 // that the bridge handles before the ACK makes it refuse the ACK (see
 // TestIVRINFORightAfterAnswer), so the INFO tests wait for it.
-func ivrAnswered(t testing.TB, b *bridge, call *testphone.Call) {
+func ivrAnswered(t testing.TB, b *bridgeProcess, call *testphone.Call) {
 	t.Helper()
 	b.WaitLog(t, ofCall(call, "call answered"), 5*time.Second)
 }
@@ -588,7 +588,7 @@ func ivrWrongPINs(pin string, n int) []string {
 }
 
 // ivrOutputContains finds s in the bridge's output (stdout and stderr).
-func ivrOutputContains(b *bridge, s string) (string, bool) {
+func ivrOutputContains(b *bridgeProcess, s string) (string, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, l := range b.raw {
@@ -608,7 +608,7 @@ type ivrStatus struct {
 	Refused    int `json:"sip_refused_untrusted"`
 }
 
-func ivrGetStatus(t *testing.T, b *bridge) ivrStatus {
+func ivrGetStatus(t *testing.T, b *bridgeProcess) ivrStatus {
 	t.Helper()
 	var st ivrStatus
 	ivrAPI(t, b, 200, "GET", "/api/v1/status", "", &st)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/dialin/dialin/admin"
-	conference "github.com/dialin/dialin/bridge"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
 )
 
@@ -13,14 +13,14 @@ import (
 // translating between the two packages' types and errors so that neither
 // imports the other.
 type liveStatus struct {
-	bridge *conference.Bridge
-	dir    *store.Directory
+	meetings *bridge.Bridge
+	dir      *store.Directory
 }
 
 var _ admin.LiveStatus = liveStatus{}
 
 func (l liveStatus) Meeting(conferenceID string) (admin.Live, bool) {
-	s, ok := l.bridge.Status(conferenceID)
+	s, ok := l.meetings.Status(conferenceID)
 	if !ok {
 		return admin.Live{}, false
 	}
@@ -47,33 +47,33 @@ func (l liveStatus) Start(conferenceID string) error {
 		// The API checked the directory first; it changed since.
 		return fmt.Errorf("conference ID %s is no longer in the directory", conferenceID)
 	}
-	l.bridge.Start(conferenceID, conf)
+	l.meetings.Start(conferenceID, conf)
 	return nil
 }
 
 func (l liveStatus) End(conferenceID string) error {
-	return liveError(l.bridge.End(conferenceID))
+	return liveError(l.meetings.End(conferenceID))
 }
 
 func (l liveStatus) Admit(conferenceID, callerID string) (int, error) {
-	n, err := l.bridge.Admit(conferenceID, callerID)
+	n, err := l.meetings.Admit(conferenceID, callerID)
 	return n, liveError(err)
 }
 
 func (l liveStatus) SetMuted(conferenceID, participantID string, muted bool) error {
-	return liveError(l.bridge.SetMuted(conferenceID, participantID, muted))
+	return liveError(l.meetings.SetMuted(conferenceID, participantID, muted))
 }
 
 func (l liveStatus) Remove(conferenceID, callerID string) error {
-	return liveError(l.bridge.Remove(conferenceID, callerID))
+	return liveError(l.meetings.Remove(conferenceID, callerID))
 }
 
 // liveError maps the bridge's errors to the API's.
 func liveError(err error) error {
 	switch {
-	case errors.Is(err, conference.ErrNotStarted):
+	case errors.Is(err, bridge.ErrNotStarted):
 		return fmt.Errorf("%w: %w", admin.ErrNotStarted, err)
-	case errors.Is(err, conference.ErrNoSuchCaller):
+	case errors.Is(err, bridge.ErrNoSuchCaller):
 		return fmt.Errorf("%w: %w", admin.ErrCallerNotFound, err)
 	}
 	return err

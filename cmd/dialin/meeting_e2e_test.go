@@ -57,7 +57,7 @@ func meetConfig(t *testing.T) string {
 // meetSetup starts a bridge with cfg and enables one organizer, whose
 // conference ID and PIN it returns with a context bounding the test's
 // sending.
-func meetSetup(t *testing.T, cfg string) (*bridge, string, string, context.Context) {
+func meetSetup(t *testing.T, cfg string) (*bridgeProcess, string, string, context.Context) {
 	t.Helper()
 	b := startBridge(t, cfg)
 	id, pin := ivrOrganizer(t, b, "ada@example.com")
@@ -67,7 +67,7 @@ func meetSetup(t *testing.T, cfg string) (*bridge, string, string, context.Conte
 }
 
 // meetSettings changes the directory's settings (a partial JSON object).
-func meetSettings(t *testing.T, b *bridge, patch string) {
+func meetSettings(t *testing.T, b *bridgeProcess, patch string) {
 	t.Helper()
 	ivrAPI(t, b, 200, "PATCH", "/api/v1/settings", patch, nil)
 }
@@ -75,7 +75,7 @@ func meetSettings(t *testing.T, b *bridge, patch string) {
 // meetOrganizer dials, enters the conference ID, star and the PIN, and
 // waits until the organizer has joined (and started) the meeting. It
 // returns the call and its member id.
-func meetOrganizer(t *testing.T, ctx context.Context, b *bridge, id, pin, from string) (*testphone.Call, string) {
+func meetOrganizer(t *testing.T, ctx context.Context, b *bridgeProcess, id, pin, from string) (*testphone.Call, string) {
 	t.Helper()
 	call := dial(t, b, testphone.Options{From: from})
 	ivrKeys(t, ctx, call, id+"*"+pin+"#")
@@ -109,7 +109,7 @@ func meetPress(t *testing.T, ctx context.Context, keys map[*testphone.Call]strin
 
 // meetDial dials one phone per name (its caller ID) and enters the
 // conference ID on all of them at once.
-func meetDial(t *testing.T, ctx context.Context, b *bridge, id string, from ...string) []*testphone.Call {
+func meetDial(t *testing.T, ctx context.Context, b *bridgeProcess, id string, from ...string) []*testphone.Call {
 	t.Helper()
 	calls := make([]*testphone.Call, len(from))
 	keys := map[*testphone.Call]string{}
@@ -125,7 +125,7 @@ func meetDial(t *testing.T, ctx context.Context, b *bridge, id string, from ...s
 // attendee, checks that it went to the lobby (waiting) or not, and returns
 // its member id. An attendee of a meeting that has not started hears the
 // organizer prompt (5.3 s) and organizer_wait first.
-func meetJoined(t *testing.T, b *bridge, call *testphone.Call, waiting bool) string {
+func meetJoined(t *testing.T, b *bridgeProcess, call *testphone.Call, waiting bool) string {
 	t.Helper()
 	l := b.WaitLog(t, ofCall(call, "caller joined the meeting"), 15*time.Second)
 	if l["role"] != "attendee" || l["waiting"] != waiting || l["started_meeting"] != false {
@@ -140,14 +140,14 @@ func meetJoined(t *testing.T, b *bridge, call *testphone.Call, waiting bool) str
 }
 
 // meetAdmitted waits for the call's "caller admitted from the lobby" line.
-func meetAdmitted(t *testing.T, b *bridge, call *testphone.Call) {
+func meetAdmitted(t *testing.T, b *bridgeProcess, call *testphone.Call) {
 	t.Helper()
 	b.WaitLog(t, ofCall(call, "caller admitted from the lobby"), 5*time.Second)
 }
 
 // meetCommand waits for the n-th "in-meeting command" line of call and
 // checks that it is command.
-func meetCommand(t *testing.T, b *bridge, call *testphone.Call, command string, n int) {
+func meetCommand(t *testing.T, b *bridgeProcess, call *testphone.Call, command string, n int) {
 	t.Helper()
 	ls := b.WaitLogCount(t, ofCall(call, "in-meeting command"), n, 5*time.Second)
 	if got := ls[n-1]["command"]; got != command {
@@ -264,7 +264,7 @@ func meetNotHears(t *testing.T, who string, rec testphone.Recording, freq float6
 }
 
 // meetGet is the live state of a meeting, from GET /api/v1/meetings/{id}.
-func meetGet(t *testing.T, b *bridge, id string) admin.Live {
+func meetGet(t *testing.T, b *bridgeProcess, id string) admin.Live {
 	t.Helper()
 	var m struct {
 		Live admin.Live `json:"live"`
@@ -319,7 +319,7 @@ func meetMuted(t *testing.T, l admin.Live, id string) bool {
 
 // meetEmpty waits until the meeting is off and nobody is in it or its
 // lobby, as the API shows it (with [] rather than null).
-func meetEmpty(t *testing.T, b *bridge, id string) {
+func meetEmpty(t *testing.T, b *bridgeProcess, id string) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
@@ -340,7 +340,7 @@ func meetEmpty(t *testing.T, b *bridge, id string) {
 
 // meetByeAfter waits for the bridge to hang up call (a BYE) after telling
 // it why, and checks the reason it logged.
-func meetByeAfter(t *testing.T, b *bridge, call *testphone.Call, reason string) {
+func meetByeAfter(t *testing.T, b *bridgeProcess, call *testphone.Call, reason string) {
 	t.Helper()
 	l := b.WaitLog(t, ofCall(call, "bridge ends the call"), 5*time.Second)
 	if l["reason"] != reason {

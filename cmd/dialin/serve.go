@@ -15,7 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/rs/zerolog"
 
-	conference "github.com/dialin/dialin/bridge"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/media"
@@ -67,7 +67,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		}
 		music.DropPCM()
 	}
-	meetings := conference.New(conference.Options{
+	meetings := bridge.New(bridge.Options{
 		Prompts: prompts,
 		Music:   music,
 		Clock:   clock,
@@ -86,13 +86,13 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Config:  cfg,
 		Logger:  log,
 		Clock:   clock,
-		Handler: func(ctx context.Context, call *sipua.Call) { menu.Run(ctx, call) },
+		Handler: func(ctx context.Context, call *sipua.Call) { answer(ctx, call, menu, meetings) },
 	})
 	if err != nil {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{bridge: meetings, dir: dir}, meetings.Meetings, log)
+	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{meetings: meetings, dir: dir}, meetings.Meetings, log)
 	if err != nil {
 		return err
 	}
@@ -156,4 +156,14 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// answer is one call's way through the bridge: the IVR finds out who the
+// caller is, then the meeting (or its lobby) takes them until the call ends.
+func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bridge.Bridge) {
+	e, ok := menu.Identify(ctx, call)
+	if !ok {
+		return
+	}
+	meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
 }

@@ -77,7 +77,7 @@ func requireSipp(t *testing.T) string {
 // runSipp runs one scenario against b on 127.0.0.1 and waits for sipp to
 // exit. On test failure it logs sipp's final screen, its error log and, with
 // TraceMsg, the tail of the SIP message trace.
-func runSipp(t *testing.T, b *bridge, run sippRun) sippResult {
+func runSipp(t *testing.T, b *bridgeProcess, run sippRun) sippResult {
 	t.Helper()
 	sipp := requireSipp(t)
 	scenario, err := filepath.Abs(filepath.Join(sippDir, run.Scenario))
@@ -278,7 +278,7 @@ func assertSippOK(t *testing.T, res sippResult, calls int) {
 
 // assertNoErrorLogs fails the test if the bridge logged at error level or
 // above: none of these scenarios is a server fault.
-func assertNoErrorLogs(t *testing.T, b *bridge) {
+func assertNoErrorLogs(t *testing.T, b *bridgeProcess) {
 	t.Helper()
 	for _, l := range b.Logs() {
 		if lvl := l["level"]; lvl == "error" || lvl == "fatal" || lvl == "panic" {
@@ -334,7 +334,7 @@ func TestSippDelayedOffer(t *testing.T) {
 }
 
 // assertEndReason waits for the call's "call ended" line and checks why.
-func assertEndReason(t *testing.T, b *bridge, id, reason string) {
+func assertEndReason(t *testing.T, b *bridgeProcess, id, reason string) {
 	t.Helper()
 	ended := b.WaitLog(t, callLog(id, "call ended"), 10*time.Second)
 	if ended["reason"] != reason {
