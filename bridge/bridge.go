@@ -54,25 +54,19 @@ type Call interface {
 // Options configure a Bridge.
 type Options struct {
 	Prompts *media.Prompts
-	// Music is what the lobby plays; nil: the built-in music-on-hold.
-	Music *media.Prompt
-	// Clock paces the lobby's music and every meeting's mixer.
-	Clock   *media.Clock
-	Lobby   config.Lobby
+	// Clock paces every meeting's mixer.
+	Clock *media.Clock
+	// Lobby is where callers wait until their meeting lets them in.
+	Lobby   *lobby.Room
 	Meeting config.Meeting
 }
 
-// Bridge holds the meetings that are on and their lobbies. The composition
-// root hands it every caller the IVR identified. The lobby's music is one
-// stream for every waiting caller.
+// Bridge holds the meetings that are on and the callers waiting for them.
+// The composition root hands it every caller the IVR identified; callers
+// who must wait, it asks the lobby to hold until it admits them.
 type Bridge struct {
-	opts  Options
-	music *lobby.Music
-	keys  keyMap
-
-	// musicMu serialises putting the music on the clock and taking it off:
-	// it ticks only while someone listens, so an idle bridge never wakes.
-	musicMu sync.Mutex
+	opts Options
+	keys keyMap
 
 	nextID atomic.Uint64 // for member ids
 
@@ -80,46 +74,12 @@ type Bridge struct {
 	meetings map[string]*Meeting // by conference ID, while started or anyone is in it
 }
 
-// New returns a bridge. Its lobby music goes on the clock with the first
-// caller waiting and off with the last.
+// New returns a bridge.
 func New(opts Options) *Bridge {
-	music := opts.Music
-	if music == nil {
-		music = opts.Prompts.MustGet(media.PromptMusicOnHold)
-	}
-	b := &Bridge{
+	return &Bridge{
 		opts:     opts,
-		music:    lobby.NewMusic(music),
 		keys:     newKeyMap(opts.Meeting.Keys),
 		meetings: map[string]*Meeting{},
-	}
-	return b
-}
-
-// Close stops the lobby music. Meetings end with their calls.
-func (b *Bridge) Close() { b.opts.Clock.Remove(b.music) }
-
-// listen puts a call on the lobby music.
-func (b *Bridge) listen(call Call) *lobby.Listener {
-	b.musicMu.Lock()
-	defer b.musicMu.Unlock()
-	l := b.music.Add(call.Codec(), call)
-	if b.music.Len() == 1 {
-		b.opts.Clock.Add(b.music)
-	}
-	return l
-}
-
-// unlisten takes a listener off the music; again is harmless.
-func (b *Bridge) unlisten(l *lobby.Listener) {
-	b.musicMu.Lock()
-	defer b.musicMu.Unlock()
-	if b.music.Len() == 0 {
-		return
-	}
-	b.music.Remove(l)
-	if b.music.Len() == 0 {
-		b.opts.Clock.Remove(b.music)
 	}
 }
 
@@ -159,7 +119,7 @@ func (b *Bridge) Join(ctx context.Context, call Call, j Joining) {
 		call:      call,
 		organizer: j.Organizer,
 		admit:     make(chan struct{}),
-		exit:      make(chan exitReason, 1),
+		exit:      make(chan struct{}),
 	}
 	m.run(ctx, mem, j.Conference)
 }
@@ -206,6 +166,15 @@ func (b *Bridge) lookup(id string) *Meeting {
 	return b.meetings[id]
 }
 
+// admissionOf is the lobby's rule for a conference ID's settings.
+func admissionOf(conf store.Conference) lobby.Admission {
+	return lobby.Admission{
+		RequireOrganizer: conf.RequireOrganizer,
+		Bypass:           conf.BypassLobby,
+		Auto:             conf.LobbyAdmission == store.AdmitAuto,
+	}
+}
+
 // Start starts a meeting as if its organizer had joined from an app: the
 // lobby is admitted if conf's admission is automatic. Starting a started
 // meeting changes nothing. The meeting stays on until End, or until
@@ -220,7 +189,7 @@ func (b *Bridge) Start(id string, conf store.Conference) {
 	b.mu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.admission = conf.LobbyAdmission
+	m.admission = admissionOf(conf)
 	if !m.started {
 		m.startLocked()
 	}

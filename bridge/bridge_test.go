@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/store"
 )
@@ -115,9 +116,10 @@ func newTestBridge(t *testing.T, edit func(*config.Config)) *testBridge {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { clock.Run(ctx); close(done) }()
-	b := New(Options{Prompts: prompts, Clock: clock, Lobby: cfg.Lobby, Meeting: cfg.Meeting})
+	room := lobby.New(lobby.Options{Prompts: prompts, Clock: clock, NoticeInterval: cfg.Lobby.NoticeInterval, Timeout: cfg.Lobby.Timeout})
+	b := New(Options{Prompts: prompts, Clock: clock, Lobby: room, Meeting: cfg.Meeting})
 	t.Cleanup(func() {
-		b.Close()
+		room.Close()
 		cancel()
 		<-done
 	})

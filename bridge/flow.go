@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/store"
 )
@@ -82,53 +83,30 @@ func (r exitReason) String() string {
 	return "unknown"
 }
 
-// wait keeps the caller in the lobby: the shared music, a notice every
-// lobby.notice_interval (a prompt on the call takes the music's place
-// while it plays), until they are admitted (true) or the call ends: hang
-// up, removal, the meeting ended by an administrator, or lobby.timeout.
+// wait has the lobby hold the caller until the meeting admits them
+// (true) or the call ends: hang up, removal, the meeting ended by an
+// administrator, or the lobby's timeout.
 func (m *Meeting) wait(ctx context.Context, mem *member) bool {
-	call := mem.call
-	listener := m.b.listen(call)
-	defer m.b.unlisten(listener)
-	call.SetWaiting(true)
-	defer call.SetWaiting(false)
+	out := m.b.opts.Lobby.Wait(ctx, mem.call, lobby.Waiting{
+		ConferenceID: m.id,
+		Admitted:     mem.admit,
+		Ended:        mem.exit,
+		Started:      m.isStarted,
+	})
+	switch out {
+	case lobby.Admitted:
+		return true
+	case lobby.Ended:
+		m.sayExit(ctx, mem, mem.reason)
+	}
+	return false
+}
 
-	notice := func() {
-		m.mu.Lock()
-		started := m.started
-		m.mu.Unlock()
-		if started {
-			call.Play(m.b.prompt(media.PromptLobbyNoticeStarted))
-		} else {
-			call.Play(m.b.prompt(media.PromptLobbyNotice))
-		}
-	}
-	notice()
-	every := time.NewTicker(m.b.opts.Lobby.NoticeInterval)
-	defer every.Stop()
-	timeout := time.NewTimer(m.b.opts.Lobby.Timeout)
-	defer timeout.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-mem.admit:
-			call.StopPlay()
-			return true
-		case reason := <-mem.exit:
-			m.b.unlisten(listener)
-			m.sayExit(ctx, mem, reason)
-			return false
-		case <-every.C:
-			notice()
-		case <-timeout.C:
-			call.Log().Info().Str("conference_id", m.id).Dur("waited", m.b.opts.Lobby.Timeout).Msg("lobby timeout: call ends")
-			m.say(ctx, call, media.PromptLobbyTimeout, media.PromptGoodbye)
-			return false
-		case <-call.Digits():
-			// Keys do nothing in the lobby.
-		}
-	}
+// isStarted reports whether the meeting is on.
+func (m *Meeting) isStarted() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.started
 }
 
 // attend is the caller's time in the meeting: in the mix, answering the
@@ -169,10 +147,10 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 		select {
 		case <-ctx.Done():
 			return
-		case reason := <-mem.exit:
+		case <-mem.exit:
 			m.mixer.Remove(part)
 			call.SetAudioInput(nil)
-			m.sayExit(ctx, mem, reason)
+			m.sayExit(ctx, mem, mem.reason)
 			return
 		case k := <-call.Digits():
 			if a, done := keys.press(k); done {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/store"
 )
@@ -31,9 +32,9 @@ type member struct {
 	inMeeting bool          // false: in the lobby
 	since     time.Time     // in the lobby since, or joined at
 	admit     chan struct{} // closed when admitted from the lobby
-	exit      chan exitReason
-	exited    bool         // a reason was sent on exit
-	part      *Participant // in the mixer; nil until the flow adds it
+	exit      chan struct{} // closed when the bridge ends the call, for reason
+	reason    exitReason    // set before exit is closed
+	part      *Participant  // in the mixer; nil until the flow adds it
 
 	muted atomic.Bool
 	hand  atomic.Bool
@@ -49,12 +50,17 @@ func (mem *member) setMuted(on bool) {
 }
 
 // kickLocked tells the member's flow to end the call for reason (once).
+// The flow reads reason after exit is closed.
 func (mem *member) kickLocked(reason exitReason) {
-	if !mem.exited {
-		mem.exited = true
-		mem.exit <- reason
+	if !mem.exited() {
+		mem.reason = reason
+		close(mem.exit)
 	}
 }
+
+// exited reports whether the bridge has ended the call. Called under
+// Meeting.mu, which kickLocked holds.
+func (mem *member) exited() bool { return mem.reason != 0 }
 
 // Meeting is one conference: who is in it, who waits in its lobby, and its
 // mixer. Its state changes under mu; the mixer runs on the clock while
@@ -68,12 +74,12 @@ type Meeting struct {
 
 	mu             sync.Mutex
 	started        bool
-	admission      string // store.AdmitByOrganizer or store.AdmitAuto, as last read
-	locked         bool   // no new callers
-	tones          bool   // join and leave tones
-	attendeesMuted bool   // the organizer's mute-all is on
-	participants   int    // members in the meeting
-	organizers     int    // of which the organizer
+	admission      lobby.Admission // as last read from the directory
+	locked         bool            // no new callers
+	tones          bool            // join and leave tones
+	attendeesMuted bool            // the organizer's mute-all is on
+	participants   int             // members in the meeting
+	organizers     int             // of which the organizer
 	members        map[string]*member
 	mixing         bool // the mixer is on the clock
 }
@@ -104,7 +110,7 @@ const (
 func (m *Meeting) enter(mem *member, conf store.Conference) (placement, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.admission = conf.LobbyAdmission
+	m.admission = admissionOf(conf)
 	if len(m.members) >= m.b.opts.Meeting.MaxParticipants {
 		return placeFull, false
 	}
@@ -114,21 +120,13 @@ func (m *Meeting) enter(mem *member, conf store.Conference) (placement, bool) {
 	startedNow := false
 	place := placeMeeting
 	switch {
-	case mem.organizer || !conf.RequireOrganizer:
-		// The organizer starts the meeting; so does anyone when the
-		// meeting needs no organizer (anonymous start), and then there is
-		// nobody to wait for.
+	case m.admission.Starts(mem.organizer):
 		if !m.started {
 			m.startLocked()
 			startedNow = true
 		}
-	case !m.started:
+	case m.admission.Waits(m.started):
 		place = placeLobby
-	case conf.BypassLobby || m.admission == store.AdmitAuto:
-		// Dial-in bypass, or Skype's automatic admission: after the
-		// start, callers go straight in.
-	default:
-		place = placeLobby // Teams: the organizer admits
 	}
 	m.members[mem.id] = mem
 	mem.arrived = time.Now()
@@ -143,7 +141,7 @@ func (m *Meeting) enter(mem *member, conf store.Conference) (placement, bool) {
 // in at once, otherwise it stays until the organizer admits it.
 func (m *Meeting) startLocked() {
 	m.started = true
-	if m.admission == store.AdmitAuto {
+	if m.admission.AdmitsOnStart() {
 		m.admitAllLocked()
 	}
 }
@@ -170,7 +168,7 @@ func (m *Meeting) toMeetingLocked(mem *member) {
 
 // admitLocked moves one lobby caller into the meeting.
 func (m *Meeting) admitLocked(mem *member) {
-	if mem.inMeeting || mem.exited {
+	if mem.inMeeting || mem.exited() {
 		return
 	}
 	m.toMeetingLocked(mem)
@@ -181,7 +179,7 @@ func (m *Meeting) admitLocked(mem *member) {
 func (m *Meeting) admitAllLocked() int {
 	n := 0
 	for _, mem := range m.members {
-		if !mem.inMeeting && !mem.exited {
+		if !mem.inMeeting && !mem.exited() {
 			m.admitLocked(mem)
 			n++
 		}

@@ -73,6 +73,19 @@ func (r *recorder) check(t *testing.T, name string, k int, p *media.Prompt, c me
 	}
 }
 
+// withCodec gives a test sink the codec a call would have.
+type withCodec struct {
+	frameSink
+	codec media.Codec
+}
+
+type frameSink interface{ WriteFrame([]byte) error }
+
+func (w withCodec) Codec() media.Codec { return w.codec }
+
+// position is how far into the prompt the next tick's frame starts.
+func position(m *Music) time.Duration { return time.Duration(m.next) * media.FrameDuration }
+
 type nopSink struct{}
 
 func (nopSink) WriteFrame([]byte) error { return nil }
@@ -91,10 +104,10 @@ func TestBothCodecsGetPromptFrames(t *testing.T) {
 	p := prompt(t, media.PromptMusicOnHold)
 	m := NewMusic(p)
 	var u1, u2, a1, a2 recorder
-	m.Add(media.PCMU, &u1)
-	m.Add(media.PCMA, &a1)
-	m.Add(media.PCMU, &u2)
-	m.Add(media.PCMA, &a2)
+	m.Add(withCodec{&u1, media.PCMU})
+	m.Add(withCodec{&a1, media.PCMA})
+	m.Add(withCodec{&u2, media.PCMU})
+	m.Add(withCodec{&a2, media.PCMA})
 	if m.Len() != 4 {
 		t.Fatalf("Len = %d, want 4", m.Len())
 	}
@@ -112,7 +125,7 @@ func TestBothCodecsGetPromptFrames(t *testing.T) {
 	if bytes.Equal(u1.frames[50], a1.frames[50]) {
 		t.Error("µ-law and A-law frames are identical")
 	}
-	if got, want := m.Position(), ticks*media.FrameDuration; got != want {
+	if got, want := position(m), ticks*media.FrameDuration; got != want {
 		t.Errorf("Position = %v, want %v", got, want)
 	}
 }
@@ -127,7 +140,7 @@ func TestSamePositionForAll(t *testing.T) {
 		if i%2 == 1 {
 			c = media.PCMA
 		}
-		m.Add(c, recs[i])
+		m.Add(withCodec{recs[i], c})
 	}
 	for range 30 {
 		m.Tick()
@@ -147,14 +160,14 @@ func TestLateJoinerStartsAtSharedPosition(t *testing.T) {
 	p := prompt(t, media.PromptMusicOnHold)
 	m := NewMusic(p)
 	var early, late recorder
-	m.Add(media.PCMU, &early)
+	m.Add(withCodec{&early, media.PCMU})
 	for range 123 {
 		m.Tick()
 	}
-	if got, want := m.Position(), 123*media.FrameDuration; got != want {
+	if got, want := position(m), 123*media.FrameDuration; got != want {
 		t.Fatalf("Position = %v, want %v", got, want)
 	}
-	m.Add(media.PCMA, &late)
+	m.Add(withCodec{&late, media.PCMA})
 	for range 10 {
 		m.Tick()
 	}
@@ -174,7 +187,7 @@ func TestLoopWrapsSeamlessly(t *testing.T) {
 			n := p.FrameCount()
 			m := NewMusic(p)
 			var r recorder
-			m.Add(media.PCMA, &r)
+			m.Add(withCodec{&r, media.PCMA})
 			ticks := 2*n + 7 // two whole loops and a bit
 			for range ticks {
 				m.Tick()
@@ -185,71 +198,19 @@ func TestLoopWrapsSeamlessly(t *testing.T) {
 			for k := range ticks {
 				r.check(t, "wrap", k, p, media.PCMA, k%n)
 			}
-			if got, want := m.Position(), 7*media.FrameDuration; got != want {
+			if got, want := position(m), 7*media.FrameDuration; got != want {
 				t.Errorf("Position = %v, want %v", got, want)
 			}
 		})
 	}
 }
 
-func TestHoldSkipsFramesAndResumesAtSharedPosition(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
-	m := NewMusic(p)
-	var held, other recorder
-	l := m.Add(media.PCMU, &held)
-	m.Add(media.PCMU, &other)
-	for range 5 {
-		m.Tick()
-	}
-	l.Hold(true)
-	if !l.Held() {
-		t.Fatal("Held = false after Hold(true)")
-	}
-	for range 40 {
-		m.Tick()
-	}
-	if held.len() != 5 {
-		t.Fatalf("held listener got %d frames, want 5 (none while on hold)", held.len())
-	}
-	l.Hold(false)
-	for range 3 {
-		m.Tick()
-	}
-	if held.len() != 8 {
-		t.Fatalf("listener got %d frames, want 8", held.len())
-	}
-	for k := range 5 {
-		held.check(t, "before hold", k, p, media.PCMU, k)
-	}
-	for k := range 3 {
-		held.check(t, "after hold", 5+k, p, media.PCMU, 45+k)
-	}
-	if other.len() != 48 {
-		t.Errorf("other listener got %d frames, want 48", other.len())
-	}
-}
-
-func TestSetCodec(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
-	m := NewMusic(p)
-	var r recorder
-	l := m.Add(media.PCMU, &r)
-	m.Tick()
-	l.SetCodec(media.PCMA)
-	if l.Codec() != media.PCMA {
-		t.Fatalf("Codec = %v, want PCMA", l.Codec())
-	}
-	m.Tick()
-	r.check(t, "before", 0, p, media.PCMU, 0)
-	r.check(t, "after", 1, p, media.PCMA, 1)
-}
-
 func TestRemoveStopsFrames(t *testing.T) {
 	p := prompt(t, media.PromptMusicOnHold)
 	m := NewMusic(p)
 	var gone, stays recorder
-	l := m.Add(media.PCMU, &gone)
-	m.Add(media.PCMU, &stays)
+	l := m.Add(withCodec{&gone, media.PCMU})
+	m.Add(withCodec{&stays, media.PCMU})
 	m.Tick()
 	m.Remove(l)
 	m.Remove(l) // a second time does nothing
@@ -282,7 +243,7 @@ func (s *blockingSink) WriteFrame([]byte) error {
 func TestRemoveWaitsForTickInProgress(t *testing.T) {
 	m := NewMusic(prompt(t, media.PromptMusicOnHold))
 	s := &blockingSink{entered: make(chan struct{}), release: make(chan struct{})}
-	l := m.Add(media.PCMU, s)
+	l := m.Add(withCodec{s, media.PCMU})
 	ticked := make(chan struct{})
 	go func() { m.Tick(); close(ticked) }()
 	<-s.entered // the tick is inside WriteFrame
@@ -322,7 +283,7 @@ func (s *guardedSink) WriteFrame(p []byte) error {
 	return nil
 }
 
-func TestConcurrentAddRemoveHoldWhileTicking(t *testing.T) {
+func TestConcurrentAddRemoveWhileTicking(t *testing.T) {
 	m := NewMusic(prompt(t, media.PromptStar))
 	stop := make(chan struct{})
 	var ticker sync.WaitGroup
@@ -333,7 +294,6 @@ func TestConcurrentAddRemoveHoldWhileTicking(t *testing.T) {
 				return
 			default:
 				m.Tick()
-				_ = m.Position()
 			}
 		}
 	})
@@ -346,10 +306,7 @@ func TestConcurrentAddRemoveHoldWhileTicking(t *testing.T) {
 				if (g+i)%2 == 1 {
 					c = media.PCMA
 				}
-				l := m.Add(c, s)
-				l.Hold(i%3 == 0)
-				l.SetCodec(media.PCMA)
-				l.Hold(false)
+				l := m.Add(withCodec{s, c})
 				_ = m.Len()
 				m.Remove(l)
 				s.removed.Store(true)
@@ -371,8 +328,7 @@ func TestTickAllocatesNothing(t *testing.T) {
 		if i%2 == 1 {
 			c = media.PCMA
 		}
-		l := m.Add(c, nopSink{})
-		l.Hold(i%10 == 0)
+		m.Add(withCodec{nopSink{}, c})
 	}
 	if n := testing.AllocsPerRun(10000, m.Tick); n != 0 {
 		t.Fatalf("Tick allocates %v times, want 0", n)
@@ -398,7 +354,7 @@ func BenchmarkMusicTick(b *testing.B) {
 				if i%2 == 1 {
 					c = media.PCMA
 				}
-				m.Add(c, nopSink{})
+				m.Add(withCodec{nopSink{}, c})
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -409,4 +365,25 @@ func BenchmarkMusicTick(b *testing.B) {
 			b.ReportMetric(perTick/float64(n), "ns/listener")
 		})
 	}
+}
+
+// switchingSink is a call whose codec a re-INVITE changes.
+type switchingSink struct {
+	recorder
+	codec atomic.Uint32
+}
+
+func (s *switchingSink) Codec() media.Codec { return media.Codec(s.codec.Load()) }
+
+func TestMusicFollowsTheSinksCodec(t *testing.T) {
+	p := prompt(t, media.PromptMusicOnHold)
+	m := NewMusic(p)
+	s := &switchingSink{}
+	s.codec.Store(uint32(media.PCMU))
+	m.Add(s)
+	m.Tick()
+	s.codec.Store(uint32(media.PCMA))
+	m.Tick()
+	s.check(t, "before", 0, p, media.PCMU, 0)
+	s.check(t, "after", 1, p, media.PCMA, 1)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/ivr"
+	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/sipua"
 )
@@ -67,14 +68,20 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		}
 		music.DropPCM()
 	}
+	room := lobby.New(lobby.Options{
+		Prompts:        prompts,
+		Music:          music,
+		Clock:          clock,
+		NoticeInterval: cfg.Lobby.NoticeInterval,
+		Timeout:        cfg.Lobby.Timeout,
+	})
+	defer room.Close()
 	meetings := bridge.New(bridge.Options{
 		Prompts: prompts,
-		Music:   music,
 		Clock:   clock,
-		Lobby:   cfg.Lobby,
+		Lobby:   room,
 		Meeting: cfg.Meeting,
 	})
-	defer meetings.Close()
 	menu := &ivr.Menu{
 		Prompts:   prompts,
 		Directory: dir,
