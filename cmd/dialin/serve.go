@@ -17,6 +17,7 @@ import (
 
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/idletrim"
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
@@ -118,7 +119,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go clock.Run(ctx)
-	go trimWhenIdle(ctx, ua.ActiveCalls, idleTrimAfter, func() {
+	go idletrim.Run(ctx, ua.ActiveCalls, idletrim.After, func() {
 		debug.FreeOSMemory()
 		log.Debug().Msg("no call for a minute: free memory handed back to the system")
 	})

@@ -1,4 +1,4 @@
-package main
+package idletrim
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-func TestTrimWhenIdle(t *testing.T) {
+func TestRunTrimsWhenIdle(t *testing.T) {
 	var calls, trims atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		trimWhenIdle(ctx, func() int { return int(calls.Load()) }, 40*time.Millisecond, func() { trims.Add(1) })
+		Run(ctx, func() int { return int(calls.Load()) }, 40*time.Millisecond, func() { trims.Add(1) })
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()
