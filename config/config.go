@@ -8,7 +8,10 @@
 // field.
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Config is the whole configuration file. Every field has a default (see
 // Default), so an empty or missing file yields a working loopback bridge.
@@ -289,4 +292,17 @@ func (k MeetingKeys) List() []MeetingKey {
 		{"help", k.Help}, {"count", k.Count}, {"hand", k.Hand}, {"mute", k.Mute},
 		{"lock", k.Lock}, {"admit", k.Admit}, {"mute_all", k.MuteAll}, {"announcements", k.Announcements},
 	}
+}
+
+// PhoneNumbers keeps the dial-in numbers that are phone numbers (not names
+// like "conference"): emails fall back on them when the directory's
+// dial_in_numbers setting is empty.
+func (s SIP) PhoneNumbers() []string {
+	var numbers []string
+	for _, n := range s.DialInNumbers {
+		if strings.Trim(n, "+0123456789-() ") == "" && strings.ContainsAny(n, "0123456789") {
+			numbers = append(numbers, n)
+		}
+	}
+	return numbers
 }

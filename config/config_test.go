@@ -772,3 +772,12 @@ func TestParseNetwork(t *testing.T) {
 		}
 	}
 }
+
+func TestSIPPhoneNumbers(t *testing.T) {
+	s := SIP{DialInNumbers: []string{"+14255550100", "conference", "(425) 555-0101", "+", "conf1"}}
+	got := s.PhoneNumbers()
+	want := []string{"+14255550100", "(425) 555-0101"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("PhoneNumbers = %q, want %q", got, want)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +32,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
-		DialInNumbers: phoneNumbers(cfg.SIP.DialInNumbers),
+		DialInNumbers: cfg.SIP.PhoneNumbers(),
 		Logger:        log.With().Str("component", "mailer").Logger(),
 		// Retries are due RetryMin after a failure; look that often.
 		PollInterval: min(5*time.Second, cfg.Email.RetryMin),
@@ -108,17 +107,4 @@ func (s *adminServices) failed() <-chan error {
 		return nil
 	}
 	return s.served
-}
-
-// phoneNumbers keeps the sip.dial_in_numbers that are phone numbers (not
-// names like "conference"): emails fall back on them when the directory's
-// dial_in_numbers setting is empty.
-func phoneNumbers(userParts []string) []string {
-	var numbers []string
-	for _, n := range userParts {
-		if strings.Trim(n, "+0123456789-() ") == "" && strings.ContainsAny(n, "0123456789") {
-			numbers = append(numbers, n)
-		}
-	}
-	return numbers
 }
