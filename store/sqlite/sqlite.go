@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bytes"
@@ -19,30 +19,32 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
+	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/dialin/dialin/store"
 )
 
-// SQLite is the Backend on an embedded SQLite database file (pure Go
+// DB is the store.Backend on an embedded SQLite database file (pure Go
 // driver, no cgo). It keeps one connection: the Directory serialises
 // writes, and reads happen at Load, which opens extra read connections for
 // its duration.
-type SQLite struct {
+type DB struct {
 	db   *sql.DB
 	path string
 }
 
-var _ Backend = (*SQLite)(nil)
+var _ store.Backend = (*DB)(nil)
 
 // sqliteHeader starts every SQLite database file.
 var sqliteHeader = []byte("SQLite format 3\x00")
 
-// OpenSQLite opens the database at path, creating it (and its folder, mode
+// Open opens the database at path, creating it (and its folder, mode
 // 0700) if missing, and migrates its schema. The file gets mode 0600: it
 // holds PIN digests. An existing file that is not a SQLite database, or a
 // database written by a newer dialin or by another program, is refused and
 // left untouched.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func Open(ctx context.Context, path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -69,7 +71,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &SQLite{db: db, path: abs}
+	s := &DB{db: db, path: abs}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -77,7 +79,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	return s, nil
 }
 
-func (s *SQLite) init(ctx context.Context) error {
+func (s *DB) init(ctx context.Context) error {
 	// journal_mode(WAL) fails silently (the mode stays as it was) where
 	// WAL cannot work, e.g. on some network filesystems; our durability
 	// reasoning assumes WAL, so check.
@@ -96,7 +98,7 @@ func (s *SQLite) init(ctx context.Context) error {
 
 // preflightSQLite checks, through a connection that only reads (no
 // pragmas: switching to WAL would rewrite the header), that the file is a
-// dialin database this program can use, before OpenSQLite's connection
+// dialin database this program can use, before Open's connection
 // changes anything.
 func preflightSQLite(ctx context.Context, path string) error {
 	q := url.Values{}
@@ -224,7 +226,7 @@ func checkSQLiteHeader(path string, size int64) error {
 }
 
 // Close closes the database; SQLite checkpoints the WAL into the file.
-func (s *SQLite) Close() error {
+func (s *DB) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
@@ -238,14 +240,14 @@ func (s *SQLite) Close() error {
 // there are enough rows. It first takes the write lock (BEGIN IMMEDIATE)
 // on the writer connection and holds it to the end, so no transaction can
 // commit while the readers read: every range sees the same state.
-func (s *SQLite) Load(ctx context.Context) (*Snapshot, error) {
+func (s *DB) Load(ctx context.Context) (*store.Snapshot, error) {
 	tx, err := s.db.BeginTx(ctx, nil) // immediate: see above
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: load: %w", err)
 	}
 	defer tx.Rollback() // nothing was written
 
-	snap := &Snapshot{}
+	snap := &store.Snapshot{}
 	if snap.Settings, err = loadSettings(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -264,8 +266,8 @@ func (s *SQLite) Load(ctx context.Context) (*Snapshot, error) {
 
 	// Each range fills its own window of the final slices, sized by a
 	// count (cheap: a b-tree range), so nothing is copied afterwards.
-	snap.Users = make([]User, nUsers)
-	snap.Meetings = make([]Meeting, nMeetings)
+	snap.Users = make([]store.User, nUsers)
+	snap.Meetings = make([]store.Meeting, nMeetings)
 	var tasks []loadTask
 	off := 0
 	for _, r := range splitIDs(minID, maxID, parts) {
@@ -314,7 +316,7 @@ func (s *SQLite) Load(ctx context.Context) (*Snapshot, error) {
 
 	// The users came in ID order; give the few with extras theirs.
 	for _, x := range extras {
-		i, found := slices.BinarySearchFunc(snap.Users, x.id, func(u User, id int64) int { return cmp.Compare(u.ID, id) })
+		i, found := slices.BinarySearchFunc(snap.Users, x.id, func(u store.User, id int64) int { return cmp.Compare(u.ID, id) })
 		if !found {
 			return nil, errLoadChanged
 		}
@@ -345,7 +347,7 @@ type loadTask func(ctx context.Context, q queryer) error
 // into memory (mmap_size, up to 1 GiB) rather than copy each page with a
 // pread: about 10% of a million-user Load. Only they do: no writer can
 // change the file under the mapping while Load holds the write lock.
-func (s *SQLite) runParallel(ctx context.Context, n int, tasks []loadTask) error {
+func (s *DB) runParallel(ctx context.Context, n int, tasks []loadTask) error {
 	readers, err := sql.Open("sqlite", sqliteDSN(s.path, "mmap_size(1073741824)"))
 	if err != nil {
 		return err
@@ -463,7 +465,7 @@ type userScanner struct {
 }
 
 // scanAll reads userBaseColumns then userExtraColumns.
-func (sc *userScanner) scanAll(rows *sql.Rows, u *User) error {
+func (sc *userScanner) scanAll(rows *sql.Rows, u *store.User) error {
 	err := rows.Scan(&u.ID, &u.Email, &u.DisplayName, &u.ConferenceID,
 		&sc.digest, &sc.pinLength, &sc.pinSetAt, &sc.createdAt,
 		&u.EmailOverride, &sc.policy, &sc.failures, &sc.windowStart, &sc.totalFailures,
@@ -476,7 +478,7 @@ func (sc *userScanner) scanAll(rows *sql.Rows, u *User) error {
 }
 
 // scanBase reads userBaseColumns.
-func (sc *userScanner) scanBase(rows *sql.Rows, u *User) error {
+func (sc *userScanner) scanBase(rows *sql.Rows, u *store.User) error {
 	err := rows.Scan(&u.ID, &u.Email, &u.DisplayName, &u.ConferenceID,
 		&sc.digest, &sc.pinLength, &sc.pinSetAt, &sc.createdAt)
 	if err != nil {
@@ -487,7 +489,7 @@ func (sc *userScanner) scanBase(rows *sql.Rows, u *User) error {
 }
 
 // scanIndex reads userIndexColumns.
-func (sc *userScanner) scanIndex(rows *sql.Rows, u *User) error {
+func (sc *userScanner) scanIndex(rows *sql.Rows, u *store.User) error {
 	if err := rows.Scan(&u.ID, &u.ConferenceID, &sc.digest, &sc.pinLength); err != nil {
 		return err
 	}
@@ -496,7 +498,7 @@ func (sc *userScanner) scanIndex(rows *sql.Rows, u *User) error {
 	return nil
 }
 
-func (sc *userScanner) setBase(u *User) {
+func (sc *userScanner) setBase(u *store.User) {
 	if cap(sc.slab)-len(sc.slab) < len(sc.digest) {
 		sc.slab = make([]byte, 0, max(sc.slabSize, len(sc.digest)))
 	}
@@ -509,14 +511,14 @@ func (sc *userScanner) setBase(u *User) {
 }
 
 // setState decodes the scanned policy and lock columns of user id.
-func (sc *userScanner) setState(id int64, policy *PINPolicy, lock *LockState) error {
-	*policy = PINPolicy{}
+func (sc *userScanner) setState(id int64, policy *store.PINPolicy, lock *store.LockState) error {
+	*policy = store.PINPolicy{}
 	if sc.policy != nil { // NULL: inherits everything, no JSON to decode
 		if err := json.Unmarshal(sc.policy, policy); err != nil {
 			return fmt.Errorf("user %d: policy: %w", id, err)
 		}
 	}
-	*lock = LockState{
+	*lock = store.LockState{
 		Failures:      int(sc.failures),
 		WindowStart:   timeFromNanos(sc.windowStart),
 		TotalFailures: int(sc.totalFailures),
@@ -527,7 +529,7 @@ func (sc *userScanner) setState(id int64, policy *PINPolicy, lock *LockState) er
 }
 
 // loadUserRange fills dst, exactly, with the users whose IDs are in [lo, hi].
-func loadUserRange(dst []User, lo, hi int64) loadTask {
+func loadUserRange(dst []store.User, lo, hi int64) loadTask {
 	return func(ctx context.Context, q queryer) error {
 		rows, err := q.QueryContext(ctx, `SELECT `+userIndexColumns+` FROM users
 			WHERE id BETWEEN ? AND ? ORDER BY id`, lo, hi)
@@ -560,8 +562,8 @@ func loadUserRange(dst []User, lo, hi int64) loadTask {
 type userExtras struct {
 	id            int64
 	emailOverride string
-	policy        PINPolicy
-	lock          LockState
+	policy        store.PINPolicy
+	lock          store.LockState
 }
 
 // loadUserExtras reads the extras of the users that have some.
@@ -593,7 +595,7 @@ func loadUserExtras(dst *[]userExtras) loadTask {
 }
 
 // loadMeetingRange fills dst, exactly, with the meetings that where selects.
-func loadMeetingRange(dst []Meeting, where string, args []any) loadTask {
+func loadMeetingRange(dst []store.Meeting, where string, args []any) loadTask {
 	return func(ctx context.Context, q queryer) error {
 		got, err := queryMeetings(ctx, q, dst[:0:len(dst)], meetingSelect+where, args...)
 		if err != nil {
@@ -613,14 +615,14 @@ type queryer interface {
 
 // queryUsers appends to users the users that query (selecting
 // userBaseColumns and userExtraColumns) returns.
-func queryUsers(ctx context.Context, q queryer, users []User, sc *userScanner, query string, args ...any) ([]User, error) {
+func queryUsers(ctx context.Context, q queryer, users []store.User, sc *userScanner, query string, args ...any) ([]store.User, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		users = append(users, User{})
+		users = append(users, store.User{})
 		if err := sc.scanAll(rows, &users[len(users)-1]); err != nil {
 			return nil, err
 		}
@@ -634,24 +636,24 @@ func queryUsers(ctx context.Context, q queryer, users []User, sc *userScanner, q
 const userSelectAll = `SELECT ` + userBaseColumns + `, ` + userExtraColumns + ` FROM users`
 
 // GetUser reads one user. ErrNotFound if there is none.
-func (s *SQLite) GetUser(ctx context.Context, id int64) (User, error) {
+func (s *DB) GetUser(ctx context.Context, id int64) (store.User, error) {
 	users, err := queryUsers(ctx, s.db, nil, &userScanner{}, userSelectAll+` WHERE id = ?`, id)
 	if err != nil {
-		return User{}, fmt.Errorf("sqlite: get user %d: %w", id, err)
+		return store.User{}, fmt.Errorf("sqlite: get user %d: %w", id, err)
 	}
 	if len(users) == 0 {
-		return User{}, fmt.Errorf("sqlite: get user %d: %w", id, ErrNotFound)
+		return store.User{}, fmt.Errorf("sqlite: get user %d: %w", id, store.ErrNotFound)
 	}
 	return users[0], nil
 }
 
 // ListUsers reads up to limit (> 0) users with IDs above afterID, by ID:
 // a page of the directory, the next one starting after the last ID.
-func (s *SQLite) ListUsers(ctx context.Context, afterID int64, limit int) ([]User, error) {
+func (s *DB) ListUsers(ctx context.Context, afterID int64, limit int) ([]store.User, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("sqlite: list users: limit %d: %w", limit, ErrInvalidInput)
+		return nil, fmt.Errorf("sqlite: list users: limit %d: %w", limit, store.ErrInvalidInput)
 	}
-	users := make([]User, 0, min(limit, 1000))
+	users := make([]store.User, 0, min(limit, 1000))
 	sc := &userScanner{slabSize: 32 * min(limit, 1000)}
 	users, err := queryUsers(ctx, s.db, users, sc, userSelectAll+` WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
 	if err != nil {
@@ -662,7 +664,7 @@ func (s *SQLite) ListUsers(ctx context.Context, afterID int64, limit int) ([]Use
 
 // ListMeetings reads meetings by conference ID: an organizer's (static one
 // included) or everyone's, after f.After, at most f.Limit (<= 0: all).
-func (s *SQLite) ListMeetings(ctx context.Context, f MeetingFilter) ([]Meeting, error) {
+func (s *DB) ListMeetings(ctx context.Context, f store.MeetingFilter) ([]store.Meeting, error) {
 	query := meetingSelect + ` WHERE conference_id > ?`
 	args := []any{f.After}
 	if f.OrganizerID != 0 {
@@ -682,26 +684,26 @@ func (s *SQLite) ListMeetings(ctx context.Context, f MeetingFilter) ([]Meeting, 
 }
 
 // GetMeeting reads one meeting. ErrNotFound if there is none.
-func (s *SQLite) GetMeeting(ctx context.Context, conferenceID string) (Meeting, error) {
+func (s *DB) GetMeeting(ctx context.Context, conferenceID string) (store.Meeting, error) {
 	meetings, err := queryMeetings(ctx, s.db, nil, meetingSelect+` WHERE conference_id = ?`, conferenceID)
 	if err != nil {
-		return Meeting{}, fmt.Errorf("sqlite: get meeting %q: %w", conferenceID, err)
+		return store.Meeting{}, fmt.Errorf("sqlite: get meeting %q: %w", conferenceID, err)
 	}
 	if len(meetings) == 0 {
-		return Meeting{}, fmt.Errorf("meeting %s: %w", conferenceID, ErrNotFound)
+		return store.Meeting{}, fmt.Errorf("meeting %s: %w", conferenceID, store.ErrNotFound)
 	}
 	return meetings[0], nil
 }
 
 // GetUserByEmail reads the user with this primary address (the column
 // compares case-insensitively). ErrNotFound if there is none.
-func (s *SQLite) GetUserByEmail(ctx context.Context, email string) (User, error) {
+func (s *DB) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
 	users, err := queryUsers(ctx, s.db, nil, &userScanner{}, userSelectAll+` WHERE email = ?`, email)
 	if err != nil {
-		return User{}, fmt.Errorf("sqlite: get user %q: %w", email, err)
+		return store.User{}, fmt.Errorf("sqlite: get user %q: %w", email, err)
 	}
 	if len(users) == 0 {
-		return User{}, fmt.Errorf("user %s: %w", email, ErrNotFound)
+		return store.User{}, fmt.Errorf("user %s: %w", email, store.ErrNotFound)
 	}
 	return users[0], nil
 }
@@ -712,7 +714,7 @@ func (s *SQLite) GetUserByEmail(ctx context.Context, email string) (User, error)
 const meetingSelect = `SELECT conference_id, organizer_id,
 	static | (require_organizer << 1) | (bypass_lobby << 2), created_at FROM meetings`
 
-func queryMeetings(ctx context.Context, q queryer, meetings []Meeting, query string, args ...any) ([]Meeting, error) {
+func queryMeetings(ctx context.Context, q queryer, meetings []store.Meeting, query string, args ...any) ([]store.Meeting, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -720,7 +722,7 @@ func queryMeetings(ctx context.Context, q queryer, meetings []Meeting, query str
 	defer rows.Close()
 	var flags, createdAt int64
 	for rows.Next() {
-		meetings = append(meetings, Meeting{})
+		meetings = append(meetings, store.Meeting{})
 		m := &meetings[len(meetings)-1]
 		if err := rows.Scan(&m.ConferenceID, &m.OrganizerID, &flags, &createdAt); err != nil {
 			return nil, err
@@ -736,26 +738,26 @@ func queryMeetings(ctx context.Context, q queryer, meetings []Meeting, query str
 	return meetings, nil
 }
 
-func loadSettings(ctx context.Context, tx *sql.Tx) (Settings, error) {
+func loadSettings(ctx context.Context, tx *sql.Tx) (store.Settings, error) {
 	var raw []byte
 	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE id = 1`).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultSettings(), nil
+		return store.DefaultSettings(), nil
 	}
 	if err != nil {
-		return Settings{}, fmt.Errorf("sqlite: load settings: %w", err)
+		return store.Settings{}, fmt.Errorf("sqlite: load settings: %w", err)
 	}
 	// Decode over the defaults, so that a setting added after the row was
 	// written gets its default value.
-	st := DefaultSettings()
+	st := store.DefaultSettings()
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return Settings{}, fmt.Errorf("sqlite: load settings: %w", err)
+		return store.Settings{}, fmt.Errorf("sqlite: load settings: %w", err)
 	}
 	return st, nil
 }
 
 // SaveSettings replaces the settings row.
-func (s *SQLite) SaveSettings(ctx context.Context, st Settings) error {
+func (s *DB) SaveSettings(ctx context.Context, st store.Settings) error {
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("sqlite: save settings: %w", err)
@@ -770,14 +772,14 @@ func (s *SQLite) SaveSettings(ctx context.Context, st Settings) error {
 // CreateUser inserts u and, if meeting is not nil, its static meeting; u.ID
 // and meeting.OrganizerID are set once the transaction has committed. A
 // non-nil mail is queued in the same transaction.
-func (s *SQLite) CreateUser(ctx context.Context, u *User, meeting *Meeting, mail *SealedMail) error {
+func (s *DB) CreateUser(ctx context.Context, u *store.User, meeting *store.Meeting, mail *store.SealedMail) error {
 	cols, err := userColumns(u)
 	if err != nil {
 		return fmt.Errorf("sqlite: create user %q: %w", u.Email, err)
 	}
 	if meeting != nil {
 		if meeting.ConferenceID == "" {
-			return fmt.Errorf("sqlite: create user %q: meeting without conference ID: %w", u.Email, ErrInvalidInput)
+			return fmt.Errorf("sqlite: create user %q: meeting without conference ID: %w", u.Email, store.ErrInvalidInput)
 		}
 		if err := checkTimes(meeting.CreatedAt); err != nil {
 			return fmt.Errorf("sqlite: create user %q: meeting: %w", u.Email, err)
@@ -820,7 +822,7 @@ func (s *SQLite) CreateUser(ctx context.Context, u *User, meeting *Meeting, mail
 }
 
 // UpdateUser replaces every field of the user but its ID and conference ID.
-func (s *SQLite) UpdateUser(ctx context.Context, u *User, mail *SealedMail) error {
+func (s *DB) UpdateUser(ctx context.Context, u *store.User, mail *store.SealedMail) error {
 	cols, err := userColumns(u)
 	if err != nil {
 		return fmt.Errorf("sqlite: update user %d: %w", u.ID, err)
@@ -845,7 +847,7 @@ func (s *SQLite) UpdateUser(ctx context.Context, u *User, mail *SealedMail) erro
 }
 
 // SaveLockState replaces a user's failure counters and lock.
-func (s *SQLite) SaveLockState(ctx context.Context, userID int64, lock LockState) error {
+func (s *DB) SaveLockState(ctx context.Context, userID int64, lock store.LockState) error {
 	if err := checkTimes(lock.WindowStart, lock.LockedUntil); err != nil {
 		return fmt.Errorf("sqlite: save lock state of user %d: %w", userID, err)
 	}
@@ -864,10 +866,10 @@ func (s *SQLite) SaveLockState(ctx context.Context, userID int64, lock LockState
 // ReplaceConferenceID gives the user newID and moves its static meeting
 // (if it has one) from oldID to newID. ErrNotFound if the user does not
 // have oldID (it was changed meanwhile); ErrExists if newID is taken.
-func (s *SQLite) ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string, mail *SealedMail) error {
+func (s *DB) ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string, mail *store.SealedMail) error {
 	op := fmt.Sprintf("replace conference ID of user %d", userID)
 	if newID == "" {
-		return fmt.Errorf("sqlite: %s: empty new conference ID: %w", op, ErrInvalidInput)
+		return fmt.Errorf("sqlite: %s: empty new conference ID: %w", op, store.ErrInvalidInput)
 	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		if err := conferenceIDFree(ctx, tx, newID, 0); err != nil {
@@ -881,7 +883,7 @@ func (s *SQLite) ReplaceConferenceID(ctx context.Context, userID int64, oldID, n
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return fmt.Errorf("user %d with conference ID %q: %w", userID, oldID, ErrNotFound)
+			return fmt.Errorf("user %d with conference ID %q: %w", userID, oldID, store.ErrNotFound)
 		}
 		if oldID != "" {
 			_, err = tx.ExecContext(ctx, `UPDATE meetings SET conference_id = ?
@@ -896,7 +898,7 @@ func (s *SQLite) ReplaceConferenceID(ctx context.Context, userID int64, oldID, n
 
 // DeleteUser removes a user; the foreign key removes its meetings.
 // ErrNotFound if there is no such user.
-func (s *SQLite) DeleteUser(ctx context.Context, userID int64) error {
+func (s *DB) DeleteUser(ctx context.Context, userID int64) error {
 	return s.inTx(ctx, fmt.Sprintf("delete user %d", userID), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
 		if err != nil {
@@ -908,7 +910,7 @@ func (s *SQLite) DeleteUser(ctx context.Context, userID int64) error {
 
 // SaveUserToken sets the user's token hash (a user deleted takes it along:
 // ON DELETE CASCADE).
-func (s *SQLite) SaveUserToken(ctx context.Context, userID int64, hash []byte, createdAt time.Time) error {
+func (s *DB) SaveUserToken(ctx context.Context, userID int64, hash []byte, createdAt time.Time) error {
 	if err := checkTimes(createdAt); err != nil {
 		return fmt.Errorf("sqlite: save token of user %d: %w", userID, err)
 	}
@@ -918,7 +920,7 @@ func (s *SQLite) SaveUserToken(ctx context.Context, userID int64, hash []byte, c
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+			return fmt.Errorf("user %d: %w", userID, store.ErrNotFound)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at`,
@@ -928,11 +930,11 @@ func (s *SQLite) SaveUserToken(ctx context.Context, userID int64, hash []byte, c
 }
 
 // UserIDByToken finds the owner of a token hash.
-func (s *SQLite) UserIDByToken(ctx context.Context, hash []byte) (int64, error) {
+func (s *DB) UserIDByToken(ctx context.Context, hash []byte) (int64, error) {
 	var id int64
 	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM user_tokens WHERE token_hash = ?`, hash).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("sqlite: user token: %w", ErrNotFound)
+		return 0, fmt.Errorf("sqlite: user token: %w", store.ErrNotFound)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: user token: %w", err)
@@ -942,12 +944,12 @@ func (s *SQLite) UserIDByToken(ctx context.Context, hash []byte) (int64, error) 
 
 // CreateMeeting inserts m. ErrExists if its conference ID is a meeting's or
 // another user's; ErrNotFound if its organizer does not exist.
-func (s *SQLite) CreateMeeting(ctx context.Context, m *Meeting) error {
+func (s *DB) CreateMeeting(ctx context.Context, m *store.Meeting) error {
 	if err := checkTimes(m.CreatedAt); err != nil {
 		return fmt.Errorf("sqlite: create meeting %q: %w", m.ConferenceID, err)
 	}
 	if m.ConferenceID == "" {
-		return fmt.Errorf("sqlite: create meeting: empty conference ID: %w", ErrInvalidInput)
+		return fmt.Errorf("sqlite: create meeting: empty conference ID: %w", store.ErrInvalidInput)
 	}
 	return s.inTx(ctx, fmt.Sprintf("create meeting %q", m.ConferenceID), func(tx *sql.Tx) error {
 		// The organizer's own static ID may get its meeting back; anyone
@@ -960,7 +962,7 @@ func (s *SQLite) CreateMeeting(ctx context.Context, m *Meeting) error {
 }
 
 // DeleteMeeting removes a meeting. ErrNotFound if there is none.
-func (s *SQLite) DeleteMeeting(ctx context.Context, conferenceID string) error {
+func (s *DB) DeleteMeeting(ctx context.Context, conferenceID string) error {
 	return s.inTx(ctx, fmt.Sprintf("delete meeting %q", conferenceID), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM meetings WHERE conference_id = ?`, conferenceID)
 		if err != nil {
@@ -969,7 +971,7 @@ func (s *SQLite) DeleteMeeting(ctx context.Context, conferenceID string) error {
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return fmt.Errorf("meeting %q: %w", conferenceID, ErrNotFound)
+			return fmt.Errorf("meeting %q: %w", conferenceID, store.ErrNotFound)
 		}
 		return nil
 	})
@@ -977,7 +979,7 @@ func (s *SQLite) DeleteMeeting(ctx context.Context, conferenceID string) error {
 
 // inTx runs fn in one (immediate) transaction and commits it; any error
 // rolls everything back and is wrapped as "sqlite: <op>: ...".
-func (s *SQLite) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+func (s *DB) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
@@ -992,7 +994,7 @@ func (s *SQLite) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) er
 	return nil
 }
 
-func insertMeeting(ctx context.Context, tx *sql.Tx, m *Meeting, organizerID int64) error {
+func insertMeeting(ctx context.Context, tx *sql.Tx, m *store.Meeting, organizerID int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO meetings (conference_id, organizer_id, static,
 		require_organizer, bypass_lobby, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		m.ConferenceID, organizerID, m.Static, m.RequireOrganizer, m.BypassLobby, nanos(m.CreatedAt))
@@ -1016,7 +1018,7 @@ func conferenceIDFree(ctx context.Context, tx *sql.Tx, id string, owner int64) e
 		return err
 	}
 	if taken {
-		return fmt.Errorf("conference ID %q: %w", id, ErrExists)
+		return fmt.Errorf("conference ID %q: %w", id, store.ErrExists)
 	}
 	return nil
 }
@@ -1032,9 +1034,9 @@ type userRow struct {
 	lockedByAdmin                      bool
 }
 
-func userColumns(u *User) (userRow, error) {
+func userColumns(u *store.User) (userRow, error) {
 	if len(u.PINDigest) == 0 {
-		return userRow{}, fmt.Errorf("no PIN digest: %w", ErrInvalidInput)
+		return userRow{}, fmt.Errorf("no PIN digest: %w", store.ErrInvalidInput)
 	}
 	if err := checkTimes(u.PINSetAt, u.Lock.WindowStart, u.Lock.LockedUntil, u.CreatedAt); err != nil {
 		return userRow{}, err
@@ -1055,7 +1057,7 @@ func userColumns(u *User) (userRow, error) {
 		createdAt:     nanos(u.CreatedAt),
 	}
 	// An inherited policy is NULL: the common case loads without JSON.
-	if u.Policy != (PINPolicy{}) {
+	if u.Policy != (store.PINPolicy{}) {
 		raw, err := json.Marshal(u.Policy)
 		if err != nil {
 			return userRow{}, fmt.Errorf("policy: %w", err)
@@ -1079,14 +1081,14 @@ func oneRow(res sql.Result, what string, id int64) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("%s %d: %w", what, id, ErrNotFound)
+		return fmt.Errorf("%s %d: %w", what, id, store.ErrNotFound)
 	}
 	return nil
 }
 
 // damaged reports whether err says the file is not a database or is corrupt.
 func damaged(err error) bool {
-	var se *sqlite.Error
+	var se *sqlitedrv.Error
 	if !errors.As(err, &se) {
 		return false
 	}
@@ -1098,7 +1100,7 @@ func damaged(err error) bool {
 // PRIMARY KEY) or "foreign key", with SQLite's message naming the columns
 // ("UNIQUE constraint failed: users.email"); "" if err is something else.
 func constraint(err error) (kind, msg string) {
-	var se *sqlite.Error
+	var se *sqlitedrv.Error
 	if !errors.As(err, &se) {
 		return "", ""
 	}
@@ -1115,11 +1117,11 @@ func userConstraintErr(err error, email, conferenceID string) error {
 	kind, msg := constraint(err)
 	switch {
 	case kind == "unique" && strings.Contains(msg, "users.email"):
-		return fmt.Errorf("email %q: %w", email, ErrExists)
+		return fmt.Errorf("email %q: %w", email, store.ErrExists)
 	case kind == "unique" && strings.Contains(msg, "conference_id"):
-		return fmt.Errorf("conference ID %q: %w", conferenceID, ErrExists)
+		return fmt.Errorf("conference ID %q: %w", conferenceID, store.ErrExists)
 	case kind == "unique":
-		return fmt.Errorf("%s: %w", msg, ErrExists)
+		return fmt.Errorf("%s: %w", msg, store.ErrExists)
 	}
 	return err
 }
@@ -1127,9 +1129,9 @@ func userConstraintErr(err error, email, conferenceID string) error {
 func meetingConstraintErr(err error, conferenceID string, organizerID int64) error {
 	switch kind, _ := constraint(err); kind {
 	case "unique":
-		return fmt.Errorf("conference ID %q: %w", conferenceID, ErrExists)
+		return fmt.Errorf("conference ID %q: %w", conferenceID, store.ErrExists)
 	case "foreign key":
-		return fmt.Errorf("organizer: user %d: %w", organizerID, ErrNotFound)
+		return fmt.Errorf("organizer: user %d: %w", organizerID, store.ErrNotFound)
 	}
 	return err
 }
@@ -1165,7 +1167,7 @@ func checkTimes(times ...time.Time) error {
 			continue
 		}
 		if t.Before(minStoredTime) || t.After(maxStoredTime) {
-			return fmt.Errorf("time %s is outside 1678-2262: %w", t.Format(time.RFC3339), ErrInvalidInput)
+			return fmt.Errorf("time %s is outside 1678-2262: %w", t.Format(time.RFC3339), store.ErrInvalidInput)
 		}
 	}
 	return nil

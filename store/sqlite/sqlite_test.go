@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bytes"
@@ -17,14 +17,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dialin/dialin/store"
 )
 
 // Every test here uses a real SQLite file in t.TempDir().
 
 // sqOpen opens a store at path, closed when the test ends.
-func sqOpen(t testing.TB, path string) *SQLite {
+func sqOpen(t testing.TB, path string) *DB {
 	t.Helper()
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func sqOpen(t testing.TB, path string) *SQLite {
 	return s
 }
 
-func sqTempStore(t testing.TB) (*SQLite, string) {
+func sqTempStore(t testing.TB) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "dialin.db")
 	return sqOpen(t, path), path
@@ -49,10 +51,10 @@ func sqDigest(seed string) []byte {
 
 // sqFullUser has every field set, times with nanoseconds in a zone that
 // is not UTC, so that a lossy round trip shows.
-func sqFullUser(n int) User {
+func sqFullUser(n int) store.User {
 	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
 	base := time.Date(2025, 3, 14, 15, 9, 26, 535897932, zone).Add(time.Duration(n) * time.Hour)
-	return User{
+	return store.User{
 		Email:         fmt.Sprintf("user%d@example.com", n),
 		DisplayName:   fmt.Sprintf("User Nº%d «quoted»", n),
 		EmailOverride: fmt.Sprintf("other%d@example.org", n),
@@ -60,13 +62,13 @@ func sqFullUser(n int) User {
 		PINDigest:     sqDigest("pin" + strconv.Itoa(n)),
 		PINLength:     6,
 		PINSetAt:      base.Add(1),
-		Policy: PINPolicy{
+		Policy: store.PINPolicy{
 			Length:      sqIntp(8),
 			BlockCommon: sqBoolp(false),
 			LocalLimit:  sqIntp(7),
 			GlobalLimit: sqIntp(77),
 		},
-		Lock: LockState{
+		Lock: store.LockState{
 			Failures:      3,
 			WindowStart:   base.Add(2),
 			TotalFailures: 42,
@@ -77,8 +79,8 @@ func sqFullUser(n int) User {
 	}
 }
 
-func sqStaticMeeting(u *User) *Meeting {
-	return &Meeting{
+func sqStaticMeeting(u *store.User) *store.Meeting {
+	return &store.Meeting{
 		ConferenceID:     u.ConferenceID,
 		Static:           true,
 		RequireOrganizer: true,
@@ -101,7 +103,7 @@ func sqSameTime(t *testing.T, what string, got, want time.Time) {
 	}
 }
 
-func sqCheckUser(t *testing.T, got, want User) {
+func sqCheckUser(t *testing.T, got, want store.User) {
 	t.Helper()
 	sqSameTime(t, "PINSetAt", got.PINSetAt, want.PINSetAt)
 	sqSameTime(t, "Lock.WindowStart", got.Lock.WindowStart, want.Lock.WindowStart)
@@ -116,7 +118,7 @@ func sqCheckUser(t *testing.T, got, want User) {
 	}
 }
 
-func sqCheckMeeting(t *testing.T, got, want Meeting) {
+func sqCheckMeeting(t *testing.T, got, want store.Meeting) {
 	t.Helper()
 	sqSameTime(t, "meeting CreatedAt", got.CreatedAt, want.CreatedAt)
 	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
@@ -128,7 +130,7 @@ func sqCheckMeeting(t *testing.T, got, want Meeting) {
 // sqLoad is Load with each user's profile (name, email, dates, which Load
 // leaves out) filled in from GetUser, after checking that the fields Load
 // does read agree with GetUser's.
-func sqLoad(t *testing.T, s *SQLite) *Snapshot {
+func sqLoad(t *testing.T, s *DB) *store.Snapshot {
 	t.Helper()
 	snap, err := s.Load(context.Background())
 	if err != nil {
@@ -154,7 +156,7 @@ func sqLoad(t *testing.T, s *SQLite) *Snapshot {
 }
 
 // sqLoadUser finds user id in a fresh Load.
-func sqLoadUser(t *testing.T, s *SQLite, id int64) User {
+func sqLoadUser(t *testing.T, s *DB, id int64) store.User {
 	t.Helper()
 	for _, u := range sqLoad(t, s).Users {
 		if u.ID == id {
@@ -162,7 +164,7 @@ func sqLoadUser(t *testing.T, s *SQLite, id int64) User {
 		}
 	}
 	t.Fatalf("user %d not in Load", id)
-	return User{}
+	return store.User{}
 }
 
 func sqMustErr(t *testing.T, err, target error, mention string) {
@@ -178,7 +180,7 @@ func sqMustErr(t *testing.T, err, target error, mention string) {
 func TestSQLiteEmptyStore(t *testing.T) {
 	s, _ := sqTempStore(t)
 	snap := sqLoad(t, s)
-	if !reflect.DeepEqual(snap.Settings, DefaultSettings()) {
+	if !reflect.DeepEqual(snap.Settings, store.DefaultSettings()) {
 		t.Errorf("settings = %+v, want the defaults", snap.Settings)
 	}
 	if len(snap.Users) != 0 || len(snap.Meetings) != 0 {
@@ -189,15 +191,15 @@ func TestSQLiteEmptyStore(t *testing.T) {
 func TestSQLiteSettingsRoundTrip(t *testing.T) {
 	s, _ := sqTempStore(t)
 	ctx := context.Background()
-	want := Settings{
+	want := store.Settings{
 		PINLength:         9,
 		SendEmails:        false,
-		ConferenceIDMode:  ConferenceIDDynamic,
+		ConferenceIDMode:  store.ConferenceIDDynamic,
 		AnonymousCanStart: true,
-		LobbyAdmission:    AdmitAuto,
+		LobbyAdmission:    store.AdmitAuto,
 		DialInBypassLobby: true,
 		BlockCommonPINs:   false,
-		Lockout: Lockout{
+		Lockout: store.Lockout{
 			Window:            17*time.Minute + 3*time.Nanosecond,
 			LocalLockDuration: 2*time.Hour + 1,
 			LocalLimit:        11,
@@ -205,7 +207,7 @@ func TestSQLiteSettingsRoundTrip(t *testing.T) {
 		},
 		DialInNumbers: []string{"+1 206 555 0100", "+44 20 7946 0000"},
 	}
-	if err := s.SaveSettings(ctx, DefaultSettings()); err != nil {
+	if err := s.SaveSettings(ctx, store.DefaultSettings()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveSettings(ctx, want); err != nil { // replaces the row
@@ -223,7 +225,7 @@ func TestSQLiteSettingsMissingFieldsDefault(t *testing.T) {
 	if _, err := s.db.Exec(`INSERT INTO settings (id, value) VALUES (1, '{"pin_length": 7}')`); err != nil {
 		t.Fatal(err)
 	}
-	want := DefaultSettings()
+	want := store.DefaultSettings()
 	want.PINLength = 7
 	if got := sqLoad(t, s).Settings; !reflect.DeepEqual(got, want) {
 		t.Errorf("settings:\n got %+v\nwant %+v", got, want)
@@ -260,7 +262,7 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 		t.Fatalf("ListUsers = %d users, %v", len(list), err)
 	}
 	sqCheckUser(t, list[0], u)
-	ms, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: u.ID})
+	ms, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: u.ID})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("ListMeetings = %v, %v", ms, err)
 	}
@@ -275,14 +277,14 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 	sqCheckUser(t, sqLoadUser(t, s, u.ID), v)
 
 	// Back to zero values: no policy, zero times, no override.
-	w := User{ID: u.ID, Email: "bare@example.com", ConferenceID: u.ConferenceID, PINDigest: sqDigest("bare"), PINLength: 4}
+	w := store.User{ID: u.ID, Email: "bare@example.com", ConferenceID: u.ConferenceID, PINDigest: sqDigest("bare"), PINLength: 4}
 	if err := s.UpdateUser(ctx, &w, nil); err != nil {
 		t.Fatal(err)
 	}
 	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
 
 	// SaveLockState replaces the counters and lock only.
-	lock := LockState{
+	lock := store.LockState{
 		Failures:      9,
 		WindowStart:   time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC),
 		TotalFailures: 99,
@@ -294,10 +296,10 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 	}
 	w.Lock = lock
 	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
-	if err := s.SaveLockState(ctx, u.ID, LockState{}); err != nil {
+	if err := s.SaveLockState(ctx, u.ID, store.LockState{}); err != nil {
 		t.Fatal(err)
 	}
-	w.Lock = LockState{}
+	w.Lock = store.LockState{}
 	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
 }
 
@@ -332,8 +334,8 @@ func TestSQLiteTimesRoundTripExactly(t *testing.T) {
 		time.Unix(0, -1),
 	}
 	for i, tm := range times {
-		u := User{Email: fmt.Sprintf("t%d@example.com", i), PINDigest: sqDigest("x"), PINLength: 5,
-			PINSetAt: tm, CreatedAt: tm, Lock: LockState{WindowStart: tm, LockedUntil: tm}}
+		u := store.User{Email: fmt.Sprintf("t%d@example.com", i), PINDigest: sqDigest("x"), PINLength: 5,
+			PINSetAt: tm, CreatedAt: tm, Lock: store.LockState{WindowStart: tm, LockedUntil: tm}}
 		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatalf("%v: %v", tm, err)
 		}
@@ -342,9 +344,9 @@ func TestSQLiteTimesRoundTripExactly(t *testing.T) {
 
 	// Outside what Unix nanoseconds hold: refused, not stored wrong.
 	far := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
-	u := User{Email: "far@example.com", PINDigest: sqDigest("x"), PINLength: 5, CreatedAt: far}
-	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), ErrInvalidInput, "2300")
-	sqMustErr(t, s.SaveLockState(ctx, 1, LockState{LockedUntil: far}), ErrInvalidInput, "2300")
+	u := store.User{Email: "far@example.com", PINDigest: sqDigest("x"), PINLength: 5, CreatedAt: far}
+	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), store.ErrInvalidInput, "2300")
+	sqMustErr(t, s.SaveLockState(ctx, 1, store.LockState{LockedUntil: far}), store.ErrInvalidInput, "2300")
 }
 
 func TestSQLiteMeetingRoundTrip(t *testing.T) {
@@ -356,7 +358,7 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC)
-	variants := []Meeting{
+	variants := []store.Meeting{
 		{ConferenceID: "2000001", OrganizerID: u.ID, CreatedAt: created},
 		{ConferenceID: "2000002", OrganizerID: u.ID, RequireOrganizer: true, CreatedAt: created.Add(1)},
 		{ConferenceID: "2000003", OrganizerID: u.ID, BypassLobby: true, CreatedAt: created.Add(2)},
@@ -367,7 +369,7 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: u.ID})
+	got, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: u.ID})
 	if err != nil || len(got) != len(variants) {
 		t.Fatalf("ListMeetings = %v, %v", got, err)
 	}
@@ -377,11 +379,11 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 	if err := s.DeleteMeeting(ctx, "2000002"); err != nil {
 		t.Fatal(err)
 	}
-	sqMustErr(t, s.DeleteMeeting(ctx, "2000002"), ErrNotFound, "2000002")
+	sqMustErr(t, s.DeleteMeeting(ctx, "2000002"), store.ErrNotFound, "2000002")
 	if n := len(sqLoad(t, s).Meetings); n != 3 {
 		t.Errorf("%d meetings after delete, want 3", n)
 	}
-	if ms, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: 999}); err != nil || len(ms) != 0 {
+	if ms, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: 999}); err != nil || len(ms) != 0 {
 		t.Errorf("ListMeetings(unknown) = %v, %v", ms, err)
 	}
 }
@@ -393,7 +395,7 @@ func TestSQLiteErrExists(t *testing.T) {
 	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a), nil); err != nil {
 		t.Fatal(err)
 	}
-	dyn := Meeting{ConferenceID: "3000003", OrganizerID: a.ID, CreatedAt: time.Now()}
+	dyn := store.Meeting{ConferenceID: "3000003", OrganizerID: a.ID, CreatedAt: time.Now()}
 	if err := s.CreateMeeting(ctx, &dyn); err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +404,7 @@ func TestSQLiteErrExists(t *testing.T) {
 	t.Run("email, any case", func(t *testing.T) {
 		b := sqFullUser(2)
 		b.Email = strings.ToUpper(a.Email)
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), ErrExists, "email")
+		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), store.ErrExists, "email")
 		if b.ID != 0 {
 			t.Errorf("b.ID = %d after a failed create", b.ID)
 		}
@@ -410,20 +412,20 @@ func TestSQLiteErrExists(t *testing.T) {
 	t.Run("conference ID of another user", func(t *testing.T) {
 		b := sqFullUser(2)
 		b.ConferenceID = a.ConferenceID
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), ErrExists, "conference ID")
-		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), store.ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), store.ErrExists, "conference ID")
 	})
 	t.Run("user's ID taken by a dynamic meeting", func(t *testing.T) {
 		b := sqFullUser(2)
 		b.ConferenceID = dyn.ConferenceID
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), ErrExists, "conference ID")
-		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), store.ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), store.ErrExists, "conference ID")
 	})
 	t.Run("meeting takes a user's ID", func(t *testing.T) {
-		m := Meeting{ConferenceID: a.ConferenceID, OrganizerID: a.ID}
-		sqMustErr(t, s.CreateMeeting(ctx, &m), ErrExists, "conference ID")
+		m := store.Meeting{ConferenceID: a.ConferenceID, OrganizerID: a.ID}
+		sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
 		m.ConferenceID = dyn.ConferenceID
-		sqMustErr(t, s.CreateMeeting(ctx, &m), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
 	})
 	t.Run("meeting takes the ID of a user without meeting", func(t *testing.T) {
 		c := sqFullUser(3) // a static ID whose meeting is missing
@@ -431,8 +433,8 @@ func TestSQLiteErrExists(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, c.ID)
-		m := Meeting{ConferenceID: c.ConferenceID, OrganizerID: a.ID}
-		sqMustErr(t, s.CreateMeeting(ctx, &m), ErrExists, "conference ID")
+		m := store.Meeting{ConferenceID: c.ConferenceID, OrganizerID: a.ID}
+		sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
 		// The owner may have its static meeting back.
 		m.OrganizerID, m.Static = c.ID, true
 		if err := s.CreateMeeting(ctx, &m); err != nil {
@@ -443,7 +445,7 @@ func TestSQLiteErrExists(t *testing.T) {
 		b := sqFullUser(2)
 		m := sqStaticMeeting(&b)
 		m.ConferenceID = dyn.ConferenceID // differs from b's: only the meeting insert fails
-		sqMustErr(t, s.CreateUser(ctx, &b, m, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.CreateUser(ctx, &b, m, nil), store.ErrExists, "conference ID")
 		for _, u := range sqLoad(t, s).Users {
 			if u.Email == b.Email {
 				t.Fatalf("user %d was created without its meeting", u.ID)
@@ -457,7 +459,7 @@ func TestSQLiteErrExists(t *testing.T) {
 		}
 		defer s.DeleteUser(ctx, b.ID)
 		b.Email = a.Email
-		sqMustErr(t, s.UpdateUser(ctx, &b, nil), ErrExists, "email")
+		sqMustErr(t, s.UpdateUser(ctx, &b, nil), store.ErrExists, "email")
 	})
 	t.Run("replace with a taken ID", func(t *testing.T) {
 		b := sqFullUser(2)
@@ -465,8 +467,8 @@ func TestSQLiteErrExists(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, b.ID)
-		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, a.ConferenceID, nil), ErrExists, "conference ID")
-		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, dyn.ConferenceID, nil), ErrExists, "conference ID")
+		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, a.ConferenceID, nil), store.ErrExists, "conference ID")
+		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, dyn.ConferenceID, nil), store.ErrExists, "conference ID")
 		sqCheckUser(t, sqLoadUser(t, s, b.ID), b)
 	})
 
@@ -483,15 +485,15 @@ func TestSQLiteErrNotFound(t *testing.T) {
 	ctx := context.Background()
 	ghost := sqFullUser(1)
 	ghost.ID = 12345
-	sqMustErr(t, s.UpdateUser(ctx, &ghost, nil), ErrNotFound, "12345")
-	sqMustErr(t, s.SaveLockState(ctx, 12345, LockState{Failures: 1}), ErrNotFound, "12345")
-	sqMustErr(t, s.DeleteUser(ctx, 12345), ErrNotFound, "12345")
+	sqMustErr(t, s.UpdateUser(ctx, &ghost, nil), store.ErrNotFound, "12345")
+	sqMustErr(t, s.SaveLockState(ctx, 12345, store.LockState{Failures: 1}), store.ErrNotFound, "12345")
+	sqMustErr(t, s.DeleteUser(ctx, 12345), store.ErrNotFound, "12345")
 	_, err := s.GetUser(ctx, 12345)
-	sqMustErr(t, err, ErrNotFound, "12345")
-	sqMustErr(t, s.ReplaceConferenceID(ctx, 12345, "1000001", "1000002", nil), ErrNotFound, "12345")
-	sqMustErr(t, s.DeleteMeeting(ctx, "1000001"), ErrNotFound, "1000001")
-	m := Meeting{ConferenceID: "1000001", OrganizerID: 12345}
-	sqMustErr(t, s.CreateMeeting(ctx, &m), ErrNotFound, "12345")
+	sqMustErr(t, err, store.ErrNotFound, "12345")
+	sqMustErr(t, s.ReplaceConferenceID(ctx, 12345, "1000001", "1000002", nil), store.ErrNotFound, "12345")
+	sqMustErr(t, s.DeleteMeeting(ctx, "1000001"), store.ErrNotFound, "1000001")
+	m := store.Meeting{ConferenceID: "1000001", OrganizerID: 12345}
+	sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrNotFound, "12345")
 	if snap := sqLoad(t, s); len(snap.Users)+len(snap.Meetings) != 0 {
 		t.Errorf("something was written: %+v", snap)
 	}
@@ -502,10 +504,10 @@ func TestSQLiteInvalidInput(t *testing.T) {
 	ctx := context.Background()
 	u := sqFullUser(1)
 	u.PINDigest = nil
-	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), ErrInvalidInput, "digest")
+	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), store.ErrInvalidInput, "digest")
 	_, err := s.ListUsers(ctx, 0, 0)
-	sqMustErr(t, err, ErrInvalidInput, "limit")
-	sqMustErr(t, s.ReplaceConferenceID(ctx, 1, "1000001", "", nil), ErrInvalidInput, "empty")
+	sqMustErr(t, err, store.ErrInvalidInput, "limit")
+	sqMustErr(t, s.ReplaceConferenceID(ctx, 1, "1000001", "", nil), store.ErrInvalidInput, "empty")
 }
 
 func TestSQLiteReplaceConferenceID(t *testing.T) {
@@ -525,7 +527,7 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	}
 	a.ConferenceID = newID
 	sqCheckUser(t, sqLoadUser(t, s, a.ID), a)
-	ms, err := s.ListMeetings(ctx, MeetingFilter{OrganizerID: a.ID})
+	ms, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: a.ID})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("ListMeetings = %v, %v", ms, err)
 	}
@@ -534,10 +536,10 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	sqCheckMeeting(t, ms[0], want) // moved with its options and creation time
 
 	// A stale old ID (already replaced) is refused and changes nothing.
-	sqMustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005", nil), ErrNotFound, oldID)
+	sqMustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005", nil), store.ErrNotFound, oldID)
 
 	// The old ID is free: another user's meeting may take it.
-	m := Meeting{ConferenceID: oldID, OrganizerID: b.ID, CreatedAt: time.Now()}
+	m := store.Meeting{ConferenceID: oldID, OrganizerID: b.ID, CreatedAt: time.Now()}
 	if err := s.CreateMeeting(ctx, &m); err != nil {
 		t.Fatalf("old ID not freed: %v", err)
 	}
@@ -547,7 +549,7 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	if err := s.CreateUser(ctx, &c, sqStaticMeeting(&c), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceConferenceID(ctx, c.ID, c.ConferenceID, newID, nil); !errors.Is(err, ErrExists) {
+	if err := s.ReplaceConferenceID(ctx, c.ID, c.ConferenceID, newID, nil); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("took a's new ID: %v", err)
 	}
 }
@@ -563,7 +565,7 @@ func TestSQLiteDeleteUserCascades(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, org := range []int64{a.ID, a.ID, b.ID} {
-		m := Meeting{ConferenceID: fmt.Sprintf("500000%d", i), OrganizerID: org, CreatedAt: time.Now()}
+		m := store.Meeting{ConferenceID: fmt.Sprintf("500000%d", i), OrganizerID: org, CreatedAt: time.Now()}
 		if err := s.CreateMeeting(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -631,11 +633,11 @@ func TestSQLiteListUsersPages(t *testing.T) {
 func TestSQLiteRestartKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dialin.db")
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := DefaultSettings()
+	st := store.DefaultSettings()
 	st.PINLength, st.DialInNumbers = 8, []string{"+1 555 0100"}
 	if err := s.SaveSettings(ctx, st); err != nil {
 		t.Fatal(err)
@@ -651,11 +653,11 @@ func TestSQLiteRestartKeepsEverything(t *testing.T) {
 	if err := s.DeleteUser(ctx, deleted); err != nil {
 		t.Fatal(err)
 	}
-	m := Meeting{ConferenceID: "6000006", OrganizerID: 1, RequireOrganizer: true, CreatedAt: time.Now()}
+	m := store.Meeting{ConferenceID: "6000006", OrganizerID: 1, RequireOrganizer: true, CreatedAt: time.Now()}
 	if err := s.CreateMeeting(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveLockState(ctx, 2, LockState{Failures: 5, WindowStart: time.Now()}); err != nil {
+	if err := s.SaveLockState(ctx, 2, store.LockState{Failures: 5, WindowStart: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	before := sqLoad(t, s)
@@ -742,7 +744,7 @@ func sqFileBytes(t *testing.T, path string) []byte {
 func TestSQLiteRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dialin.db")
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -756,7 +758,7 @@ func TestSQLiteRefusesNewerSchema(t *testing.T) {
 	s.Close()
 	want := sqFileBytes(t, path)
 
-	s, err = OpenSQLite(ctx, path)
+	s, err = Open(ctx, path)
 	if err == nil {
 		s.Close()
 		t.Fatal("opened a database of schema version 99")
@@ -789,7 +791,7 @@ func TestSQLiteRefusesNonDatabase(t *testing.T) {
 			if err := os.WriteFile(path, content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s, err := OpenSQLite(context.Background(), path)
+			s, err := Open(context.Background(), path)
 			if err == nil {
 				s.Close()
 				t.Fatal("opened a file that is not a database")
@@ -809,12 +811,12 @@ func TestSQLiteRefusesNonDatabase(t *testing.T) {
 func TestSQLiteDamagedDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dialin.db")
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := make([]User, 2000)
-	meetings := make([]Meeting, len(users))
+	users := make([]store.User, 2000)
+	meetings := make([]store.Meeting, len(users))
 	for i := range users {
 		users[i] = sqFullUser(i)
 		meetings[i] = *sqStaticMeeting(&users[i])
@@ -835,7 +837,7 @@ func TestSQLiteDamagedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = OpenSQLite(ctx, path)
+	s, err = Open(ctx, path)
 	if err == nil {
 		_, err = s.Load(ctx)
 		s.Close()
@@ -860,7 +862,7 @@ func TestSQLiteRefusesForeignDatabase(t *testing.T) {
 	}
 	db.Close()
 	want := sqFileBytes(t, path)
-	s, err := OpenSQLite(context.Background(), path)
+	s, err := Open(context.Background(), path)
 	if err == nil {
 		s.Close()
 		t.Fatal("opened another program's database")
@@ -917,23 +919,23 @@ func TestSQLiteFileModes(t *testing.T) {
 func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 	s, _ := sqTempStore(t)
 	ctx := context.Background()
-	users := make([]User, 500)
-	var meetings []Meeting
+	users := make([]store.User, 500)
+	var meetings []store.Meeting
 	for i := range users {
 		users[i] = sqFullUser(i)
 		users[i].ConferenceID = fmt.Sprintf("%07d", i*19997%10000000)
 		if i%7 != 0 { // most users have no extras
-			users[i].EmailOverride, users[i].Policy, users[i].Lock = "", PINPolicy{}, LockState{}
+			users[i].EmailOverride, users[i].Policy, users[i].Lock = "", store.PINPolicy{}, store.LockState{}
 		}
 		if i%50 == 0 {
 			users[i].ConferenceID = "" // dynamic mode
 			continue
 		}
-		meetings = append(meetings, Meeting{ConferenceID: users[i].ConferenceID, OrganizerID: int64(i + 1), Static: true, CreatedAt: users[i].CreatedAt})
+		meetings = append(meetings, store.Meeting{ConferenceID: users[i].ConferenceID, OrganizerID: int64(i + 1), Static: true, CreatedAt: users[i].CreatedAt})
 	}
 	sqBulkInsert(t, s, users, meetings)
 	for i, id := range []string{"9999999", "0000001", "A-12345", "5", "4999999x"} {
-		m := Meeting{ConferenceID: id, OrganizerID: int64(1 + i), BypassLobby: true, CreatedAt: time.Now()}
+		m := store.Meeting{ConferenceID: id, OrganizerID: int64(1 + i), BypassLobby: true, CreatedAt: time.Now()}
 		if err := s.CreateMeeting(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -943,14 +945,14 @@ func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SaveLockState(ctx, 2, LockState{LockedByAdmin: true}); err != nil {
+	if err := s.SaveLockState(ctx, 2, store.LockState{LockedByAdmin: true}); err != nil {
 		t.Fatal(err)
 	}
 
 	defer func(rows int, parts func() int) { parallelLoadRows, loadParts = rows, parts }(parallelLoadRows, loadParts)
 	parallelLoadRows, loadParts = 1<<62, func() int { return 1 }
 	want := sqLoad(t, s)
-	if !slices.IsSortedFunc(want.Users, func(a, b User) int { return cmp.Compare(a.ID, b.ID) }) {
+	if !slices.IsSortedFunc(want.Users, func(a, b store.User) int { return cmp.Compare(a.ID, b.ID) }) {
 		t.Error("users not in ID order")
 	}
 	if n := len(want.Users); n != 500-34 {
@@ -974,7 +976,7 @@ func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 func TestSQLiteOddPath(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a b?c#d%20e", "dialin?mode=ro.db")
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -994,7 +996,7 @@ func TestSQLiteOddPath(t *testing.T) {
 // 100,000 rows per transaction, for benchmarks: the Backend's one
 // transaction per user is too slow to set up a million. Users get IDs
 // 1..len(users) in order.
-func sqBulkInsert(tb testing.TB, s *SQLite, users []User, meetings []Meeting) {
+func sqBulkInsert(tb testing.TB, s *DB, users []store.User, meetings []store.Meeting) {
 	tb.Helper()
 	ctx := context.Background()
 	const batch = 100_000
@@ -1050,14 +1052,14 @@ func BenchmarkSQLiteLoad1M(b *testing.B) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "dialin.db")
 	s := sqOpen(b, path)
-	users := make([]User, n)
-	meetings := make([]Meeting, n)
+	users := make([]store.User, n)
+	meetings := make([]store.Meeting, n)
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		id := fmt.Sprintf("%07d", i)
-		users[i] = User{Email: "u" + strconv.Itoa(i) + "@example.com", DisplayName: "User " + strconv.Itoa(i),
+		users[i] = store.User{Email: "u" + strconv.Itoa(i) + "@example.com", DisplayName: "User " + strconv.Itoa(i),
 			ConferenceID: id, PINDigest: sqDigest(id), PINLength: 5, PINSetAt: created, CreatedAt: created}
-		meetings[i] = Meeting{ConferenceID: id, OrganizerID: int64(i + 1), Static: true, RequireOrganizer: true, CreatedAt: created}
+		meetings[i] = store.Meeting{ConferenceID: id, OrganizerID: int64(i + 1), Static: true, RequireOrganizer: true, CreatedAt: created}
 	}
 	start := time.Now()
 	sqBulkInsert(b, s, users, meetings)
