@@ -10,6 +10,11 @@ import (
 // writes, so a Backend need not order concurrent calls; it must be safe to
 // call from one goroutine at a time.
 //
+// Errors say what the call was doing (the engine, the operation, the key)
+// and wrap ErrExists, ErrNotFound or ErrInvalidInput where a method says
+// so, for errors.Is; any other error is a failure of the storage itself.
+// Every call but Close takes the caller's context.
+//
 // The Directory is its one consumer, so the store package defines it; the
 // engines live in packages of their own, linked only by the program that
 // picks one: store/sqlite (sqlite.Open) today, a PostgreSQL one for several
