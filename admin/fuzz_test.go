@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // fuzzRoutes are the requests with a body; the fuzzer picks one and
@@ -37,7 +38,7 @@ var fuzzRoutes = []struct{ method, path string }{
 // stored (nor the bridge's state of the meetings).
 func FuzzRequestBodies(f *testing.F) {
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(f.TempDir(), "dialin.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "dialin.db"))
 	if err != nil {
 		f.Fatal(err)
 	}

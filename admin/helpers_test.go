@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // *store.Directory is the Directory the server wires in.
@@ -207,7 +208,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,15 @@ import (
 // writes, so a Backend need not order concurrent calls; it must be safe to
 // call from one goroutine at a time.
 //
-// SQLite implements it (OpenSQLite); a PostgreSQL implementation for several
-// nodes can follow with the same contract.
+// Errors say what the call was doing (the engine, the operation, the key)
+// and wrap ErrExists, ErrNotFound or ErrInvalidInput where a method says
+// so, for errors.Is; any other error is a failure of the storage itself.
+// Every call but Close takes the caller's context.
+//
+// The Directory is its one consumer, so the store package defines it; the
+// engines live in packages of their own, linked only by the program that
+// picks one: store/sqlite (sqlite.Open) today, a PostgreSQL one for several
+// nodes later with the same contract.
 type Backend interface {
 	// Load reads the Snapshot (see there: users without names, addresses
 	// or dates); an empty store gives DefaultSettings and no users or

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -13,9 +14,12 @@ import (
 
 // The call-path benchmarks use a directory of one million users, built from
 // an in-memory snapshot (snapshotBackend) so that they measure the index,
-// not SQLite; BenchmarkOpenSQLite1M measures start-up from a real file.
+// not SQLite; BenchmarkOpenSQLite1M (in store/sqlite) measures start-up from
+// a real file.
 
 const benchUsers = 1_000_000
+
+var testSecret = bytes.Repeat([]byte{7}, 32)
 
 var (
 	benchOnce sync.Once
@@ -167,43 +171,4 @@ func BenchmarkIndexBuild1M(b *testing.B) {
 		d.Close()
 	}
 	b.ReportMetric(mb, "index-MB")
-}
-
-// BenchmarkOpenSQLite1M: start-up from a real SQLite file of a million
-// users, Load and index build together (the "index load"), and the
-// heap kept afterwards (heap-MB).
-func BenchmarkOpenSQLite1M(b *testing.B) {
-	snap, _ := millionUsers(b)
-	path := b.TempDir() + "/dialin.db"
-	ctx := context.Background()
-	db, err := OpenSQLite(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sqBulkInsert(b, db, snap.Users, snap.Meetings)
-	db.Close()
-	var mb float64
-	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		db, err := OpenSQLite(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		d, err := Open(ctx, Options{Backend: db, Secret: testSecret})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if d.Users() != benchUsers {
-			b.Fatalf("%d users", d.Users())
-		}
-		b.StopTimer()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		mb = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
-		d.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(mb, "heap-MB")
 }

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 var testSecret = bytes.Repeat([]byte{7}, 32)
@@ -36,7 +39,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 type testDir struct {
-	*Directory
+	*store.Directory
+	db    *sqlite.DB // the directory's backend, to check what is on disk
 	path  string
 	clock *fakeClock
 	logs  *bytes.Buffer
@@ -49,29 +53,29 @@ func openTestDir(t *testing.T, path string) *testDir {
 		path = filepath.Join(t.TempDir(), "dialin.db")
 	}
 	ctx := context.Background()
-	db, err := OpenSQLite(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	logs := &bytes.Buffer{}
-	d, err := Open(ctx, Options{Backend: db, Secret: testSecret, Now: clock.Now, Logger: zerolog.New(logs)})
+	d, err := store.Open(ctx, store.Options{Backend: db, Secret: testSecret, Now: clock.Now, Logger: zerolog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	td := &testDir{Directory: d, path: path, clock: clock, logs: logs}
+	td := &testDir{Directory: d, db: db, path: path, clock: clock, logs: logs}
 	t.Cleanup(func() { d.Close() })
 	return td
 }
 
 // replaceSettings is an UpdateSettings change that sets every field to s.
-func replaceSettings(s Settings) func(*Settings) error {
-	return func(p *Settings) error { *p = s; return nil }
+func replaceSettings(s store.Settings) func(*store.Settings) error {
+	return func(p *store.Settings) error { *p = s; return nil }
 }
 
-func enable(t *testing.T, d *testDir, email string) Change {
+func enable(t *testing.T, d *testDir, email string) store.Change {
 	t.Helper()
-	e, err := d.EnableUser(context.Background(), EnableRequest{Email: email, DisplayName: "Test " + email})
+	e, err := d.EnableUser(context.Background(), store.EnableRequest{Email: email, DisplayName: "Test " + email})
 	if err != nil {
 		t.Fatalf("enable %s: %v", email, err)
 	}
@@ -81,23 +85,23 @@ func enable(t *testing.T, d *testDir, email string) Change {
 func TestEnableUserGivesConferenceIDAndPIN(t *testing.T) {
 	d := openTestDir(t, "")
 	e := enable(t, d, "ada@example.com")
-	if !ValidConferenceID(e.User.ConferenceID) {
+	if !store.ValidConferenceID(e.User.ConferenceID) {
 		t.Fatalf("conference ID %q invalid", e.User.ConferenceID)
 	}
-	if len(e.PIN) != DefaultPINLength || e.User.PINLength != DefaultPINLength {
-		t.Fatalf("PIN length %d, want %d", len(e.PIN), DefaultPINLength)
+	if len(e.PIN) != store.DefaultPINLength || e.User.PINLength != store.DefaultPINLength {
+		t.Fatalf("PIN length %d, want %d", len(e.PIN), store.DefaultPINLength)
 	}
 	c, ok := d.LookupConference(e.User.ConferenceID)
 	if !ok || c.OrganizerID != e.User.ID || !c.Static || !c.RequireOrganizer {
 		t.Fatalf("lookup = %+v, %v", c, ok)
 	}
-	if r, err := d.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != PINOK || err != nil {
+	if r, err := d.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != store.PINOK || err != nil {
 		t.Fatalf("right PIN: %v, %v", r, err)
 	}
-	if _, err := d.EnableUser(context.Background(), EnableRequest{Email: "ADA@example.com"}); !errors.Is(err, ErrExists) {
+	if _, err := d.EnableUser(context.Background(), store.EnableRequest{Email: "ADA@example.com"}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second enable of the same email: %v, want ErrExists", err)
 	}
-	if _, err := d.EnableUser(context.Background(), EnableRequest{Email: "not an email"}); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.EnableUser(context.Background(), store.EnableRequest{Email: "not an email"}); !errors.Is(err, store.ErrInvalidInput) {
 		t.Fatalf("bad email: %v, want ErrInvalidInput", err)
 	}
 }
@@ -126,19 +130,19 @@ func TestPINLengthChangeAppliesToNewPINsOnly(t *testing.T) {
 	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, old.User.ConferenceID, old.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, old.User.ConferenceID, old.PIN); r != store.PINOK {
 		t.Fatalf("existing 5-digit PIN after the length change: %v", r)
 	}
 	fresh := enable(t, d, "new@example.com")
 	if len(fresh.PIN) != 8 {
 		t.Fatalf("new PIN has %d digits, want 8", len(fresh.PIN))
 	}
-	reset, err := d.ResetPIN(ctx, old.User.ID, MailOptions{})
+	reset, err := d.ResetPIN(ctx, old.User.ID, store.MailOptions{})
 	if err != nil || len(reset.PIN) != 8 {
 		t.Fatalf("reset PIN: %q, %v; want 8 digits", reset.PIN, err)
 	}
 	s.PINLength = 13
-	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); !errors.Is(err, store.ErrInvalidInput) {
 		t.Fatalf("PIN length 13: %v", err)
 	}
 }
@@ -156,7 +160,7 @@ func TestSetPINPolicy(t *testing.T) {
 	}
 	for pin, rule := range cases {
 		_, err := d.SetPIN(ctx, e.User.ID, pin)
-		var pe *PolicyError
+		var pe *store.PolicyError
 		if !errors.As(err, &pe) || pe.Rule != rule {
 			t.Errorf("SetPIN(%q) = %v, want rule %s", pin, err, rule)
 		}
@@ -167,16 +171,16 @@ func TestSetPINPolicy(t *testing.T) {
 	if _, err := d.SetPIN(ctx, e.User.ID, "80613"); err != nil {
 		t.Fatalf("good PIN refused: %v", err)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "80613"); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "80613"); r != store.PINOK {
 		t.Fatalf("hand-set PIN: %v", r)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, e.PIN); r != PINWrong && e.PIN != "80613" {
+	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, e.PIN); r != store.PINWrong && e.PIN != "80613" {
 		t.Fatalf("old PIN still works: %v", r)
 	}
 	// Per-user override: blocking off lets 55555 through.
 	off := false
 	five := 5
-	e2, err := d.EnableUser(ctx, EnableRequest{Email: "bob@example.com", Policy: PINPolicy{BlockCommon: &off, Length: &five}})
+	e2, err := d.EnableUser(ctx, store.EnableRequest{Email: "bob@example.com", Policy: store.PINPolicy{BlockCommon: &off, Length: &five}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,24 +193,24 @@ func TestResetConferenceIDKillsOldID(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
-	c, err := d.ResetConferenceID(ctx, e.User.ID, MailOptions{})
+	c, err := d.ResetConferenceID(ctx, e.User.ID, store.MailOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := c.User
-	if u.ConferenceID == e.User.ConferenceID || !ValidConferenceID(u.ConferenceID) {
+	if u.ConferenceID == e.User.ConferenceID || !store.ValidConferenceID(u.ConferenceID) {
 		t.Fatalf("new ID %q (old %q)", u.ConferenceID, e.User.ConferenceID)
 	}
 	if _, ok := d.LookupConference(e.User.ConferenceID); ok {
 		t.Fatal("old conference ID still works")
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, e.PIN); r == PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, e.PIN); r == store.PINOK {
 		t.Fatal("PIN accepted on the old conference ID")
 	}
 	if c, ok := d.LookupConference(u.ConferenceID); !ok || c.OrganizerID != e.User.ID {
 		t.Fatal("new conference ID does not work")
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, u.ConferenceID, e.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, u.ConferenceID, e.PIN); r != store.PINOK {
 		t.Fatal("PIN refused on the new conference ID")
 	}
 }
@@ -223,7 +227,7 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 
 	// 24 failures, then the window passes: the count starts again.
 	for range 24 {
-		if r, _ := d.VerifyOrganizerPIN(ctx, id, wrong); r != PINWrong {
+		if r, _ := d.VerifyOrganizerPIN(ctx, id, wrong); r != store.PINWrong {
 			t.Fatalf("early failure: %v", r)
 		}
 	}
@@ -231,7 +235,7 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 	for range 24 {
 		d.VerifyOrganizerPIN(ctx, id, wrong)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != store.PINOK {
 		t.Fatalf("right PIN after 24 failures in a fresh window: %v", r)
 	}
 
@@ -241,8 +245,8 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := PINWrong; i == 24 {
-			want = PINLocked
+		if want := store.PINWrong; i == 24 {
+			want = store.PINLocked
 			if r != want {
 				t.Fatalf("25th failure: %v, want locked", r)
 			}
@@ -251,22 +255,22 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 		}
 	}
 	// Locked: even the right PIN is refused, and the lock is on disk.
-	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != PINLocked {
+	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != store.PINLocked {
 		t.Fatalf("right PIN while locked: %v", r)
 	}
-	if _, err := d.ResetPIN(ctx, e.User.ID, MailOptions{}); !errors.Is(err, ErrPINLocked) {
+	if _, err := d.ResetPIN(ctx, e.User.ID, store.MailOptions{}); !errors.Is(err, store.ErrPINLocked) {
 		t.Fatalf("reset while locked: %v, want ErrPINLocked", err)
 	}
-	if _, err := d.SetPIN(ctx, e.User.ID, "80613"); !errors.Is(err, ErrPINLocked) {
+	if _, err := d.SetPIN(ctx, e.User.ID, "80613"); !errors.Is(err, store.ErrPINLocked) {
 		t.Fatalf("set while locked: %v, want ErrPINLocked", err)
 	}
-	u, err := d.backend.GetUser(ctx, e.User.ID)
+	u, err := d.db.GetUser(ctx, e.User.ID)
 	if err != nil || !u.Lock.Locked(d.clock.Now()) {
 		t.Fatalf("lock not persisted: %+v, %v", u.Lock, err)
 	}
 	// One hour later it unlocks by itself.
 	d.clock.Advance(61 * time.Minute)
-	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != store.PINOK {
 		t.Fatalf("right PIN after the local lock expired: %v", r)
 	}
 
@@ -278,10 +282,10 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 		t.Fatal(err)
 	}
 	failures := 0
-	for r := PINWrong; r != PINLocked || !mustUser(t, d, e.User.ID).Lock.LockedByAdmin; {
+	for r := store.PINWrong; r != store.PINLocked || !mustUser(t, d, e.User.ID).Lock.LockedByAdmin; {
 		r, _ = d.VerifyOrganizerPIN(ctx, id, wrong)
 		failures++
-		if r == PINLocked && !mustUser(t, d, e.User.ID).Lock.LockedByAdmin {
+		if r == store.PINLocked && !mustUser(t, d, e.User.ID).Lock.LockedByAdmin {
 			d.clock.Advance(61 * time.Minute) // a local lock on the way: wait it out
 		}
 		if failures > 100 {
@@ -292,13 +296,13 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 		t.Fatalf("global lock after %d failures, want 30", failures)
 	}
 	d.clock.Advance(48 * time.Hour)
-	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != PINLocked {
+	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != store.PINLocked {
 		t.Fatalf("global lock expired by itself: %v", r)
 	}
 	if _, err := d.UnlockPIN(ctx, e.User.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, id, e.PIN); r != store.PINOK {
 		t.Fatalf("after unlock: %v", r)
 	}
 	if !strings.Contains(d.logs.String(), "PIN locked") {
@@ -306,7 +310,7 @@ func TestLockoutLocalWindowAndGlobal(t *testing.T) {
 	}
 }
 
-func mustUser(t *testing.T, d *testDir, id int64) User {
+func mustUser(t *testing.T, d *testDir, id int64) store.User {
 	t.Helper()
 	u, err := d.GetUser(context.Background(), id)
 	if err != nil {
@@ -319,18 +323,18 @@ func TestPerUserLockoutOverride(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
 	three := 3
-	e, err := d.EnableUser(ctx, EnableRequest{Email: "ada@example.com", Policy: PINPolicy{LocalLimit: &three}})
+	e, err := d.EnableUser(ctx, store.EnableRequest{Email: "ada@example.com", Policy: store.PINPolicy{LocalLimit: &three}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
 		d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "0")
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "0"); r != PINLocked {
+	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "0"); r != store.PINLocked {
 		t.Fatalf("third failure with local_limit 3: %v", r)
 	}
 	two := 2
-	if _, err := d.EnableUser(ctx, EnableRequest{Email: "bob@example.com", Policy: PINPolicy{LocalLimit: &three, GlobalLimit: &two}}); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.EnableUser(ctx, store.EnableRequest{Email: "bob@example.com", Policy: store.PINPolicy{LocalLimit: &three, GlobalLimit: &two}}); !errors.Is(err, store.ErrInvalidInput) {
 		t.Errorf("a policy with local_limit above global_limit: %v", err)
 	}
 }
@@ -341,7 +345,7 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 	d := openTestDir(t, path)
 	a := enable(t, d, "ada@example.com")
 	b := enable(t, d, "bob@example.com")
-	reset, err := d.ResetPIN(ctx, b.User.ID, MailOptions{})
+	reset, err := d.ResetPIN(ctx, b.User.ID, store.MailOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +368,7 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 	if got := d2.Settings(); got.PINLength != 6 || got.SendEmails || len(got.DialInNumbers) != 1 {
 		t.Fatalf("settings after restart: %+v", got)
 	}
-	if r, _ := d2.VerifyOrganizerPIN(ctx, b.User.ConferenceID, reset.PIN); r != PINOK {
+	if r, _ := d2.VerifyOrganizerPIN(ctx, b.User.ConferenceID, reset.PIN); r != store.PINOK {
 		t.Fatalf("reset PIN after restart: %v", r)
 	}
 	if u := mustUser(t, d2, a.User.ID); u.Lock.Failures != 3 {
@@ -383,7 +387,7 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 				t.Fatal(err)
 			}
 			if bytes.Contains(data, []byte(pin)) {
-				t.Errorf("PIN %s in clear in %s", MaskedPIN, filepath.Base(f))
+				t.Errorf("PIN %s in clear in %s", store.MaskedPIN, filepath.Base(f))
 			}
 		}
 		if strings.Contains(d.logs.String()+d2.logs.String(), pin) {
@@ -404,10 +408,10 @@ func TestDisableUserAndDynamicMeetings(t *testing.T) {
 	if !ok || c.Static || !c.BypassLobby || c.OrganizerID != e.User.ID {
 		t.Fatalf("dynamic meeting lookup %+v %v", c, ok)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, m.ConferenceID, e.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, m.ConferenceID, e.PIN); r != store.PINOK {
 		t.Fatalf("organizer PIN on a dynamic meeting: %v", r)
 	}
-	if err := d.DeleteMeeting(ctx, e.User.ConferenceID); !errors.Is(err, ErrInvalidInput) {
+	if err := d.DeleteMeeting(ctx, e.User.ConferenceID); !errors.Is(err, store.ErrInvalidInput) {
 		t.Fatalf("deleting a static ID as a meeting: %v", err)
 	}
 	if err := d.DisableUser(ctx, e.User.ID); err != nil {
@@ -418,7 +422,7 @@ func TestDisableUserAndDynamicMeetings(t *testing.T) {
 			t.Fatalf("%s still works after disabling its organizer", id)
 		}
 	}
-	if err := d.DisableUser(ctx, e.User.ID); !errors.Is(err, ErrNotFound) {
+	if err := d.DisableUser(ctx, e.User.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second disable: %v", err)
 	}
 }
@@ -426,7 +430,7 @@ func TestDisableUserAndDynamicMeetings(t *testing.T) {
 func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
-	var users []Change
+	var users []store.Change
 	for i := range 20 {
 		users = append(users, enable(t, d, "user"+string(rune('a'+i))+"@example.com"))
 	}
@@ -457,7 +461,7 @@ func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
 			d.UnlockPIN(ctx, u.User.ID)
 		case 1:
 			// Workers keep using the old ID: from now on it must fail.
-			d.ResetConferenceID(ctx, u.User.ID, MailOptions{})
+			d.ResetConferenceID(ctx, u.User.ID, store.MailOptions{})
 		case 2:
 			d.CreateMeeting(ctx, u.User.ID, true, false)
 		case 3:
@@ -490,7 +494,7 @@ func TestDynamicConferenceIDMode(t *testing.T) {
 	ctx := context.Background()
 	static := enable(t, d, "before@example.com")
 	s := d.Settings()
-	s.ConferenceIDMode = ConferenceIDDynamic
+	s.ConferenceIDMode = store.ConferenceIDDynamic
 	s.AnonymousCanStart = true
 	if _, err := d.UpdateSettings(ctx, replaceSettings(s)); err != nil {
 		t.Fatal(err)
@@ -499,7 +503,7 @@ func TestDynamicConferenceIDMode(t *testing.T) {
 	if e.User.ConferenceID != "" {
 		t.Fatalf("dynamic mode gave a static ID %q", e.User.ConferenceID)
 	}
-	if _, err := d.ResetConferenceID(ctx, e.User.ID, MailOptions{}); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.ResetConferenceID(ctx, e.User.ID, store.MailOptions{}); !errors.Is(err, store.ErrInvalidInput) {
 		t.Fatalf("reset of a dynamic-mode user's ID: %v", err)
 	}
 	m1, err := d.CreateMeeting(ctx, e.User.ID, true, false)
@@ -529,7 +533,7 @@ func TestDynamicConferenceIDMode(t *testing.T) {
 	if _, ok := d.LookupConference(m1.ConferenceID); ok {
 		t.Fatal("deleted meeting still found")
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, m2.ConferenceID, e.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, m2.ConferenceID, e.PIN); r != store.PINOK {
 		t.Fatalf("organizer PIN on a dynamic meeting: %v", r)
 	}
 }
@@ -542,11 +546,11 @@ func TestLockSurvivesCancelledCallerAndRestart(t *testing.T) {
 	e := enable(t, d, "ada@example.com")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var r PINResult
+	var r store.PINResult
 	for range 25 {
 		r, _ = d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, "0")
 	}
-	if r != PINLocked {
+	if r != store.PINLocked {
 		t.Fatalf("25th failure: %v", r)
 	}
 	if err := d.Close(); err != nil {
@@ -554,7 +558,7 @@ func TestLockSurvivesCancelledCallerAndRestart(t *testing.T) {
 	}
 	d2 := openTestDir(t, path)
 	d2.clock.now = d.clock.Now()
-	if r, _ := d2.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != PINLocked {
+	if r, _ := d2.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != store.PINLocked {
 		t.Fatalf("right PIN after restart: %v, want still locked", r)
 	}
 }

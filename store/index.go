@@ -3,6 +3,7 @@ package store
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // confSlots is the number of possible conference IDs: six free digits and
@@ -94,4 +95,21 @@ func (c compactLock) expand() LockState {
 		LockedUntil:   timeFromNanos(c.lockedUntil),
 		LockedByAdmin: c.byAdmin,
 	}
+}
+
+// nanos is t as Unix nanoseconds, 0 for the zero time; timeFromNanos is
+// its inverse, in UTC. store/sqlite has its own copy: the index's format
+// and the database's are free to differ.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func timeFromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }

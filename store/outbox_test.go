@@ -1,9 +1,8 @@
-package store
+package store_test
 
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"strings"
@@ -11,10 +10,13 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // dueMail returns every due email, failing the test on error.
-func dueMail(t *testing.T, d *testDir) []OutboxMail {
+func dueMail(t *testing.T, d *testDir) []store.OutboxMail {
 	t.Helper()
 	mails, err := d.DueMail(context.Background(), 100)
 	if err != nil {
@@ -34,7 +36,7 @@ func pending(t *testing.T, d *testDir) int {
 
 func setDialInNumbers(t *testing.T, d *testDir, numbers ...string) {
 	t.Helper()
-	_, err := d.UpdateSettings(context.Background(), func(s *Settings) error {
+	_, err := d.UpdateSettings(context.Background(), func(s *store.Settings) error {
 		s.DialInNumbers = numbers
 		return nil
 	})
@@ -60,7 +62,7 @@ func TestEnableQueuesWelcomeEmail(t *testing.T) {
 		t.Fatalf("%d due emails, want 1", len(mails))
 	}
 	m := mails[0]
-	want := MailContent{Kind: MailEnabled, To: "ada@example.com", UserEmail: "ada@example.com",
+	want := store.MailContent{Kind: store.MailEnabled, To: "ada@example.com", UserEmail: "ada@example.com",
 		DisplayName: "Test ada@example.com", ConferenceID: e.User.ConferenceID, PIN: e.PIN,
 		DialInNumbers: []string{"+1 425 555 0100"}}
 	if m.Kind != want.Kind || m.To != want.To || m.PIN != want.PIN || m.ConferenceID != want.ConferenceID ||
@@ -86,7 +88,7 @@ func TestOutboxHoldsNoPINInClear(t *testing.T) {
 	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 		pins = append(pins, enable(t, d, email).PIN)
 	}
-	r, err := d.ResetPIN(context.Background(), 1, MailOptions{})
+	r, err := d.ResetPIN(context.Background(), 1, store.MailOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,29 +113,29 @@ func TestOutboxHoldsNoPINInClear(t *testing.T) {
 func TestEmailsOffQueuesNothingOnChanges(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
-	if _, err := d.UpdateSettings(ctx, func(s *Settings) error { s.SendEmails = false; return nil }); err != nil {
+	if _, err := d.UpdateSettings(ctx, func(s *store.Settings) error { s.SendEmails = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	e := enable(t, d, "ada@example.com")
 	if e.MailQueued {
 		t.Fatal("enable queued an email with send_emails off")
 	}
-	if c, err := d.ResetPIN(ctx, e.User.ID, MailOptions{}); err != nil || c.MailQueued {
+	if c, err := d.ResetPIN(ctx, e.User.ID, store.MailOptions{}); err != nil || c.MailQueued {
 		t.Fatalf("reset PIN: queued %v, %v", c.MailQueued, err)
 	}
-	if c, err := d.ResetConferenceID(ctx, e.User.ID, MailOptions{}); err != nil || c.MailQueued {
+	if c, err := d.ResetConferenceID(ctx, e.User.ID, store.MailOptions{}); err != nil || c.MailQueued {
 		t.Fatalf("reset conference ID: queued %v, %v", c.MailQueued, err)
 	}
 	if n := pending(t, d); n != 0 {
 		t.Fatalf("%d emails queued with send_emails off", n)
 	}
 	// Sending the conference info is asked for by name: it goes.
-	c, err := d.SendConferenceInfo(ctx, e.User.ID, MailOptions{})
+	c, err := d.SendConferenceInfo(ctx, e.User.ID, store.MailOptions{})
 	if err != nil || !c.MailQueued {
 		t.Fatalf("send info: queued %v, %v", c.MailQueued, err)
 	}
 	m := dueMail(t, d)
-	if len(m) != 1 || m[0].Kind != MailConferenceInfo || m[0].PIN != "" || m[0].ConferenceID != c.User.ConferenceID {
+	if len(m) != 1 || m[0].Kind != store.MailConferenceInfo || m[0].PIN != "" || m[0].ConferenceID != c.User.ConferenceID {
 		t.Fatalf("send info queued %+v", m)
 	}
 }
@@ -141,7 +143,7 @@ func TestEmailsOffQueuesNothingOnChanges(t *testing.T) {
 func TestMailOptions(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
-	e, err := d.EnableUser(ctx, EnableRequest{Email: "ada@example.com", EmailOverride: "ada.home@example.org"})
+	e, err := d.EnableUser(ctx, store.EnableRequest{Email: "ada@example.com", EmailOverride: "ada.home@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,25 +152,25 @@ func TestMailOptions(t *testing.T) {
 		t.Fatalf("enable email: %+v", m)
 	}
 	// Skip: no email for this one change.
-	if c, err := d.ResetPIN(ctx, e.User.ID, MailOptions{Skip: true}); err != nil || c.MailQueued {
+	if c, err := d.ResetPIN(ctx, e.User.ID, store.MailOptions{Skip: true}); err != nil || c.MailQueued {
 		t.Fatalf("skip: queued %v, %v", c.MailQueued, err)
 	}
 	// A one-off address wins over both.
-	c, err := d.ResetPIN(ctx, e.User.ID, MailOptions{To: "helpdesk@example.com"})
+	c, err := d.ResetPIN(ctx, e.User.ID, store.MailOptions{To: "helpdesk@example.com"})
 	if err != nil || !c.MailQueued {
 		t.Fatal(err)
 	}
 	m := dueMail(t, d)
-	if len(m) != 2 || m[1].To != "helpdesk@example.com" || m[1].Kind != MailPINReset || m[1].PIN != c.PIN {
+	if len(m) != 2 || m[1].To != "helpdesk@example.com" || m[1].Kind != store.MailPINReset || m[1].PIN != c.PIN {
 		t.Fatalf("one-off address: %+v", m)
 	}
 	// A bad one-off address changes nothing.
-	var ie *InputError
-	_, err = d.ResetPIN(ctx, e.User.ID, MailOptions{To: "not an address"})
+	var ie *store.InputError
+	_, err = d.ResetPIN(ctx, e.User.ID, store.MailOptions{To: "not an address"})
 	if !errors.As(err, &ie) || ie.Field != "email_to" {
 		t.Fatalf("bad email_to: %v", err)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, c.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, e.User.ConferenceID, c.PIN); r != store.PINOK {
 		t.Fatalf("PIN changed by a refused reset: %v", r)
 	}
 	if n := pending(t, d); n != 2 {
@@ -192,7 +194,7 @@ func TestMailFailedKeepsAndDelays(t *testing.T) {
 	if len(got) != 1 || got[0].Attempts != 1 || got[0].LastError != "connection refused" || got[0].PIN != m.PIN {
 		t.Fatalf("after the delay: %+v", got)
 	}
-	if err := d.MailFailed(ctx, 999, time.Now(), "x"); !errors.Is(err, ErrNotFound) {
+	if err := d.MailFailed(ctx, 999, time.Now(), "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("failure of an unknown email: %v", err)
 	}
 }
@@ -212,12 +214,12 @@ func TestOutboxWithAnotherSecret(t *testing.T) {
 	d := openTestDir(t, "")
 	enable(t, d, "ada@example.com")
 	d.Close()
-	db, err := OpenSQLite(context.Background(), d.path)
+	db, err := sqlite.Open(context.Background(), d.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	other, err := Open(context.Background(), Options{Backend: db, Secret: bytes.Repeat([]byte{8}, 32), Logger: zerolog.New(logs)})
+	other, err := store.Open(context.Background(), store.Options{Backend: db, Secret: bytes.Repeat([]byte{8}, 32), Logger: zerolog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,26 +245,29 @@ func TestSetConferenceID(t *testing.T) {
 	}
 	n0 := pending(t, d)
 
-	var ie *InputError
-	// 123456 takes check digit 4 (Damm).
-	want := withCheckDigit(123456)
+	var ie *store.InputError
+	// 123456 takes check digit 6 (Damm).
+	want := "1234566"
+	if !store.ValidConferenceID(want) {
+		t.Fatalf("%s is not a valid conference ID", want)
+	}
 	wrong := want[:6] + string('0'+(want[6]-'0'+1)%10)
-	_, err := d.SetConferenceID(ctx, a.User.ID, wrong, MailOptions{})
+	_, err := d.SetConferenceID(ctx, a.User.ID, wrong, store.MailOptions{})
 	if !errors.As(err, &ie) || ie.Field != "conference_id" || !strings.Contains(err.Error(), "must be "+want[6:]) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("wrong check digit: %v", err)
 	}
 	for _, bad := range []string{"", "123", "12345678", "12a4567"} {
-		if _, err := d.SetConferenceID(ctx, a.User.ID, bad, MailOptions{}); !errors.As(err, &ie) {
+		if _, err := d.SetConferenceID(ctx, a.User.ID, bad, store.MailOptions{}); !errors.As(err, &ie) {
 			t.Fatalf("%q: %v", bad, err)
 		}
 	}
-	if _, err := d.SetConferenceID(ctx, a.User.ID, b.User.ConferenceID, MailOptions{}); !errors.Is(err, ErrExists) {
+	if _, err := d.SetConferenceID(ctx, a.User.ID, b.User.ConferenceID, store.MailOptions{}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("taken ID: %v", err)
 	}
 	if pending(t, d) != n0 {
 		t.Fatal("a refused change queued an email")
 	}
-	c, err := d.SetConferenceID(ctx, a.User.ID, want, MailOptions{})
+	c, err := d.SetConferenceID(ctx, a.User.ID, want, store.MailOptions{})
 	if err != nil || c.User.ConferenceID != want || !c.MailQueued {
 		t.Fatalf("set: %+v, %v", c, err)
 	}
@@ -274,10 +279,10 @@ func TestSetConferenceID(t *testing.T) {
 	}
 	m := dueMail(t, d)
 	last := m[len(m)-1]
-	if last.Kind != MailConferenceIDReset || last.ConferenceID != want || last.PIN != "" {
+	if last.Kind != store.MailConferenceIDReset || last.ConferenceID != want || last.PIN != "" {
 		t.Fatalf("email: %+v", last.MailContent)
 	}
-	if r, _ := d.VerifyOrganizerPIN(ctx, want, a.PIN); r != PINOK {
+	if r, _ := d.VerifyOrganizerPIN(ctx, want, a.PIN); r != store.PINOK {
 		t.Fatalf("PIN on the new ID: %v", r)
 	}
 }
@@ -293,14 +298,14 @@ func TestUserByEmailAndListing(t *testing.T) {
 	if err != nil || u.ID != ids[1] {
 		t.Fatalf("by email: %+v, %v", u, err)
 	}
-	if _, err := d.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, ErrNotFound) {
+	if _, err := d.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
 	page, err := d.ListUsers(ctx, ids[0], 1)
 	if err != nil || len(page) != 1 || page[0].ID != ids[1] {
 		t.Fatalf("page: %+v, %v", page, err)
 	}
-	if _, err := d.ListUsers(ctx, 0, 1001); !errors.Is(err, ErrInvalidInput) {
+	if _, err := d.ListUsers(ctx, 0, 1001); !errors.Is(err, store.ErrInvalidInput) {
 		t.Fatalf("limit 1001: %v", err)
 	}
 	m, err := d.CreateMeeting(ctx, ids[2], true, false)
@@ -311,10 +316,10 @@ func TestUserByEmailAndListing(t *testing.T) {
 	if err != nil || got.OrganizerID != ids[2] || got.Static || !got.RequireOrganizer {
 		t.Fatalf("get meeting: %+v, %v", got, err)
 	}
-	if _, err := d.GetMeeting(ctx, "1234567"); !errors.Is(err, ErrNotFound) {
+	if _, err := d.GetMeeting(ctx, "1234567"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown meeting: %v", err)
 	}
-	all, err := d.ListMeetings(ctx, MeetingFilter{})
+	all, err := d.ListMeetings(ctx, store.MeetingFilter{})
 	if err != nil || len(all) != 4 {
 		t.Fatalf("all meetings: %d, %v", len(all), err)
 	}
@@ -323,44 +328,12 @@ func TestUserByEmailAndListing(t *testing.T) {
 			t.Fatal("meetings not ordered by conference ID")
 		}
 	}
-	mine, err := d.ListMeetings(ctx, MeetingFilter{OrganizerID: ids[2]})
+	mine, err := d.ListMeetings(ctx, store.MeetingFilter{OrganizerID: ids[2]})
 	if err != nil || len(mine) != 2 {
 		t.Fatalf("organizer's meetings: %+v, %v", mine, err)
 	}
-	rest, err := d.ListMeetings(ctx, MeetingFilter{After: all[1].ConferenceID, Limit: 1})
+	rest, err := d.ListMeetings(ctx, store.MeetingFilter{After: all[1].ConferenceID, Limit: 1})
 	if err != nil || len(rest) != 1 || rest[0].ConferenceID != all[2].ConferenceID {
 		t.Fatalf("page of meetings: %+v, %v", rest, err)
-	}
-}
-
-// A database written before the outbox and the user tokens existed
-// (schema 1) is upgraded in place and keeps its users.
-func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
-	d := openTestDir(t, "")
-	e := enable(t, d, "ada@example.com")
-	d.Close()
-	raw, err := sql.Open("sqlite", sqliteDSN(d.path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `DELETE FROM schema_migrations WHERE version >= 2`} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
-	d2 := openTestDir(t, d.path)
-	if r, _ := d2.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != PINOK {
-		t.Fatalf("user lost in the upgrade: %v", r)
-	}
-	if n := pending(t, d2); n != 0 {
-		t.Fatalf("%d pending after upgrade", n)
-	}
-	enable(t, d2, "bob@example.com")
-	if n := pending(t, d2); n != 1 {
-		t.Fatalf("%d pending, want 1", n)
-	}
-	if _, err := d2.IssueUserToken(context.Background(), e.User.ID); err != nil {
-		t.Fatalf("user token after upgrade: %v", err)
 	}
 }

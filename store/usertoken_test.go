@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dialin/dialin/store"
 )
 
 // TestUserTokens: a token finds its user across a restart, a new one
@@ -23,17 +25,17 @@ func TestUserTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(first, UserTokenPrefix) || len(first) < len(UserTokenPrefix)+40 {
+	if !strings.HasPrefix(first, store.UserTokenPrefix) || len(first) < len(store.UserTokenPrefix)+40 {
 		t.Fatalf("token %q", first)
 	}
 	if u, err := d.UserByToken(ctx, first); err != nil || u.ID != ada.User.ID {
 		t.Fatalf("UserByToken: %v, %v", u.Email, err)
 	}
-	if _, err := d.IssueUserToken(ctx, 999); !errors.Is(err, ErrNotFound) {
+	if _, err := d.IssueUserToken(ctx, 999); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("token for a user who does not exist: %v", err)
 	}
-	for _, bad := range []string{"", "secret", UserTokenPrefix, UserTokenPrefix + "AAAA", strings.TrimPrefix(first, UserTokenPrefix)} {
-		if _, err := d.UserByToken(ctx, bad); !errors.Is(err, ErrNotFound) {
+	for _, bad := range []string{"", "secret", store.UserTokenPrefix, store.UserTokenPrefix + "AAAA", strings.TrimPrefix(first, store.UserTokenPrefix)} {
+		if _, err := d.UserByToken(ctx, bad); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("UserByToken(%q): %v, want ErrNotFound", bad, err)
 		}
 	}
@@ -45,7 +47,7 @@ func TestUserTokens(t *testing.T) {
 	if second == first {
 		t.Fatal("the same token twice")
 	}
-	if _, err := d.UserByToken(ctx, first); !errors.Is(err, ErrNotFound) {
+	if _, err := d.UserByToken(ctx, first); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("replaced token still works: %v", err)
 	}
 	bobToken, err := d.IssueUserToken(ctx, bob.User.ID)
@@ -75,7 +77,7 @@ func TestUserTokens(t *testing.T) {
 	if n, _ := d2.PendingMail(ctx); n != pending {
 		t.Errorf("outbox went from %d to %d", pending, n)
 	}
-	if r, _ := d2.VerifyOrganizerPIN(ctx, ada.User.ConferenceID, c.PIN); r != PINOK {
+	if r, _ := d2.VerifyOrganizerPIN(ctx, ada.User.ConferenceID, c.PIN); r != store.PINOK {
 		t.Errorf("the new PIN: %v", r)
 	}
 
@@ -83,7 +85,7 @@ func TestUserTokens(t *testing.T) {
 	if err := d2.DisableUser(ctx, bob.User.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d2.UserByToken(ctx, bobToken); !errors.Is(err, ErrNotFound) {
+	if _, err := d2.UserByToken(ctx, bobToken); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a disabled user's token: %v", err)
 	}
 	if err := d2.Close(); err != nil {
@@ -97,7 +99,7 @@ func TestUserTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{first, second, bobToken} {
-			if bytes.Contains(data, []byte(strings.TrimPrefix(tok, UserTokenPrefix))) {
+			if bytes.Contains(data, []byte(strings.TrimPrefix(tok, store.UserTokenPrefix))) {
 				t.Errorf("a token in clear in %s", filepath.Base(f))
 			}
 		}

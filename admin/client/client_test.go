@@ -20,6 +20,7 @@ import (
 
 	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // TestAllUsersFollowsPages: the client asks for the next page until
@@ -335,7 +336,7 @@ func (f *oneMeetingLive) Remove(id, callerID string) error {
 // the paths, the bodies, the live view and the error codes.
 func TestLiveControlAgainstAPI(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

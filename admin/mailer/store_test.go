@@ -11,13 +11,14 @@ import (
 
 	"github.com/dialin/dialin/internal/smtptest"
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // openDirectory opens a real directory on SQLite in t's temp folder.
 func openDirectory(t *testing.T) *store.Directory {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // testAdminToken is the admin.token of the test bridges that set one.
@@ -341,7 +342,7 @@ func (f *cliLive) Remove(id, callerID string) error {
 func inProcessAPI(t *testing.T, live admin.LiveStatus) (url string, dir *store.Directory) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

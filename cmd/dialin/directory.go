@@ -11,6 +11,7 @@ import (
 
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/sqlite"
 )
 
 // openDirectory opens the directory in the data folder: the SQLite
@@ -26,7 +27,7 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 		log.Info().Str("file", filepath.Join(cfg.DataDir, "pin-secret")).Msg("created the PIN secret: back it up with the database")
 	}
 	path := filepath.Join(cfg.DataDir, "dialin.db")
-	db, err := store.OpenSQLite(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}

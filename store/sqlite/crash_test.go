@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dialin/dialin/store"
 )
 
 // The kill -9 test: this test binary runs itself as a child process that
@@ -47,7 +49,7 @@ func TestCrashWriter(t *testing.T) {
 	}
 	round, _ := strconv.Atoi(os.Getenv(crashRoundEnv))
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		fmt.Printf("error %v\n", err)
 		os.Exit(2)
@@ -68,7 +70,7 @@ func TestCrashWriter(t *testing.T) {
 		switch op := rng.IntN(3); {
 		case op == 0 || len(users) < 3:
 			n := len(users)
-			u := User{
+			u := store.User{
 				Email:        fmt.Sprintf("r%d-%d@crash.example", round, n),
 				DisplayName:  "created",
 				ConferenceID: fmt.Sprintf("%07d", round*1_000_000+n),
@@ -85,7 +87,7 @@ func TestCrashWriter(t *testing.T) {
 			users = append(users, u)
 		case op == 1:
 			u := &users[rng.IntN(len(users))]
-			lock := LockState{Failures: seq, WindowStart: time.Now(), TotalFailures: seq}
+			lock := store.LockState{Failures: seq, WindowStart: time.Now(), TotalFailures: seq}
 			fmt.Printf("try lock %d %d\n", u.ID, seq)
 			if err := s.SaveLockState(ctx, u.ID, lock); err != nil {
 				fail(err)
@@ -247,7 +249,7 @@ func crashApply(t *testing.T, expect map[int64]*crashExpect, f []string) {
 func crashVerify(t *testing.T, path string, expect map[int64]*crashExpect, pending []string) (pendingCommitted bool) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen after kill -9: %v", err)
 	}

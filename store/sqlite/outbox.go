@@ -1,22 +1,24 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/dialin/dialin/store"
 )
 
 // The outbox: emails queued with the changes they tell of.
 
 // insertMail queues mail (if not nil) inside tx; mail.ID is set, but is
 // only meaningful once tx commits.
-func insertMail(ctx context.Context, tx *sql.Tx, mail *SealedMail) error {
+func insertMail(ctx context.Context, tx *sql.Tx, mail *store.SealedMail) error {
 	if mail == nil {
 		return nil
 	}
 	if mail.Kind == "" || mail.To == "" || len(mail.Sealed) == 0 {
-		return fmt.Errorf("queue email: kind, recipient and content are required: %w", ErrInvalidInput)
+		return fmt.Errorf("queue email: kind, recipient and content are required: %w", store.ErrInvalidInput)
 	}
 	if err := checkTimes(mail.NextAttempt, mail.CreatedAt); err != nil {
 		return fmt.Errorf("queue email: %w", err)
@@ -32,14 +34,14 @@ func insertMail(ctx context.Context, tx *sql.Tx, mail *SealedMail) error {
 }
 
 // QueueMail queues an email on its own.
-func (s *SQLite) QueueMail(ctx context.Context, mail *SealedMail) error {
+func (s *DB) QueueMail(ctx context.Context, mail *store.SealedMail) error {
 	return s.inTx(ctx, "queue email", func(tx *sql.Tx) error { return insertMail(ctx, tx, mail) })
 }
 
 // DueMail reads up to limit emails due at now, oldest first.
-func (s *SQLite) DueMail(ctx context.Context, now time.Time, limit int) ([]SealedMail, error) {
+func (s *DB) DueMail(ctx context.Context, now time.Time, limit int) ([]store.SealedMail, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("sqlite: due email: limit %d: %w", limit, ErrInvalidInput)
+		return nil, fmt.Errorf("sqlite: due email: limit %d: %w", limit, store.ErrInvalidInput)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, recipient, sealed, attempts, next_attempt,
 		last_error, created_at FROM outbox WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
@@ -48,9 +50,9 @@ func (s *SQLite) DueMail(ctx context.Context, now time.Time, limit int) ([]Seale
 		return nil, fmt.Errorf("sqlite: due email: %w", err)
 	}
 	defer rows.Close()
-	var mails []SealedMail
+	var mails []store.SealedMail
 	for rows.Next() {
-		var m SealedMail
+		var m store.SealedMail
 		var next, created int64
 		if err := rows.Scan(&m.ID, &m.Kind, &m.To, &m.Sealed, &m.Attempts, &next, &m.LastError, &created); err != nil {
 			return nil, fmt.Errorf("sqlite: due email: %w", err)
@@ -65,7 +67,7 @@ func (s *SQLite) DueMail(ctx context.Context, now time.Time, limit int) ([]Seale
 }
 
 // DeleteMail removes a sent email; one already gone is not an error.
-func (s *SQLite) DeleteMail(ctx context.Context, id int64) error {
+func (s *DB) DeleteMail(ctx context.Context, id int64) error {
 	return s.inTx(ctx, fmt.Sprintf("delete email %d", id), func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
 		return err
@@ -74,7 +76,7 @@ func (s *SQLite) DeleteMail(ctx context.Context, id int64) error {
 
 // RecordMailFailure counts a failed attempt and sets the next one.
 // ErrNotFound if the email is gone.
-func (s *SQLite) RecordMailFailure(ctx context.Context, id int64, next time.Time, reason string) error {
+func (s *DB) RecordMailFailure(ctx context.Context, id int64, next time.Time, reason string) error {
 	if err := checkTimes(next); err != nil {
 		return fmt.Errorf("sqlite: email %d: %w", id, err)
 	}
@@ -89,7 +91,7 @@ func (s *SQLite) RecordMailFailure(ctx context.Context, id int64, next time.Time
 }
 
 // CountMail counts the queued emails.
-func (s *SQLite) CountMail(ctx context.Context) (int, error) {
+func (s *DB) CountMail(ctx context.Context) (int, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count email: %w", err)
