@@ -13,6 +13,7 @@ import (
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -29,7 +30,7 @@ type Call interface {
 	Log() *zerolog.Logger
 	// Play starts prompts in order, replacing anything playing; the channel
 	// closes when they are done or stopped.
-	Play(prompts ...*media.Prompt) <-chan struct{}
+	Play(list ...*media.Prompt) <-chan struct{}
 	// StopPlay ends playback at once.
 	StopPlay()
 	// Digits delivers the caller's keys.
@@ -53,7 +54,7 @@ type Call interface {
 
 // Options configure a Bridge.
 type Options struct {
-	Prompts *media.Prompts
+	Prompts *prompts.Set
 	// Clock paces every meeting's mixer.
 	Clock *media.Clock
 	// Lobby is where callers wait until their meeting lets them in.

@@ -13,6 +13,7 @@ import (
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -45,10 +46,10 @@ func (c *fakeCall) PlayUntilKey(p ...*media.Prompt) <-chan struct{} {
 	return c.Play(p...)
 }
 
-func (c *fakeCall) Play(prompts ...*media.Prompt) <-chan struct{} {
+func (c *fakeCall) Play(list ...*media.Prompt) <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, p := range prompts {
+	for _, p := range list {
 		c.played = append(c.played, p.Name)
 	}
 	done := make(chan struct{})
@@ -104,7 +105,7 @@ type testBridge struct {
 
 func newTestBridge(t *testing.T, edit func(*config.Config)) *testBridge {
 	t.Helper()
-	prompts, err := media.LoadPrompts("")
+	list, err := prompts.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +117,8 @@ func newTestBridge(t *testing.T, edit func(*config.Config)) *testBridge {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { clock.Run(ctx); close(done) }()
-	room := lobby.New(lobby.Options{Prompts: prompts, Clock: clock, NoticeInterval: cfg.Lobby.NoticeInterval, Timeout: cfg.Lobby.Timeout})
-	b := New(Options{Prompts: prompts, Clock: clock, Lobby: room, Meeting: cfg.Meeting})
+	room := lobby.New(lobby.Options{Prompts: list, Clock: clock, NoticeInterval: cfg.Lobby.NoticeInterval, Timeout: cfg.Lobby.Timeout})
+	b := New(Options{Prompts: list, Clock: clock, Lobby: room, Meeting: cfg.Meeting})
 	t.Cleanup(func() {
 		room.Close()
 		cancel()
@@ -206,7 +207,7 @@ func TestOrganizerAdmissionKeepsLobbyUntilStarOneTwo(t *testing.T) {
 	if tb.Started(confID) {
 		t.Fatal("started before the organizer came")
 	}
-	waitFor(t, "the lobby notice", func() bool { return att.call.heard(media.PromptLobbyNotice) })
+	waitFor(t, "the lobby notice", func() bool { return att.call.heard(prompts.LobbyNotice) })
 
 	org := tb.join(confID, newFakeCall("+200"), conf, true)
 	tb.waitCounts(confID, 1, 1)
@@ -217,15 +218,15 @@ func TestOrganizerAdmissionKeepsLobbyUntilStarOneTwo(t *testing.T) {
 	other := tb.join(confID, newFakeCall("+300"), store.Conference{RequireOrganizer: true, BypassLobby: true, LobbyAdmission: store.AdmitByOrganizer}, false)
 	tb.waitCounts(confID, 2, 1) // bypass: straight in
 	other.call.press("*21")
-	waitFor(t, "organizer only", func() bool { return other.call.heard(media.PromptOrganizerOnly) })
+	waitFor(t, "organizer only", func() bool { return other.call.heard(prompts.OrganizerOnly) })
 	if p, l := tb.counts(confID); p != 2 || l != 1 {
 		t.Fatalf("after an attendee's *21: %d in, %d waiting; want 2, 1", p, l)
 	}
 	org.call.press("*21")
 	tb.waitCounts(confID, 3, 0)
-	waitFor(t, "lobby admitted", func() bool { return org.call.heard(media.PromptLobbyAdmitted) })
+	waitFor(t, "lobby admitted", func() bool { return org.call.heard(prompts.LobbyAdmitted) })
 	org.call.press("*21")
-	waitFor(t, "lobby empty", func() bool { return org.call.heard(media.PromptLobbyEmpty) })
+	waitFor(t, "lobby empty", func() bool { return org.call.heard(prompts.LobbyEmpty) })
 
 	for _, j := range []*joined{att, org, other} {
 		j.hangup(t)
@@ -259,7 +260,7 @@ func TestAnonymousStart(t *testing.T) {
 	if !tb.Started(confID) {
 		t.Fatal("the first caller did not start a meeting that needs no organizer")
 	}
-	waitFor(t, "only participant", func() bool { return first.call.heard(media.PromptOnlyParticipant) })
+	waitFor(t, "only participant", func() bool { return first.call.heard(prompts.OnlyParticipant) })
 }
 
 func TestLastOneOutEndsMeetingButLobbyWaits(t *testing.T) {
@@ -269,7 +270,7 @@ func TestLastOneOutEndsMeetingButLobbyWaits(t *testing.T) {
 	tb.waitCounts(confID, 1, 0)
 	lob := tb.join(confID, newFakeCall("+2"), conf, false)
 	tb.waitCounts(confID, 1, 1)
-	waitFor(t, "the started notice", func() bool { return lob.call.heard(media.PromptLobbyNoticeStarted) })
+	waitFor(t, "the started notice", func() bool { return lob.call.heard(prompts.LobbyNoticeStarted) })
 	org.hangup(t)
 	waitFor(t, "the meeting to end", func() bool { return !tb.Started(confID) })
 	if _, l := tb.counts(confID); l != 1 {
@@ -291,7 +292,7 @@ func TestEndWhenOrganizerLeaves(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the attendee's call did not end with the organizer's")
 	}
-	if !att.call.heard(media.PromptMeetingEnded) {
+	if !att.call.heard(prompts.MeetingEnded) {
 		t.Fatal("the attendee was not told the meeting ended")
 	}
 }
@@ -302,19 +303,19 @@ func TestFullAndLocked(t *testing.T) {
 	org := tb.join(confID, newFakeCall("+1"), conf, true)
 	tb.waitCounts(confID, 1, 0)
 	org.call.press("*7")
-	waitFor(t, "locked", func() bool { return org.call.heard(media.PromptMeetingLocked) })
+	waitFor(t, "locked", func() bool { return org.call.heard(prompts.MeetingLocked) })
 	late := tb.join(confID, newFakeCall("+2"), conf, false)
 	<-late.done
-	if !late.call.heard(media.PromptMeetingIsLocked) {
+	if !late.call.heard(prompts.MeetingIsLocked) {
 		t.Fatal("a caller to a locked meeting was not told")
 	}
 	org.call.press("*7")
-	waitFor(t, "unlocked", func() bool { return org.call.heard(media.PromptMeetingUnlocked) })
+	waitFor(t, "unlocked", func() bool { return org.call.heard(prompts.MeetingUnlocked) })
 	tb.join(confID, newFakeCall("+3"), conf, false)
 	tb.waitCounts(confID, 2, 0)
 	full := tb.join(confID, newFakeCall("+4"), conf, false)
 	<-full.done
-	if !full.call.heard(media.PromptMeetingFull) {
+	if !full.call.heard(prompts.MeetingFull) {
 		t.Fatal("the caller over the limit was not told the meeting is full")
 	}
 }
@@ -333,21 +334,21 @@ func TestInMeetingKeys(t *testing.T) {
 	att.call.press("*3")
 	waitFor(t, "head count", func() bool { return att.call.heard("number_2") })
 	att.call.press("*1")
-	waitFor(t, "help", func() bool { return att.call.heard(media.PromptHelpMute) })
-	if att.call.heard(media.PromptHelpLock) {
+	waitFor(t, "help", func() bool { return att.call.heard(prompts.HelpMute) })
+	if att.call.heard(prompts.HelpLock) {
 		t.Error("an attendee's help reads the organizer's keys")
 	}
 	att.call.press("*9")
-	waitFor(t, "invalid key", func() bool { return att.call.heard(media.PromptInvalidKey) })
+	waitFor(t, "invalid key", func() bool { return att.call.heard(prompts.InvalidKey) })
 
 	org.call.press("*22")
-	waitFor(t, "attendees unmuted by *22 toggling mute-all on", func() bool { return org.call.heard(media.PromptAttendeesMuted) })
+	waitFor(t, "attendees unmuted by *22 toggling mute-all on", func() bool { return org.call.heard(prompts.AttendeesMuted) })
 	org.call.press("*22")
 	waitFor(t, "attendees unmuted", func() bool { return !tb.attendee(confID).Muted })
 	org.call.press("*23")
-	waitFor(t, "announcements off", func() bool { return org.call.heard(media.PromptAnnouncementsOff) })
+	waitFor(t, "announcements off", func() bool { return org.call.heard(prompts.AnnouncementsOff) })
 	org.call.press("*1")
-	waitFor(t, "organizer help", func() bool { return org.call.heard(media.PromptHelpAnnounce) })
+	waitFor(t, "organizer help", func() bool { return org.call.heard(prompts.HelpAnnounce) })
 	if s, _ := tb.Status(confID); s.Participants[0].Muted || s.Participants[1].Muted {
 		t.Error("mute-all muted the organizer")
 	}
@@ -362,11 +363,11 @@ func TestMuteAllHoldsForLateJoiners(t *testing.T) {
 	org := tb.join(confID, newFakeCall("+1"), conf, true)
 	tb.waitCounts(confID, 1, 0)
 	org.call.press("*22")
-	waitFor(t, "mute-all on", func() bool { return org.call.heard(media.PromptAttendeesMuted) })
+	waitFor(t, "mute-all on", func() bool { return org.call.heard(prompts.AttendeesMuted) })
 
 	late := tb.join(confID, newFakeCall("+2"), conf, false)
 	tb.waitCounts(confID, 2, 0)
-	waitFor(t, "the late joiner told it is muted", func() bool { return late.call.heard(media.PromptMutedByOrganizer) })
+	waitFor(t, "the late joiner told it is muted", func() bool { return late.call.heard(prompts.MutedByOrganizer) })
 	if !tb.attendee(confID).Muted {
 		t.Fatal("an attendee joining after *22 is not muted")
 	}
@@ -374,11 +375,11 @@ func TestMuteAllHoldsForLateJoiners(t *testing.T) {
 	waitFor(t, "the late joiner unmutes itself", func() bool { return !tb.attendee(confID).Muted })
 
 	org.call.press("*22")
-	waitFor(t, "mute-all off", func() bool { return org.call.heard(media.PromptAttendeesUnmuted) })
+	waitFor(t, "mute-all off", func() bool { return org.call.heard(prompts.AttendeesUnmuted) })
 	later := tb.join(confID, newFakeCall("+3"), conf, false)
 	tb.waitCounts(confID, 3, 0)
-	waitFor(t, "the third joiner greeted", func() bool { return later.call.heard(media.PromptJoining) })
-	if later.call.heard(media.PromptMutedByOrganizer) {
+	waitFor(t, "the third joiner greeted", func() bool { return later.call.heard(prompts.Joining) })
+	if later.call.heard(prompts.MutedByOrganizer) {
 		t.Error("a joiner after mute-all was turned off was told it is muted")
 	}
 	s, _ := tb.Status(confID)
@@ -491,7 +492,7 @@ func TestKeyReader(t *testing.T) {
 }
 
 func TestMixerAnnouncementReachesEveryone(t *testing.T) {
-	prompts, err := media.LoadPrompts("")
+	list, err := prompts.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +500,7 @@ func TestMixerAnnouncementReachesEveryone(t *testing.T) {
 	a, b := &countingSink{}, &countingSink{}
 	m.Add("a", media.PCMU, silentSource{}, a)
 	m.Add("b", media.PCMA, silentSource{}, b)
-	m.Announce(prompts.MustGet(media.PromptJoinTone))
+	m.Announce(list.MustGet(prompts.JoinTone))
 	m.Tick()
 	m.Tick()
 	if !a.loud || !b.loud {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -24,11 +25,11 @@ func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
 	switch place {
 	case placeFull:
 		log.Warn().Str("conference_id", m.id).Int("max_participants", m.b.opts.Meeting.MaxParticipants).Msg("call refused: meeting full")
-		m.say(ctx, call, media.PromptMeetingFull, media.PromptGoodbye)
+		m.say(ctx, call, prompts.MeetingFull, prompts.Goodbye)
 		return
 	case placeLocked:
 		log.Info().Str("conference_id", m.id).Msg("call refused: meeting locked")
-		m.say(ctx, call, media.PromptMeetingIsLocked, media.PromptGoodbye)
+		m.say(ctx, call, prompts.MeetingIsLocked, prompts.Goodbye)
 		return
 	}
 	defer m.leave(mem)
@@ -49,12 +50,12 @@ func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
 
 // say plays prompts to the end (or until the caller hangs up).
 func (m *Meeting) say(ctx context.Context, call Call, names ...string) {
-	prompts := make([]*media.Prompt, len(names))
+	list := make([]*media.Prompt, len(names))
 	for i, n := range names {
-		prompts[i] = m.b.prompt(n)
+		list[i] = m.b.prompt(n)
 	}
 	select {
-	case <-call.Play(prompts...):
+	case <-call.Play(list...):
 	case <-ctx.Done():
 		call.StopPlay()
 	}
@@ -67,9 +68,9 @@ func (m *Meeting) sayExit(ctx context.Context, mem *member, reason exitReason) {
 	mem.call.Log().Info().Str("conference_id", m.id).Str("reason", reason.String()).Msg("bridge ends the call")
 	switch reason {
 	case exitRemoved:
-		m.say(ctx, mem.call, media.PromptRemoved, media.PromptGoodbye)
+		m.say(ctx, mem.call, prompts.Removed, prompts.Goodbye)
 	case exitEnded:
-		m.say(ctx, mem.call, media.PromptMeetingEnded, media.PromptGoodbye)
+		m.say(ctx, mem.call, prompts.MeetingEnded, prompts.Goodbye)
 	}
 }
 
@@ -130,14 +131,14 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 	if tones {
 		// Everyone else hears the tone; the newcomer hears its own
 		// greeting, which takes the mix's place on its call.
-		m.mixer.Announce(m.b.prompt(media.PromptJoinTone))
+		m.mixer.Announce(m.b.prompt(prompts.JoinTone))
 	}
-	greeting := []*media.Prompt{m.b.prompt(media.PromptJoining)}
+	greeting := []*media.Prompt{m.b.prompt(prompts.Joining)}
 	if alone {
-		greeting = append(greeting, m.b.prompt(media.PromptOnlyParticipant))
+		greeting = append(greeting, m.b.prompt(prompts.OnlyParticipant))
 	}
 	if mutedByOrganizer {
-		greeting = append(greeting, m.b.prompt(media.PromptMutedByOrganizer))
+		greeting = append(greeting, m.b.prompt(prompts.MutedByOrganizer))
 	}
 	call.Play(greeting...)
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 )
 
 // action is an in-meeting command.
@@ -41,14 +42,14 @@ type keyMap []keyCommand
 
 func newKeyMap(k config.MeetingKeys) keyMap {
 	return keyMap{
-		{k.Help, actionHelp, media.PromptHelpHelp},
-		{k.Count, actionCount, media.PromptHelpCount},
-		{k.Hand, actionHand, media.PromptHelpHand},
-		{k.Mute, actionMute, media.PromptHelpMute},
-		{k.Lock, actionLock, media.PromptHelpLock},
-		{k.Admit, actionAdmit, media.PromptHelpAdmit},
-		{k.MuteAll, actionMuteAll, media.PromptHelpMuteAll},
-		{k.Announcements, actionAnnouncements, media.PromptHelpAnnounce},
+		{k.Help, actionHelp, prompts.HelpHelp},
+		{k.Count, actionCount, prompts.HelpCount},
+		{k.Hand, actionHand, prompts.HelpHand},
+		{k.Mute, actionMute, prompts.HelpMute},
+		{k.Lock, actionLock, prompts.HelpLock},
+		{k.Admit, actionAdmit, prompts.HelpAdmit},
+		{k.MuteAll, actionMuteAll, prompts.HelpMuteAll},
+		{k.Announcements, actionAnnouncements, prompts.HelpAnnounce},
 	}
 }
 
@@ -150,11 +151,11 @@ func (m *Meeting) command(mem *member, a action) {
 	log := call.Log().Info().Str("conference_id", m.id)
 	if a.organizerOnly() && !mem.organizer {
 		log.Str("command", a.String()).Msg("in-meeting command refused: organizer only")
-		call.Play(p(media.PromptOrganizerOnly))
+		call.Play(p(prompts.OrganizerOnly))
 		return
 	}
 	if a == actionInvalid {
-		call.Play(p(media.PromptInvalidKey))
+		call.Play(p(prompts.InvalidKey))
 		return
 	}
 	log.Str("command", a.String()).Msg("in-meeting command")
@@ -166,21 +167,21 @@ func (m *Meeting) command(mem *member, a action) {
 		n := m.participants
 		m.mu.Unlock()
 		if n <= 1 {
-			call.Play(p(media.PromptOnlyParticipant))
+			call.Play(p(prompts.OnlyParticipant))
 			return
 		}
-		prompts := []*media.Prompt{p(media.PromptThereAre)}
-		for _, name := range media.NumberPrompts(n) {
-			prompts = append(prompts, p(name))
+		list := []*media.Prompt{p(prompts.ThereAre)}
+		for _, name := range prompts.Number(n) {
+			list = append(list, p(name))
 		}
-		call.Play(append(prompts, p(media.PromptParticipantsInMeeting))...)
+		call.Play(append(list, p(prompts.ParticipantsInMeeting))...)
 	case actionHand:
 		if raised := !mem.hand.Load(); raised {
 			mem.hand.Store(true)
-			call.Play(p(media.PromptHandRaised))
+			call.Play(p(prompts.HandRaised))
 		} else {
 			mem.hand.Store(false)
-			call.Play(p(media.PromptHandLowered))
+			call.Play(p(prompts.HandLowered))
 		}
 	case actionMute:
 		m.mu.Lock()
@@ -188,9 +189,9 @@ func (m *Meeting) command(mem *member, a action) {
 		mem.setMuted(muted)
 		m.mu.Unlock()
 		if muted {
-			call.Play(p(media.PromptMuted))
+			call.Play(p(prompts.Muted))
 		} else {
-			call.Play(p(media.PromptUnmuted))
+			call.Play(p(prompts.Unmuted))
 		}
 	case actionLock:
 		m.mu.Lock()
@@ -198,18 +199,18 @@ func (m *Meeting) command(mem *member, a action) {
 		locked := m.locked
 		m.mu.Unlock()
 		if locked {
-			call.Play(p(media.PromptMeetingLocked))
+			call.Play(p(prompts.MeetingLocked))
 		} else {
-			call.Play(p(media.PromptMeetingUnlocked))
+			call.Play(p(prompts.MeetingUnlocked))
 		}
 	case actionAdmit:
 		m.mu.Lock()
 		n := m.admitAllLocked()
 		m.mu.Unlock()
 		if n == 0 {
-			call.Play(p(media.PromptLobbyEmpty))
+			call.Play(p(prompts.LobbyEmpty))
 		} else {
-			call.Play(p(media.PromptLobbyAdmitted))
+			call.Play(p(prompts.LobbyAdmitted))
 		}
 	case actionMuteAll:
 		m.mu.Lock()
@@ -219,15 +220,15 @@ func (m *Meeting) command(mem *member, a action) {
 			if other.inMeeting && !other.organizer {
 				other.setMuted(on)
 				if on {
-					other.call.Play(p(media.PromptMutedByOrganizer))
+					other.call.Play(p(prompts.MutedByOrganizer))
 				}
 			}
 		}
 		m.mu.Unlock()
 		if on {
-			call.Play(p(media.PromptAttendeesMuted))
+			call.Play(p(prompts.AttendeesMuted))
 		} else {
-			call.Play(p(media.PromptAttendeesUnmuted))
+			call.Play(p(prompts.AttendeesUnmuted))
 		}
 	case actionAnnouncements:
 		m.mu.Lock()
@@ -235,9 +236,9 @@ func (m *Meeting) command(mem *member, a action) {
 		on := m.tones
 		m.mu.Unlock()
 		if on {
-			call.Play(p(media.PromptAnnouncementsOn))
+			call.Play(p(prompts.AnnouncementsOn))
 		} else {
-			call.Play(p(media.PromptAnnouncementsOff))
+			call.Play(p(prompts.AnnouncementsOff))
 		}
 	}
 }
@@ -246,14 +247,14 @@ func (m *Meeting) command(mem *member, a action) {
 // "Press star one for help. Press star three ...".
 func (m *Meeting) help(mem *member) []*media.Prompt {
 	p := m.b.prompt
-	out := []*media.Prompt{p(media.PromptHelpIntro)}
+	out := []*media.Prompt{p(prompts.HelpIntro)}
 	for _, c := range m.b.keys {
 		if c.action.organizerOnly() && !mem.organizer {
 			continue
 		}
-		out = append(out, p(media.PromptHelpPress))
+		out = append(out, p(prompts.HelpPress))
 		for i := 0; i < len(c.keys); i++ {
-			out = append(out, p(media.DigitPrompt(c.keys[i])))
+			out = append(out, p(prompts.Digit(c.keys[i])))
 		}
 		out = append(out, p(c.help))
 	}

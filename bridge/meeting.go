@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/lobby"
-	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -215,7 +215,7 @@ func (m *Meeting) leave(mem *member) {
 		mem.call.Log().Info().Str("conference_id", m.id).Msg("organizer left: meeting ends for everyone")
 		m.endLocked(exitEnded, false)
 	case m.tones:
-		m.mixer.Announce(m.b.prompt(media.PromptLeaveTone))
+		m.mixer.Announce(m.b.prompt(prompts.LeaveTone))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 )
 
 // playedNames flattens what the call played.
@@ -43,15 +44,15 @@ func (c *memCall) ID() string       { return "mem-1" }
 func (c *memCall) Caller() string   { return c.caller }
 func (c *memCall) SourceIP() string { return c.source }
 
-func (c *memCall) PlayUntilKey(prompts ...*media.Prompt) <-chan struct{} { return c.Play(prompts...) }
-func (c *memCall) Log() *zerolog.Logger                                  { return &c.log }
-func (c *memCall) Digits() <-chan byte                                   { return c.digits }
+func (c *memCall) PlayUntilKey(list ...*media.Prompt) <-chan struct{} { return c.Play(list...) }
+func (c *memCall) Log() *zerolog.Logger                               { return &c.log }
+func (c *memCall) Digits() <-chan byte                                { return c.digits }
 
-func (c *memCall) Play(prompts ...*media.Prompt) <-chan struct{} {
+func (c *memCall) Play(list ...*media.Prompt) <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names := make([]string, len(prompts))
-	for i, p := range prompts {
+	names := make([]string, len(list))
+	for i, p := range list {
 		names[i] = p.Name
 	}
 	c.played = append(c.played, names)
@@ -92,9 +93,9 @@ func (b *safeBuffer) String() string {
 	return string(b.buf)
 }
 
-func loadPrompts(t *testing.T) *media.Prompts {
+func loadPrompts(t *testing.T) *prompts.Set {
 	t.Helper()
-	p, err := media.LoadPrompts("")
+	p, err := prompts.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}

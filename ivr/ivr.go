@@ -16,10 +16,10 @@ type Call interface {
 	Log() *zerolog.Logger
 	// Play starts prompts in order, replacing anything playing; the channel
 	// closes when they are done or stopped. Keys pressed meanwhile wait.
-	Play(prompts ...*media.Prompt) <-chan struct{}
+	Play(list ...*media.Prompt) <-chan struct{}
 	// PlayUntilKey is Play, but the caller's next key stops the prompts
 	// within one frame (barge-in); the key waits in Digits.
-	PlayUntilKey(prompts ...*media.Prompt) <-chan struct{}
+	PlayUntilKey(list ...*media.Prompt) <-chan struct{}
 	// StopPlay ends playback at once.
 	StopPlay()
 	// Digits delivers the caller's keys from every DTMF transport.
@@ -30,8 +30,8 @@ type Call interface {
 }
 
 // play plays prompts to the end; keys pressed meanwhile stay queued.
-func play(ctx context.Context, call Call, prompts ...*media.Prompt) error {
-	done := call.Play(prompts...)
+func play(ctx context.Context, call Call, list ...*media.Prompt) error {
+	done := call.Play(list...)
 	select {
 	case <-done:
 		return nil

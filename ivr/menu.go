@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -36,7 +37,7 @@ type Entry struct {
 // or the meeting. It finds out who the caller is; taking them into the
 // meeting is the bridge's job, which the composition root hands them to.
 type Menu struct {
-	Prompts   *media.Prompts
+	Prompts   *prompts.Set
 	Directory Directory
 	Meetings  Meetings
 	Guard     *Guard // nil: nobody is refused
@@ -80,7 +81,7 @@ func (m *menuCall) identify(ctx context.Context) (Entry, bool) {
 	if refused, until := m.Guard.Refused(call.Caller(), call.SourceIP()); refused {
 		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", until).
 			Msg("call refused: too many failed conference IDs or PINs from this caller")
-		_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptTryLater))
+		_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.TryLater))
 		return Entry{}, false
 	}
 	id, conf, ok := m.askConferenceID(ctx)
@@ -103,10 +104,10 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 	call := m.call
 	log := call.Log()
 	p := m.Prompts.MustGet
-	prompts := []*media.Prompt{p(media.PromptWelcome), p(media.PromptEnterConferenceID)}
+	list := []*media.Prompt{p(prompts.Welcome), p(prompts.EnterConferenceID)}
 	silent, failed := 0, 0
 	for {
-		entry, status := m.readEntry(ctx, prompts, store.ConferenceIDLength)
+		entry, status := m.readEntry(ctx, list, store.ConferenceIDLength)
 		switch status {
 		case entryHangup:
 			return "", store.Conference{}, false
@@ -114,10 +115,10 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 			silent++
 			if silent >= 2 {
 				log.Info().Msg("no conference ID entered: goodbye")
-				_ = play(ctx, call, p(media.PromptNoDigits), p(media.PromptGoodbye))
+				_ = play(ctx, call, p(prompts.NoDigits), p(prompts.Goodbye))
 				return "", store.Conference{}, false
 			}
-			prompts = []*media.Prompt{p(media.PromptNoDigits), p(media.PromptEnterConferenceID)}
+			list = []*media.Prompt{p(prompts.NoDigits), p(prompts.EnterConferenceID)}
 			continue
 		}
 		if conf, ok := m.Directory.LookupConference(entry); ok {
@@ -127,10 +128,10 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 		failed++
 		m.failed("conference ID not found", failed)
 		if failed >= m.Config.MaxAttempts {
-			_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptGoodbye))
+			_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.Goodbye))
 			return "", store.Conference{}, false
 		}
-		prompts = []*media.Prompt{p(media.PromptInvalidConferenceID), p(media.PromptEnterConferenceID)}
+		list = []*media.Prompt{p(prompts.InvalidConferenceID), p(prompts.EnterConferenceID)}
 	}
 }
 
@@ -144,20 +145,20 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
 	if !m.waitForStar(ctx) {
 		return false
 	}
-	prompts := []*media.Prompt{p(media.PromptEnterPIN)}
+	list := []*media.Prompt{p(prompts.EnterPIN)}
 	silent, failed := 0, 0
 	for {
-		pin, status := m.readEntry(ctx, prompts, maxPINDigits)
+		pin, status := m.readEntry(ctx, list, maxPINDigits)
 		switch status {
 		case entryHangup:
 			return false
 		case entryNoInput:
 			silent++
 			if silent >= 2 {
-				_ = play(ctx, call, p(media.PromptJoinAsGuest))
+				_ = play(ctx, call, p(prompts.JoinAsGuest))
 				return false
 			}
-			prompts = []*media.Prompt{p(media.PromptNoDigits), p(media.PromptEnterPIN)}
+			list = []*media.Prompt{p(prompts.NoDigits), p(prompts.EnterPIN)}
 			continue
 		}
 		result, err := m.Directory.VerifyOrganizerPIN(ctx, id, pin)
@@ -170,16 +171,16 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
 			return true
 		case store.PINLocked:
 			m.failed("organizer PIN locked", failed+1)
-			_ = play(ctx, call, p(media.PromptPINLocked), p(media.PromptJoinAsGuest))
+			_ = play(ctx, call, p(prompts.PINLocked), p(prompts.JoinAsGuest))
 			return false
 		}
 		failed++
 		m.failed("organizer PIN wrong", failed)
 		if failed >= m.Config.MaxAttempts {
-			_ = play(ctx, call, p(media.PromptTooManyAttempts), p(media.PromptJoinAsGuest))
+			_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.JoinAsGuest))
 			return false
 		}
-		prompts = []*media.Prompt{p(media.PromptWrongPIN), p(media.PromptEnterPIN)}
+		list = []*media.Prompt{p(prompts.WrongPIN), p(prompts.EnterPIN)}
 	}
 }
 
@@ -187,7 +188,7 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
 // other keys are ignored.
 func (m *menuCall) waitForStar(ctx context.Context) bool {
 	call := m.call
-	prompt := m.Prompts.MustGet(media.PromptOrganizerPressStar)
+	prompt := m.Prompts.MustGet(prompts.OrganizerPressStar)
 	done := call.PlayUntilKey(prompt)
 	playing := newPlaying(prompt)
 	wait := time.NewTimer(m.Config.OrganizerWait)
@@ -249,10 +250,10 @@ const (
 // keys up to '#' or max keys. The first-digit timeout runs from the end
 // of the prompts, the inter-digit timeout from each key. '#' alone is an
 // empty entry, not a missing one.
-func (m *menuCall) readEntry(ctx context.Context, prompts []*media.Prompt, max int) (string, entryStatus) {
+func (m *menuCall) readEntry(ctx context.Context, list []*media.Prompt, max int) (string, entryStatus) {
 	call := m.call
-	done := call.PlayUntilKey(prompts...)
-	playing := newPlaying(prompts...)
+	done := call.PlayUntilKey(list...)
+	playing := newPlaying(list...)
 	keys := make([]byte, 0, max)
 	var timeout <-chan time.Time
 	var timer *time.Timer
@@ -280,8 +281,8 @@ func (m *menuCall) readEntry(ctx context.Context, prompts []*media.Prompt, max i
 			if !m.key(key) {
 				// The last entry's own '#' cut the prompts: play them again.
 				if len(keys) == 0 && playing.cut() {
-					done = call.PlayUntilKey(prompts...)
-					playing = newPlaying(prompts...)
+					done = call.PlayUntilKey(list...)
+					playing = newPlaying(list...)
 					timeout = nil // armed again when they end
 				}
 				continue
@@ -317,9 +318,9 @@ type playing struct {
 	until time.Time
 }
 
-func newPlaying(prompts ...*media.Prompt) playing {
+func newPlaying(list ...*media.Prompt) playing {
 	var d time.Duration
-	for _, p := range prompts {
+	for _, p := range list {
 		d += p.Duration()
 	}
 	return playing{until: time.Now().Add(d)}

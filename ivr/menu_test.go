@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/config"
-	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -152,7 +152,7 @@ func TestMenuAttendee(t *testing.T) {
 	if j.ConferenceID != testID || j.Organizer {
 		t.Fatalf("joined %+v, want attendee of %s", j, testID)
 	}
-	if got := call.playedNames(); !slices.Contains(got, media.PromptOrganizerPressStar) {
+	if got := call.playedNames(); !slices.Contains(got, prompts.OrganizerPressStar) {
 		t.Fatalf("organizer prompt not played: %v", got)
 	}
 }
@@ -188,10 +188,10 @@ func TestMenuWrongIDThreeTimes(t *testing.T) {
 	e := newMenuEnv(t)
 	call := e.run(t, "1111111"+"2222222"+"333#")
 	got := call.playedNames()
-	if n := count(got, media.PromptInvalidConferenceID); n != 2 {
+	if n := count(got, prompts.InvalidConferenceID); n != 2 {
 		t.Fatalf("%d 'not found' prompts, want 2: %v", n, got)
 	}
-	if got[len(got)-1] != media.PromptGoodbye {
+	if got[len(got)-1] != prompts.Goodbye {
 		t.Fatalf("did not end with goodbye: %v", got)
 	}
 	if e.joins() != 0 {
@@ -210,7 +210,7 @@ func TestMenuWrongPINThreeTimes(t *testing.T) {
 		t.Fatalf("joined as organizer after 3 wrong PINs")
 	}
 	got := call.playedNames()
-	if count(got, media.PromptWrongPIN) != 2 || !slices.Contains(got, media.PromptJoinAsGuest) {
+	if count(got, prompts.WrongPIN) != 2 || !slices.Contains(got, prompts.JoinAsGuest) {
 		t.Fatalf("played %v", got)
 	}
 	if e.dir.tries != 3 {
@@ -228,7 +228,7 @@ func TestMenuLockedPIN(t *testing.T) {
 	if e.lastJoin(t).Organizer {
 		t.Fatal("locked PIN made an organizer")
 	}
-	if got := call.playedNames(); !slices.Contains(got, media.PromptPINLocked) {
+	if got := call.playedNames(); !slices.Contains(got, prompts.PINLocked) {
 		t.Fatalf("played %v", got)
 	}
 }
@@ -237,7 +237,7 @@ func TestMenuNoDigitsThenGoodbye(t *testing.T) {
 	e := newMenuEnv(t)
 	call := e.run(t, "")
 	got := call.playedNames()
-	if count(got, media.PromptNoDigits) != 2 || got[len(got)-1] != media.PromptGoodbye || e.joins() != 0 {
+	if count(got, prompts.NoDigits) != 2 || got[len(got)-1] != prompts.Goodbye || e.joins() != 0 {
 		t.Fatalf("played %v, joins %d", got, e.joins())
 	}
 }
@@ -246,13 +246,13 @@ func TestMenuNoPINPromptWhenNotNeeded(t *testing.T) {
 	e := newMenuEnv(t)
 	e.dir.confs[testID] = store.Conference{OrganizerID: 1, RequireOrganizer: false}
 	call := e.run(t, testID)
-	if slices.Contains(call.playedNames(), media.PromptOrganizerPressStar) {
+	if slices.Contains(call.playedNames(), prompts.OrganizerPressStar) {
 		t.Fatal("asked for the organizer though the meeting needs none")
 	}
 	e2 := newMenuEnv(t)
 	e2.meets.started[testID] = true
 	call = e2.run(t, testID)
-	if slices.Contains(call.playedNames(), media.PromptOrganizerPressStar) {
+	if slices.Contains(call.playedNames(), prompts.OrganizerPressStar) {
 		t.Fatal("asked for the organizer of a meeting already on")
 	}
 }
@@ -292,7 +292,7 @@ func TestGuardRefusesAndForgives(t *testing.T) {
 		t.Fatalf("no block logged: %s", e.logs)
 	}
 	call := e.run(t, testID)
-	if e.joins() != 0 || !slices.Contains(call.playedNames(), media.PromptTryLater) {
+	if e.joins() != 0 || !slices.Contains(call.playedNames(), prompts.TryLater) {
 		t.Fatalf("blocked caller got in: %v", call.playedNames())
 	}
 	e.now = e.now.Add(16 * time.Minute)

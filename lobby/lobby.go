@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 )
 
 // Caller is what the room needs of a waiting call; the bridge's call
@@ -24,7 +25,7 @@ type Caller interface {
 	Log() *zerolog.Logger
 	// Play starts prompts, replacing anything playing; a prompt takes the
 	// music's place on the call while it plays.
-	Play(prompts ...*media.Prompt) <-chan struct{}
+	Play(list ...*media.Prompt) <-chan struct{}
 	StopPlay()
 	// Digits are the caller's keys; they do nothing in the lobby.
 	Digits() <-chan byte
@@ -36,7 +37,7 @@ type Caller interface {
 // Options configure a Room.
 type Options struct {
 	// Prompts has the lobby's notices and goodbye.
-	Prompts *media.Prompts
+	Prompts *prompts.Set
 	// Music is what waiting callers hear; nil: the built-in music-on-hold.
 	Music *media.Prompt
 	// Clock paces the music.
@@ -62,7 +63,7 @@ type Room struct {
 func New(opts Options) *Room {
 	music := opts.Music
 	if music == nil {
-		music = opts.Prompts.MustGet(media.PromptMusicOnHold)
+		music = opts.Prompts.MustGet(prompts.MusicOnHold)
 	}
 	return &Room{opts: opts, music: NewMusic(music)}
 }
@@ -117,9 +118,9 @@ func (r *Room) Wait(ctx context.Context, call Caller, w Waiting) Outcome {
 
 	notice := func() {
 		if w.Started() {
-			call.Play(r.prompt(media.PromptLobbyNoticeStarted))
+			call.Play(r.prompt(prompts.LobbyNoticeStarted))
 		} else {
-			call.Play(r.prompt(media.PromptLobbyNotice))
+			call.Play(r.prompt(prompts.LobbyNotice))
 		}
 	}
 	notice()
@@ -141,7 +142,7 @@ func (r *Room) Wait(ctx context.Context, call Caller, w Waiting) Outcome {
 		case <-timeout.C:
 			call.Log().Info().Str("conference_id", w.ConferenceID).Dur("waited", r.opts.Timeout).Msg("lobby timeout: call ends")
 			select {
-			case <-call.Play(r.prompt(media.PromptLobbyTimeout), r.prompt(media.PromptGoodbye)):
+			case <-call.Play(r.prompt(prompts.LobbyTimeout), r.prompt(prompts.Goodbye)):
 			case <-ctx.Done():
 				call.StopPlay()
 			}

@@ -9,22 +9,23 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 )
 
 var (
 	promptsOnce sync.Once
-	prompts     *media.Prompts
+	list        *prompts.Set
 	promptsErr  error
 )
 
 // prompt returns one of the embedded prompts, loaded once for all tests.
 func prompt(t testing.TB, name string) *media.Prompt {
 	t.Helper()
-	promptsOnce.Do(func() { prompts, promptsErr = media.LoadPrompts("") })
+	promptsOnce.Do(func() { list, promptsErr = prompts.Load("") })
 	if promptsErr != nil {
 		t.Fatal(promptsErr)
 	}
-	return prompts.MustGet(name)
+	return list.MustGet(name)
 }
 
 // frameAt is frame i of p in codec c, as the music must send it.
@@ -91,7 +92,7 @@ type nopSink struct{}
 func (nopSink) WriteFrame([]byte) error { return nil }
 
 func TestMusicOnHoldPromptLength(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
+	p := prompt(t, prompts.MusicOnHold)
 	if got, want := p.Duration(), 179200*time.Millisecond; got != want {
 		t.Fatalf("music_on_hold lasts %v, want %v", got, want)
 	}
@@ -101,7 +102,7 @@ func TestMusicOnHoldPromptLength(t *testing.T) {
 }
 
 func TestBothCodecsGetPromptFrames(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
+	p := prompt(t, prompts.MusicOnHold)
 	m := NewMusic(p)
 	var u1, u2, a1, a2 recorder
 	m.Add(withCodec{&u1, media.PCMU})
@@ -131,7 +132,7 @@ func TestBothCodecsGetPromptFrames(t *testing.T) {
 }
 
 func TestSamePositionForAll(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
+	p := prompt(t, prompts.MusicOnHold)
 	m := NewMusic(p)
 	recs := make([]*recorder, 20)
 	for i := range recs {
@@ -157,7 +158,7 @@ func TestSamePositionForAll(t *testing.T) {
 }
 
 func TestLateJoinerStartsAtSharedPosition(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
+	p := prompt(t, prompts.MusicOnHold)
 	m := NewMusic(p)
 	var early, late recorder
 	m.Add(withCodec{&early, media.PCMU})
@@ -181,7 +182,7 @@ func TestLateJoinerStartsAtSharedPosition(t *testing.T) {
 }
 
 func TestLoopWrapsSeamlessly(t *testing.T) {
-	for _, name := range []string{media.PromptStar, media.PromptMusicOnHold} {
+	for _, name := range []string{prompts.Star, prompts.MusicOnHold} {
 		t.Run(name, func(t *testing.T) {
 			p := prompt(t, name)
 			n := p.FrameCount()
@@ -206,7 +207,7 @@ func TestLoopWrapsSeamlessly(t *testing.T) {
 }
 
 func TestRemoveStopsFrames(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
+	p := prompt(t, prompts.MusicOnHold)
 	m := NewMusic(p)
 	var gone, stays recorder
 	l := m.Add(withCodec{&gone, media.PCMU})
@@ -241,7 +242,7 @@ func (s *blockingSink) WriteFrame([]byte) error {
 }
 
 func TestRemoveWaitsForTickInProgress(t *testing.T) {
-	m := NewMusic(prompt(t, media.PromptMusicOnHold))
+	m := NewMusic(prompt(t, prompts.MusicOnHold))
 	s := &blockingSink{entered: make(chan struct{}), release: make(chan struct{})}
 	l := m.Add(withCodec{s, media.PCMU})
 	ticked := make(chan struct{})
@@ -284,7 +285,7 @@ func (s *guardedSink) WriteFrame(p []byte) error {
 }
 
 func TestConcurrentAddRemoveWhileTicking(t *testing.T) {
-	m := NewMusic(prompt(t, media.PromptStar))
+	m := NewMusic(prompt(t, prompts.Star))
 	stop := make(chan struct{})
 	var ticker sync.WaitGroup
 	ticker.Go(func() {
@@ -322,7 +323,7 @@ func TestConcurrentAddRemoveWhileTicking(t *testing.T) {
 }
 
 func TestTickAllocatesNothing(t *testing.T) {
-	m := NewMusic(prompt(t, media.PromptMusicOnHold))
+	m := NewMusic(prompt(t, prompts.MusicOnHold))
 	for i := range 1000 {
 		c := media.PCMU
 		if i%2 == 1 {
@@ -345,7 +346,7 @@ func TestNewMusicRefusesEmptyPrompt(t *testing.T) {
 }
 
 func BenchmarkMusicTick(b *testing.B) {
-	p := prompt(b, media.PromptMusicOnHold)
+	p := prompt(b, prompts.MusicOnHold)
 	for _, n := range []int{10, 200, 1000} {
 		b.Run(fmt.Sprintf("listeners=%d", n), func(b *testing.B) {
 			m := NewMusic(p)
@@ -376,7 +377,7 @@ type switchingSink struct {
 func (s *switchingSink) Codec() media.Codec { return media.Codec(s.codec.Load()) }
 
 func TestMusicFollowsTheSinksCodec(t *testing.T) {
-	p := prompt(t, media.PromptMusicOnHold)
+	p := prompt(t, prompts.MusicOnHold)
 	m := NewMusic(p)
 	s := &switchingSink{}
 	s.codec.Store(uint32(media.PCMU))

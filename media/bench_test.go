@@ -90,7 +90,7 @@ func BenchmarkPlayerTick(b *testing.B) {
 	}
 	defer s.Close()
 	p := NewPlayer(s)
-	prompt := newPrompt("bench", make([]int16, 1000*FrameSamples))
+	prompt := NewPrompt("bench", make([]int16, 1000*FrameSamples))
 	p.Play(prompt)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -3,11 +3,13 @@ package media
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -477,16 +479,13 @@ func ibTalkOff(t *testing.T, name string, pcm []int16) (longest int) {
 }
 
 func TestInbandTalkOffPrompts(t *testing.T) {
-	ps, err := LoadPrompts("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := ps.Get(PromptMusicOnHold); !ok {
+	ps := readPrompts(t)
+	if _, ok := ps["music_on_hold"]; !ok {
 		t.Fatal("no music-on-hold prompt")
 	}
 	var total, longest int
-	for _, name := range ps.Names() {
-		p := ps.MustGet(name)
+	for _, name := range slices.Sorted(maps.Keys(ps)) {
+		p := ps[name]
 		longest = max(longest, ibTalkOff(t, name, p.PCM))
 		// And as a caller hears it.
 		for _, codec := range []Codec{PCMU, PCMA} {
@@ -497,7 +496,7 @@ func TestInbandTalkOffPrompts(t *testing.T) {
 		total += len(p.PCM)
 	}
 	t.Logf("%d prompts, %.1f s of audio (each also through PCMU and PCMA): no keys; longest run of hits %d (a key needs %d)",
-		len(ps.Names()), float64(total)/SampleRate, longest, inbandHitsToBegin)
+		len(ps), float64(total)/SampleRate, longest, inbandHitsToBegin)
 }
 
 // ibSpeech is what TestInbandTalkOffSpeech has espeak-ng say: prose, and
@@ -732,11 +731,7 @@ func TestInbandNoAllocs(t *testing.T) {
 func BenchmarkInbandDetector(b *testing.B) {
 	// Speech, then keys in noise, fed round and round: the cost of a
 	// frame hardly depends on what is in it.
-	ps, err := LoadPrompts("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	pcm := append([]int16(nil), ps.MustGet(PromptEnterPIN).PCM...)
+	pcm := append([]int16(nil), readPrompts(b)["enter_pin"].PCM...)
 	pcm = append(pcm, ibSynth(b, 0, -40, 1, ibNominal('1'), ibNominal('5'), ibNominal('#'))...)
 	pcm = pcm[:len(pcm)/FrameSamples*FrameSamples]
 	var d InbandDetector
@@ -797,4 +792,27 @@ func FuzzInbandDetector(f *testing.F) {
 			t.Fatalf("whole: %q, in pieces: %q", keys, keys2)
 		}
 	})
+}
+
+// readPrompts decodes the recorded prompts in prompts/ (package prompts
+// embeds them; media's tests read the files, as that package imports this
+// one).
+func readPrompts(t testing.TB) map[string]*Prompt {
+	t.Helper()
+	files, err := filepath.Glob("prompts/*.wav")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no prompts in prompts/: %v", err)
+	}
+	ps := map[string]*Prompt{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".wav")
+		if ps[name], err = DecodePrompt(name, b); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	return ps
 }

@@ -262,7 +262,7 @@ func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
 
 func TestPlayerAndClock(t *testing.T) {
 	s, _, peer, _ := newTestSession(t, 5*time.Second)
-	prompt := newPrompt("test", make([]int16, 3*FrameSamples))
+	prompt := NewPrompt("test", make([]int16, 3*FrameSamples))
 	for i := range prompt.ulaw {
 		prompt.ulaw[i] = 0x42 // recognisable, not silence
 	}

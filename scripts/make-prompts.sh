@@ -10,12 +10,11 @@
 set -euo pipefail
 
 # The prompt set, one "name|text" per line. The name is the file name
-# (name.wav) and the constant in media/prompts.go (number_* have none:
-# media.NumberPrompts builds their names); keep the two in step.
+# (name.wav) and the constant in media/prompts/names.go (number_* have none:
+# prompts.Number builds their names); keep the two in step.
 PROMPTS=(
 	"welcome|Welcome to the dial-in conference bridge."
 	"enter_conference_id|Please enter your conference I D, followed by the pound key."
-	"you_entered|You entered"
 	"no_digits|We did not receive any digits."
 	"goodbye|Thank you for calling. Goodbye."
 	"digit_0|zero"
@@ -36,13 +35,9 @@ PROMPTS=(
 	"wrong_pin|That PIN is not correct. Please try again."
 	"pin_locked|Your PIN is locked."
 	"join_as_guest|You will join the meeting as a guest."
-	"lobby_wait|The meeting has not started yet. Please wait, and you will be admitted when it starts."
-	"meeting_started|The meeting has started."
 	"joining|You are now joining the meeting."
 	"too_many_attempts|Too many failed attempts."
 	"try_later|Please try again later. Goodbye."
-	"left_meeting|A participant has left the meeting."
-	"joined_meeting|A participant has joined the meeting."
 	"only_participant|You are currently the only participant."
 	"lobby_notice|You are in the lobby. The meeting will start when the organizer joins."
 	"lobby_notice_started|You are in the lobby. You will join the meeting when the organizer admits you."

@@ -12,6 +12,7 @@ import (
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 )
 
 // These tests run the user agent in-process, so the race detector watches
@@ -19,8 +20,8 @@ import (
 
 type testServer struct {
 	*Server
-	prompts *media.Prompts
-	keys    chan string // what each call's handler collected
+	list *prompts.Set
+	keys chan string // what each call's handler collected
 }
 
 func startServer(t *testing.T, mutate func(*config.Config)) *testServer {
@@ -36,11 +37,11 @@ func startServer(t *testing.T, mutate func(*config.Config)) *testServer {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	prompts, err := media.LoadPrompts("")
+	list, err := prompts.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{prompts: prompts, keys: make(chan string, 16)}
+	ts := &testServer{list: list, keys: make(chan string, 16)}
 	clock := media.NewClock(1)
 	srv, err := New(Options{
 		Config: cfg,
@@ -48,7 +49,7 @@ func startServer(t *testing.T, mutate func(*config.Config)) *testServer {
 		Clock:  clock,
 		Handler: func(ctx context.Context, call *Call) {
 			// Play the welcome, gather keys until '#', report them.
-			call.Play(prompts.MustGet(media.PromptWelcome))
+			call.Play(list.MustGet(prompts.Welcome))
 			var keys []byte
 			for {
 				select {

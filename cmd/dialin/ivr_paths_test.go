@@ -14,6 +14,7 @@ import (
 
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/store"
 )
 
@@ -44,7 +45,7 @@ func TestIVROrganizerPINStartsMeetingThenAttendeeNotAsked(t *testing.T) {
 	ivrKeys(t, ctx, att, id)
 	b.WaitLog(t, allOf(ofCall(att, "conference ID found"), fieldIs("conference_id", id)), 5*time.Second)
 	b.WaitLog(t, allOf(ofCall(att, "caller joined the meeting"), fieldIs("role", "attendee"),
-		fieldIs("started_meeting", "false"), fieldIs("waiting", "true")), ivrPrompt(t, media.PromptOrganizerPressStar).Duration())
+		fieldIs("started_meeting", "false"), fieldIs("waiting", "true")), ivrPrompt(t, prompts.OrganizerPressStar).Duration())
 	if n := b.CountLogs(allOf(fieldIs("call_id", att.CallID()), fieldHasPrefix("message", "organizer PIN"))); n != 0 {
 		t.Errorf("the attendee of a started meeting has %d organizer PIN lines, want 0", n)
 	}
@@ -179,7 +180,7 @@ func TestIVRNoDigitsRepromptsThenGoodbye(t *testing.T) {
 	// Goodbye only after the prompts, the re-prompt and two timeouts: had
 	// the bridge given up at the first silence it would be much sooner.
 	least := 2 * time.Second
-	for _, name := range []string{media.PromptWelcome, media.PromptEnterConferenceID, media.PromptNoDigits, media.PromptEnterConferenceID} {
+	for _, name := range []string{prompts.Welcome, prompts.EnterConferenceID, prompts.NoDigits, prompts.EnterConferenceID} {
 		least += ivrPrompt(t, name).Duration()
 	}
 	if took := time.Since(start); took < least-500*time.Millisecond {
@@ -618,7 +619,7 @@ func ivrGetStatus(t *testing.T, b *bridgeProcess) ivrStatus {
 // ivrPrompt is the embedded prompt name, as the bridge plays it.
 func ivrPrompt(t testing.TB, name string) *media.Prompt {
 	t.Helper()
-	ps, err := media.LoadPrompts("")
+	ps, err := prompts.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 )
 
 // End-to-end tests of the meeting: the lobby, the mixer, the in-meeting
@@ -155,7 +156,7 @@ func meetCommand(t *testing.T, b *bridgeProcess, call *testphone.Call, command s
 	}
 }
 
-var meetPrompts = sync.OnceValues(func() (*media.Prompts, error) { return media.LoadPrompts("") })
+var meetPrompts = sync.OnceValues(func() (*prompts.Set, error) { return prompts.Load("") })
 
 // meetDuration is the length of the embedded prompts names, played in a row.
 func meetDuration(t *testing.T, names ...string) time.Duration {
@@ -365,9 +366,9 @@ func TestMeetingEveryoneHearsOthersNotThemselves(t *testing.T) {
 	meetJoined(t, b, bob, false)
 	meetJoined(t, b, carol, false)
 	joinedAt := time.Now()
-	meetQuiet(t, org, orgAt, media.PromptJoining, media.PromptOnlyParticipant)
-	meetQuiet(t, bob, joinedAt, media.PromptJoining)
-	meetQuiet(t, carol, joinedAt, media.PromptJoining)
+	meetQuiet(t, org, orgAt, prompts.Joining, prompts.OnlyParticipant)
+	meetQuiet(t, bob, joinedAt, prompts.Joining)
+	meetQuiet(t, carol, joinedAt, prompts.Joining)
 
 	// The organizer alone speaks.
 	recs := meetRound(t, ctx, []meetTone{{org, 1000}}, org, bob, carol)
@@ -403,8 +404,8 @@ func TestMeetingPCMUAndPCMAHearEachOther(t *testing.T) {
 		t.Fatalf("codecs %v and %v, want PCMU and PCMA", ulaw.Codec(), alaw.Codec())
 	}
 	b.WaitLog(t, allOf(ofCall(alaw, "call answered"), fieldIs("codec", "PCMA")), time.Second)
-	meetQuiet(t, ulaw, ulawAt, media.PromptJoining, media.PromptOnlyParticipant)
-	meetQuiet(t, alaw, alawAt, media.PromptJoining)
+	meetQuiet(t, ulaw, ulawAt, prompts.Joining, prompts.OnlyParticipant)
+	meetQuiet(t, alaw, alawAt, prompts.Joining)
 
 	recs := meetRound(t, ctx, []meetTone{{ulaw, 1000}}, alaw)
 	meetHears(t, "the PCMA phone", recs[alaw], 1000, meetHeardAlone)
@@ -435,7 +436,7 @@ func TestMeetingLobbyHearsMusicUntilOrganizerAdmits(t *testing.T) {
 	meetCheckLive(t, live, []string{orgID}, []string{lobID})
 
 	// The lobby notice plays first, then the music.
-	time.Sleep(time.Until(lobbyAt.Add(meetDuration(t, media.PromptLobbyNoticeStarted) + 300*time.Millisecond)))
+	time.Sleep(time.Until(lobbyAt.Add(meetDuration(t, prompts.LobbyNoticeStarted) + 300*time.Millisecond)))
 	recs := meetRound(t, ctx, []meetTone{{org, 1000}}, lob)
 	meetNotHears(t, "the lobby caller", recs[lob], 1000)
 	heard := recs[lob].NonSilentDuration(testphone.SilenceRMS)
@@ -451,7 +452,7 @@ func TestMeetingLobbyHearsMusicUntilOrganizerAdmits(t *testing.T) {
 	meetAdmitted(t, b, lob)
 	admittedAt := time.Now()
 	meetCheckLive(t, meetGet(t, b, id), []string{orgID, lobID}, nil)
-	meetQuiet(t, lob, admittedAt, media.PromptJoining)
+	meetQuiet(t, lob, admittedAt, prompts.Joining)
 
 	recs = meetRound(t, ctx, []meetTone{{org, 1000}}, lob)
 	meetHears(t, "the admitted caller", recs[lob], 1000, meetHeardAlone)
@@ -472,8 +473,8 @@ func TestMeetingAttendeeAdmitRefused(t *testing.T) {
 
 	lob := meetDial(t, ctx, b, id, "lobby")[0]
 	lobID := meetJoined(t, b, lob, true)
-	meetQuiet(t, att, admittedAt, media.PromptJoining)
-	meetQuiet(t, org, admittedAt, media.PromptLobbyAdmitted)
+	meetQuiet(t, att, admittedAt, prompts.Joining)
+	meetQuiet(t, org, admittedAt, prompts.LobbyAdmitted)
 	att.ResetReceived()
 	org.ResetReceived()
 
@@ -483,7 +484,7 @@ func TestMeetingAttendeeAdmitRefused(t *testing.T) {
 		t.Errorf("refused command %v, want admit", l["command"])
 	}
 	// The answer is the attendee's alone; nobody moves.
-	time.Sleep(meetDuration(t, media.PromptOrganizerOnly) + 300*time.Millisecond)
+	time.Sleep(meetDuration(t, prompts.OrganizerOnly) + 300*time.Millisecond)
 	if heard := att.Received().NonSilentDuration(testphone.SilenceRMS); heard < time.Second {
 		t.Errorf("the attendee heard %v of sound after *21, want the organizer-only prompt", heard)
 	}
@@ -551,7 +552,7 @@ func TestMeetingSelfMute(t *testing.T) {
 	org, orgID := meetOrganizer(t, ctx, b, id, pin, "organizer")
 	att := meetDial(t, ctx, b, id, "attendee")[0]
 	meetJoined(t, b, att, false)
-	meetQuiet(t, att, time.Now(), media.PromptJoining)
+	meetQuiet(t, att, time.Now(), prompts.Joining)
 
 	recs := meetRound(t, ctx, []meetTone{{org, 1000}}, att)
 	meetHears(t, "the attendee", recs[att], 1000, meetHeardAlone)
@@ -597,7 +598,7 @@ func TestMeetingOrganizerMutesAll(t *testing.T) {
 	orgAt := time.Now()
 	att := meetDial(t, ctx, b, id, "attendee")[0]
 	attID := meetJoined(t, b, att, false)
-	meetQuiet(t, org, orgAt, media.PromptJoining, media.PromptOnlyParticipant)
+	meetQuiet(t, org, orgAt, prompts.Joining, prompts.OnlyParticipant)
 
 	recs := meetRound(t, ctx, []meetTone{{att, 1000}}, org)
 	meetHears(t, "the organizer", recs[org], 1000, meetHeardAlone)
@@ -609,7 +610,7 @@ func TestMeetingOrganizerMutesAll(t *testing.T) {
 	if !meetMuted(t, live, attID) || meetMuted(t, live, orgID) {
 		t.Errorf("after *22: attendee muted %v, organizer muted %v; want true, false", meetMuted(t, live, attID), meetMuted(t, live, orgID))
 	}
-	meetQuiet(t, org, mutedAt, media.PromptAttendeesMuted)
+	meetQuiet(t, org, mutedAt, prompts.AttendeesMuted)
 	recs = meetRound(t, ctx, []meetTone{{att, 1000}}, org)
 	meetNotHears(t, "the organizer (attendees muted)", recs[org], 1000)
 
@@ -619,7 +620,7 @@ func TestMeetingOrganizerMutesAll(t *testing.T) {
 	if meetMuted(t, meetGet(t, b, id), attID) {
 		t.Error("the attendee is still muted after the second *22")
 	}
-	meetQuiet(t, org, unmutedAt, media.PromptAttendeesUnmuted)
+	meetQuiet(t, org, unmutedAt, prompts.AttendeesUnmuted)
 	recs = meetRound(t, ctx, []meetTone{{att, 1000}}, org)
 	meetHears(t, "the organizer (attendees unmuted)", recs[org], 1000, meetHeardAlone)
 }
@@ -755,8 +756,8 @@ func TestMeetingAPIControls(t *testing.T) {
 	meetAdmitted(t, b, one)
 	admittedAt := time.Now()
 	meetCheckLive(t, meetGet(t, b, id), []string{orgID, oneID}, []string{twoID, threeID})
-	meetQuiet(t, org, orgAt, media.PromptJoining, media.PromptOnlyParticipant)
-	meetQuiet(t, one, admittedAt, media.PromptJoining)
+	meetQuiet(t, org, orgAt, prompts.Joining, prompts.OnlyParticipant)
+	meetQuiet(t, one, admittedAt, prompts.Joining)
 
 	// Mute and unmute by id.
 	ivrAPI(t, b, 204, "PUT", base+"/participants/"+oneID+"/mute", `{"muted": true}`, nil)

@@ -21,6 +21,7 @@ import (
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/sipua"
 )
 
@@ -49,13 +50,13 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	// sipgo reads this default when its layers are built, so set it first.
 	sip.SetDefaultLogger(slog.New(zerolog.NewSlogHandler(log.With().Str("component", "sipgo").Logger())))
 
-	prompts, err := media.LoadPrompts(cfg.Prompts)
+	list, err := prompts.Load(cfg.Prompts)
 	if err != nil {
 		return err
 	}
 	// Calls play prompts pre-encoded; only the tones the mixer adds to a
 	// meeting need linear samples.
-	prompts.DropPCM(media.PromptJoinTone, media.PromptLeaveTone)
+	list.DropPCM(prompts.JoinTone, prompts.LeaveTone)
 	dir, err := openDirectory(context.Background(), cfg, log, stderr)
 	if err != nil {
 		return err
@@ -64,13 +65,13 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	var music *media.Prompt // nil: the built-in music-on-hold
 	if cfg.Lobby.Music != "" {
-		if music, err = media.LoadPromptFile(media.PromptMusicOnHold, cfg.Lobby.Music); err != nil {
+		if music, err = prompts.LoadFile(prompts.MusicOnHold, cfg.Lobby.Music); err != nil {
 			return fmt.Errorf("lobby.music: %w", err)
 		}
 		music.DropPCM()
 	}
 	room := lobby.New(lobby.Options{
-		Prompts:        prompts,
+		Prompts:        list,
 		Music:          music,
 		Clock:          clock,
 		NoticeInterval: cfg.Lobby.NoticeInterval,
@@ -78,13 +79,13 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	})
 	defer room.Close()
 	meetings := bridge.New(bridge.Options{
-		Prompts: prompts,
+		Prompts: list,
 		Clock:   clock,
 		Lobby:   room,
 		Meeting: cfg.Meeting,
 	})
 	menu := &ivr.Menu{
-		Prompts:   prompts,
+		Prompts:   list,
 		Directory: dir,
 		Meetings:  meetings,
 		Guard:     ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),

@@ -1,7 +1,8 @@
-package media
+package prompts
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,30 +10,33 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dialin/dialin/media"
 )
 
 // allPromptNames is every Prompt constant: the embedded set must be exactly
 // these, so code and files cannot drift apart.
 var allPromptNames = []string{
-	PromptWelcome, PromptEnterConferenceID, PromptYouEntered, PromptNoDigits, PromptGoodbye,
-	PromptDigit0, PromptDigit1, PromptDigit2, PromptDigit3, PromptDigit4,
-	PromptDigit5, PromptDigit6, PromptDigit7, PromptDigit8, PromptDigit9,
-	PromptStar, PromptPound,
-	PromptInvalidConferenceID, PromptOrganizerPressStar, PromptEnterPIN, PromptWrongPIN,
-	PromptPINLocked, PromptJoinAsGuest, PromptTryLater, PromptLobbyWait, PromptMeetingStarted, PromptJoining,
-	PromptTooManyAttempts, PromptLeftMeeting, PromptJoinedMeeting, PromptOnlyParticipant,
-	PromptMusicOnHold,
-	PromptLobbyNotice, PromptLobbyNoticeStarted, PromptLobbyTimeout,
-	PromptMeetingFull, PromptMeetingIsLocked, PromptMeetingEnded, PromptRemoved,
-	PromptHelpIntro, PromptHelpPress, PromptHelpHelp, PromptHelpCount, PromptHelpHand,
-	PromptHelpMute, PromptHelpLock, PromptHelpAdmit, PromptHelpMuteAll, PromptHelpAnnounce,
-	PromptThereAre, PromptParticipantsInMeeting,
-	PromptHandRaised, PromptHandLowered, PromptMuted, PromptUnmuted, PromptMutedByOrganizer,
-	PromptMeetingLocked, PromptMeetingUnlocked, PromptLobbyAdmitted, PromptLobbyEmpty,
-	PromptAttendeesMuted, PromptAttendeesUnmuted, PromptAnnouncementsOn, PromptAnnouncementsOff,
-	PromptOrganizerOnly, PromptInvalidKey,
-	PromptJoinTone, PromptLeaveTone,
-	// NumberPrompts' words, written out rather than taken from the code
+	Welcome, EnterConferenceID, NoDigits, Goodbye,
+	// Digit's words, written out too.
+	"digit_0", "digit_1", "digit_2", "digit_3", "digit_4",
+	"digit_5", "digit_6", "digit_7", "digit_8", "digit_9",
+	Star, Pound,
+	InvalidConferenceID, OrganizerPressStar, EnterPIN, WrongPIN,
+	PINLocked, JoinAsGuest, TryLater, Joining,
+	TooManyAttempts, OnlyParticipant,
+	MusicOnHold,
+	LobbyNotice, LobbyNoticeStarted, LobbyTimeout,
+	MeetingFull, MeetingIsLocked, MeetingEnded, Removed,
+	HelpIntro, HelpPress, HelpHelp, HelpCount, HelpHand,
+	HelpMute, HelpLock, HelpAdmit, HelpMuteAll, HelpAnnounce,
+	ThereAre, ParticipantsInMeeting,
+	HandRaised, HandLowered, Muted, Unmuted, MutedByOrganizer,
+	MeetingLocked, MeetingUnlocked, LobbyAdmitted, LobbyEmpty,
+	AttendeesMuted, AttendeesUnmuted, AnnouncementsOn, AnnouncementsOff,
+	OrganizerOnly, InvalidKey,
+	JoinTone, LeaveTone,
+	// Number's words, written out rather than taken from the code
 	// under test.
 	"number_0", "number_1", "number_2", "number_3", "number_4",
 	"number_5", "number_6", "number_7", "number_8", "number_9",
@@ -42,9 +46,9 @@ var allPromptNames = []string{
 	"number_60", "number_70", "number_80", "number_90", "number_hundred",
 }
 
-func loadPrompts(t *testing.T, dir string) *Prompts {
+func loadPrompts(t *testing.T, dir string) *Set {
 	t.Helper()
-	ps, err := LoadPrompts(dir)
+	ps, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,18 +81,18 @@ func TestEmbeddedPromptsAreSpeech(t *testing.T) {
 		if p.Name != name {
 			t.Errorf("%s: Name is %q", name, p.Name)
 		}
-		if len(p.PCM) == 0 || len(p.PCM)%FrameSamples != 0 {
-			t.Errorf("%s: %d samples, want a positive multiple of %d", name, len(p.PCM), FrameSamples)
+		if len(p.PCM) == 0 || len(p.PCM)%media.FrameSamples != 0 {
+			t.Errorf("%s: %d samples, want a positive multiple of %d", name, len(p.PCM), media.FrameSamples)
 		}
-		for _, c := range []Codec{PCMU, PCMA} {
-			if n := len(p.Frames(c)); n != len(p.PCM) || n%FrameBytes != 0 {
+		for _, c := range []media.Codec{media.PCMU, media.PCMA} {
+			if n := len(p.Frames(c)); n != len(p.PCM) || n%media.FrameBytes != 0 {
 				t.Errorf("%s %v: %d bytes for %d samples", name, c, n, len(p.PCM))
 			}
 		}
-		if p.FrameCount()*FrameSamples != len(p.PCM) {
+		if p.FrameCount()*media.FrameSamples != len(p.PCM) {
 			t.Errorf("%s: FrameCount %d for %d samples", name, p.FrameCount(), len(p.PCM))
 		}
-		if p.Duration() != time.Duration(p.FrameCount())*FrameDuration {
+		if p.Duration() != time.Duration(p.FrameCount())*media.FrameDuration {
 			t.Errorf("%s: Duration %v for %d frames", name, p.Duration(), p.FrameCount())
 		}
 		// The script normalises speech to -3 dBFS peak, which puts its RMS
@@ -102,7 +106,7 @@ func TestEmbeddedPromptsAreSpeech(t *testing.T) {
 			t.Errorf("%s: only %v long", name, p.Duration())
 		}
 	}
-	if d := ps.MustGet(PromptMusicOnHold).Duration(); d < 15*time.Second {
+	if d := ps.MustGet(MusicOnHold).Duration(); d < 15*time.Second {
 		t.Errorf("music on hold is %v, want a loop of some minutes", d)
 	}
 }
@@ -113,7 +117,7 @@ func TestPromptFramesDecodeToPCM(t *testing.T) {
 	ps := loadPrompts(t, "")
 	for _, name := range ps.Names() {
 		p := ps.MustGet(name)
-		for _, c := range []Codec{PCMU, PCMA} {
+		for _, c := range []media.Codec{media.PCMU, media.PCMA} {
 			decoded := make([]int16, len(p.PCM))
 			c.Decode(decoded, p.Frames(c))
 			var signal, noise float64
@@ -129,29 +133,10 @@ func TestPromptFramesDecodeToPCM(t *testing.T) {
 	}
 }
 
-func TestPromptPaddedWithSilence(t *testing.T) {
-	p := newPrompt("x", []int16{1000, -1000, 500})
-	if len(p.PCM) != FrameSamples || p.FrameCount() != 1 || p.Duration() != FrameDuration {
-		t.Fatalf("3 samples became %d samples, %d frames, %v", len(p.PCM), p.FrameCount(), p.Duration())
-	}
-	for i, s := range p.PCM[3:] {
-		if s != 0 {
-			t.Fatalf("padding sample %d is %d, want 0", i+3, s)
-		}
-	}
-	for _, c := range []Codec{PCMU, PCMA} {
-		for i, b := range p.Frames(c)[3:] {
-			if b != c.SilenceByte() {
-				t.Fatalf("%v padding byte %d is %#x, want silence %#x", c, i+3, b, c.SilenceByte())
-			}
-		}
-	}
-}
-
 func writeWAVFile(t *testing.T, path string, samples []int16) {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteWAV(&buf, samples); err != nil {
+	if err := media.WriteWAV(&buf, samples); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -163,9 +148,9 @@ func TestLoadPromptsOverride(t *testing.T) {
 	dir := t.TempDir()
 	tone := make([]int16, 1000) // not a whole number of frames
 	for i := range tone {
-		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/SampleRate))
+		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
 	}
-	writeWAVFile(t, filepath.Join(dir, PromptWelcome+".wav"), tone)
+	writeWAVFile(t, filepath.Join(dir, Welcome+".wav"), tone)
 	// Hidden files and folders are not prompts and must not trip the check.
 	os.WriteFile(filepath.Join(dir, ".DS_Store"), []byte("junk"), 0o644)
 	os.Mkdir(filepath.Join(dir, "old"), 0o755)
@@ -173,19 +158,19 @@ func TestLoadPromptsOverride(t *testing.T) {
 	embedded := loadPrompts(t, "")
 	ps := loadPrompts(t, dir)
 
-	w := ps.MustGet(PromptWelcome)
+	w := ps.MustGet(Welcome)
 	if len(w.PCM) != 1120 || !slices.Equal(w.PCM[:1000], tone) {
 		t.Errorf("welcome: %d samples, want the 1000-sample tone padded to 1120", len(w.PCM))
 	}
-	if slices.Equal(w.Frames(PCMU), embedded.MustGet(PromptWelcome).Frames(PCMU)) {
+	if slices.Equal(w.Frames(media.PCMU), embedded.MustGet(Welcome).Frames(media.PCMU)) {
 		t.Error("welcome still plays the embedded recording")
 	}
 	want := make([]byte, len(w.PCM))
-	PCMA.Encode(want, w.PCM)
-	if !bytes.Equal(w.Frames(PCMA), want) {
+	media.PCMA.Encode(want, w.PCM)
+	if !bytes.Equal(w.Frames(media.PCMA), want) {
 		t.Error("welcome's A-law frames do not match its PCM")
 	}
-	g, e := ps.MustGet(PromptGoodbye), embedded.MustGet(PromptGoodbye)
+	g, e := ps.MustGet(Goodbye), embedded.MustGet(Goodbye)
 	if !slices.Equal(g.PCM, e.PCM) {
 		t.Error("goodbye changed although it was not overridden")
 	}
@@ -213,7 +198,7 @@ func TestLoadPromptsOverrideErrors(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, tt.file), tt.data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ps, err := LoadPrompts(dir)
+		ps, err := Load(dir)
 		if err == nil {
 			t.Errorf("%s: no error, got %d prompts", tt.name, len(ps.Names()))
 			continue
@@ -228,30 +213,30 @@ func TestLoadPromptsOverrideErrors(t *testing.T) {
 
 func TestLoadPromptsMissingOverrideDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nope")
-	if _, err := LoadPrompts(dir); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("got %v, want an error naming the folder", err)
 	}
 }
 
-func TestDigitPrompt(t *testing.T) {
+func TestDigit(t *testing.T) {
 	ps := loadPrompts(t, "")
 	for _, key := range []byte("0123456789*#") {
-		name := DigitPrompt(key)
+		name := Digit(key)
 		if _, ok := ps.Get(name); !ok {
-			t.Errorf("DigitPrompt(%q) = %q, which is not a prompt", key, name)
+			t.Errorf("Digit(%q) = %q, which is not a prompt", key, name)
 		}
 	}
-	if DigitPrompt('7') != PromptDigit7 || DigitPrompt('*') != PromptStar || DigitPrompt('#') != PromptPound {
-		t.Error("DigitPrompt maps keys to the wrong prompts")
+	if Digit('7') != "digit_7" || Digit('*') != Star || Digit('#') != Pound {
+		t.Error("Digit maps keys to the wrong prompts")
 	}
 	for _, key := range []byte("ABCD x\x00") {
-		if name := DigitPrompt(key); name != "" {
-			t.Errorf("DigitPrompt(%q) = %q, want \"\"", key, name)
+		if name := Digit(key); name != "" {
+			t.Errorf("Digit(%q) = %q, want \"\"", key, name)
 		}
 	}
 }
 
-func TestNumberPrompts(t *testing.T) {
+func TestNumber(t *testing.T) {
 	tests := []struct {
 		n    int
 		want string
@@ -278,20 +263,20 @@ func TestNumberPrompts(t *testing.T) {
 		{-1, "number_0"},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(NumberPrompts(tt.n), " "); got != tt.want {
-			t.Errorf("NumberPrompts(%d) = %q, want %q", tt.n, got, tt.want)
+		if got := strings.Join(Number(tt.n), " "); got != tt.want {
+			t.Errorf("Number(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
 	// Every number says something, and only prompts that exist.
 	ps := loadPrompts(t, "")
 	for n := range 1000 {
-		names := NumberPrompts(n)
+		names := Number(n)
 		if len(names) == 0 || len(names) > 4 {
-			t.Fatalf("NumberPrompts(%d) = %q", n, names)
+			t.Fatalf("Number(%d) = %q", n, names)
 		}
 		for _, name := range names {
 			if _, ok := ps.Get(name); !ok {
-				t.Fatalf("NumberPrompts(%d) = %q: no prompt %q", n, names, name)
+				t.Fatalf("Number(%d) = %q: no prompt %q", n, names, name)
 			}
 		}
 	}
@@ -302,7 +287,7 @@ func TestNumberPrompts(t *testing.T) {
 // changed script or sox cannot quietly turn them into something else.
 func TestJoinLeaveTones(t *testing.T) {
 	ps := loadPrompts(t, "")
-	for _, name := range []string{PromptJoinTone, PromptLeaveTone} {
+	for _, name := range []string{JoinTone, LeaveTone} {
 		p := ps.MustGet(name)
 		if d := p.Duration(); d != 340*time.Millisecond {
 			t.Errorf("%s: %v long, want 340 ms", name, d)
@@ -314,7 +299,7 @@ func TestJoinLeaveTones(t *testing.T) {
 		if db := 20 * math.Log10(float64(peak)/32767); math.Abs(db+12) > 0.1 {
 			t.Errorf("%s: peak %.2f dBFS, want -12", name, db)
 		}
-		for _, i := range []int{0, 30*SampleRate/1000 - 1, len(p.PCM) - 30*SampleRate/1000} {
+		for _, i := range []int{0, 30*media.SampleRate/1000 - 1, len(p.PCM) - 30*media.SampleRate/1000} {
 			if p.PCM[i] != 0 {
 				t.Errorf("%s: sample %d is %d, want the silent padding", name, i, p.PCM[i])
 			}
@@ -351,7 +336,7 @@ func TestPromptsConcurrentUse(t *testing.T) {
 			sum := 0
 			for _, name := range ps.Names() {
 				p, _ := ps.Get(name)
-				sum += int(p.Frames(PCMA)[0]) + p.FrameCount()
+				sum += int(p.Frames(media.PCMA)[0]) + p.FrameCount()
 			}
 			done <- sum
 		}()
@@ -364,22 +349,67 @@ func TestPromptsConcurrentUse(t *testing.T) {
 // TestDropPCM: a prompt without its linear samples still plays (frames,
 // count and duration come from the encoded audio); the kept ones keep them.
 func TestDropPCM(t *testing.T) {
-	ps, err := LoadPrompts("")
+	ps, err := Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	welcome := ps.MustGet(PromptWelcome)
-	frames, dur, ulaw := welcome.FrameCount(), welcome.Duration(), len(welcome.Frames(PCMU))
-	ps.DropPCM(PromptJoinTone, PromptLeaveTone)
+	welcome := ps.MustGet(Welcome)
+	frames, dur, ulaw := welcome.FrameCount(), welcome.Duration(), len(welcome.Frames(media.PCMU))
+	ps.DropPCM(JoinTone, LeaveTone)
 	if welcome.PCM != nil {
 		t.Error("welcome kept its PCM")
 	}
-	if welcome.FrameCount() != frames || welcome.Duration() != dur || len(welcome.Frames(PCMU)) != ulaw || len(welcome.Frames(PCMA)) != ulaw {
-		t.Errorf("after DropPCM: %d frames, %v, %d bytes; want %d, %v, %d", welcome.FrameCount(), welcome.Duration(), len(welcome.Frames(PCMU)), frames, dur, ulaw)
+	if welcome.FrameCount() != frames || welcome.Duration() != dur || len(welcome.Frames(media.PCMU)) != ulaw || len(welcome.Frames(media.PCMA)) != ulaw {
+		t.Errorf("after DropPCM: %d frames, %v, %d bytes; want %d, %v, %d", welcome.FrameCount(), welcome.Duration(), len(welcome.Frames(media.PCMU)), frames, dur, ulaw)
 	}
-	for _, name := range []string{PromptJoinTone, PromptLeaveTone} {
-		if p := ps.MustGet(name); len(p.PCM) != p.FrameCount()*FrameSamples || len(p.PCM) == 0 {
+	for _, name := range []string{JoinTone, LeaveTone} {
+		if p := ps.MustGet(name); len(p.PCM) != p.FrameCount()*media.FrameSamples || len(p.PCM) == 0 {
 			t.Errorf("%s: %d samples kept for %d frames", name, len(p.PCM), p.FrameCount())
 		}
 	}
 }
+
+// The WAV builders below make broken override files; media's WAV tests
+// have the full set.
+
+type wavChunk struct {
+	id   string
+	body []byte
+}
+
+// buildWAV assembles a RIFF/WAVE file from chunks (even-sized in these
+// tests, so no padding).
+func buildWAV(chunks ...wavChunk) []byte {
+	body := []byte("WAVE")
+	for _, c := range chunks {
+		body = append(body, c.id...)
+		body = binary.LittleEndian.AppendUint32(body, uint32(len(c.body)))
+		body = append(body, c.body...)
+	}
+	out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...)
+	return append(out, body...)
+}
+
+// fmtChunk is a plain 16-byte fmt chunk.
+func fmtChunk(format, channels uint16, rate uint32, bits uint16) wavChunk {
+	le := binary.LittleEndian
+	block := channels * bits / 8
+	var b []byte
+	b = le.AppendUint16(b, format)
+	b = le.AppendUint16(b, channels)
+	b = le.AppendUint32(b, rate)
+	b = le.AppendUint32(b, rate*uint32(block))
+	b = le.AppendUint16(b, block)
+	b = le.AppendUint16(b, bits)
+	return wavChunk{"fmt ", b}
+}
+
+func dataChunk(samples ...int16) wavChunk {
+	var b []byte
+	for _, s := range samples {
+		b = binary.LittleEndian.AppendUint16(b, uint16(s))
+	}
+	return wavChunk{"data", b}
+}
+
+var pcm8k = fmtChunk(1, 1, 8000, 16) // format 1: PCM
