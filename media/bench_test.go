@@ -155,7 +155,14 @@ func BenchmarkReframeToJitter(b *testing.B) {
 // BenchmarkSessionReceive is one tick's read of a call's socket with one
 // packet waiting: the recvmmsg, the checks, the decode and the routing
 // (no audio input: a caller in the IVR).
-func BenchmarkSessionReceive(b *testing.B) {
+func BenchmarkSessionReceive(b *testing.B) { benchSessionReceive(b, nil) }
+
+// BenchmarkSessionReceiveInMeeting is the same with the audio routed on
+// through the reframer into a participant's jitter buffer, popped as the
+// mixer would.
+func BenchmarkSessionReceiveInMeeting(b *testing.B) { benchSessionReceive(b, NewJitterBuffer(3)) }
+
+func benchSessionReceive(b *testing.B, in *JitterBuffer) {
 	ports, err := NewPortRange(31000, 31100)
 	if err != nil {
 		b.Fatal(err)
@@ -175,8 +182,10 @@ func BenchmarkSessionReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	s.SetAudioInput(in)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: make([]byte, FrameBytes)}
 	buf := make([]byte, 12+FrameBytes)
+	out := make([]int16, FrameSamples)
 	to := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	rb := newRecvBuffers()
 	b.ReportAllocs()
@@ -189,6 +198,9 @@ func BenchmarkSessionReceive(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.receive(time.Now(), rb, true)
+		if in != nil {
+			in.Pop(out)
+		}
 	}
 	b.StopTimer()
 	if st := s.Stats(); st.Received < uint64(b.N)*9/10 {
