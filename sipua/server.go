@@ -1,6 +1,12 @@
 // Package sipua is the bridge's SIP user agent on sipgo: it listens on the
 // trunk side, answers INVITEs with an SDP answer, runs each answered call's
 // RTP session and hands the call to the call flow.
+//
+// server.go runs the listeners and routes each request by what it is:
+// invite.go answers a new INVITE and runs its call, indialog.go and
+// reinvite.go answer the requests inside a call's dialog, responses.go the
+// others. The SIP state of a dialog (inbound) stays here; the Call the
+// flows get is its media session and player plus the keys.
 package sipua
 
 import (
