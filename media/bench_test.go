@@ -63,7 +63,7 @@ func BenchmarkSendPacket(b *testing.B) {
 	}
 }
 
-// BenchmarkSessionWriteFrame is Session.WriteFrame with its UDP send to a
+// BenchmarkSessionWriteFrame is the session's writeFrame with its UDP send to a
 // loopback socket: what the media clock pays per call per tick.
 func BenchmarkSessionWriteFrame(b *testing.B) {
 	conn, sink := loopbackPair(b)
@@ -75,7 +75,7 @@ func BenchmarkSessionWriteFrame(b *testing.B) {
 	frame := SilenceFrame(PCMU)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := s.WriteFrame(frame); err != nil {
+		if err := s.writeFrame(frame); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,7 +118,7 @@ func loopbackPair(b *testing.B) (conn, sink *net.UDPConn) {
 
 // BenchmarkPlayerWriteFrame is one frame of a feed (the mix, the lobby's
 // music) passed through the player to the session: the player's lock on
-// top of Session.WriteFrame.
+// top of the session's writeFrame.
 func BenchmarkPlayerWriteFrame(b *testing.B) {
 	conn, sink := loopbackPair(b)
 	s, err := NewSession(SessionConfig{Conn: conn, Remote: sink.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
@@ -153,8 +153,16 @@ func BenchmarkReframeToJitter(b *testing.B) {
 }
 
 // BenchmarkSessionReceive is one tick's read of a call's socket with one
-// packet waiting: the recvmmsg, the checks, the decode and the Receiver.
-func BenchmarkSessionReceive(b *testing.B) {
+// packet waiting: the recvmmsg, the checks, the decode and the routing
+// (no audio input: a caller in the IVR).
+func BenchmarkSessionReceive(b *testing.B) { benchSessionReceive(b, nil) }
+
+// BenchmarkSessionReceiveInMeeting is the same with the audio routed on
+// through the reframer into a participant's jitter buffer, popped as the
+// mixer would.
+func BenchmarkSessionReceiveInMeeting(b *testing.B) { benchSessionReceive(b, NewJitterBuffer(3)) }
+
+func benchSessionReceive(b *testing.B, in *JitterBuffer) {
 	ports, err := NewPortRange(31000, 31100)
 	if err != nil {
 		b.Fatal(err)
@@ -169,13 +177,15 @@ func BenchmarkSessionReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer peer.Close()
-	s, err := NewSession(SessionConfig{Conn: conn, Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU, Receiver: discard{}})
+	s, err := NewSession(SessionConfig{Conn: conn, Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	s.SetAudioInput(in)
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: make([]byte, FrameBytes)}
 	buf := make([]byte, 12+FrameBytes)
+	out := make([]int16, FrameSamples)
 	to := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	rb := newRecvBuffers()
 	b.ReportAllocs()
@@ -188,14 +198,12 @@ func BenchmarkSessionReceive(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.receive(time.Now(), rb, true)
+		if in != nil {
+			in.Pop(out)
+		}
 	}
 	b.StopTimer()
 	if st := s.Stats(); st.Received < uint64(b.N)*9/10 {
 		b.Fatalf("received %d of %d", st.Received, b.N)
 	}
 }
-
-type discard struct{}
-
-func (discard) OnDigit(byte)                    {}
-func (discard) OnAudio(uint16, uint32, []int16) {}

@@ -92,7 +92,7 @@ func (c *Clock) pick() *clockShard {
 // AddSession starts reading s's socket every tick, and ticking its player
 // (the call's sender; nil if none) on the same shard right after the read:
 // a key read in a tick stops a prompt in that same tick, so barge-in waits
-// for no other shard. The session's Receiver and OnFailure run there too.
+// for no other shard. The session's key callbacks and OnFailure run there too.
 func (c *Clock) AddSession(s *Session, player Ticker) {
 	s.heard.Store(time.Now().UnixNano()) // the inactivity timer starts with the reading
 	c.mu.Lock()

@@ -93,7 +93,7 @@ func (p *Player) WriteFrame(payload []byte) error {
 	if !p.fed || len(p.queue) > 0 {
 		return nil
 	}
-	return p.session.WriteFrame(payload)
+	return p.session.writeFrame(payload)
 }
 
 // Tick sends the next frame of the playing prompt, or silence when there is
@@ -122,5 +122,5 @@ func (p *Player) Tick() {
 			p.finishLocked()
 		}
 	}
-	_ = p.session.WriteFrame(frame) // a send error is a dead peer: the inactivity timer handles it
+	_ = p.session.writeFrame(frame) // a send error is a dead peer: the inactivity timer handles it
 }

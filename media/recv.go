@@ -21,7 +21,7 @@ type recvBuffers struct {
 	truncated [recvBatch]bool // the datagram was longer than maxPacket
 	pkt       rtp.Packet
 	pcm       [maxPacket]int16
-	sys       sysRecv // the operating system's read (recv_linux.go, recv_other.go)
+	sys       sysRecv // the operating system's read (sockio_linux.go, sockio_unix.go, sockio_other.go)
 }
 
 func newRecvBuffers() *recvBuffers {

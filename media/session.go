@@ -24,18 +24,6 @@ const maxPacket = 1500
 // for what is sent, not for what might arrive.
 const maxSend = 12 + 4*FrameBytes
 
-// Receiver gets what a session hears. Both methods run on the media clock
-// goroutine that reads the session's socket and must not block.
-type Receiver interface {
-	// OnDigit is called once per RFC 4733 key press.
-	OnDigit(key byte)
-	// OnAudio gets one packet's decoded audio with its RTP sequence number
-	// and timestamp; pcm is reused after the call returns. A comfort-noise
-	// packet (RFC 3389) comes as an empty pcm: it holds its place in the
-	// sequence but has nothing to play.
-	OnAudio(seq uint16, ts uint32, pcm []int16)
-}
-
 // SessionConfig describes one call's RTP session.
 type SessionConfig struct {
 	Conn   *net.UDPConn   // bound by PortRange.Listen
@@ -45,7 +33,11 @@ type SessionConfig struct {
 	// 0 means the offer had none (0 is PCMU, never telephone-event).
 	DTMFPayloadType   uint8
 	InactivityTimeout time.Duration
-	Receiver          Receiver
+	// OnDigit gets each RFC 4733 key press. OnInbandDigit, when set, runs
+	// the in-band DTMF detector over the caller's audio and gets each key
+	// it hears. Both run on the media clock goroutine that reads the
+	// session's socket and must not block.
+	OnDigit, OnInbandDigit func(key byte)
 	// OnFailure is called once, from the media clock, when the session can
 	// receive no more: ErrInactive after the inactivity timeout, or a socket
 	// error. The call should hang up.
@@ -54,14 +46,16 @@ type SessionConfig struct {
 
 // Session is one call's RTP stream, both ways. There is no goroutine per
 // session: a media clock shard reads every session's socket once per tick
-// (Clock.AddSession), and the clock goroutine that feeds the call sends
-// (WriteFrame). The signalling goroutine may change the remote address,
-// codec and direction at any time.
+// (Clock.AddSession) and routes what it hears itself: keys to the
+// callbacks, audio to the in-band detector and, in a meeting, through a
+// Reframer into the participant's jitter buffer (SetAudioInput). The
+// session's Player sends (writeFrame), on the clock goroutine that feeds
+// the call. The signalling goroutine may change the remote address, codec
+// and direction at any time.
 type Session struct {
 	sock      *rtpSocket
 	port      int
 	timeout   time.Duration
-	receiver  Receiver
 	onFailure func(error)
 
 	// Shared between goroutines.
@@ -72,6 +66,7 @@ type Session struct {
 	peerSends   atomic.Bool                    // false while the far end said it won't send (timer off)
 	heard       atomic.Int64                   // unix ns of the last packet (or of the timer's last restart)
 	readEvery   atomic.Int32                   // read the socket every n ticks (0, 1: every tick)
+	audioIn     atomic.Pointer[JitterBuffer]   // where the caller's audio goes; nil: nobody listens
 
 	// Receive side, used only by the clock shard that reads the session.
 	latched netip.AddrPort
@@ -79,6 +74,12 @@ type Session struct {
 	failed  bool
 	skipped int32 // ticks not read since the last read
 	quiet   bool  // the last read found nothing: poll before reading again
+
+	// Audio routing, on the clock shard that reads the session.
+	reframer Reframer
+	inband   *InbandDetector // nil unless OnInbandDigit is set
+	onDigit  func(key byte)
+	onInband func(key byte)
 
 	// Send side, used only by the media clock goroutine.
 	out      rtp.Packet
@@ -107,12 +108,16 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		sock:      sock,
 		port:      port,
 		timeout:   cfg.InactivityTimeout,
-		receiver:  cfg.Receiver,
 		onFailure: cfg.OnFailure,
+		onDigit:   cfg.OnDigit,
+		onInband:  cfg.OnInbandDigit,
 		seq:       uint16(rand.Uint32()),
 		ts:        rand.Uint32(),
 		ssrc:      rand.Uint32(),
 		marker:    true,
+	}
+	if s.onInband != nil {
+		s.inband = NewInbandDetector()
 	}
 	s.SetRemote(cfg.Remote)
 	s.SetCodec(cfg.Codec, cfg.DTMFPayloadType)
@@ -153,11 +158,29 @@ func (s *Session) SetDirection(send, peerSends bool) {
 	s.peerSends.Store(peerSends)
 }
 
-// SetReadEvery reads the socket every n ticks instead of every tick (n ≤ 1:
-// every tick). It is for a caller whose audio nobody hears and whose keys
-// wait (the lobby): one read then takes n packets, and keys and the
-// inactivity timer are served at most n-1 ticks late.
-func (s *Session) SetReadEvery(n int) { s.readEvery.Store(int32(min(max(n, 1), 50))) }
+// SetAudioInput sends the caller's audio to in (a meeting's jitter buffer
+// for this participant) from the next packet on; nil stops it.
+func (s *Session) SetAudioInput(in *JitterBuffer) { s.audioIn.Store(in) }
+
+// waitingReadEvery is how often a waiting caller's RTP is read: every
+// fifth tick, five packets a read (see SetWaiting).
+const waitingReadEvery = 5
+
+// SetWaiting tells the session that the caller is only waiting (the
+// lobby): nobody hears their audio and no key is read, so their RTP is read
+// every fifth tick, which saves four reads in five. Off again, every tick.
+func (s *Session) SetWaiting(on bool) {
+	if on {
+		s.setReadEvery(waitingReadEvery)
+	} else {
+		s.setReadEvery(1)
+	}
+}
+
+// setReadEvery reads the socket every n ticks instead of every tick (n ≤ 1:
+// every tick): one read then takes n packets, and keys and the inactivity
+// timer are served at most n-1 ticks late.
+func (s *Session) setReadEvery(n int) { s.readEvery.Store(int32(min(max(n, 1), 50))) }
 
 // Stats is a snapshot of packet counters.
 type Stats struct {
@@ -175,8 +198,8 @@ func (s *Session) Stats() Stats {
 // and does nothing.
 func (s *Session) Close() error { return s.sock.Close() }
 
-// receive reads everything that arrived since the last tick and hands it
-// to the Receiver, then checks the inactivity timer. The clock shard that
+// receive reads everything that arrived since the last tick and routes
+// it, then checks the inactivity timer. The clock shard that
 // owns the session calls it once per tick with its own buffers; readable
 // says whether the shard's poll saw a datagram waiting.
 func (s *Session) receive(now time.Time, b *recvBuffers, readable bool) {
@@ -191,7 +214,7 @@ func (s *Session) receive(now time.Time, b *recvBuffers, readable bool) {
 	}
 }
 
-// readDue counts the ticks of a session read every few ticks (SetReadEvery).
+// readDue counts the ticks of a session read every few ticks (SetWaiting).
 func (s *Session) readDue() bool {
 	every := s.readEvery.Load()
 	if every <= 1 {
@@ -239,7 +262,7 @@ func (s *Session) fail(err error) {
 	}
 }
 
-// handle checks one datagram and hands its key or audio to the Receiver.
+// handle checks one datagram and routes its key or audio.
 // Packets from any source other than the first valid one are dropped
 // (symmetric RTP latching).
 func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
@@ -271,26 +294,40 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	s.heard.Store(now.UnixNano())
 	switch {
 	case isDTMF:
-		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok {
-			s.receiver.OnDigit(key)
+		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok && s.onDigit != nil {
+			s.onDigit(key)
 		}
 	case isAudio:
 		pcm := b.pcm[:len(pkt.Payload)]
 		Codec(audioPT).Decode(pcm, pkt.Payload)
-		s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, pcm)
-	default: // comfort noise
-		s.receiver.OnAudio(pkt.SequenceNumber, pkt.Timestamp, b.pcm[:0])
+		s.route(pkt.SequenceNumber, pkt.Timestamp, pcm)
+	default: // comfort noise: it holds its place in the sequence, nothing to play
+		s.route(pkt.SequenceNumber, pkt.Timestamp, b.pcm[:0])
+	}
+}
+
+// route hands one packet's decoded audio (pcm is reused after it returns)
+// to the in-band detector when it runs, and in a meeting through the
+// reframer to the participant's jitter buffer.
+func (s *Session) route(seq uint16, ts uint32, pcm []int16) {
+	if s.inband != nil && len(pcm) > 0 {
+		s.inband.Feed(pcm, s.onInband)
+	}
+	if in := s.audioIn.Load(); in != nil {
+		s.reframer.Push(in, seq, ts, pcm)
 	}
 }
 
 // payloadTypeCN is RFC 3389 comfort noise: valid media, nothing to decode.
 const payloadTypeCN = 13
 
-// WriteFrame sends one 20 ms audio frame, already encoded in Codec(). It is
-// called only from the media clock goroutine. While the far end holds us,
+// writeFrame sends one 20 ms audio frame, already encoded in Codec(). Only
+// the session's Player calls it, under its lock, so prompts and the feed
+// never interleave their sequence numbers; it runs on a media clock
+// goroutine. While the far end holds us,
 // the frame is not sent but time still advances, so the timestamp is right
 // when sending resumes (with the marker bit, as after any silence).
-func (s *Session) WriteFrame(payload []byte) error {
+func (s *Session) writeFrame(payload []byte) error {
 	if !s.sendEnabled.Load() {
 		s.ts += uint32(len(payload))
 		s.marker = true

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -14,43 +15,37 @@ import (
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
-// recorder is a Receiver that keeps what it was given.
+// recorder keeps what a session hears: the keys its OnDigit gets, and the
+// audio its own routing delivers to the jitter buffer set as its input.
 type recorder struct {
-	mu     sync.Mutex
-	keys   []byte
-	frames int
-	cn     int // comfort-noise packets
-	last   []int16
+	mu    sync.Mutex
+	keys  []byte
+	audio *JitterBuffer
 }
 
-func (r *recorder) OnDigit(key byte) {
+func (r *recorder) onDigit(key byte) {
 	r.mu.Lock()
 	r.keys = append(r.keys, key)
 	r.mu.Unlock()
 }
 
-func (r *recorder) OnAudio(seq uint16, ts uint32, pcm []int16) {
-	r.mu.Lock()
-	if len(pcm) == 0 { // comfort noise
-		r.cn++
-		r.mu.Unlock()
-		return
-	}
-	r.frames++
-	r.last = append(r.last[:0], pcm...)
-	r.mu.Unlock()
-}
-
+// snapshot is the keys so far and the 20 ms frames routed to the input.
 func (r *recorder) snapshot() (keys string, frames int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return string(r.keys), r.frames
+	return string(r.keys), int(r.audio.Stats().Received)
 }
 
 // newTestSession binds a session on a port from a fresh range and a peer
 // socket that plays the far end. What the session reports through
 // OnFailure arrives on failed.
 func newTestSession(t *testing.T, timeout time.Duration) (s *Session, rec *recorder, peer *net.UDPConn, failed <-chan error) {
+	t.Helper()
+	return newTestSessionWith(t, timeout, nil)
+}
+
+// newTestSessionWith is newTestSession with the config changed by mutate.
+func newTestSessionWith(t *testing.T, timeout time.Duration, mutate func(*SessionConfig)) (s *Session, rec *recorder, peer *net.UDPConn, failed <-chan error) {
 	t.Helper()
 	ports, err := NewPortRange(30000, 30100)
 	if err != nil {
@@ -64,20 +59,25 @@ func newTestSession(t *testing.T, timeout time.Duration) (s *Session, rec *recor
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec = &recorder{}
+	rec = &recorder{audio: NewJitterBuffer(1)}
 	failures := make(chan error, 1)
-	s, err = NewSession(SessionConfig{
+	cfg := SessionConfig{
 		Conn:              conn,
 		Remote:            peer.LocalAddr().(*net.UDPAddr).AddrPort(),
 		Codec:             PCMU,
 		DTMFPayloadType:   101,
 		InactivityTimeout: timeout,
-		Receiver:          rec,
+		OnDigit:           rec.onDigit,
 		OnFailure:         func(err error) { failures <- err },
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err = NewSession(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetAudioInput(rec.audio)
 	t.Cleanup(func() {
 		s.Close()
 		peer.Close()
@@ -199,10 +199,11 @@ func TestSessionDeliversDigitsAndDecodes(t *testing.T) {
 	PCMU.Encode(enc, pcm)
 	sendRTP(t, peer, s.LocalPort(), 0, 100, 99999, false, enc)
 	waitFor(t, "audio frame", func() bool { _, n := rec.snapshot(); return n == 1 })
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.last) != FrameSamples || rec.last[0] < 7800 || rec.last[0] > 8200 {
-		t.Fatalf("decoded %d samples, first %d; want 160 near 8000", len(rec.last), rec.last[0])
+	// One whole frame reached the input: a shorter one would wait in the
+	// reframer for the rest.
+	last := make([]int16, FrameSamples)
+	if kind := rec.audio.Pop(last); kind != FrameAudio || last[0] < 7800 || last[0] > 8200 || last[FrameSamples-1] < 7800 {
+		t.Fatalf("decoded %v, first sample %d, last %d; want 160 near 8000", kind, last[0], last[FrameSamples-1])
 	}
 }
 
@@ -229,7 +230,7 @@ func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
 	case <-time.After(600 * time.Millisecond):
 	}
 	// Nothing is sent while held.
-	if err := s.WriteFrame(SilenceFrame(PCMU)); err != nil {
+	if err := s.writeFrame(SilenceFrame(PCMU)); err != nil {
 		t.Fatal(err)
 	}
 	if st := s.Stats(); st.Sent != 0 {
@@ -237,7 +238,7 @@ func TestSessionOnHoldDoesNotTimeOut(t *testing.T) {
 	}
 	// Resume: timer armed again, sending again with the marker bit.
 	s.SetDirection(true, true)
-	if err := s.WriteFrame(SilenceFrame(PCMU)); err != nil {
+	if err := s.writeFrame(SilenceFrame(PCMU)); err != nil {
 		t.Fatal(err)
 	}
 	var buf [1500]byte
@@ -390,7 +391,7 @@ func TestSessionReadsABurstInOneTick(t *testing.T) {
 
 func TestSessionReadEveryFewTicks(t *testing.T) {
 	s, rec, peer, _ := newTestSession(t, 5*time.Second)
-	s.SetReadEvery(3)
+	s.setReadEvery(3)
 	frame := make([]byte, FrameBytes)
 	b := newRecvBuffers()
 	for tick := range 6 {
@@ -403,11 +404,86 @@ func TestSessionReadEveryFewTicks(t *testing.T) {
 			t.Fatalf("after tick %d: %d frames read, want %d", tick, n, want)
 		}
 	}
-	s.SetReadEvery(1)
+	s.setReadEvery(1)
 	sendRTP(t, peer, s.LocalPort(), 0, 6, 960, false, frame)
 	time.Sleep(10 * time.Millisecond)
 	s.receive(time.Now(), b, true)
 	if _, n := rec.snapshot(); n != 7 {
 		t.Fatalf("back to every tick: %d frames, want 7", n)
+	}
+}
+
+// TestSessionRoutesAudio: the session itself feeds the in-band detector
+// (with or without an audio input) and the input set by SetAudioInput.
+func TestSessionRoutesAudio(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		inband []byte
+	)
+	s, rec, peer, _ := newTestSessionWith(t, 5*time.Second, func(c *SessionConfig) {
+		c.OnInbandDigit = func(key byte) { mu.Lock(); inband = append(inband, key); mu.Unlock() }
+	})
+	s.SetAudioInput(nil) // the IVR: nobody hears the caller, keys are read
+	// 160 ms of the tones of '5' (770 and 1336 Hz), then 160 ms of silence.
+	pcm := make([]int16, FrameSamples)
+	enc := make([]byte, FrameBytes)
+	b := newRecvBuffers()
+	for i := range 16 {
+		for j := range pcm {
+			pcm[j] = 0
+			if i < 8 {
+				n := float64(i*FrameSamples + j)
+				pcm[j] = int16(6000*math.Sin(2*math.Pi*770*n/8000) + 6000*math.Sin(2*math.Pi*1336*n/8000))
+			}
+		}
+		PCMU.Encode(enc, pcm)
+		sendRTP(t, peer, s.LocalPort(), 0, uint16(i), uint32(i*FrameSamples), i == 0, enc)
+	}
+	time.Sleep(50 * time.Millisecond) // loopback delivery
+	s.receive(time.Now(), b, true)
+	mu.Lock()
+	got := string(inband)
+	mu.Unlock()
+	if got != "5" {
+		t.Fatalf("in-band keys %q, want 5", got)
+	}
+	if _, n := rec.snapshot(); n != 0 {
+		t.Fatalf("%d frames reached the input after SetAudioInput(nil)", n)
+	}
+	// In a meeting: the audio goes on to the input.
+	s.SetAudioInput(rec.audio)
+	sendRTP(t, peer, s.LocalPort(), 0, 16, 16*FrameSamples, false, enc)
+	time.Sleep(10 * time.Millisecond)
+	s.receive(time.Now(), b, true)
+	if _, n := rec.snapshot(); n != 1 {
+		t.Fatalf("%d frames reached the input, want 1", n)
+	}
+}
+
+// TestSessionWaitingReadsEveryFifthTick: a waiting caller's socket is read
+// every waitingReadEvery ticks, and every tick again once it stops waiting.
+func TestSessionWaitingReadsEveryFifthTick(t *testing.T) {
+	s, rec, peer, _ := newTestSession(t, 5*time.Second)
+	s.SetWaiting(true)
+	frame := make([]byte, FrameBytes)
+	b := newRecvBuffers()
+	for tick := range waitingReadEvery {
+		sendRTP(t, peer, s.LocalPort(), 0, uint16(tick), uint32(160*tick), tick == 0, frame)
+		time.Sleep(10 * time.Millisecond) // loopback delivery
+		s.receive(time.Now(), b, true)
+		want := 0
+		if tick == waitingReadEvery-1 {
+			want = waitingReadEvery
+		}
+		if _, n := rec.snapshot(); n != want {
+			t.Fatalf("waiting, after tick %d: %d frames read, want %d", tick, n, want)
+		}
+	}
+	s.SetWaiting(false)
+	sendRTP(t, peer, s.LocalPort(), 0, waitingReadEvery, 160*waitingReadEvery, false, frame)
+	time.Sleep(10 * time.Millisecond)
+	s.receive(time.Now(), b, true)
+	if _, n := rec.snapshot(); n != waitingReadEvery+1 {
+		t.Fatalf("no longer waiting: %d frames, want %d", n, waitingReadEvery+1)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/config"
-	"github.com/dialin/dialin/media"
 )
 
 // Where a key came from, as logged.
@@ -68,10 +67,4 @@ func (g *dtmfGate) accept(key byte, source string, now time.Time) bool {
 	}
 	g.lastKey, g.lastSource, g.lastAt = key, source, now
 	return true
-}
-
-// inbandKeys runs the in-band detector over a call's decoded audio.
-type inbandKeys struct {
-	detector media.InbandDetector
-	emit     func(key byte) // made once: a method value per frame would allocate
 }

@@ -11,26 +11,26 @@ import (
 // inactive / sendrecv), a new media address, or a session refresh. Trunks
 // tear calls down when re-INVITEs go unanswered, so every path responds.
 func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	call := s.lookup(req)
-	if call == nil {
+	in := s.lookup(req)
+	if in == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	if call.dialog.LoadState() < sip.DialogStateConfirmed {
+	if in.dialog.LoadState() < sip.DialogStateConfirmed {
 		// Our 200 to the INVITE is not ACKed yet (RFC 3261 14.2).
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
-	res, ok := s.renegotiate(call, req, tx)
+	res, ok := s.renegotiate(in, req, tx)
 	if !ok {
 		return
 	}
 	// A 2xx to a re-INVITE is retransmitted by us, not by the transaction
 	// layer, until the ACK arrives (RFC 3261 13.3.1.4).
-	acked := call.expectAck(req.CSeq().SeqNo)
-	defer call.dropAckWaiter(acked)
+	acked := in.expectAck(req.CSeq().SeqNo)
+	defer in.dropAckWaiter(acked)
 	if err := tx.Respond(res); err != nil {
-		call.log.Warn().Err(err).Msg("re-INVITE: sending 200 failed")
+		in.call.log.Warn().Err(err).Msg("re-INVITE: sending 200 failed")
 		return
 	}
 	interval := sip.T1
@@ -42,10 +42,10 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		select {
 		case <-acked:
 			return
-		case <-call.ctx.Done():
+		case <-in.call.ctx.Done():
 			return
 		case <-deadline.C:
-			call.log.Warn().Msg("re-INVITE: no ACK for our 200")
+			in.call.log.Warn().Msg("re-INVITE: no ACK for our 200")
 			return
 		case <-retransmit.C:
 			if err := tx.Respond(res); err != nil {
@@ -60,21 +60,21 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 // onUpdate handles RFC 3311 UPDATE: the same offer/answer as a re-INVITE,
 // but answered in one transaction with no ACK.
 func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
-	call := s.lookup(req)
-	if call == nil {
+	in := s.lookup(req)
+	if in == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
 	if len(req.Body()) == 0 {
 		// A session refresh without an offer is answered without SDP.
-		if err := readInDialog(call, req, tx); err != nil {
+		if err := readInDialog(in, req, tx); err != nil {
 			respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 			return
 		}
 		respond(tx, req, 200, "OK", sip.HeaderClone(&s.dialogUA[dialogTransport(req)].ContactHDR))
 		return
 	}
-	if res, ok := s.renegotiate(call, req, tx); ok {
+	if res, ok := s.renegotiate(in, req, tx); ok {
 		_ = tx.Respond(res)
 	}
 }
@@ -82,60 +82,42 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 // renegotiate applies an in-dialog offer and builds the 200 with our answer.
 // When it cannot, it responds itself (400, 488, 500) and reports false; the
 // session then goes on unchanged.
-func (s *Server) renegotiate(call *Call, req *sip.Request, tx sip.ServerTransaction) (*sip.Response, bool) {
-	if err := readInDialog(call, req, tx); err != nil {
+func (s *Server) renegotiate(in *inbound, req *sip.Request, tx sip.ServerTransaction) (*sip.Response, bool) {
+	if err := readInDialog(in, req, tx); err != nil {
 		respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 		return nil, false
 	}
-	call.mu.Lock()
-	defer call.mu.Unlock()
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	if len(req.Body()) == 0 {
 		// No offer: we make one; the answer comes in the ACK (onAck).
 		if req.IsInvite() {
-			call.reofferCSeq.Store(req.CSeq().SeqNo)
+			in.reofferCSeq.Store(req.CSeq().SeqNo)
 		}
-		return s.okWithSDP(call, req, call.answer.Offer()), true
+		return s.okWithSDP(req, in.answer.Offer()), true
 	}
 	offer, err := ParseSDP(req.Body())
 	if err != nil {
-		call.log.Info().Err(err).Msg("re-INVITE: bad SDP, session unchanged")
+		in.call.log.Info().Err(err).Msg("re-INVITE: bad SDP, session unchanged")
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return nil, false
 	}
-	current := call.answer.Codec
+	current := in.answer.Codec
 	neg, err := Negotiate(offer, &current)
 	if err != nil {
 		if errors.Is(err, ErrNoCommonCodec) {
-			call.log.Info().Err(err).Msg("re-INVITE: no common codec, session unchanged")
+			in.call.log.Info().Err(err).Msg("re-INVITE: no common codec, session unchanged")
 			respond(tx, req, 488, "Not Acceptable Here", warning(err))
 			return nil, false
 		}
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return nil, false
 	}
-	call.applyLocked(neg)
-	return s.okWithSDP(call, req, call.answer.Marshal(offer)), true
+	in.applyLocked(neg)
+	return s.okWithSDP(req, in.answer.Marshal(offer)), true
 }
 
-// applyLocked makes neg the session's parameters; with c.mu held.
-func (c *Call) applyLocked(neg Negotiated) {
-	if neg == c.answer.Negotiated {
-		return
-	}
-	// Relatch only when the far end's SDP address moved: comparing with the
-	// latched source would reopen the latch on every hold of a NATed caller.
-	if neg.Remote != c.answer.Remote {
-		c.session.SetRemote(neg.Remote)
-	}
-	c.answer.Negotiated = neg
-	c.answer.Version++ // the SDP changed (RFC 3264 8)
-	c.session.SetCodec(neg.Codec, neg.DTMFPayloadType)
-	c.session.SetDirection(neg.WeSend(), neg.PeerSends())
-	c.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
-		Stringer("rtp_remote", neg.Remote).Msg("session modified")
-}
-
-func (s *Server) okWithSDP(call *Call, req *sip.Request, sdp []byte) *sip.Response {
+func (s *Server) okWithSDP(req *sip.Request, sdp []byte) *sip.Response {
 	res := sip.NewSDPResponseFromRequest(req, sdp)
 	res.AppendHeader(sip.HeaderClone(&s.dialogUA[dialogTransport(req)].ContactHDR))
 	return res

@@ -44,7 +44,9 @@ func startServer(t *testing.T, mutate func(*config.Config)) *testServer {
 	ts := &testServer{list: list, keys: make(chan string, 16)}
 	clock := media.NewClock(1)
 	srv, err := New(Options{
-		Config: cfg,
+		SIP:    cfg.SIP,
+		RTP:    cfg.RTP,
+		Limits: cfg.Limits,
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		Clock:  clock,
 		Handler: func(ctx context.Context, call *Call) {
@@ -218,3 +220,24 @@ func TestServerINFORetransmissionTakesTheKeyOnce(t *testing.T) {
 		t.Fatal("no keys reached the handler")
 	}
 }
+
+// callFlowMethods is what the IVR, the lobby and the bridge use of a call:
+// it must keep compiling for *Call, whose media methods are promoted from
+// its session and player.
+type callFlowMethods interface {
+	ID() string
+	Log() *zerolog.Logger
+	Play(...*media.Prompt) <-chan struct{}
+	PlayUntilKey(...*media.Prompt) <-chan struct{}
+	StopPlay()
+	Digits() <-chan byte
+	Caller() string
+	SourceIP() string
+	Codec() media.Codec
+	SetFeed(bool)
+	WriteFrame(payload []byte) error
+	SetAudioInput(*media.JitterBuffer)
+	SetWaiting(bool)
+}
+
+var _ callFlowMethods = (*Call)(nil)

@@ -92,7 +92,9 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Config:    cfg.IVR,
 	}
 	ua, err := sipua.New(sipua.Options{
-		Config:  cfg,
+		SIP:     cfg.SIP,
+		RTP:     cfg.RTP,
+		Limits:  cfg.Limits,
 		Logger:  log,
 		Clock:   clock,
 		Handler: func(ctx context.Context, call *sipua.Call) { answer(ctx, call, menu, meetings) },

@@ -1,0 +1,118 @@
+package sipua
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+)
+
+// inbound is the SIP side of one incoming call: sipgo's dialog and what
+// the in-dialog requests need besides (the INFO CSeq, the late offer, the
+// ACK waiters, our current SDP). It is kept apart from the Call the flows
+// get, as livekit/sip keeps sipInbound apart from inboundCall: the flows
+// see no SIP, and the SIP handlers reach the call only to hand it keys,
+// hang it up or change its session.
+type inbound struct {
+	dialog *sipgo.DialogServerSession
+	call   *Call
+
+	infoCSeq    atomic.Uint32 // CSeq of the last INFO taken (see onInfo)
+	lateOffer   atomic.Bool   // we offered in our 200: the ACK carries the answer
+	reofferCSeq atomic.Uint32 // CSeq of an offerless re-INVITE whose ACK carries the answer
+
+	mu         sync.Mutex
+	answer     Answer      // our current SDP
+	ackSDP     []byte      // the SDP answer of a delayed-offer call's ACK
+	ackWaiters []ackWaiter // re-INVITE 2xx awaiting ACK
+}
+
+type ackWaiter struct {
+	cseq uint32
+	ch   chan struct{}
+}
+
+// seenINFO reports whether an INFO with this CSeq was taken already: it is
+// a retransmission (or an older one arriving late).
+func (in *inbound) seenINFO(cseq uint32) bool { return cseq <= in.infoCSeq.Load() }
+
+// tookINFO records an INFO taken. While it is being answered its own
+// transaction absorbs retransmissions, so only distinct INFOs get here.
+func (in *inbound) tookINFO(cseq uint32) {
+	for {
+		last := in.infoCSeq.Load()
+		if cseq <= last || in.infoCSeq.CompareAndSwap(last, cseq) {
+			return
+		}
+	}
+}
+
+// expectAck registers interest in the ACK for a re-INVITE's 2xx.
+func (in *inbound) expectAck(cseq uint32) <-chan struct{} {
+	ch := make(chan struct{})
+	in.mu.Lock()
+	in.ackWaiters = append(in.ackWaiters, ackWaiter{cseq, ch})
+	in.mu.Unlock()
+	return ch
+}
+
+// gotAck releases whoever waits for the ACK with this CSeq.
+func (in *inbound) gotAck(cseq uint32) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	kept := in.ackWaiters[:0]
+	for _, w := range in.ackWaiters {
+		if w.cseq == cseq {
+			close(w.ch)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	in.ackWaiters = kept
+}
+
+func (in *inbound) dropAckWaiter(ch <-chan struct{}) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for i, w := range in.ackWaiters {
+		if w.ch == ch {
+			in.ackWaiters = append(in.ackWaiters[:i], in.ackWaiters[i+1:]...)
+			return
+		}
+	}
+}
+
+// applyLocked makes neg the session's parameters; with in.mu held.
+func (in *inbound) applyLocked(neg Negotiated) {
+	if neg == in.answer.Negotiated {
+		return
+	}
+	session := in.call.Session
+	// Relatch only when the far end's SDP address moved: comparing with the
+	// latched source would reopen the latch on every hold of a NATed caller.
+	if neg.Remote != in.answer.Remote {
+		session.SetRemote(neg.Remote)
+	}
+	in.answer.Negotiated = neg
+	in.answer.Version++ // the SDP changed (RFC 3264 8)
+	session.SetCodec(neg.Codec, neg.DTMFPayloadType)
+	session.SetDirection(neg.WeSend(), neg.PeerSends())
+	in.call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
+		Stringer("rtp_remote", neg.Remote).Msg("session modified")
+}
+
+// applyAnswer applies an SDP answer to the offer we made.
+func (in *inbound) applyAnswer(body []byte) error {
+	answer, err := ParseSDP(body)
+	if err != nil {
+		return err
+	}
+	neg, err := Negotiate(answer, nil)
+	if err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.applyLocked(neg)
+	return nil
+}

@@ -1,0 +1,56 @@
+package sipua
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// respond answers a request outside any dialog (or before one exists).
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+func retryAfter(d time.Duration) sip.Header {
+	return sip.NewHeader("Retry-After", strconv.Itoa(int(d.Round(time.Second)/time.Second)))
+}
+
+// warning explains a refusal to the far end's engineers (RFC 3261 20.43).
+func warning(err error) sip.Header {
+	text := strings.ReplaceAll(err.Error(), `"`, "'")
+	return sip.NewHeader("Warning", `399 dialin "`+text+`"`)
+}
+
+// allowedMethods is the Allow header: the methods the bridge answers.
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+
+// onOptions answers a keepalive or capability query; while shutting down,
+// 503 tells the trunk to send its calls elsewhere.
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
+	if s.draining.Load() {
+		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+	}
+	_ = tx.Respond(res)
+}
+
+// onCancel sees only CANCELs that matched no pending INVITE: sipgo answers
+// the others itself (200, then 487 to the INVITE).
+func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+// onOtherMethod answers methods the bridge does not handle (REGISTER,
+// SUBSCRIBE, MESSAGE...) from a trusted source, as sipgo would by itself.
+func (s *Server) onOtherMethod(req *sip.Request, tx sip.ServerTransaction) {
+	s.log.Debug().Str("method", req.Method.String()).Str("source", req.Source()).Msg("refused: method not handled")
+	respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
+}
