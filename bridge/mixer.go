@@ -29,7 +29,7 @@ type FrameSource interface {
 	Pop(out []int16) FrameKind
 }
 
-// FrameSink is a participant's output: in production its media.Session.
+// FrameSink is a participant's output: in production its call's media.Player.
 // WriteFrame gets one encoded frame in the participant's codec. The mixer
 // hands the same payload to many sinks and reuses it on the next tick, so
 // a sink must neither modify nor keep it after returning.
@@ -159,9 +159,10 @@ func (m *Mixer) Add(id ParticipantID, codec media.Codec, src FrameSource, sink F
 // nothing.
 func (m *Mixer) Remove(p *Participant) {
 	m.parts.Remove(p)
+	// A tick in progress may still hold p: wait for it to end.
 	m.ticking.Lock()
-	m.ticking.Unlock()
 	p.talked.Store(false)
+	m.ticking.Unlock()
 }
 
 // Len is the number of participants.

@@ -76,8 +76,14 @@ func (m *Music) Add(sink Sink) *Listener {
 // listener that is not in m does nothing.
 func (m *Music) Remove(l *Listener) {
 	m.listeners.Remove(l)
-	m.ticking.Lock()
-	m.ticking.Unlock()
+	waitForTick(&m.ticking)
+}
+
+// waitForTick returns once a tick holding ticking has ended: a barrier,
+// not a critical section.
+func waitForTick(ticking *sync.Mutex) {
+	ticking.Lock()
+	defer ticking.Unlock()
 }
 
 // Len is the number of listeners.

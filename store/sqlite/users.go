@@ -56,17 +56,6 @@ func (sc *userScanner) scanAll(rows *sql.Rows, u *store.User) error {
 	return sc.setState(u.ID, &u.Policy, &u.Lock)
 }
 
-// scanBase reads userBaseColumns.
-func (sc *userScanner) scanBase(rows *sql.Rows, u *store.User) error {
-	err := rows.Scan(&u.ID, &u.Email, &u.DisplayName, &u.ConferenceID,
-		&sc.digest, &sc.pinLength, &sc.pinSetAt, &sc.createdAt)
-	if err != nil {
-		return err
-	}
-	sc.setBase(u)
-	return nil
-}
-
 // scanIndex reads userIndexColumns.
 func (sc *userScanner) scanIndex(rows *sql.Rows, u *store.User) error {
 	if err := rows.Scan(&u.ID, &u.ConferenceID, &sc.digest, &sc.pinLength); err != nil {
