@@ -420,8 +420,15 @@ func TestDialCancelled(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("Dial took %v; its context ended after 300ms", took)
 	}
+	// A goroutine of an earlier test's call may still be winding down on
+	// a loaded machine: wait for them to go, as TestHangupCleansUp does.
+	deadline := time.Now().Add(5 * time.Second)
+	for phoneGoroutines() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := phoneGoroutines(); n != 0 {
-		t.Errorf("%d phone goroutines left after a failed Dial", n)
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d phone goroutines left after a failed Dial:\n%s", n, buf[:runtime.Stack(buf, true)])
 	}
 }
 
