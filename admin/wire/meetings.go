@@ -23,7 +23,12 @@ type Meeting struct {
 // UnmarshalJSON keeps the raw object in Raw.
 func (m *Meeting) UnmarshalJSON(data []byte) error {
 	type plain Meeting
-	return keepRaw(data, (*plain)(m), &m.Raw)
+	var p plain
+	if err := keepRaw(data, &p, &p.Raw); err != nil {
+		return err
+	}
+	*m = Meeting(p)
+	return nil
 }
 
 // Live is what the bridge knows of a meeting now.

@@ -22,7 +22,12 @@ type Settings struct {
 // UnmarshalJSON keeps the raw object in Raw.
 func (s *Settings) UnmarshalJSON(data []byte) error {
 	type plain Settings
-	return keepRaw(data, (*plain)(s), &s.Raw)
+	var p plain
+	if err := keepRaw(data, &p, &p.Raw); err != nil {
+		return err
+	}
+	*s = Settings(p)
+	return nil
 }
 
 // Lockout is the PIN lockout policy; a limit of 0 means automatic by PIN length.

@@ -27,7 +27,12 @@ type User struct {
 // UnmarshalJSON keeps the raw object in Raw.
 func (u *User) UnmarshalJSON(data []byte) error {
 	type plain User // without this method
-	return keepRaw(data, (*plain)(u), &u.Raw)
+	var p plain
+	if err := keepRaw(data, &p, &p.Raw); err != nil {
+		return err
+	}
+	*u = User(p)
+	return nil
 }
 
 // PINPolicy overrides the organisation's PIN policy for one user; absent
@@ -62,7 +67,12 @@ type Change struct {
 // UnmarshalJSON keeps the raw object in Raw.
 func (c *Change) UnmarshalJSON(data []byte) error {
 	type plain Change
-	return keepRaw(data, (*plain)(c), &c.Raw)
+	var p plain
+	if err := keepRaw(data, &p, &p.Raw); err != nil {
+		return err
+	}
+	*c = Change(p)
+	return nil
 }
 
 // UserPage is one page of GET /users.
@@ -83,7 +93,12 @@ type UserToken struct {
 // UnmarshalJSON keeps the raw object in Raw.
 func (t *UserToken) UnmarshalJSON(data []byte) error {
 	type plain UserToken
-	return keepRaw(data, (*plain)(t), &t.Raw)
+	var p plain
+	if err := keepRaw(data, &p, &p.Raw); err != nil {
+		return err
+	}
+	*t = UserToken(p)
+	return nil
 }
 
 // EnableRequest is the body of POST /users.

@@ -17,8 +17,11 @@ import "encoding/json"
 // MaskedPIN is how a PIN is shown anywhere but the one response that set it.
 const MaskedPIN = "***********"
 
-// keepRaw decodes data into v (a pointer to a type without UnmarshalJSON,
-// so that it does not recurse) and keeps a copy of data in raw.
+// keepRaw decodes data into v (a pointer to a new value of a type without
+// UnmarshalJSON, so that it does not recurse) and keeps a copy of data in
+// raw. The callers decode into a new value and then assign it, as
+// json.Unmarshal into a fresh variable would: a field the object lacks is
+// zero, not what the variable held before (a reused Change keeps no PIN).
 func keepRaw(data []byte, v any, raw *json.RawMessage) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return err

@@ -46,3 +46,28 @@ func TestRawKeptNotSent(t *testing.T) {
 		t.Fatalf("page %+v", page)
 	}
 }
+
+// Decoding into a variable that held an earlier response leaves nothing of
+// it: a Change without a PIN has none, whatever the variable held.
+func TestDecodeReplaces(t *testing.T) {
+	var c Change
+	if err := json.Unmarshal([]byte(`{"user":{"id":1,"email":"a@example.com"},"pin":"12345","email_queued":true}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"user":{"id":1},"email_queued":false}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.PIN != "" || c.EmailQueued || c.User.Email != "" || string(c.Raw) != `{"user":{"id":1},"email_queued":false}` {
+		t.Fatalf("second decode: %+v", c)
+	}
+	var s Settings
+	if err := json.Unmarshal([]byte(`{"pin_length":6,"dial_in_numbers":["+1"]}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"pin_length":5}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.PINLength != 5 || s.DialInNumbers != nil {
+		t.Fatalf("settings: %+v", s)
+	}
+}
