@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
 )
 
@@ -62,7 +63,7 @@ func unsupportedMedia(ct string) *apiError {
 	if ct == "" {
 		ct = "none"
 	}
-	return &apiError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedMedia,
+	return &apiError{Status: http.StatusUnsupportedMediaType, Code: wire.CodeUnsupportedMedia,
 		Message: fmt.Sprintf("the request body must be application/json (Content-Type: %s)", ct)}
 }
 
@@ -145,7 +146,8 @@ func jsonTypeName(kind string) string {
 }
 
 // checkEmail refuses what is not a bare address ("ada@example.com", not
-// "Ada <ada@example.com>"), as the store does.
+// "Ada <ada@example.com>") where a request names a user to look up; the
+// store checks the addresses it is given to write.
 func checkEmail(field, email string) error {
 	if email == "" {
 		return invalidInput(field, "%s is required", field)
@@ -157,27 +159,11 @@ func checkEmail(field, email string) error {
 	return nil
 }
 
-// mailOptions are the per-call email choices of a request body.
-type mailOptions struct {
-	SendEmail *bool  `json:"send_email"` // nil: true
-	EmailTo   string `json:"email_to"`
-}
-
-func (o mailOptions) toStore() (store.MailOptions, error) {
-	to := strings.TrimSpace(o.EmailTo)
-	if to != "" {
-		if err := checkEmail("email_to", to); err != nil {
-			return store.MailOptions{}, err
-		}
-	}
-	if o.SendEmail != nil && !*o.SendEmail {
-		if to != "" {
-			// Contradictory: refuse rather than guess which one was meant.
-			return store.MailOptions{}, invalidInput("email_to", "email_to is given but send_email is false")
-		}
-		return store.MailOptions{Skip: true}, nil
-	}
-	return store.MailOptions{To: to}, nil
+// mailOptions are the per-call email choices of a request body: send_email
+// (nil: true) and email_to. The store checks them (an address, and not
+// both email_to and send_email false).
+func mailOptions(sendEmail *bool, emailTo string) store.MailOptions {
+	return store.MailOptions{Skip: sendEmail != nil && !*sendEmail, To: strings.TrimSpace(emailTo)}
 }
 
 // queryInt reads an optional integer query parameter within [min, max].

@@ -5,41 +5,28 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
 )
 
-// Error codes of the API (API.md, "Errors").
-const (
-	codeBadRequest       = "bad_request"
-	codeInvalidInput     = "invalid_input"
-	codePINPolicy        = "pin_policy"
-	codeUnauthorized     = "unauthorized"
-	codeNotFound         = "not_found"
-	codeMethodNotAllowed = "method_not_allowed"
-	codeConflict         = "conflict"
-	codePINLocked        = "pin_locked"
-	codeUnsupportedMedia = "unsupported_media_type"
-	codeInternal         = "internal"
-)
-
-// apiError is an error as the client sees it.
+// apiError is an error as the client sees it, with its HTTP status.
 type apiError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	Rule    string `json:"rule,omitempty"`
+	Status  int
+	Code    string // wire.Code*
+	Message string
+	Field   string
+	Rule    string
 }
 
 func (e *apiError) Error() string { return e.Message }
 
-// errorBody is the JSON of every error response.
-type errorBody struct {
-	Error *apiError `json:"error"`
+// body is e as the API sends it.
+func (e *apiError) body() wire.ErrorBody {
+	return wire.ErrorBody{Error: &wire.Error{Code: e.Code, Message: e.Message, Field: e.Field, Rule: e.Rule}}
 }
 
 func badRequest(format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: codeBadRequest, Message: fmt.Sprintf(format, args...)}
+	return &apiError{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
 // badParam is a bad query parameter.
@@ -50,15 +37,15 @@ func badParam(name, format string, args ...any) *apiError {
 }
 
 func invalidInput(field, format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: codeInvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &apiError{Status: http.StatusBadRequest, Code: wire.CodeInvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 func conflict(format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusConflict, Code: codeConflict, Message: fmt.Sprintf(format, args...)}
+	return &apiError{Status: http.StatusConflict, Code: wire.CodeConflict, Message: fmt.Sprintf(format, args...)}
 }
 
 func notFound(format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusNotFound, Code: codeNotFound, Message: fmt.Sprintf(format, args...)}
+	return &apiError{Status: http.StatusNotFound, Code: wire.CodeNotFound, Message: fmt.Sprintf(format, args...)}
 }
 
 // subjectError names the resource a request addressed, so that a store's
@@ -91,11 +78,11 @@ func toAPIError(err error) (e *apiError, internal bool) {
 	var input *store.InputError
 	switch {
 	case errors.As(err, &policy):
-		return &apiError{Status: http.StatusBadRequest, Code: codePINPolicy, Field: "pin", Rule: policy.Rule, Message: policy.Msg}, false
+		return &apiError{Status: http.StatusBadRequest, Code: wire.CodePINPolicy, Field: "pin", Rule: policy.Rule, Message: policy.Msg}, false
 	case errors.As(err, &input):
 		return invalidInput(input.Field, "%s", input.Msg), false
 	case errors.Is(err, store.ErrInvalidInput):
-		return &apiError{Status: http.StatusBadRequest, Code: codeInvalidInput, Message: storeMessage(err)}, false
+		return &apiError{Status: http.StatusBadRequest, Code: wire.CodeInvalidInput, Message: storeMessage(err)}, false
 	case errors.Is(err, store.ErrNotFound):
 		var s *subjectError
 		if errors.As(err, &s) {
@@ -103,11 +90,11 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		}
 		return notFound("not found"), false
 	case errors.Is(err, store.ErrPINLocked):
-		return &apiError{Status: http.StatusConflict, Code: codePINLocked, Message: store.ErrPINLocked.Error()}, false
+		return &apiError{Status: http.StatusConflict, Code: wire.CodePINLocked, Message: store.ErrPINLocked.Error()}, false
 	case errors.Is(err, store.ErrExists):
 		return conflict("%s", storeMessage(err)), false
 	}
-	return &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error (see the server log)"}, true
+	return &apiError{Status: http.StatusInternalServerError, Code: wire.CodeInternal, Message: "internal error (see the server log)"}, true
 }
 
 // storeMessage is the store's own text of a refusal, without the subject

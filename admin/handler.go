@@ -16,32 +16,24 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/admin/wire"
 )
 
-// Directory is what the API needs of *store.Directory.
+// Directory is what the API needs of the directory (*store.Directory in
+// production): the union of the small interfaces each group of handlers
+// declares next to itself. Each group holds only its own, so a handler
+// reaches only what it declares, and a test can break one method.
 type Directory interface {
-	EnableUser(ctx context.Context, req store.EnableRequest) (store.Change, error)
-	UserByEmail(ctx context.Context, email string) (store.User, error)
-	ListUsers(ctx context.Context, afterID int64, limit int) ([]store.User, error)
-	DisableUser(ctx context.Context, id int64) error
-	ResetPIN(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
-	SetPIN(ctx context.Context, id int64, pin string) (store.User, error)
-	UnlockPIN(ctx context.Context, id int64) (store.User, error)
-	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
-	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
-	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
-	Settings() store.Settings
-	UpdateSettings(ctx context.Context, change func(*store.Settings) error) (store.Settings, error)
-	CreateMeeting(ctx context.Context, organizerID int64, requireOrganizer, bypassLobby bool) (store.Meeting, error)
-	GetMeeting(ctx context.Context, conferenceID string) (store.Meeting, error)
-	ListMeetings(ctx context.Context, f store.MeetingFilter) ([]store.Meeting, error)
-	DeleteMeeting(ctx context.Context, conferenceID string) error
-	GetUser(ctx context.Context, id int64) (store.User, error)
+	userDirectory
+	settingsDirectory
+	meetingDirectory
+	selfDirectory
+	mailQueue
+}
+
+// mailQueue is what GET /status reads of the directory.
+type mailQueue interface {
 	PendingMail(ctx context.Context) (int, error)
-	IssueUserToken(ctx context.Context, id int64) (string, error)
-	UserByToken(ctx context.Context, token string) (store.User, error)
-	ResetOwnPIN(ctx context.Context, id int64) (store.Change, error)
 }
 
 // Options configure the API handler.
@@ -69,7 +61,11 @@ type Options struct {
 
 // api holds the handlers' dependencies.
 type api struct {
-	dir              Directory
+	users            userDirectory
+	settings         settingsDirectory
+	meetingDir       meetingDirectory
+	selfDir          selfDirectory
+	mail             mailQueue
 	live             LiveStatus
 	calls            func() (calls, rtpPorts int)
 	meetings         func() int
@@ -141,7 +137,11 @@ func NewHandler(opts Options) (http.Handler, error) {
 
 func newAPI(opts Options) *api {
 	a := &api{
-		dir:              opts.Directory,
+		users:            opts.Directory,
+		settings:         opts.Directory,
+		meetingDir:       opts.Directory,
+		selfDir:          opts.Directory,
+		mail:             opts.Directory,
 		live:             opts.Live,
 		calls:            opts.Calls,
 		meetings:         opts.Meetings,
@@ -193,8 +193,9 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A user's own routes check that user's token themselves (withSelf).
 	if !a.public[pattern] && !a.self[pattern] && !a.authorized(r) {
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin"`)
-		writeJSON(sw, http.StatusUnauthorized, errorBody{&apiError{Code: codeUnauthorized,
-			Message: "missing or wrong bearer token (Authorization: Bearer TOKEN)"}})
+		e := &apiError{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized,
+			Message: "missing or wrong bearer token (Authorization: Bearer TOKEN)"}
+		writeJSON(sw, e.Status, e.body())
 		return
 	}
 	if pattern == "" {
@@ -235,7 +236,7 @@ func (a *api) noRoute(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, notFound("no route %s %s", r.Method, r.URL.Path))
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", rec.header.Get("Allow"))
-		a.writeError(w, r, &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed,
+		a.writeError(w, r, &apiError{Status: http.StatusMethodNotAllowed, Code: wire.CodeMethodNotAllowed,
 			Message: "method " + r.Method + " not allowed on " + r.URL.Path + " (Allow: " + rec.header.Get("Allow") + ")"})
 	default:
 		for k, v := range rec.header {
@@ -262,7 +263,7 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		a.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("admin API request failed")
 	}
-	writeJSON(w, e.Status, errorBody{e})
+	writeJSON(w, e.Status, e.body())
 }
 
 // writeJSON writes v with status. Encoding our own types cannot fail, so
@@ -279,23 +280,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // status reports what the bridge is doing; tests read it to show that
 // calls leave no goroutines or ports behind.
 func (a *api) status(w http.ResponseWriter, r *http.Request) error {
-	var st struct {
-		Calls         int `json:"calls"`
-		RTPPorts      int `json:"rtp_ports"`
-		Goroutines    int `json:"goroutines"`
-		EmailsPending int `json:"emails_pending"`
-		Meetings      int `json:"meetings"`
-		// SIP requests refused for their source: a trunk missing from
-		// sip.trusted_networks shows here (and in the log).
-		SIPRefusedUntrusted uint64 `json:"sip_refused_untrusted"`
-		// Calls refused for wrong digest credentials: a trunk with the
-		// wrong password, or someone guessing.
-		SIPRefusedAuth uint64 `json:"sip_refused_auth"`
-		// Memory tells a leak (live heap growing) from memory the runtime
-		// keeps after a busy spell (held, not live).
-		HeapLiveBytes uint64 `json:"heap_live_bytes"`
-		GoHeldBytes   uint64 `json:"go_held_bytes"`
-	}
+	var st wire.Status
 	if a.calls != nil {
 		st.Calls, st.RTPPorts = a.calls()
 	}
@@ -310,7 +295,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()
-	n, err := a.dir.PendingMail(r.Context())
+	n, err := a.mail.PendingMail(r.Context())
 	if err != nil {
 		return err
 	}
@@ -340,7 +325,7 @@ func memoryUse() (heapLive, held uint64) {
 }
 
 func (a *api) health(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, wire.Health{Status: "ok"})
 	return nil
 }
 

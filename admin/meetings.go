@@ -5,10 +5,20 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
 )
+
+// meetingDirectory is what the /meetings routes need of the directory.
+type meetingDirectory interface {
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	GetUser(ctx context.Context, id int64) (store.User, error)
+	CreateMeeting(ctx context.Context, organizerID int64, requireOrganizer, bypassLobby bool) (store.Meeting, error)
+	GetMeeting(ctx context.Context, conferenceID string) (store.Meeting, error)
+	ListMeetings(ctx context.Context, f store.MeetingFilter) ([]store.Meeting, error)
+	DeleteMeeting(ctx context.Context, conferenceID string) error
+}
 
 // LiveStatus is the bridge's side of the meetings: what is going on in them
 // and the administrator's control over them. The bridge implements it; the
@@ -45,71 +55,25 @@ var (
 	ErrCallerNotFound = errors.New("no such participant or lobby caller in the meeting")
 )
 
-// Error codes of the live meeting control (API.md, "Errors").
-const (
-	codeMeetingNotStarted = "meeting_not_started"
-	codeCallerNotFound    = "caller_not_found"
-	codeBridgeUnavailable = "bridge_unavailable"
-)
-
 // maxCallerIDLength bounds the id of a participant or lobby caller.
 const maxCallerIDLength = 64
 
-// Live is a meeting's state on the bridge.
-type Live struct {
-	Started          bool          `json:"started"`
-	OrganizerPresent bool          `json:"organizer_present"`
-	Participants     []Participant `json:"participants"`
-	Lobby            []LobbyCaller `json:"lobby"`
-}
-
-// Participant is a caller in a started meeting.
-type Participant struct {
-	// ID is the bridge's id of the participant, for mute and remove.
-	ID string `json:"id"`
-	// Caller is the caller's number; the API masks all but its last
-	// digits, whatever LiveStatus gives.
-	Caller     string    `json:"caller"`
-	Role       string    `json:"role"` // "organizer" or "attendee"
-	Muted      bool      `json:"muted"`
-	HandRaised bool      `json:"hand_raised"`
-	Talking    bool      `json:"talking"`
-	JoinedAt   time.Time `json:"joined_at"`
-}
-
-// LobbyCaller is a caller waiting in the lobby to be admitted.
-type LobbyCaller struct {
-	ID           string    `json:"id"`     // the bridge's id, for admit and remove
-	Caller       string    `json:"caller"` // masked like Participant.Caller
-	WaitingSince time.Time `json:"waiting_since"`
-}
-
-// meetingView is a meeting as the API shows it.
-type meetingView struct {
-	ConferenceID     string    `json:"conference_id"`
-	Organizer        string    `json:"organizer"` // the organizer's email
-	OrganizerID      int64     `json:"organizer_id"`
-	Static           bool      `json:"static"`
-	RequireOrganizer bool      `json:"require_organizer"`
-	BypassLobby      bool      `json:"bypass_lobby"`
-	CreatedAt        time.Time `json:"created_at"`
-	Live             Live      `json:"live"`
-}
-
-type meetingList struct {
-	Meetings  []meetingView `json:"meetings"`
-	NextAfter string        `json:"next_after"`
-}
+// The live state of a meeting, as LiveStatus gives it and the API shows it.
+type (
+	Live        = wire.Live
+	Participant = wire.Participant
+	LobbyCaller = wire.LobbyCaller
+)
 
 // viewMeetings adds each meeting's organizer address (looked up once per
 // organizer) and live state.
-func (a *api) viewMeetings(ctx context.Context, meetings []store.Meeting) ([]meetingView, error) {
+func (a *api) viewMeetings(ctx context.Context, meetings []store.Meeting) ([]wire.Meeting, error) {
 	emails := map[int64]string{}
-	out := make([]meetingView, 0, len(meetings))
+	out := make([]wire.Meeting, 0, len(meetings))
 	for _, m := range meetings {
 		email, ok := emails[m.OrganizerID]
 		if !ok {
-			u, err := a.dir.GetUser(ctx, m.OrganizerID)
+			u, err := a.meetingDir.GetUser(ctx, m.OrganizerID)
 			switch {
 			case err == nil:
 				email = u.Email
@@ -120,7 +84,8 @@ func (a *api) viewMeetings(ctx context.Context, meetings []store.Meeting) ([]mee
 			}
 			emails[m.OrganizerID] = email
 		}
-		out = append(out, meetingView{
+		live := a.liveOf(m.ConferenceID)
+		out = append(out, wire.Meeting{
 			ConferenceID:     m.ConferenceID,
 			Organizer:        email,
 			OrganizerID:      m.OrganizerID,
@@ -128,7 +93,7 @@ func (a *api) viewMeetings(ctx context.Context, meetings []store.Meeting) ([]mee
 			RequireOrganizer: m.RequireOrganizer,
 			BypassLobby:      m.BypassLobby,
 			CreatedAt:        m.CreatedAt,
-			Live:             a.liveOf(m.ConferenceID),
+			Live:             &live, // always sent
 		})
 	}
 	return out, nil
@@ -201,17 +166,17 @@ func (a *api) listMeetings(w http.ResponseWriter, r *http.Request) error {
 		if err := checkEmail("organizer", email); err != nil {
 			return err
 		}
-		u, err := a.dir.UserByEmail(r.Context(), email)
+		u, err := a.meetingDir.UserByEmail(r.Context(), email)
 		if err != nil {
 			return about(err, "user "+email)
 		}
 		f.OrganizerID = u.ID
 	}
-	meetings, err := a.dir.ListMeetings(r.Context(), f)
+	meetings, err := a.meetingDir.ListMeetings(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	var out meetingList
+	var out wire.MeetingPage
 	if out.Meetings, err = a.viewMeetings(r.Context(), meetings); err != nil {
 		return err
 	}
@@ -219,7 +184,7 @@ func (a *api) listMeetings(w http.ResponseWriter, r *http.Request) error {
 		// A full page: look one further, so next_after is "" exactly at the end.
 		probe := f
 		probe.After, probe.Limit = meetings[len(meetings)-1].ConferenceID, 1
-		more, err := a.dir.ListMeetings(r.Context(), probe)
+		more, err := a.meetingDir.ListMeetings(r.Context(), probe)
 		if err != nil {
 			return err
 		}
@@ -233,23 +198,22 @@ func (a *api) listMeetings(w http.ResponseWriter, r *http.Request) error {
 
 // POST /api/v1/meetings
 func (a *api) createMeeting(w http.ResponseWriter, r *http.Request) error {
-	req := struct {
-		Organizer        string `json:"organizer"`
-		RequireOrganizer bool   `json:"require_organizer"`
-		BypassLobby      bool   `json:"bypass_lobby"`
-	}{RequireOrganizer: true} // the seed documents' default: callers wait for the organizer
+	var req wire.MeetingRequest
 	if err := decodeBody(w, r, &req, false); err != nil {
 		return err
 	}
+	// The seed documents' default: callers wait for the organizer.
+	requireOrganizer := req.RequireOrganizer == nil || *req.RequireOrganizer
+	bypassLobby := req.BypassLobby != nil && *req.BypassLobby
 	email := strings.TrimSpace(req.Organizer)
 	if err := checkEmail("organizer", email); err != nil {
 		return err
 	}
-	u, err := a.dir.UserByEmail(r.Context(), email)
+	u, err := a.meetingDir.UserByEmail(r.Context(), email)
 	if err != nil {
 		return about(err, "user "+email)
 	}
-	m, err := a.dir.CreateMeeting(r.Context(), u.ID, req.RequireOrganizer, req.BypassLobby)
+	m, err := a.meetingDir.CreateMeeting(r.Context(), u.ID, requireOrganizer, bypassLobby)
 	if err != nil {
 		return about(err, "user "+email)
 	}
@@ -278,7 +242,7 @@ func (a *api) meetingOf(r *http.Request) (store.Meeting, error) {
 	if err != nil {
 		return store.Meeting{}, err
 	}
-	m, err := a.dir.GetMeeting(r.Context(), id)
+	m, err := a.meetingDir.GetMeeting(r.Context(), id)
 	if err != nil {
 		return store.Meeting{}, about(err, "meeting "+id)
 	}
@@ -310,7 +274,7 @@ func (a *api) deleteMeeting(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.dir.DeleteMeeting(r.Context(), id); err != nil {
+	if err := a.meetingDir.DeleteMeeting(r.Context(), id); err != nil {
 		return about(err, "meeting "+id)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -327,7 +291,7 @@ func (a *api) liveMeeting(r *http.Request) (store.Meeting, error) {
 		return m, err
 	}
 	if a.live == nil {
-		return m, &apiError{Status: http.StatusServiceUnavailable, Code: codeBridgeUnavailable,
+		return m, &apiError{Status: http.StatusServiceUnavailable, Code: wire.CodeBridgeUnavailable,
 			Message: "live meeting control is unavailable: this API server is not connected to the bridge"}
 	}
 	return m, nil
@@ -341,14 +305,14 @@ func liveError(err error, conferenceID, callerID string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrNotStarted):
-		return &apiError{Status: http.StatusConflict, Code: codeMeetingNotStarted,
+		return &apiError{Status: http.StatusConflict, Code: wire.CodeMeetingNotStarted,
 			Message: "meeting " + conferenceID + " has not started"}
 	case errors.Is(err, ErrCallerNotFound):
 		msg := "no participant or lobby caller " + callerID + " in meeting " + conferenceID
 		if callerID == "" {
 			msg = "a caller of meeting " + conferenceID + " is no longer there"
 		}
-		return &apiError{Status: http.StatusNotFound, Code: codeCallerNotFound, Message: msg}
+		return &apiError{Status: http.StatusNotFound, Code: wire.CodeCallerNotFound, Message: msg}
 	}
 	return err
 }
@@ -415,9 +379,7 @@ func (a *api) endMeeting(w http.ResponseWriter, r *http.Request) error {
 
 // POST /api/v1/meetings/{conference_id}/admit
 func (a *api) admit(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		CallerID string `json:"caller_id"` // "": everyone waiting
-	}
+	var req wire.AdmitRequest
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
@@ -434,9 +396,7 @@ func (a *api) admit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return liveError(err, m.ConferenceID, req.CallerID)
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Admitted int `json:"admitted"`
-	}{n})
+	writeJSON(w, http.StatusOK, wire.AdmitResult{Admitted: n})
 	return nil
 }
 
@@ -446,9 +406,7 @@ func (a *api) setMuted(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Muted *bool `json:"muted"`
-	}
+	var req wire.MuteRequest
 	if err := decodeBody(w, r, &req, false); err != nil {
 		return err
 	}

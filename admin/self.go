@@ -1,9 +1,11 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
 )
 
@@ -11,6 +13,14 @@ import (
 // administrator issued them, a user (or a portal acting for them) reads
 // their own details and resets their own PIN, which is shown once and
 // never emailed. Nothing else: the token opens no administrator route.
+
+// selfDirectory is what the user tokens need of the directory: issuing
+// one (an administrator's route) and the routes served with one.
+type selfDirectory interface {
+	IssueUserToken(ctx context.Context, id int64) (string, error)
+	UserByToken(ctx context.Context, token string) (store.User, error)
+	ResetOwnPIN(ctx context.Context, id int64) (store.Change, error)
+}
 
 // selfRoute is a route served with a user's own token.
 type selfRoute struct {
@@ -32,7 +42,7 @@ func (a *api) selfUser(r *http.Request) (store.User, error) {
 	if token == "" {
 		return store.User{}, store.ErrNotFound
 	}
-	return a.dir.UserByToken(r.Context(), token)
+	return a.selfDir.UserByToken(r.Context(), token)
 }
 
 // withSelf hands the handler the user whose token the request carries,
@@ -43,7 +53,7 @@ func (a *api) withSelf(h userFunc) handlerFunc {
 		u, err := a.selfUser(r)
 		if errors.Is(err, store.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="dialin-user"`)
-			return &apiError{Status: http.StatusUnauthorized, Code: codeUnauthorized,
+			return &apiError{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized,
 				Message: "missing or wrong user token (Authorization: Bearer dialin-user-...; an administrator issues it with POST /api/v1/users/{email}/token)"}
 		}
 		if err != nil {
@@ -64,7 +74,7 @@ func (a *api) resetOwnPIN(w http.ResponseWriter, r *http.Request, u store.User) 
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	c, err := a.dir.ResetOwnPIN(r.Context(), u.ID)
+	c, err := a.selfDir.ResetOwnPIN(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -78,13 +88,10 @@ func (a *api) issueUserToken(w http.ResponseWriter, r *http.Request, u store.Use
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	token, err := a.dir.IssueUserToken(r.Context(), u.ID)
+	token, err := a.selfDir.IssueUserToken(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, struct {
-		Token string   `json:"token"`
-		User  userView `json:"user"`
-	}{token, viewUser(u)})
+	writeJSON(w, http.StatusCreated, wire.UserToken{Token: token, User: viewUser(u)})
 	return nil
 }

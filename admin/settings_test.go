@@ -5,11 +5,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dialin/dialin/admin/wire"
 )
 
 func TestSettingsGetAndPatch(t *testing.T) {
 	e := newEnv(t)
-	var s settingsView
+	var s wire.Settings
 	e.must(200, "GET", "/api/v1/settings", "").decode(t, &s)
 	if s.PINLength != 5 || !s.SendEmails || s.ConferenceIDMode != "static" || s.LobbyAdmission != "organizer" ||
 		s.Lockout.Window != "30m0s" || s.Lockout.LocalLockDuration != "1h0m0s" || s.DialInNumbers == nil {
@@ -27,7 +29,7 @@ func TestSettingsGetAndPatch(t *testing.T) {
 		len(s.DialInNumbers) != 1 || s.DialInNumbers[0] != "+1 425 555 0100" {
 		t.Fatalf("after patch: %+v", s)
 	}
-	var again settingsView
+	var again wire.Settings
 	e.must(200, "GET", "/api/v1/settings", "").decode(t, &again)
 	if fmt.Sprint(again) != fmt.Sprint(s) {
 		t.Fatalf("GET after PATCH: %+v, want %+v", again, s)

@@ -1,65 +1,66 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
 )
 
-// userView is a user as the API shows it. It lists every field by hand
-// rather than embedding store.User, so the API does not change when the
-// store's model does, and the PIN is always masked.
-type userView struct {
-	ID            int64           `json:"id"`
-	Email         string          `json:"email"`
-	DisplayName   string          `json:"display_name"`
-	EmailOverride string          `json:"email_override"`
-	ConferenceID  string          `json:"conference_id"`
-	PIN           string          `json:"pin"`
-	PINLength     int             `json:"pin_length"`
-	PINSetAt      time.Time       `json:"pin_set_at"`
-	Policy        store.PINPolicy `json:"policy"`
-	Lock          store.LockState `json:"lock"`
-	Locked        bool            `json:"locked"`
-	CreatedAt     time.Time       `json:"created_at"`
+// userDirectory is what the /users routes need of the directory.
+type userDirectory interface {
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	ListUsers(ctx context.Context, afterID int64, limit int) ([]store.User, error)
+	EnableUser(ctx context.Context, req store.EnableRequest) (store.Change, error)
+	DisableUser(ctx context.Context, id int64) error
+	ResetPIN(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	SetPIN(ctx context.Context, id int64, pin string) (store.User, error)
+	UnlockPIN(ctx context.Context, id int64) (store.User, error)
+	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
+	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 }
 
-func viewUser(u store.User) userView {
-	return userView{
+// viewUser is a user as the API shows it. wire.User lists every field by
+// hand rather than embedding store.User, so the API does not change when
+// the store's model does, and the PIN is always masked.
+func viewUser(u store.User) wire.User {
+	return wire.User{
 		ID:            u.ID,
 		Email:         u.Email,
 		DisplayName:   u.DisplayName,
 		EmailOverride: u.EmailOverride,
 		ConferenceID:  u.ConferenceID,
-		PIN:           store.MaskedPIN,
+		PIN:           wire.MaskedPIN,
 		PINLength:     u.PINLength,
 		PINSetAt:      u.PINSetAt,
-		Policy:        u.Policy,
-		Lock:          u.Lock,
-		Locked:        u.Lock.Locked(time.Now()),
-		CreatedAt:     u.CreatedAt,
+		Policy: wire.PINPolicy{
+			Length:      u.Policy.Length,
+			BlockCommon: u.Policy.BlockCommon,
+			LocalLimit:  u.Policy.LocalLimit,
+			GlobalLimit: u.Policy.GlobalLimit,
+		},
+		Lock: wire.LockState{
+			Failures:      u.Lock.Failures,
+			WindowStart:   u.Lock.WindowStart,
+			TotalFailures: u.Lock.TotalFailures,
+			LockedUntil:   u.Lock.LockedUntil,
+			LockedByAdmin: u.Lock.LockedByAdmin,
+		},
+		Locked:    u.Lock.Locked(time.Now()),
+		CreatedAt: u.CreatedAt,
 	}
 }
 
-// changeView is the result of a change: the PIN only when the change set
+// viewChange is the result of a change: the PIN only when the change set
 // one (the one time it is ever shown).
-type changeView struct {
-	User        userView `json:"user"`
-	PIN         string   `json:"pin,omitempty"`
-	EmailQueued bool     `json:"email_queued"`
-}
-
-func viewChange(c store.Change) changeView {
-	return changeView{User: viewUser(c.User), PIN: c.PIN, EmailQueued: c.MailQueued}
-}
-
-type userList struct {
-	Users     []userView `json:"users"`
-	NextAfter int64      `json:"next_after"`
+func viewChange(c store.Change) wire.Change {
+	return wire.Change{User: viewUser(c.User), PIN: c.PIN, EmailQueued: c.MailQueued}
 }
 
 // userFunc is the handler of a route under /users/{email}.
@@ -74,7 +75,7 @@ func (a *api) withUser(h userFunc) handlerFunc {
 			return err
 		}
 		subject := "user " + email
-		u, err := a.dir.UserByEmail(r.Context(), email)
+		u, err := a.users.UserByEmail(r.Context(), email)
 		if err != nil {
 			return about(err, subject)
 		}
@@ -93,11 +94,11 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	users, err := a.dir.ListUsers(r.Context(), after, limit)
+	users, err := a.users.ListUsers(r.Context(), after, limit)
 	if err != nil {
 		return err
 	}
-	out := userList{Users: make([]userView, 0, len(users))}
+	out := wire.UserPage{Users: make([]wire.User, 0, len(users))}
 	for _, u := range users {
 		out.Users = append(out.Users, viewUser(u))
 	}
@@ -105,7 +106,7 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 		// A full page: look one further, so next_after is 0 exactly at
 		// the end and clients never fetch an empty page.
 		last := users[len(users)-1].ID
-		more, err := a.dir.ListUsers(r.Context(), last, 1)
+		more, err := a.users.ListUsers(r.Context(), last, 1)
 		if err != nil {
 			return err
 		}
@@ -119,35 +120,17 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 
 // POST /api/v1/users
 func (a *api) enableUser(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Email         string `json:"email"`
-		DisplayName   string `json:"display_name"`
-		EmailOverride string `json:"email_override"`
-		SendEmail     *bool  `json:"send_email"`
-		EmailTo       string `json:"email_to"`
-	}
+	var req wire.EnableRequest
 	if err := decodeBody(w, r, &req, false); err != nil {
 		return err
 	}
+	// The store checks the addresses, naming the field.
 	req.Email = strings.TrimSpace(req.Email)
-	req.EmailOverride = strings.TrimSpace(req.EmailOverride)
-	if err := checkEmail("email", req.Email); err != nil {
-		return err
-	}
-	if req.EmailOverride != "" {
-		if err := checkEmail("email_override", req.EmailOverride); err != nil {
-			return err
-		}
-	}
-	mail, err := mailOptions{SendEmail: req.SendEmail, EmailTo: req.EmailTo}.toStore()
-	if err != nil {
-		return err
-	}
-	c, err := a.dir.EnableUser(r.Context(), store.EnableRequest{
+	c, err := a.users.EnableUser(r.Context(), store.EnableRequest{
 		Email:         req.Email,
 		DisplayName:   req.DisplayName,
-		EmailOverride: req.EmailOverride,
-		Mail:          mail,
+		EmailOverride: strings.TrimSpace(req.EmailOverride),
+		Mail:          mailOptions(req.SendEmail, req.EmailTo),
 	})
 	if errors.Is(err, store.ErrExists) {
 		// The store's message names its tables; say it as people would.
@@ -168,7 +151,7 @@ func (a *api) getUser(w http.ResponseWriter, r *http.Request, u store.User) erro
 
 // DELETE /api/v1/users/{email}
 func (a *api) disableUser(w http.ResponseWriter, r *http.Request, u store.User) error {
-	if err := a.dir.DisableUser(r.Context(), u.ID); err != nil {
+	if err := a.users.DisableUser(r.Context(), u.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -177,15 +160,11 @@ func (a *api) disableUser(w http.ResponseWriter, r *http.Request, u store.User) 
 
 // POST /api/v1/users/{email}/pin/reset
 func (a *api) resetPIN(w http.ResponseWriter, r *http.Request, u store.User) error {
-	var req mailOptions
+	var req wire.MailRequest
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
-	mail, err := req.toStore()
-	if err != nil {
-		return err
-	}
-	c, err := a.dir.ResetPIN(r.Context(), u.ID, mail)
+	c, err := a.users.ResetPIN(r.Context(), u.ID, mailOptions(req.SendEmail, req.EmailTo))
 	if err != nil {
 		return err
 	}
@@ -195,16 +174,14 @@ func (a *api) resetPIN(w http.ResponseWriter, r *http.Request, u store.User) err
 
 // PUT /api/v1/users/{email}/pin
 func (a *api) setPIN(w http.ResponseWriter, r *http.Request, u store.User) error {
-	var req struct {
-		PIN *string `json:"pin"`
-	}
+	var req wire.PINRequest
 	if err := decodeBody(w, r, &req, false); err != nil {
 		return err
 	}
 	if req.PIN == nil {
 		return invalidInput("pin", "pin is required")
 	}
-	updated, err := a.dir.SetPIN(r.Context(), u.ID, *req.PIN)
+	updated, err := a.users.SetPIN(r.Context(), u.ID, *req.PIN)
 	if err != nil {
 		return err
 	}
@@ -219,7 +196,7 @@ func (a *api) unlockPIN(w http.ResponseWriter, r *http.Request, u store.User) er
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
-	updated, err := a.dir.UnlockPIN(r.Context(), u.ID)
+	updated, err := a.users.UnlockPIN(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -229,15 +206,11 @@ func (a *api) unlockPIN(w http.ResponseWriter, r *http.Request, u store.User) er
 
 // POST /api/v1/users/{email}/conference-id/reset
 func (a *api) resetConferenceID(w http.ResponseWriter, r *http.Request, u store.User) error {
-	var req mailOptions
+	var req wire.MailRequest
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
-	mail, err := req.toStore()
-	if err != nil {
-		return err
-	}
-	c, err := a.dir.ResetConferenceID(r.Context(), u.ID, mail)
+	c, err := a.users.ResetConferenceID(r.Context(), u.ID, mailOptions(req.SendEmail, req.EmailTo))
 	if err != nil {
 		return err
 	}
@@ -247,22 +220,14 @@ func (a *api) resetConferenceID(w http.ResponseWriter, r *http.Request, u store.
 
 // PUT /api/v1/users/{email}/conference-id
 func (a *api) setConferenceID(w http.ResponseWriter, r *http.Request, u store.User) error {
-	var req struct {
-		ConferenceID string `json:"conference_id"`
-		SendEmail    *bool  `json:"send_email"`
-		EmailTo      string `json:"email_to"`
-	}
+	var req wire.ConferenceIDRequest
 	if err := decodeBody(w, r, &req, false); err != nil {
 		return err
 	}
 	if req.ConferenceID == "" {
 		return invalidInput("conference_id", "conference_id is required")
 	}
-	mail, err := mailOptions{SendEmail: req.SendEmail, EmailTo: req.EmailTo}.toStore()
-	if err != nil {
-		return err
-	}
-	c, err := a.dir.SetConferenceID(r.Context(), u.ID, req.ConferenceID, mail)
+	c, err := a.users.SetConferenceID(r.Context(), u.ID, req.ConferenceID, mailOptions(req.SendEmail, req.EmailTo))
 	if errors.Is(err, store.ErrExists) {
 		return conflict("conference ID %s is already taken", req.ConferenceID)
 	}
@@ -275,19 +240,11 @@ func (a *api) setConferenceID(w http.ResponseWriter, r *http.Request, u store.Us
 
 // POST /api/v1/users/{email}/conference-id/send-info
 func (a *api) sendConferenceInfo(w http.ResponseWriter, r *http.Request, u store.User) error {
-	var req struct {
-		EmailTo string `json:"email_to"`
-	}
+	var req wire.SendInfoRequest // no send_email: sending is the point
 	if err := decodeBody(w, r, &req, true); err != nil {
 		return err
 	}
-	// send_email is not accepted here (sending is the point); reuse the
-	// address check.
-	mail, err := mailOptions{EmailTo: req.EmailTo}.toStore()
-	if err != nil {
-		return err
-	}
-	c, err := a.dir.SendConferenceInfo(r.Context(), u.ID, mail)
+	c, err := a.users.SendConferenceInfo(r.Context(), u.ID, mailOptions(nil, req.EmailTo))
 	if err != nil {
 		return err
 	}

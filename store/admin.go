@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -156,10 +157,10 @@ func (d *Directory) ResetConferenceID(ctx context.Context, id int64, opts MailOp
 // digits with a valid check digit (an *InputError names the right one),
 // not anyone else's (ErrExists). The old ID stops working at once.
 func (d *Directory) SetConferenceID(ctx context.Context, id int64, conferenceID string, opts MailOptions) (Change, error) {
-	if err := checkConferenceID(conferenceID); err != nil {
+	if err := checkMailOptions(opts); err != nil {
 		return Change{}, err
 	}
-	if err := checkMailOptions(opts); err != nil {
+	if err := checkConferenceID(conferenceID); err != nil {
 		return Change{}, err
 	}
 	d.mu.Lock()
@@ -249,7 +250,7 @@ func (d *Directory) DisableUser(ctx context.Context, id int64) error {
 // UpdateSettings changes the organisation-wide settings. A new PIN length
 // applies to PINs generated from now on; existing PINs keep working.
 // change edits a copy of the current settings; nothing is stored if it or
-// Validate returns an error.
+// Validate returns an error (Validate's is an *InputError naming the field).
 func (d *Directory) UpdateSettings(ctx context.Context, change func(*Settings) error) (Settings, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -258,6 +259,7 @@ func (d *Directory) UpdateSettings(ctx context.Context, change func(*Settings) e
 	if err := change(&s); err != nil {
 		return Settings{}, err
 	}
+	s.DialInNumbers = trimAll(s.DialInNumbers)
 	if err := s.Validate(); err != nil {
 		return Settings{}, err
 	}
@@ -268,31 +270,61 @@ func (d *Directory) UpdateSettings(ctx context.Context, change func(*Settings) e
 	return s, nil
 }
 
-// Validate checks settings, naming the bad field.
+// trimAll is list with each element trimmed, in a new slice (nil stays nil).
+func trimAll(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.TrimSpace(s)
+	}
+	return out
+}
+
+// Validate checks settings: the first field refused is an *InputError
+// naming it as the API does ("lockout.window"), in words the API shows.
 func (s Settings) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	l := s.Lockout
 	switch {
+	// Shorter windows would make the lockout meaningless.
+	case l.Window < time.Minute:
+		return bad("lockout.window", "%s is shorter than 1m", l.Window)
+	case l.LocalLockDuration < time.Minute:
+		return bad("lockout.local_lock_duration", "%s is shorter than 1m", l.LocalLockDuration)
 	case s.PINLength < MinPINLength || s.PINLength > MaxPINLength:
-		return fmt.Errorf("%w: pin_length %d is not %d-%d", ErrInvalidInput, s.PINLength, MinPINLength, MaxPINLength)
+		return bad("pin_length", "%d is not %d-%d", s.PINLength, MinPINLength, MaxPINLength)
 	case s.ConferenceIDMode != ConferenceIDStatic && s.ConferenceIDMode != ConferenceIDDynamic:
-		return fmt.Errorf("%w: conference_id_mode %q is not %q or %q", ErrInvalidInput, s.ConferenceIDMode, ConferenceIDStatic, ConferenceIDDynamic)
+		return bad("conference_id_mode", "%q is not %q or %q", s.ConferenceIDMode, ConferenceIDStatic, ConferenceIDDynamic)
 	case s.LobbyAdmission != AdmitByOrganizer && s.LobbyAdmission != AdmitAuto:
-		return fmt.Errorf("%w: lobby_admission %q is not %q or %q", ErrInvalidInput, s.LobbyAdmission, AdmitByOrganizer, AdmitAuto)
-	case s.Lockout.Window < time.Minute:
-		return fmt.Errorf("%w: lockout.window must be at least 1m", ErrInvalidInput)
-	case s.Lockout.LocalLockDuration < time.Minute:
-		return fmt.Errorf("%w: lockout.local_lock_duration must be at least 1m", ErrInvalidInput)
-	case s.Lockout.LocalLimit < 0 || s.Lockout.GlobalLimit < 0:
-		return fmt.Errorf("%w: lockout limits must be 0 (automatic) or more", ErrInvalidInput)
-	case s.Lockout.LocalLimit > 0 && s.Lockout.GlobalLimit > 0 && s.Lockout.LocalLimit > s.Lockout.GlobalLimit:
-		// The temporary lock would never come: the permanent one always
-		// comes first.
-		return fmt.Errorf("%w: lockout.local_limit %d is above lockout.global_limit %d", ErrInvalidInput,
-			s.Lockout.LocalLimit, s.Lockout.GlobalLimit)
+		return bad("lobby_admission", "%q is not %q or %q", s.LobbyAdmission, AdmitByOrganizer, AdmitAuto)
+	case l.LocalLimit < 0:
+		return bad("lockout.local_limit", "must be 0 (automatic) or more")
+	case l.GlobalLimit < 0:
+		return bad("lockout.global_limit", "must be 0 (automatic) or more")
+	case l.LocalLimit > 0 && l.GlobalLimit > 0 && l.LocalLimit > l.GlobalLimit:
+		return bad("lockout.local_limit", "%d is above lockout.global_limit %d: the permanent lock would always come first",
+			l.LocalLimit, l.GlobalLimit)
 	}
 	for i, n := range s.DialInNumbers {
-		if n == "" {
-			return fmt.Errorf("%w: dial_in_numbers[%d] is empty", ErrInvalidInput, i)
+		if strings.TrimSpace(n) == "" {
+			return bad("dial_in_numbers", "number %d is empty", i+1)
 		}
+	}
+	return nil
+}
+
+// checkAddress refuses what is not a bare address ("ada@example.com", not
+// "Ada <ada@example.com>"), naming the field; addr is trimmed already.
+func checkAddress(field, addr string) error {
+	if addr == "" {
+		return &InputError{Field: field, Msg: field + " is required"}
+	}
+	if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr {
+		return &InputError{Field: field, Msg: fmt.Sprintf("%q is not an email address", addr)}
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -365,12 +364,12 @@ type EnableRequest struct {
 // EnableUser enables a user: a conference ID (static mode) and a PIN.
 func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, error) {
 	email := strings.TrimSpace(req.Email)
-	if _, err := mail.ParseAddress(email); err != nil || strings.ContainsAny(email, "<> ") {
-		return Change{}, fmt.Errorf("%w: email %q is not an address", ErrInvalidInput, email)
+	if err := checkAddress("email", email); err != nil {
+		return Change{}, err
 	}
 	if o := strings.TrimSpace(req.EmailOverride); o != "" {
-		if _, err := mail.ParseAddress(o); err != nil {
-			return Change{}, fmt.Errorf("%w: email override %q is not an address", ErrInvalidInput, o)
+		if err := checkAddress("email_override", o); err != nil {
+			return Change{}, err
 		}
 	}
 	if err := validatePolicy(req.Policy); err != nil {

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"strings"
 	"time"
 )
@@ -67,13 +66,18 @@ func (d *Directory) open(m SealedMail) (MailContent, error) {
 
 // ---- Queueing, inside the administrative changes.
 
-// checkMailOptions refuses a bad one-off address before anything changes.
+// checkMailOptions refuses a bad one-off address, or one given with Skip
+// (contradictory: refused rather than guessing which was meant), before
+// anything changes.
 func checkMailOptions(o MailOptions) error {
 	if o.To == "" {
 		return nil
 	}
-	if a, err := mail.ParseAddress(o.To); err != nil || a.Address != strings.TrimSpace(o.To) {
-		return &InputError{Field: "email_to", Msg: fmt.Sprintf("%q is not an email address", o.To)}
+	if err := checkAddress("email_to", strings.TrimSpace(o.To)); err != nil {
+		return err
+	}
+	if o.Skip {
+		return &InputError{Field: "email_to", Msg: "email_to is given but send_email is false"}
 	}
 	return nil
 }

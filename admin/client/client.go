@@ -18,6 +18,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/dialin/dialin/admin/wire"
 )
 
 // maxResponse bounds a response body; a page of 1000 users is well under it.
@@ -125,14 +127,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // not the API's error object (a proxy, a plain-text server) still gives a
 // useful message: the status and the start of the body.
 func decodeError(resp *http.Response, data []byte) *APIError {
-	var body struct {
-		Error *struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			Field   string `json:"field"`
-			Rule    string `json:"rule"`
-		} `json:"error"`
-	}
+	var body wire.ErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error != nil && body.Error.Message != "" {
 		return &APIError{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message,
 			Field: body.Error.Field, Rule: body.Error.Rule}
@@ -155,12 +150,6 @@ func decodeError(resp *http.Response, data []byte) *APIError {
 func userPath(email string) string { return "/users/" + url.PathEscape(email) }
 
 // ---- Users --------------------------------------------------------------
-
-// UserPage is one page of GET /users.
-type UserPage struct {
-	Users     []User `json:"users"`
-	NextAfter int64  `json:"next_after"` // 0 at the end
-}
 
 // ListUsers returns one page of users with IDs above after; limit 0 means
 // the API's default (100).
@@ -198,16 +187,6 @@ func (c *Client) AllUsers(ctx context.Context) ([]User, error) {
 	}
 }
 
-// EnableRequest is the body of POST /users.
-type EnableRequest struct {
-	Email         string `json:"email"`
-	DisplayName   string `json:"display_name,omitempty"`
-	EmailOverride string `json:"email_override,omitempty"`
-	// SendEmail nil leaves it to the send_emails setting; false sends none.
-	SendEmail *bool  `json:"send_email,omitempty"`
-	EmailTo   string `json:"email_to,omitempty"`
-}
-
 // EnableUser enables a user; the Change holds the PIN, this once.
 func (c *Client) EnableUser(ctx context.Context, req EnableRequest) (Change, error) {
 	var ch Change
@@ -233,15 +212,9 @@ type MailOptions struct {
 	To      string // send it to this address instead of the user's
 }
 
-// mailBody is the optional body of the endpoints that may send an email.
-type mailBody struct {
-	ConferenceID string `json:"conference_id,omitempty"`
-	SendEmail    *bool  `json:"send_email,omitempty"`
-	EmailTo      string `json:"email_to,omitempty"`
-}
-
-func (m MailOptions) body() mailBody {
-	b := mailBody{EmailTo: m.To}
+// body is the optional body of the endpoints that may send an email.
+func (m MailOptions) body() wire.MailRequest {
+	b := wire.MailRequest{EmailTo: m.To}
 	if m.NoEmail {
 		no := false
 		b.SendEmail = &no
@@ -282,10 +255,7 @@ func (c *Client) ResetOwnPIN(ctx context.Context) (Change, error) {
 // SetPIN sets a PIN chosen by the administrator (no email is sent).
 func (c *Client) SetPIN(ctx context.Context, email, pin string) (Change, error) {
 	var ch Change
-	body := struct {
-		PIN string `json:"pin"`
-	}{pin}
-	err := c.do(ctx, http.MethodPut, userPath(email)+"/pin", nil, body, &ch)
+	err := c.do(ctx, http.MethodPut, userPath(email)+"/pin", nil, wire.PINRequest{PIN: &pin}, &ch)
 	return ch, err
 }
 
@@ -306,8 +276,8 @@ func (c *Client) ResetConferenceID(ctx context.Context, email string, mail MailO
 // SetConferenceID gives the user the static conference ID id.
 func (c *Client) SetConferenceID(ctx context.Context, email, id string, mail MailOptions) (Change, error) {
 	var ch Change
-	body := mail.body()
-	body.ConferenceID = id
+	m := mail.body()
+	body := wire.ConferenceIDRequest{ConferenceID: id, SendEmail: m.SendEmail, EmailTo: m.EmailTo}
 	err := c.do(ctx, http.MethodPut, userPath(email)+"/conference-id", nil, body, &ch)
 	return ch, err
 }
@@ -316,7 +286,7 @@ func (c *Client) SetConferenceID(ctx context.Context, email, id string, mail Mai
 // ID and dial-in numbers; never the PIN.
 func (c *Client) SendConferenceInfo(ctx context.Context, email, to string) (Change, error) {
 	var ch Change
-	body := mailBody{EmailTo: to}
+	body := wire.SendInfoRequest{EmailTo: to}
 	err := c.do(ctx, http.MethodPost, userPath(email)+"/conference-id/send-info", nil, body, &ch)
 	return ch, err
 }
@@ -340,24 +310,11 @@ func (c *Client) UpdateSettings(ctx context.Context, patch SettingsPatch) (Setti
 
 // ---- Meetings -----------------------------------------------------------
 
-// MeetingRequest is the body of POST /meetings.
-type MeetingRequest struct {
-	Organizer        string `json:"organizer"`
-	RequireOrganizer *bool  `json:"require_organizer,omitempty"` // nil: the API's default (true)
-	BypassLobby      *bool  `json:"bypass_lobby,omitempty"`      // nil: the API's default (false)
-}
-
 // CreateMeeting creates a meeting with its own conference ID.
 func (c *Client) CreateMeeting(ctx context.Context, req MeetingRequest) (Meeting, error) {
 	var m Meeting
 	err := c.do(ctx, http.MethodPost, "/meetings", nil, req, &m)
 	return m, err
-}
-
-// MeetingPage is one page of GET /meetings.
-type MeetingPage struct {
-	Meetings  []Meeting `json:"meetings"`
-	NextAfter string    `json:"next_after"` // "" at the end
 }
 
 // ListMeetings returns one page of meetings with conference IDs above
@@ -433,22 +390,16 @@ func (c *Client) EndMeeting(ctx context.Context, conferenceID string) error {
 func (c *Client) Admit(ctx context.Context, conferenceID, callerID string) (int, error) {
 	var body any // no body: everyone
 	if callerID != "" {
-		body = struct {
-			CallerID string `json:"caller_id"`
-		}{callerID}
+		body = wire.AdmitRequest{CallerID: callerID}
 	}
-	var out struct {
-		Admitted int `json:"admitted"`
-	}
+	var out wire.AdmitResult
 	err := c.do(ctx, http.MethodPost, meetingPath(conferenceID)+"/admit", nil, body, &out)
 	return out.Admitted, err
 }
 
 // SetMuted mutes or unmutes the participant participantID (Participant.ID).
 func (c *Client) SetMuted(ctx context.Context, conferenceID, participantID string, muted bool) error {
-	body := struct {
-		Muted bool `json:"muted"`
-	}{muted}
+	body := wire.MuteRequest{Muted: &muted}
 	return c.do(ctx, http.MethodPut, meetingPath(conferenceID)+"/participants/"+url.PathEscape(participantID)+"/mute", nil, body, nil)
 }
 
@@ -457,13 +408,6 @@ func (c *Client) SetMuted(ctx context.Context, conferenceID, participantID strin
 func (c *Client) RemoveCaller(ctx context.Context, conferenceID, callerID string) error {
 	return c.do(ctx, http.MethodDelete, meetingPath(conferenceID)+"/participants/"+url.PathEscape(callerID), nil, nil, nil)
 }
-
-// Codes of the API's errors about live meetings (APIError.Code).
-const (
-	CodeMeetingNotStarted = "meeting_not_started" // 409: the meeting is not on
-	CodeCallerNotFound    = "caller_not_found"    // 404: no participant or lobby caller with that id
-	CodeBridgeUnavailable = "bridge_unavailable"  // 503: the server is not connected to the bridge
-)
 
 // HasCode reports whether err is an error response of the API with that code.
 func HasCode(err error, code string) bool {

@@ -851,7 +851,7 @@ func lockText(u client.User) string {
 	return s
 }
 
-func policyText(p store.PINPolicy) string {
+func policyText(p client.PINPolicy) string {
 	var parts []string
 	if p.Length != nil {
 		parts = append(parts, fmt.Sprintf("length %d", *p.Length))
