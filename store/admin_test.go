@@ -1,10 +1,12 @@
-package store
+package store_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/dialin/dialin/store"
 )
 
 // Validate names the field it refuses, as the API does, so that the API
@@ -12,27 +14,27 @@ import (
 func TestSettingsValidateNamesTheField(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		change func(*Settings)
+		change func(*store.Settings)
 		field  string
 	}{
-		{"pin length", func(s *Settings) { s.PINLength = 13 }, "pin_length"},
-		{"mode", func(s *Settings) { s.ConferenceIDMode = "random" }, "conference_id_mode"},
-		{"admission", func(s *Settings) { s.LobbyAdmission = "everyone" }, "lobby_admission"},
-		{"window", func(s *Settings) { s.Lockout.Window = 30 * time.Second }, "lockout.window"},
-		{"lock duration", func(s *Settings) { s.Lockout.LocalLockDuration = -time.Hour }, "lockout.local_lock_duration"},
-		{"local limit", func(s *Settings) { s.Lockout.LocalLimit = -1 }, "lockout.local_limit"},
-		{"global limit", func(s *Settings) { s.Lockout.GlobalLimit = -1 }, "lockout.global_limit"},
-		{"local above global", func(s *Settings) { s.Lockout.LocalLimit, s.Lockout.GlobalLimit = 30, 10 }, "lockout.local_limit"},
-		{"empty number", func(s *Settings) { s.DialInNumbers = []string{"+1 425 555 0100", " "} }, "dial_in_numbers"},
+		{"pin length", func(s *store.Settings) { s.PINLength = 13 }, "pin_length"},
+		{"mode", func(s *store.Settings) { s.ConferenceIDMode = "random" }, "conference_id_mode"},
+		{"admission", func(s *store.Settings) { s.LobbyAdmission = "everyone" }, "lobby_admission"},
+		{"window", func(s *store.Settings) { s.Lockout.Window = 30 * time.Second }, "lockout.window"},
+		{"lock duration", func(s *store.Settings) { s.Lockout.LocalLockDuration = -time.Hour }, "lockout.local_lock_duration"},
+		{"local limit", func(s *store.Settings) { s.Lockout.LocalLimit = -1 }, "lockout.local_limit"},
+		{"global limit", func(s *store.Settings) { s.Lockout.GlobalLimit = -1 }, "lockout.global_limit"},
+		{"local above global", func(s *store.Settings) { s.Lockout.LocalLimit, s.Lockout.GlobalLimit = 30, 10 }, "lockout.local_limit"},
+		{"empty number", func(s *store.Settings) { s.DialInNumbers = []string{"+1 425 555 0100", " "} }, "dial_in_numbers"},
 	} {
-		s := DefaultSettings()
+		s := store.DefaultSettings()
 		tc.change(&s)
-		var ie *InputError
-		if err := s.Validate(); !errors.As(err, &ie) || ie.Field != tc.field || !errors.Is(err, ErrInvalidInput) {
+		var ie *store.InputError
+		if err := s.Validate(); !errors.As(err, &ie) || ie.Field != tc.field || !errors.Is(err, store.ErrInvalidInput) {
 			t.Errorf("%s: %v, want an InputError for %s", tc.name, err, tc.field)
 		}
 	}
-	if err := DefaultSettings().Validate(); err != nil {
+	if err := store.DefaultSettings().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 }
@@ -40,7 +42,7 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 // UpdateSettings trims the dial-in numbers before checking and storing them.
 func TestUpdateSettingsTrimsNumbers(t *testing.T) {
 	d := openTestDir(t, "")
-	s, err := d.UpdateSettings(context.Background(), func(s *Settings) error {
+	s, err := d.UpdateSettings(context.Background(), func(s *store.Settings) error {
 		s.DialInNumbers = []string{" +1 425 555 0100 "}
 		return nil
 	})
@@ -54,17 +56,17 @@ func TestAddressesNameTheField(t *testing.T) {
 	d := openTestDir(t, "")
 	ctx := context.Background()
 	for _, tc := range []struct {
-		req   EnableRequest
+		req   store.EnableRequest
 		field string
 	}{
-		{EnableRequest{Email: " "}, "email"},
-		{EnableRequest{Email: "Ada <ada@example.com>"}, "email"},
-		{EnableRequest{Email: "ada@example.com", EmailOverride: "Ada <ada@example.org>"}, "email_override"},
-		{EnableRequest{Email: "ada@example.com", Mail: MailOptions{To: "not an address"}}, "email_to"},
+		{store.EnableRequest{Email: " "}, "email"},
+		{store.EnableRequest{Email: "Ada <ada@example.com>"}, "email"},
+		{store.EnableRequest{Email: "ada@example.com", EmailOverride: "Ada <ada@example.org>"}, "email_override"},
+		{store.EnableRequest{Email: "ada@example.com", Mail: store.MailOptions{To: "not an address"}}, "email_to"},
 		// Contradictory: no email, but to this address.
-		{EnableRequest{Email: "ada@example.com", Mail: MailOptions{Skip: true, To: "help@example.com"}}, "email_to"},
+		{store.EnableRequest{Email: "ada@example.com", Mail: store.MailOptions{Skip: true, To: "help@example.com"}}, "email_to"},
 	} {
-		var ie *InputError
+		var ie *store.InputError
 		if _, err := d.EnableUser(ctx, tc.req); !errors.As(err, &ie) || ie.Field != tc.field {
 			t.Errorf("%+v: %v, want an InputError for %s", tc.req, err, tc.field)
 		}
