@@ -43,7 +43,7 @@ type Options struct {
 	Token string
 	// Live reports meetings in progress and controls them; nil: no
 	// meeting is ever started, and the live-control routes answer 503.
-	Live LiveStatus
+	Live LiveMeetings
 	// Calls reports the calls in progress and the RTP ports they hold,
 	// for GET /api/v1/status; nil reports zeros.
 	Calls func() (calls, rtpPorts int)
@@ -66,7 +66,7 @@ type api struct {
 	meetingDir       meetingDirectory
 	selfDir          selfDirectory
 	mail             mailQueue
-	live             LiveStatus
+	live             LiveMeetings
 	calls            func() (calls, rtpPorts int)
 	meetings         func() int
 	refusedUntrusted func() uint64

@@ -18,6 +18,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/dialin/dialin/admin/wire"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
 	"github.com/dialin/dialin/store/sqlite"
 )
@@ -45,33 +47,45 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// fakeLive is a LiveStatus that keeps meetings in a map and records the
+// fakeLive is a LiveMeetings that keeps meetings in a map and records the
 // calls of the control methods ("admit 1234567 l1"). It acts as the bridge
 // would on its own state: Start starts a meeting, End forgets it, Admit
 // moves lobby callers into the participants, SetMuted and Remove find the
-// id or answer ErrCallerNotFound; all but Start answer ErrNotStarted for a
+// id or answer bridge.ErrNoSuchCaller; all but Start answer
+// bridge.ErrNotStarted for a
 // meeting that is not on. err, when set, is what every control call returns.
 type fakeLive struct {
 	mu       sync.Mutex
-	meetings map[string]Live
+	meetings map[string]bridge.Status
 	calls    []string
 	err      error
+	started  []store.Conference // what each Start was given
 }
 
-func (f *fakeLive) Meeting(id string) (Live, bool) {
+func (f *fakeLive) Status(id string) (bridge.Status, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l, ok := f.meetings[id]
 	return l, ok
 }
 
-func (f *fakeLive) set(id string, l Live) {
+// set gives a meeting the live state l, written as the API shows it
+// (roles by name), as the bridge would report it.
+func (f *fakeLive) set(id string, l wire.Live) {
+	st := bridge.Status{Started: l.Started, OrganizerPresent: l.OrganizerPresent}
+	for _, p := range l.Participants {
+		st.Participants = append(st.Participants, bridge.ParticipantStatus{ID: p.ID, Caller: p.Caller,
+			Organizer: p.Role == "organizer", Muted: p.Muted, HandRaised: p.HandRaised, Talking: p.Talking, JoinedAt: p.JoinedAt})
+	}
+	for _, c := range l.Lobby {
+		st.Lobby = append(st.Lobby, bridge.LobbyStatus{ID: c.ID, Caller: c.Caller, WaitingSince: c.WaitingSince})
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.meetings == nil {
-		f.meetings = map[string]Live{}
+		f.meetings = map[string]bridge.Status{}
 	}
-	f.meetings[id] = l
+	f.meetings[id] = st
 }
 
 // failWith makes every control call fail with err (nil: work again).
@@ -91,30 +105,31 @@ func (f *fakeLive) takeCalls() []string {
 }
 
 // call records a control call and returns the started meeting it is about.
-func (f *fakeLive) call(what, id string, args ...string) (Live, error) {
+func (f *fakeLive) call(what, id string, args ...string) (bridge.Status, error) {
 	f.calls = append(f.calls, strings.Join(append([]string{what, id}, args...), " "))
 	if f.err != nil {
-		return Live{}, f.err
+		return bridge.Status{}, f.err
 	}
 	l, ok := f.meetings[id]
 	if !ok || !l.Started {
-		return l, fmt.Errorf("fake bridge: meeting %s: %w", id, ErrNotStarted)
+		return l, fmt.Errorf("fake bridge: meeting %s: %w", id, bridge.ErrNotStarted)
 	}
 	return l, nil
 }
 
-func (f *fakeLive) Start(id string) error {
+// Start starts the meeting; it records the admission rule it was given.
+func (f *fakeLive) Start(id string, conf store.Conference) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l, err := f.call("start", id)
-	if errors.Is(err, ErrNotStarted) {
-		l.Started, err = true, nil
+	if errors.Is(err, bridge.ErrNotStarted) {
+		l.Started = true
 		if f.meetings == nil {
-			f.meetings = map[string]Live{}
+			f.meetings = map[string]bridge.Status{}
 		}
 		f.meetings[id] = l
 	}
-	return err
+	f.started = append(f.started, conf)
 }
 
 func (f *fakeLive) End(id string) error {
@@ -135,18 +150,18 @@ func (f *fakeLive) Admit(id, callerID string) (int, error) {
 		return 0, err
 	}
 	l.Participants = slices.Clone(l.Participants)
-	var stay []LobbyCaller
+	var stay []bridge.LobbyStatus
 	n := 0
 	for _, c := range l.Lobby {
 		if callerID == "" || c.ID == callerID {
-			l.Participants = append(l.Participants, Participant{ID: c.ID, Caller: c.Caller, Role: "attendee", JoinedAt: time.Now()})
+			l.Participants = append(l.Participants, bridge.ParticipantStatus{ID: c.ID, Caller: c.Caller, JoinedAt: time.Now()})
 			n++
 		} else {
 			stay = append(stay, c)
 		}
 	}
 	if callerID != "" && n == 0 {
-		return 0, fmt.Errorf("fake bridge: %s: %w", callerID, ErrCallerNotFound)
+		return 0, fmt.Errorf("fake bridge: %s: %w", callerID, bridge.ErrNoSuchCaller)
 	}
 	l.Lobby = stay
 	f.meetings[id] = l
@@ -160,7 +175,7 @@ func (f *fakeLive) SetMuted(id, participantID string, muted bool) error {
 	if err != nil {
 		return err
 	}
-	l.Participants = slices.Clone(l.Participants) // Meeting's answers stay as they were
+	l.Participants = slices.Clone(l.Participants) // Status's answers stay as they were
 	for i := range l.Participants {
 		if l.Participants[i].ID == participantID {
 			l.Participants[i].Muted = muted
@@ -168,7 +183,7 @@ func (f *fakeLive) SetMuted(id, participantID string, muted bool) error {
 			return nil
 		}
 	}
-	return ErrCallerNotFound
+	return bridge.ErrNoSuchCaller
 }
 
 func (f *fakeLive) Remove(id, callerID string) error {
@@ -192,7 +207,7 @@ func (f *fakeLive) Remove(id, callerID string) error {
 			return nil
 		}
 	}
-	return ErrCallerNotFound
+	return bridge.ErrNoSuchCaller
 }
 
 // env is an API served over HTTP on a real SQLite directory.

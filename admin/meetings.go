@@ -3,10 +3,12 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/dialin/dialin/admin/wire"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
 )
 
@@ -18,23 +20,26 @@ type meetingDirectory interface {
 	GetMeeting(ctx context.Context, conferenceID string) (store.Meeting, error)
 	ListMeetings(ctx context.Context, f store.MeetingFilter) ([]store.Meeting, error)
 	DeleteMeeting(ctx context.Context, conferenceID string) error
+	// LookupConference is what a call would find for the ID (the meeting's
+	// admission rule), for starting it from the API.
+	LookupConference(conferenceID string) (store.Conference, bool)
 }
 
-// LiveStatus is the bridge's side of the meetings: what is going on in them
-// and the administrator's control over them. The bridge implements it; the
-// ids of participants and lobby callers are its own, opaque to the API, and
+// LiveMeetings is what the live routes need of the bridge (*bridge.Bridge):
+// its meetings' state and the administrator's control over them, with the
+// bridge's own errors: bridge.ErrNotStarted when the meeting is not on,
+// bridge.ErrNoSuchCaller when an id names nobody in it (wrapped or not);
+// any other error is the bridge's failure (500, logged). The ids of
+// participants and lobby callers are the bridge's, opaque to the API, and
 // must be 1-64 visible ASCII characters (no spaces) for the control routes
 // to reach them.
-//
-// Start, End, Admit, SetMuted and Remove return ErrNotStarted when the
-// meeting is not on and ErrCallerNotFound when the id names nobody in it
-// (wrapped or not); any other error is the bridge's failure (500, logged).
-type LiveStatus interface {
-	// Meeting is a meeting's live state; false: not known to the bridge (not started, nobody waiting).
-	Meeting(conferenceID string) (Live, bool)
+type LiveMeetings interface {
+	// Status is a meeting's live state; false: not known to the bridge
+	// (not started, nobody waiting).
+	Status(conferenceID string) (bridge.Status, bool)
 	// Start starts the meeting as if its organizer joined from an app.
 	// Starting a started meeting changes nothing.
-	Start(conferenceID string) error
+	Start(conferenceID string, conf store.Conference)
 	// End ends the meeting: everyone in it and in its lobby is told and hung up.
 	End(conferenceID string) error
 	// Admit moves a lobby caller (callerID) or, with callerID "", everyone
@@ -46,24 +51,8 @@ type LiveStatus interface {
 	Remove(conferenceID, callerID string) error
 }
 
-// Errors of a LiveStatus that the API tells the client about.
-var (
-	// ErrNotStarted: the meeting is not on (409 meeting_not_started).
-	ErrNotStarted = errors.New("the meeting has not started")
-	// ErrCallerNotFound: no participant or lobby caller of the meeting has
-	// that id (404 caller_not_found).
-	ErrCallerNotFound = errors.New("no such participant or lobby caller in the meeting")
-)
-
 // maxCallerIDLength bounds the id of a participant or lobby caller.
 const maxCallerIDLength = 64
-
-// The live state of a meeting, as LiveStatus gives it and the API shows it.
-type (
-	Live        = wire.Live
-	Participant = wire.Participant
-	LobbyCaller = wire.LobbyCaller
-)
 
 // viewMeetings adds each meeting's organizer address (looked up once per
 // organizer) and live state.
@@ -99,26 +88,32 @@ func (a *api) viewMeetings(ctx context.Context, meetings []store.Meeting) ([]wir
 	return out, nil
 }
 
-// liveOf is the live state of a meeting, with [] rather than null and the
-// callers' numbers masked.
-func (a *api) liveOf(conferenceID string) Live {
-	var l Live
+// liveOf is the live state of a meeting as the API shows it: [] rather
+// than null, roles by name and the callers' numbers masked.
+func (a *api) liveOf(conferenceID string) wire.Live {
+	var st bridge.Status
 	if a.live != nil {
-		if got, ok := a.live.Meeting(conferenceID); ok {
-			l = got
+		st, _ = a.live.Status(conferenceID)
+	}
+	l := wire.Live{
+		Started:          st.Started,
+		OrganizerPresent: st.OrganizerPresent,
+		Participants:     make([]wire.Participant, 0, len(st.Participants)),
+		Lobby:            make([]wire.LobbyCaller, 0, len(st.Lobby)),
+	}
+	for _, p := range st.Participants {
+		role := "attendee"
+		if p.Organizer {
+			role = "organizer"
 		}
+		l.Participants = append(l.Participants, wire.Participant{
+			ID: p.ID, Caller: maskCaller(p.Caller), Role: role, Muted: p.Muted,
+			HandRaised: p.HandRaised, Talking: p.Talking, JoinedAt: p.JoinedAt,
+		})
 	}
-	participants := make([]Participant, 0, len(l.Participants))
-	for _, p := range l.Participants {
-		p.Caller = maskCaller(p.Caller)
-		participants = append(participants, p)
+	for _, c := range st.Lobby {
+		l.Lobby = append(l.Lobby, wire.LobbyCaller{ID: c.ID, Caller: maskCaller(c.Caller), WaitingSince: c.WaitingSince})
 	}
-	lobby := make([]LobbyCaller, 0, len(l.Lobby))
-	for _, c := range l.Lobby {
-		c.Caller = maskCaller(c.Caller)
-		lobby = append(lobby, c)
-	}
-	l.Participants, l.Lobby = participants, lobby
 	return l
 }
 
@@ -297,17 +292,17 @@ func (a *api) liveMeeting(r *http.Request) (store.Meeting, error) {
 	return m, nil
 }
 
-// liveError maps the errors of LiveStatus: a meeting that is not on and an
+// liveError maps the bridge's errors: a meeting that is not on and an
 // id that names nobody are the request's; anything else is the bridge's
 // (500, logged, never shown).
 func liveError(err error, conferenceID, callerID string) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotStarted):
+	case errors.Is(err, bridge.ErrNotStarted):
 		return &apiError{Status: http.StatusConflict, Code: wire.CodeMeetingNotStarted,
 			Message: "meeting " + conferenceID + " has not started"}
-	case errors.Is(err, ErrCallerNotFound):
+	case errors.Is(err, bridge.ErrNoSuchCaller):
 		msg := "no participant or lobby caller " + callerID + " in meeting " + conferenceID
 		if callerID == "" {
 			msg = "a caller of meeting " + conferenceID + " is no longer there"
@@ -354,9 +349,12 @@ func (a *api) startMeeting(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := a.live.Start(m.ConferenceID); err != nil {
-		return liveError(err, m.ConferenceID, "")
+	conf, ok := a.meetingDir.LookupConference(m.ConferenceID)
+	if !ok {
+		// The route read the directory a moment ago; it changed since.
+		return fmt.Errorf("start meeting: conference ID %s is no longer in the directory", m.ConferenceID)
 	}
+	a.live.Start(m.ConferenceID, conf)
 	return a.writeMeeting(w, r, http.StatusOK, m)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,17 +14,19 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/dialin/dialin/admin/wire"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
 )
 
 type meetingResp struct {
-	ConferenceID     string `json:"conference_id"`
-	Organizer        string `json:"organizer"`
-	OrganizerID      int64  `json:"organizer_id"`
-	Static           bool   `json:"static"`
-	RequireOrganizer bool   `json:"require_organizer"`
-	BypassLobby      bool   `json:"bypass_lobby"`
-	Live             Live   `json:"live"`
+	ConferenceID     string    `json:"conference_id"`
+	Organizer        string    `json:"organizer"`
+	OrganizerID      int64     `json:"organizer_id"`
+	Static           bool      `json:"static"`
+	RequireOrganizer bool      `json:"require_organizer"`
+	BypassLobby      bool      `json:"bypass_lobby"`
+	Live             wire.Live `json:"live"`
 }
 
 func TestMeetings(t *testing.T) {
@@ -58,8 +61,8 @@ func TestMeetings(t *testing.T) {
 
 	// The live state comes from the bridge, with numbers masked.
 	joined := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	e.live.set(first, Live{Started: true, OrganizerPresent: true,
-		Participants: []Participant{{Caller: "+14255550123", Role: "organizer", Talking: true, JoinedAt: joined}}})
+	e.live.set(first, wire.Live{Started: true, OrganizerPresent: true,
+		Participants: []wire.Participant{{Caller: "+14255550123", Role: "organizer", Talking: true, JoinedAt: joined}}})
 	var live meetingResp
 	r = e.must(200, "GET", "/api/v1/meetings/"+first, "")
 	r.decode(t, &live)
@@ -179,14 +182,14 @@ func liveRoutes(id string) []liveRoute {
 
 // liveMeeting is a started meeting with an organizer, an attendee and two
 // callers in the lobby.
-func liveMeeting() Live {
+func liveMeeting() wire.Live {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	return Live{Started: true, OrganizerPresent: true,
-		Participants: []Participant{
+	return wire.Live{Started: true, OrganizerPresent: true,
+		Participants: []wire.Participant{
 			{ID: "p1", Caller: "+14255550123", Role: "organizer", JoinedAt: at},
 			{ID: "p2", Caller: "+442079460000", Role: "attendee", HandRaised: true, JoinedAt: at.Add(time.Minute)},
 		},
-		Lobby: []LobbyCaller{
+		Lobby: []wire.LobbyCaller{
 			{ID: "l1", Caller: "+33142685300", WaitingSince: at.Add(2 * time.Minute)},
 			{ID: "l2", Caller: "1001", WaitingSince: at.Add(3 * time.Minute)},
 		}}
@@ -229,6 +232,16 @@ func TestMeetingLiveControl(t *testing.T) {
 	}
 	e.must(200, "POST", "/api/v1/meetings/"+static+"/start", "") // started already: nothing changes
 	e.checkCalls("start "+dyn, "start "+static, "start "+static)
+	// Each start hands the bridge what a call would find for the ID.
+	e.live.mu.Lock()
+	started := slices.Clone(e.live.started)
+	e.live.mu.Unlock()
+	for i, id := range []string{dyn, static, static} {
+		want, _ := e.dir.LookupConference(id)
+		if i >= len(started) || started[i] != want {
+			t.Fatalf("start %d of %s: the bridge got %+v, want %+v", i, id, started, want)
+		}
+	}
 	if !e.meeting(static).Live.Started {
 		t.Fatal("GET does not show the started meeting")
 	}
@@ -347,8 +360,12 @@ func TestMeetingLiveControl(t *testing.T) {
 	}
 
 	// The bridge failing otherwise: 500, the cause logged, never shown.
+	// (Starting cannot fail on the bridge's side: bridge.Start has no error.)
 	e.live.failWith(errors.New("mixer on fire"))
 	for _, rt := range liveRoutes(static) {
+		if strings.HasSuffix(rt.path, "/start") {
+			continue
+		}
 		err := e.fail(500, "internal", rt.method, rt.path, rt.body)
 		if strings.Contains(err.Message, "fire") {
 			t.Fatalf("%s %s: message %q tells the cause", rt.method, rt.path, err.Message)
@@ -358,7 +375,7 @@ func TestMeetingLiveControl(t *testing.T) {
 	if l := e.logs.String(); !strings.Contains(l, "mixer on fire") {
 		t.Fatalf("the bridge's error is not logged:\n%s", l)
 	}
-	e.checkCalls("start "+static, "end "+static, "admit "+static+" l1", "mute "+static+" p1 true", "remove "+static+" p1")
+	e.checkCalls("end "+static, "admit "+static+" l1", "mute "+static+" p1 true", "remove "+static+" p1")
 }
 
 // newConferenceIDNotIn returns a valid conference ID that no meeting has.
@@ -474,10 +491,10 @@ func TestLiveErrorMapping(t *testing.T) {
 		status int
 		code   string
 	}{
-		{ErrNotStarted, 409, "meeting_not_started"},
-		{fmt.Errorf("bridge: %w", ErrNotStarted), 409, "meeting_not_started"},
-		{ErrCallerNotFound, 404, "caller_not_found"},
-		{fmt.Errorf("bridge: caller x: %w", ErrCallerNotFound), 404, "caller_not_found"},
+		{bridge.ErrNotStarted, 409, "meeting_not_started"},
+		{fmt.Errorf("bridge: %w", bridge.ErrNotStarted), 409, "meeting_not_started"},
+		{bridge.ErrNoSuchCaller, 404, "caller_not_found"},
+		{fmt.Errorf("bridge: caller x: %w", bridge.ErrNoSuchCaller), 404, "caller_not_found"},
 		{errors.New("ErrNotStarted"), 500, "internal"},
 	} {
 		e, _ := toAPIError(liveError(tc.err, "1234567", "x"))

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
 	"github.com/dialin/dialin/store/sqlite"
 )
@@ -258,16 +259,16 @@ func TestLiveControlErrors(t *testing.T) {
 	}
 }
 
-// oneMeetingLive is an admin.LiveStatus with one started meeting: an
+// oneMeetingLive is an admin.LiveMeetings with one started meeting: an
 // organizer p1 and a lobby caller l1.
 type oneMeetingLive struct {
 	mu    sync.Mutex
 	id    string
-	live  admin.Live
+	live  bridge.Status
 	calls []string
 }
 
-func (f *oneMeetingLive) Meeting(id string) (admin.Live, bool) {
+func (f *oneMeetingLive) Status(id string) (bridge.Status, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.live, id == f.id
@@ -276,20 +277,19 @@ func (f *oneMeetingLive) Meeting(id string) (admin.Live, bool) {
 func (f *oneMeetingLive) record(call string, id string) error {
 	f.calls = append(f.calls, call)
 	if id != f.id || !f.live.Started {
-		return admin.ErrNotStarted
+		return bridge.ErrNotStarted
 	}
 	return nil
 }
 
-func (f *oneMeetingLive) Start(id string) error {
+func (f *oneMeetingLive) Start(id string, _ store.Conference) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "start")
 	f.id = id
-	f.live = admin.Live{Started: true, OrganizerPresent: true,
-		Participants: []admin.Participant{{ID: "p1", Caller: "+14255550123", Role: "organizer"}},
-		Lobby:        []admin.LobbyCaller{{ID: "l1", Caller: "+442079460000", WaitingSince: time.Now()}}}
-	return nil
+	f.live = bridge.Status{Started: true, OrganizerPresent: true,
+		Participants: []bridge.ParticipantStatus{{ID: "p1", Caller: "+14255550123", Organizer: true}},
+		Lobby:        []bridge.LobbyStatus{{ID: "l1", Caller: "+442079460000", WaitingSince: time.Now()}}}
 }
 
 func (f *oneMeetingLive) End(id string) error {
@@ -298,7 +298,7 @@ func (f *oneMeetingLive) End(id string) error {
 	if err := f.record("end", id); err != nil {
 		return err
 	}
-	f.live = admin.Live{}
+	f.live = bridge.Status{}
 	return nil
 }
 
@@ -309,7 +309,7 @@ func (f *oneMeetingLive) Admit(id, callerID string) (int, error) {
 		return 0, err
 	}
 	if callerID != "" && callerID != "l1" {
-		return 0, fmt.Errorf("lobby: %w", admin.ErrCallerNotFound)
+		return 0, fmt.Errorf("lobby: %w", bridge.ErrNoSuchCaller)
 	}
 	return 1, nil
 }
@@ -321,7 +321,7 @@ func (f *oneMeetingLive) SetMuted(id, participantID string, muted bool) error {
 		return err
 	}
 	if participantID != "p1" {
-		return admin.ErrCallerNotFound
+		return bridge.ErrNoSuchCaller
 	}
 	return nil
 }
@@ -345,7 +345,7 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dir.Close()
-	serve := func(live admin.LiveStatus) *Client {
+	serve := func(live admin.LiveMeetings) *Client {
 		h, err := admin.NewHandler(admin.Options{Directory: dir, Token: "client-test-token-0123456789", Live: live, Logger: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)

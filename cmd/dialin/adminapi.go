@@ -28,7 +28,7 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveStatus, meetings func() int, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,

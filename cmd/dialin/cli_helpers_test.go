@@ -26,6 +26,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/admin/wire"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
 	"github.com/dialin/dialin/store/sqlite"
 )
@@ -217,26 +219,36 @@ func wrongCheckDigit(id string) string {
 	return id[:len(id)-1] + string('0'+(last-'0'+1)%10)
 }
 
-// cliLive is an admin.LiveStatus for the in-process tests of the meeting
+// cliLive is an admin.LiveMeetings for the in-process tests of the meeting
 // commands: meetings in a map, changed as the bridge would change them,
 // and the control calls recorded ("mute 1234567 p1 true").
 type cliLive struct {
 	mu       sync.Mutex
-	meetings map[string]admin.Live
+	meetings map[string]bridge.Status
 	calls    []string
 }
 
-func (f *cliLive) Meeting(id string) (admin.Live, bool) {
+func (f *cliLive) Status(id string) (bridge.Status, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l, ok := f.meetings[id]
 	return l, ok
 }
 
-func (f *cliLive) set(id string, l admin.Live) {
+// set gives a meeting the live state l, written as the API shows it
+// (roles by name), as the bridge would report it.
+func (f *cliLive) set(id string, l wire.Live) {
+	st := bridge.Status{Started: l.Started, OrganizerPresent: l.OrganizerPresent}
+	for _, p := range l.Participants {
+		st.Participants = append(st.Participants, bridge.ParticipantStatus{ID: p.ID, Caller: p.Caller,
+			Organizer: p.Role == "organizer", Muted: p.Muted, HandRaised: p.HandRaised, Talking: p.Talking, JoinedAt: p.JoinedAt})
+	}
+	for _, c := range l.Lobby {
+		st.Lobby = append(st.Lobby, bridge.LobbyStatus{ID: c.ID, Caller: c.Caller, WaitingSince: c.WaitingSince})
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.meetings[id] = l
+	f.meetings[id] = st
 }
 
 func (f *cliLive) takeCalls() []string {
@@ -248,25 +260,24 @@ func (f *cliLive) takeCalls() []string {
 }
 
 // started records a call and returns a copy of the meeting, which must be on.
-func (f *cliLive) started(call ...string) (admin.Live, error) {
+func (f *cliLive) started(call ...string) (bridge.Status, error) {
 	f.calls = append(f.calls, strings.Join(call, " "))
 	l, ok := f.meetings[call[1]]
 	if !ok || !l.Started {
-		return l, admin.ErrNotStarted
+		return l, bridge.ErrNotStarted
 	}
 	l.Participants = slices.Clone(l.Participants)
 	l.Lobby = slices.Clone(l.Lobby)
 	return l, nil
 }
 
-func (f *cliLive) Start(id string) error {
+func (f *cliLive) Start(id string, _ store.Conference) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "start "+id)
 	l := f.meetings[id]
 	l.Started = true
 	f.meetings[id] = l
-	return nil
 }
 
 func (f *cliLive) End(id string) error {
@@ -286,17 +297,17 @@ func (f *cliLive) Admit(id, callerID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var stay []admin.LobbyCaller
+	var stay []bridge.LobbyStatus
 	for _, c := range l.Lobby {
 		if callerID == "" || c.ID == callerID {
-			l.Participants = append(l.Participants, admin.Participant{ID: c.ID, Caller: c.Caller, Role: "attendee", JoinedAt: time.Now()})
+			l.Participants = append(l.Participants, bridge.ParticipantStatus{ID: c.ID, Caller: c.Caller, JoinedAt: time.Now()})
 		} else {
 			stay = append(stay, c)
 		}
 	}
 	n := len(l.Lobby) - len(stay)
 	if callerID != "" && n == 0 {
-		return 0, fmt.Errorf("lobby: %w", admin.ErrCallerNotFound)
+		return 0, fmt.Errorf("lobby: %w", bridge.ErrNoSuchCaller)
 	}
 	l.Lobby = stay
 	f.meetings[id] = l
@@ -317,7 +328,7 @@ func (f *cliLive) SetMuted(id, participantID string, muted bool) error {
 			return nil
 		}
 	}
-	return admin.ErrCallerNotFound
+	return bridge.ErrNoSuchCaller
 }
 
 func (f *cliLive) Remove(id, callerID string) error {
@@ -328,10 +339,10 @@ func (f *cliLive) Remove(id, callerID string) error {
 		return err
 	}
 	n := len(l.Participants) + len(l.Lobby)
-	l.Participants = slices.DeleteFunc(l.Participants, func(p admin.Participant) bool { return p.ID == callerID })
-	l.Lobby = slices.DeleteFunc(l.Lobby, func(c admin.LobbyCaller) bool { return c.ID == callerID })
+	l.Participants = slices.DeleteFunc(l.Participants, func(p bridge.ParticipantStatus) bool { return p.ID == callerID })
+	l.Lobby = slices.DeleteFunc(l.Lobby, func(c bridge.LobbyStatus) bool { return c.ID == callerID })
 	if len(l.Participants)+len(l.Lobby) == n {
-		return admin.ErrCallerNotFound
+		return bridge.ErrNoSuchCaller
 	}
 	f.meetings[id] = l
 	return nil
@@ -339,7 +350,7 @@ func (f *cliLive) Remove(id, callerID string) error {
 
 // inProcessAPI serves the real admin API handler, with live as its bridge
 // (nil: none), on a directory of its own, for runAdminEnv.
-func inProcessAPI(t *testing.T, live admin.LiveStatus) (url string, dir *store.Directory) {
+func inProcessAPI(t *testing.T, live admin.LiveMeetings) (url string, dir *store.Directory) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))

@@ -22,8 +22,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/admin/client"
+	"github.com/dialin/dialin/admin/wire"
+	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/smtptest"
 	"github.com/dialin/dialin/store"
@@ -845,7 +846,7 @@ func tableRow(t *testing.T, out, first string) (fields []string, line string) {
 // handler with a fake bridge, in process.
 func TestCLIMeetingControl(t *testing.T) {
 	t.Parallel()
-	live := &cliLive{meetings: map[string]admin.Live{}}
+	live := &cliLive{meetings: map[string]bridge.Status{}}
 	url, _ := inProcessAPI(t, live)
 	run := func(args ...string) cliResult { return inProcessCLI(url, args...) }
 	ok := func(args ...string) string {
@@ -895,12 +896,12 @@ func TestCLIMeetingControl(t *testing.T) {
 
 	// show: the lobby and the participants as aligned tables, callers masked.
 	now := time.Now()
-	live.set(id, admin.Live{Started: true, OrganizerPresent: true,
-		Participants: []admin.Participant{
+	live.set(id, wire.Live{Started: true, OrganizerPresent: true,
+		Participants: []wire.Participant{
 			{ID: "p1", Caller: "+14255550123", Role: "organizer", Talking: true, JoinedAt: now.Add(-10 * time.Minute)},
 			{ID: "participant-2", Caller: "+442079460000", Role: "attendee", Muted: true, HandRaised: true, JoinedAt: now.Add(-5 * time.Minute)},
 		},
-		Lobby: []admin.LobbyCaller{
+		Lobby: []wire.LobbyCaller{
 			{ID: "l1", Caller: "+33142685300", WaitingSince: now.Add(-3 * time.Minute)},
 			{ID: "lobby-caller-2", Caller: "1001", WaitingSince: now.Add(-90 * time.Second)},
 		}})
@@ -972,7 +973,7 @@ func TestCLIMeetingControl(t *testing.T) {
 	if out := ok("meeting", "mute", id, "p1"); out != "participant p1 muted in meeting "+id+"\n" {
 		t.Errorf("mute: %q", out)
 	}
-	if l, _ := live.Meeting(id); !l.Participants[0].Muted {
+	if l, _ := live.Status(id); !l.Participants[0].Muted {
 		t.Errorf("p1 not muted: %+v", l.Participants[0])
 	}
 	if out := ok("meeting", "mute", id, "p1", "--off"); out != "participant p1 unmuted in meeting "+id+"\n" {

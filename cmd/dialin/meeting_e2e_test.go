@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/media/prompts"
@@ -265,17 +265,17 @@ func meetNotHears(t *testing.T, who string, rec testphone.Recording, freq float6
 }
 
 // meetGet is the live state of a meeting, from GET /api/v1/meetings/{id}.
-func meetGet(t *testing.T, b *bridgeProcess, id string) admin.Live {
+func meetGet(t *testing.T, b *bridgeProcess, id string) wire.Live {
 	t.Helper()
 	var m struct {
-		Live admin.Live `json:"live"`
+		Live wire.Live `json:"live"`
 	}
 	ivrAPI(t, b, 200, "GET", "/api/v1/meetings/"+id, "", &m)
 	return m.Live
 }
 
 // meetParticipantIDs and meetLobbyIDs are the member ids in a live state.
-func meetParticipantIDs(l admin.Live) []string {
+func meetParticipantIDs(l wire.Live) []string {
 	var ids []string
 	for _, p := range l.Participants {
 		ids = append(ids, p.ID)
@@ -284,7 +284,7 @@ func meetParticipantIDs(l admin.Live) []string {
 	return ids
 }
 
-func meetLobbyIDs(l admin.Live) []string {
+func meetLobbyIDs(l wire.Live) []string {
 	var ids []string
 	for _, c := range l.Lobby {
 		ids = append(ids, c.ID)
@@ -294,7 +294,7 @@ func meetLobbyIDs(l admin.Live) []string {
 }
 
 // meetCheckLive checks who is in the meeting and in its lobby.
-func meetCheckLive(t *testing.T, l admin.Live, participants, lobby []string) {
+func meetCheckLive(t *testing.T, l wire.Live, participants, lobby []string) {
 	t.Helper()
 	participants, lobby = slices.Sorted(slices.Values(participants)), slices.Sorted(slices.Values(lobby))
 	if got := meetParticipantIDs(l); !slices.Equal(got, participants) {
@@ -307,7 +307,7 @@ func meetCheckLive(t *testing.T, l admin.Live, participants, lobby []string) {
 
 // meetMuted reports whether the participant id is muted in l; it fails the
 // test if id is not a participant.
-func meetMuted(t *testing.T, l admin.Live, id string) bool {
+func meetMuted(t *testing.T, l wire.Live, id string) bool {
 	t.Helper()
 	for _, p := range l.Participants {
 		if p.ID == id {

@@ -103,7 +103,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, liveStatus{meetings: meetings, dir: dir}, meetings.Meetings, log)
+	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, log)
 	if err != nil {
 		return err
 	}
