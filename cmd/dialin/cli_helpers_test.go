@@ -11,25 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/dialin/dialin/admin"
-	"github.com/dialin/dialin/admin/wire"
-	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/store"
-	"github.com/dialin/dialin/store/sqlite"
 )
 
 // testAdminToken is the admin.token of the test bridges that set one.
@@ -217,164 +206,4 @@ func newConferenceID(t *testing.T) string {
 func wrongCheckDigit(id string) string {
 	last := id[len(id)-1]
 	return id[:len(id)-1] + string('0'+(last-'0'+1)%10)
-}
-
-// cliLive is an admin.LiveMeetings for the in-process tests of the meeting
-// commands: meetings in a map, changed as the bridge would change them,
-// and the control calls recorded ("mute 1234567 p1 true").
-type cliLive struct {
-	mu       sync.Mutex
-	meetings map[string]bridge.Status
-	calls    []string
-}
-
-func (f *cliLive) Status(id string) (bridge.Status, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l, ok := f.meetings[id]
-	return l, ok
-}
-
-// set gives a meeting the live state l, written as the API shows it
-// (roles by name), as the bridge would report it.
-func (f *cliLive) set(id string, l wire.Live) {
-	st := bridge.Status{Started: l.Started, OrganizerPresent: l.OrganizerPresent}
-	for _, p := range l.Participants {
-		st.Participants = append(st.Participants, bridge.ParticipantStatus{ID: p.ID, Caller: p.Caller,
-			Organizer: p.Role == "organizer", Muted: p.Muted, HandRaised: p.HandRaised, Talking: p.Talking, JoinedAt: p.JoinedAt})
-	}
-	for _, c := range l.Lobby {
-		st.Lobby = append(st.Lobby, bridge.LobbyStatus{ID: c.ID, Caller: c.Caller, WaitingSince: c.WaitingSince})
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.meetings[id] = st
-}
-
-func (f *cliLive) takeCalls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c := f.calls
-	f.calls = nil
-	return c
-}
-
-// started records a call and returns a copy of the meeting, which must be on.
-func (f *cliLive) started(call ...string) (bridge.Status, error) {
-	f.calls = append(f.calls, strings.Join(call, " "))
-	l, ok := f.meetings[call[1]]
-	if !ok || !l.Started {
-		return l, bridge.ErrNotStarted
-	}
-	l.Participants = slices.Clone(l.Participants)
-	l.Lobby = slices.Clone(l.Lobby)
-	return l, nil
-}
-
-func (f *cliLive) Start(id string, _ store.Conference) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "start "+id)
-	l := f.meetings[id]
-	l.Started = true
-	f.meetings[id] = l
-}
-
-func (f *cliLive) End(id string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, err := f.started("end", id); err != nil {
-		return err
-	}
-	delete(f.meetings, id)
-	return nil
-}
-
-func (f *cliLive) Admit(id, callerID string) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l, err := f.started("admit", id, callerID)
-	if err != nil {
-		return 0, err
-	}
-	var stay []bridge.LobbyStatus
-	for _, c := range l.Lobby {
-		if callerID == "" || c.ID == callerID {
-			l.Participants = append(l.Participants, bridge.ParticipantStatus{ID: c.ID, Caller: c.Caller, JoinedAt: time.Now()})
-		} else {
-			stay = append(stay, c)
-		}
-	}
-	n := len(l.Lobby) - len(stay)
-	if callerID != "" && n == 0 {
-		return 0, fmt.Errorf("lobby: %w", bridge.ErrNoSuchCaller)
-	}
-	l.Lobby = stay
-	f.meetings[id] = l
-	return n, nil
-}
-
-func (f *cliLive) SetMuted(id, participantID string, muted bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l, err := f.started("mute", id, participantID, strconv.FormatBool(muted))
-	if err != nil {
-		return err
-	}
-	for i := range l.Participants {
-		if l.Participants[i].ID == participantID {
-			l.Participants[i].Muted = muted
-			f.meetings[id] = l
-			return nil
-		}
-	}
-	return bridge.ErrNoSuchCaller
-}
-
-func (f *cliLive) Remove(id, callerID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l, err := f.started("remove", id, callerID)
-	if err != nil {
-		return err
-	}
-	n := len(l.Participants) + len(l.Lobby)
-	l.Participants = slices.DeleteFunc(l.Participants, func(p bridge.ParticipantStatus) bool { return p.ID == callerID })
-	l.Lobby = slices.DeleteFunc(l.Lobby, func(c bridge.LobbyStatus) bool { return c.ID == callerID })
-	if len(l.Participants)+len(l.Lobby) == n {
-		return bridge.ErrNoSuchCaller
-	}
-	f.meetings[id] = l
-	return nil
-}
-
-// inProcessAPI serves the real admin API handler, with live as its bridge
-// (nil: none), on a directory of its own, for runAdminEnv.
-func inProcessAPI(t *testing.T, live admin.LiveMeetings) (url string, dir *store.Directory) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err = store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dir.Close() })
-	h, err := admin.NewHandler(admin.Options{Directory: dir, Token: testAdminToken, Live: live, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL, dir
-}
-
-// inProcessCLI runs `dialin args... --server url --token TOKEN` in this
-// process (runAdminEnv), with an empty environment.
-func inProcessCLI(url string, args ...string) cliResult {
-	var stdout, stderr strings.Builder
-	code := runAdminEnv(append(args, "--server", url, "--token", testAdminToken), &stdout, &stderr, func(string) string { return "" })
-	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
 }
