@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dialin/dialin/internal/audiotest"
 )
 
 // allPromptNames is every Prompt constant: the embedded set must be exactly
@@ -151,7 +153,7 @@ func TestPromptPaddedWithSilence(t *testing.T) {
 func writeWAVFile(t *testing.T, path string, samples []int16) {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteWAV(&buf, samples); err != nil {
+	if err := audiotest.WriteWAV(&buf, samples); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -271,7 +271,7 @@ func TestNoDTMF(t *testing.T) {
 	pcm := music()
 	twice := append(slices.Clone(pcm), pcm...)
 	check := func(name string, pcm []int16) {
-		d := media.NewInbandDetector()
+		d := new(media.InbandDetector)
 		var keys []byte
 		for at := 0; at < len(pcm); at += media.FrameSamples {
 			d.Feed(pcm[at:min(at+media.FrameSamples, len(pcm))], func(k byte) { keys = append(keys, k) })
