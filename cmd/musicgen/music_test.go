@@ -30,7 +30,7 @@ func TestDeterministic(t *testing.T) {
 
 // TestCommittedFileIsGenerated: the WAV in media/prompts is what the
 // generator makes, so neither is edited without the other. Run
-// `go run ./internal/musicgen -o media/prompts/music_on_hold.wav` (or
+// `go run ./cmd/musicgen -o media/prompts/music_on_hold.wav` (or
 // `make prompts`) after changing the generator.
 //
 // Samples may differ by one step: Go may fuse a multiply and an add into

@@ -2,7 +2,7 @@
 // loop of about three minutes, synthesised from scratch, so the repository
 // holds no recording it may not own and anyone can remake the file.
 //
-//	go run ./internal/musicgen -o media/prompts/music_on_hold.wav
+//	go run ./cmd/musicgen -o media/prompts/music_on_hold.wav
 //
 // The output is deterministic: the same seed gives the same file. The
 // tests check that the committed file is what this program makes.
