@@ -5,7 +5,7 @@ BIN := bin/dialin
 CONFIG ?=
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-deps bench bench-go bench-sipp bench-load prompts fuzz vet clean
+.PHONY: build run test test-deps lint lint-deps bench bench-go bench-sipp bench-load prompts fuzz vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/dialin
@@ -15,13 +15,21 @@ build:
 run: build
 	./$(BIN) serve $(if $(CONFIG),--config $(CONFIG))
 
-# Every test, with the race detector. Installs sipp when it is missing.
-test: test-deps
-	$(GO) vet ./...
+# The lint, then every test with the race detector. Installs sipp and the
+# lint tools when they are missing.
+test: test-deps lint
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 test-deps:
-	@bash scripts/install-test-deps.sh
+	@GO=$(GO) bash scripts/install-test-deps.sh
+
+# go vet, staticcheck and deadcode (no production code may be unreachable
+# from the programs; scripts/deadcode-testonly.txt names the test helpers).
+lint: lint-deps
+	@GO=$(GO) bash scripts/lint.sh
+
+lint-deps:
+	@GO=$(GO) bash scripts/install-test-deps.sh --lint
 
 # Go benchmarks of the hot paths (allocations included), then the sipp
 # call-setup-rate run and the sipp load run (CPU and RSS per participant,

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/media"
 )
 
@@ -124,7 +125,7 @@ func sum(t int, sigs ...signal) []int16 {
 
 // relPower is the share of pcm's energy at freqHz (0..1).
 func relPower(pcm []int16, freqHz float64) float64 {
-	return media.NewGoertzel(freqHz, media.SampleRate).RelativePower(pcm)
+	return audiotest.NewGoertzel(freqHz, media.SampleRate).RelativePower(pcm)
 }
 
 var (

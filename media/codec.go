@@ -25,17 +25,6 @@ const (
 	PCMA Codec = 8 // G.711 A-law, payload type 8
 )
 
-// CodecByName maps an SDP encoding name (case-insensitive) to a codec.
-func CodecByName(name string) (Codec, bool) {
-	switch {
-	case equalFold(name, "PCMU"):
-		return PCMU, true
-	case equalFold(name, "PCMA"):
-		return PCMA, true
-	}
-	return 0, false
-}
-
 // CodecByPayloadType maps a static payload type to a codec.
 func CodecByPayloadType(pt uint8) (Codec, bool) {
 	switch pt {
@@ -95,24 +84,4 @@ func (c Codec) Decode(dst []int16, payload []byte) {
 	for i, b := range payload {
 		dst[i] = g711.DecodeUlawFrame(b)
 	}
-}
-
-// equalFold is an ASCII-only strings.EqualFold for short names.
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'a' <= x && x <= 'z' {
-			x -= 'a' - 'A'
-		}
-		if 'a' <= y && y <= 'z' {
-			y -= 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

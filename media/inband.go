@@ -189,12 +189,6 @@ type InbandDetector struct {
 	misses int
 }
 
-// NewInbandDetector returns a detector ready to use. It is the same as a
-// zero InbandDetector; it exists for callers who want a pointer.
-func NewInbandDetector() *InbandDetector {
-	return new(InbandDetector)
-}
-
 // Reset forgets all audio fed so far, as at the start of a new stream (for
 // instance after the remote changed SSRC or the codec changed).
 func (d *InbandDetector) Reset() {
@@ -332,7 +326,7 @@ func inbandJudge(x *[8]complex128, energy float64) (key byte, row, col int) {
 		}
 	}
 	// A sine on a filter's frequency reads |X|² = its sum of squares × N/2
-	// (see Goertzel.Power).
+	// (amplitude A: |X|² = (A·N/2)², sum of squares A²·N/2).
 	if pr+pc < inbandMinShare*energy*inbandWindow/2 {
 		return 0, 0, 0
 	}

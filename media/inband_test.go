@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dialin/dialin/internal/audiotest"
 )
 
 // The keypad as Q.23 draws it, written out again here so that the tests do
@@ -93,7 +95,7 @@ func ibAddNoise(out []float64, level float64, rng *rand.Rand) {
 	if math.IsInf(level, -1) {
 		return
 	}
-	sigma := FullScaleSineRMS * math.Pow(10, level/20)
+	sigma := audiotest.FullScaleSineRMS * math.Pow(10, level/20)
 	for i := range out {
 		out[i] += sigma * rng.NormFloat64()
 	}
@@ -663,7 +665,7 @@ func ibAddPink(out []float64, level float64, rng *rand.Rand) {
 		pink[i] = b0 + b1 + b2 + w*0.1848
 		sum += pink[i] * pink[i]
 	}
-	scale := FullScaleSineRMS * math.Pow(10, level/20) / math.Sqrt(sum/float64(len(pink)))
+	scale := audiotest.FullScaleSineRMS * math.Pow(10, level/20) / math.Sqrt(sum/float64(len(pink)))
 	for i := range out {
 		out[i] += scale * pink[i]
 	}
@@ -697,9 +699,6 @@ func TestInbandReset(t *testing.T) {
 	d.Feed(press, emit)
 	if string(keys) != "77" {
 		t.Errorf("got %q, want 77", keys)
-	}
-	if *NewInbandDetector() != (InbandDetector{}) {
-		t.Error("NewInbandDetector is not a zero detector")
 	}
 }
 

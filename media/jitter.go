@@ -168,9 +168,6 @@ func NewJitterBuffer(depth int) *JitterBuffer {
 	}
 }
 
-// Depth is the target delay in frames.
-func (j *JitterBuffer) Depth() int { return j.depth }
-
 // Buffered is the number of frames waiting to be played.
 func (j *JitterBuffer) Buffered() int {
 	j.mu.Lock()

@@ -426,8 +426,8 @@ func TestJitterReset(t *testing.T) {
 func TestJitterDepthLimits(t *testing.T) {
 	for _, tc := range []struct{ in, want int }{{-5, 1}, {0, 1}, {1, 1}, {3, 3}, {50, 50}, {1000, MaxJitterDepth}} {
 		j := NewJitterBuffer(tc.in)
-		if j.Depth() != tc.want {
-			t.Errorf("NewJitterBuffer(%d).Depth() = %d, want %d", tc.in, j.Depth(), tc.want)
+		if j.depth != tc.want {
+			t.Errorf("NewJitterBuffer(%d) has depth %d, want %d", tc.in, j.depth, tc.want)
 		}
 		n := len(j.slots)
 		if n&(n-1) != 0 || n < 2*(j.depth+j.slack) || 65536%n != 0 {

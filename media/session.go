@@ -117,7 +117,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		marker:    true,
 	}
 	if s.onInband != nil {
-		s.inband = NewInbandDetector()
+		s.inband = new(InbandDetector)
 	}
 	s.SetRemote(cfg.Remote)
 	s.SetCodec(cfg.Codec, cfg.DTMFPayloadType)

@@ -20,7 +20,7 @@
 #    growth is counted over the idle bridge before the calls.
 # 2. Lobby (LOBBY_STEPS callers): the same meetings without their
 #    organizer: everyone waits in the lobby.
-# 3. Floor (ECHO_STEPS participants): internal/udpecho answers the same
+# 3. Floor (ECHO_STEPS participants): cmd/udpecho answers the same
 #    calls and sends every RTP packet straight back: the same packet rate
 #    with zero work. Its CPU is the floor under the bridge's.
 # 4. Churn: CHURN_CALLS short calls (conference ID, lobby or meeting for
@@ -212,8 +212,8 @@ stats() {
 		{ v = $c } END { print (v == "" ? 0 : v) + 0 }' "$1/stat.csv" 2>/dev/null || echo 0
 }
 
-say "building the bridge and internal/udpecho"
-(cd "$root" && go build -o "$work/dialin" ./cmd/dialin && go build -o "$work/udpecho" ./internal/udpecho) ||
+say "building the bridge and cmd/udpecho"
+(cd "$root" && go build -o "$work/dialin" ./cmd/dialin && go build -o "$work/udpecho" ./cmd/udpecho) ||
 	die "build failed"
 
 api_port=""
@@ -711,7 +711,7 @@ echo
 echo "Load, $(date -u +%Y-%m-%d), $(nproc) cores ($cpu), $(go version | awk '{print $3}'), sipp $(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1 || true) and the bridge on the same machine over 127.0.0.1 UDP."
 echo "Every caller streams G.711 speech (50 packets/s) the whole call; meetings of $MEETING_SIZE ($((MEETING_SIZE - 1)) attendees wait in the lobby, then the organizer joins with the PIN; lobby_admission auto); lobby = the same callers, no organizer."
 echo "CPU = utime+stime of the bridge over a ${WINDOW_SECONDS} s steady-state window, 100% = one core; per participant = CPU / participants; idle = the bridge before any call."
-echo "RSS = VmRSS at the end of the window; per participant = (RSS - idle RSS) / participants. Floor = internal/udpecho (echoes every RTP packet, no other work) at the same packet rate."
+echo "RSS = VmRSS at the end of the window; per participant = (RSS - idle RSS) / participants. Floor = cmd/udpecho (echoes every RTP packet, no other work) at the same packet rate."
 echo "UDP/s = datagrams arriving at the machine's sockets per second (both directions of every call; expected = 2 x 50 x participants)."
 echo
 echo "| run | participants | meetings | bridge CPU | idle CPU | per participant | target | floor (udpecho) per participant | RSS idle → load MiB | RSS per participant KiB | target 64 | sipp CPU | other CPU (softirq) | UDP/s (expected) | calls ok / failed | state during the window |"
@@ -738,7 +738,7 @@ if [[ -n "$slope" ]]; then
 fi
 if [[ -n "$echo_rows" ]]; then
 	echo
-	echo "Floor: internal/udpecho answering the same calls (sipp streams the same speech; every packet echoed)."
+	echo "Floor: cmd/udpecho answering the same calls (sipp streams the same speech; every packet echoed)."
 	echo
 	echo "| participants | udpecho CPU | per participant | idle CPU | sipp CPU | UDP/s (expected) | calls ok / failed |"
 	echo "|---:|---:|---:|---:|---:|---:|---:|"

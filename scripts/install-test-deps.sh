@@ -1,9 +1,38 @@
 #!/usr/bin/env bash
-# Installs what the tests need and a fresh machine lacks: sipp (Debian's
-# sip-tester, which also ships the RFC 4733 DTMF pcaps the tests replay),
-# and espeak-ng and sox, which the in-band DTMF talk-off test uses to make
-# minutes of speech.
+# Installs what the tests need and a fresh machine lacks:
+# - staticcheck and deadcode, at pinned versions, into GOBIN (GOPATH/bin
+#   when unset), for scripts/lint.sh;
+# - sipp (Debian's sip-tester, which also ships the RFC 4733 DTMF pcaps the
+#   tests replay), and espeak-ng and sox, which the in-band DTMF talk-off
+#   test uses to make minutes of speech.
+# With --lint it installs only the Go tools.
 set -euo pipefail
+GO=${GO:-go}
+
+# The lint tools, pinned: a newer release may report new things and turn
+# the build red without a change here.
+staticcheck_version=v0.8.2 # honnef.co/go/tools
+deadcode_version=v0.52.0   # golang.org/x/tools
+
+gobin=$("$GO" env GOBIN)
+[[ -n $gobin ]] || gobin="$("$GO" env GOPATH)/bin"
+
+# go_tool NAME PACKAGE VERSION: installs PACKAGE@VERSION unless GOBIN
+# already holds NAME built from that version.
+go_tool() {
+  if [[ -x $gobin/$1 ]] && "$GO" version -m "$gobin/$1" 2>/dev/null |
+    awk -v v="$3" '$1 == "mod" && $3 == v { found = 1 } END { exit !found }'; then
+    return 0
+  fi
+  echo "installing $2@$3 into $gobin for the lint..." >&2
+  GOBIN="$gobin" "$GO" install "$2@$3"
+}
+go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$staticcheck_version"
+go_tool deadcode golang.org/x/tools/cmd/deadcode "$deadcode_version"
+if [[ ${1:-} == --lint ]]; then
+  exit 0
+fi
+
 missing=()
 if ! command -v sipp >/dev/null || [ ! -e /usr/share/sip-tester/dtmf_2833_1.pcap ]; then
   missing+=(sip-tester)

@@ -2,7 +2,7 @@
 # make-prompts.sh regenerates the recorded prompts in media/prompts/ as
 # 8 kHz mono 16-bit PCM WAV files: speech from espeak-ng and sox, the join
 # and leave tones from sox, music-on-hold from the Go program
-# internal/musicgen. The WAVs are committed, so only whoever changes a
+# cmd/musicgen. The WAVs are committed, so only whoever changes a
 # prompt needs these tools; the build and the tests read the WAVs.
 #
 # Run from anywhere: bash scripts/make-prompts.sh (or: make prompts).
@@ -177,10 +177,10 @@ for entry in "${TONES[@]}"; do
 done
 
 # Music-on-hold: an original three-minute loop made by a Go program in this
-# repository (internal/musicgen; see its doc comment), deterministic like
+# repository (cmd/musicgen; see its doc comment), deterministic like
 # the rest. Its tests check that the committed file is its output.
-(cd "$root" && "$GO" run ./internal/musicgen -o "$tmp/gen/music_on_hold.wav") ||
-	die "internal/musicgen failed for music_on_hold"
+(cd "$root" && "$GO" run ./cmd/musicgen -o "$tmp/gen/music_on_hold.wav") ||
+	die "cmd/musicgen failed for music_on_hold"
 
 # Replace the old set only now that every file was made, so a failure
 # leaves the committed prompts as they were; a prompt dropped from the list

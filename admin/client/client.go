@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,9 +43,6 @@ func New(baseURL, token string, httpClient *http.Client) *Client {
 	}
 	return &Client{baseURL: strings.TrimRight(baseURL, "/"), token: token, http: httpClient}
 }
-
-// BaseURL is the server's address as given to New.
-func (c *Client) BaseURL() string { return c.baseURL }
 
 // APIError is an error response of the API:
 // {"error": {"code", "message", "field", "rule"}}.
@@ -407,16 +403,4 @@ func (c *Client) SetMuted(ctx context.Context, conferenceID, participantID strin
 // hear that they were removed.
 func (c *Client) RemoveCaller(ctx context.Context, conferenceID, callerID string) error {
 	return c.do(ctx, http.MethodDelete, meetingPath(conferenceID)+"/participants/"+url.PathEscape(callerID), nil, nil, nil)
-}
-
-// HasCode reports whether err is an error response of the API with that code.
-func HasCode(err error, code string) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Code == code
-}
-
-// IsNotFound reports whether err is the API's 404.
-func IsNotFound(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }

@@ -250,11 +250,11 @@ func TestLiveControlErrors(t *testing.T) {
 		if !errors.As(tc.err, &ae) || ae.Status != tc.status || ae.Code != tc.code || ae.Message != "says "+tc.code {
 			t.Errorf("%v: want %d %s", tc.err, tc.status, tc.code)
 		}
-		if !HasCode(tc.err, tc.code) || HasCode(tc.err, "other") {
-			t.Errorf("HasCode(%v, %s)", tc.err, tc.code)
+		if !hasCode(tc.err, tc.code) || hasCode(tc.err, "other") {
+			t.Errorf("hasCode(%v, %s)", tc.err, tc.code)
 		}
 	}
-	if HasCode(errors.New(CodeMeetingNotStarted), CodeMeetingNotStarted) || HasCode(nil, "") {
+	if hasCode(errors.New(CodeMeetingNotStarted), CodeMeetingNotStarted) || hasCode(nil, "") {
 		t.Error("HasCode of an error that is not the API's")
 	}
 }
@@ -362,7 +362,7 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	}
 	id := ch.User.ConferenceID
 
-	if err := c.EndMeeting(ctx, id); !HasCode(err, CodeMeetingNotStarted) {
+	if err := c.EndMeeting(ctx, id); !hasCode(err, CodeMeetingNotStarted) {
 		t.Fatalf("end before start: %v", err)
 	}
 	m, err := c.StartMeeting(ctx, id)
@@ -380,7 +380,7 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	if n, err := c.Admit(ctx, id, ""); err != nil || n != 1 {
 		t.Fatalf("Admit everyone: %d, %v", n, err)
 	}
-	if _, err := c.Admit(ctx, id, "l2"); !HasCode(err, CodeCallerNotFound) || !IsNotFound(err) {
+	if _, err := c.Admit(ctx, id, "l2"); !hasCode(err, CodeCallerNotFound) || !isNotFound(err) {
 		t.Fatalf("Admit l2: %v", err)
 	}
 	if err := c.SetMuted(ctx, id, "p1", true); err != nil {
@@ -389,7 +389,7 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	if err := c.SetMuted(ctx, id, "p1", false); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SetMuted(ctx, id, "p2", true); !HasCode(err, CodeCallerNotFound) {
+	if err := c.SetMuted(ctx, id, "p2", true); !hasCode(err, CodeCallerNotFound) {
 		t.Fatalf("SetMuted p2: %v", err)
 	}
 	if err := c.RemoveCaller(ctx, id, "l1"); err != nil {
@@ -398,23 +398,35 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	if err := c.EndMeeting(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RemoveCaller(ctx, id, "p1"); !HasCode(err, CodeMeetingNotStarted) {
+	if err := c.RemoveCaller(ctx, id, "p1"); !hasCode(err, CodeMeetingNotStarted) {
 		t.Fatalf("remove after end: %v", err)
 	}
 	want := []string{"end", "start", "admit l1", "admit ", "admit l2", "mute p1 true", "mute p1 false", "mute p2 true", "remove l1", "end", "remove p1"}
 	if fmt.Sprint(live.calls) != fmt.Sprint(want) {
 		t.Errorf("bridge calls:\n got %q\nwant %q", live.calls, want)
 	}
-	if _, err := c.StartMeeting(ctx, "1234566"); !HasCode(err, "not_found") {
+	if _, err := c.StartMeeting(ctx, "1234566"); !hasCode(err, "not_found") {
 		t.Errorf("start an unknown meeting: %v", err)
 	}
 
 	// A server without the bridge.
 	noBridge := serve(nil)
-	if _, err := noBridge.StartMeeting(ctx, id); !HasCode(err, CodeBridgeUnavailable) {
+	if _, err := noBridge.StartMeeting(ctx, id); !hasCode(err, CodeBridgeUnavailable) {
 		t.Errorf("start without the bridge: %v", err)
 	}
 	if m, err := noBridge.Meeting(ctx, id); err != nil || m.Live == nil || m.Live.Started {
 		t.Errorf("meeting without the bridge: %+v, %v", m, err)
 	}
+}
+
+// hasCode reports whether err is an error response of the API with that code.
+func hasCode(err error, code string) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == code
+}
+
+// isNotFound reports whether err is the API's 404.
+func isNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }

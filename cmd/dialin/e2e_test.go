@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media"
 )
@@ -74,9 +75,9 @@ func TestE2EWelcomeHeardThenAttendeeJoins(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	rec := call.Received()
 	t.Logf("heard %d packets, %.1f pps, %.1f dBFS, %v non-silent, seq errors %d, ts errors %d",
-		rec.Packets, rec.PacketsPerSecond(), media.DBFS(rec.RMS()), rec.NonSilentDuration(testphone.SilenceRMS),
+		rec.Packets, rec.PacketsPerSecond(), audiotest.DBFS(rec.RMS()), rec.NonSilentDuration(testphone.SilenceRMS),
 		rec.SeqErrors, rec.TimestampErrors)
-	if db := media.DBFS(rec.RMS()); db < -35 {
+	if db := audiotest.DBFS(rec.RMS()); db < -35 {
 		t.Errorf("welcome level %.1f dBFS: too quiet to be speech", db)
 	}
 	if pps := rec.PacketsPerSecond(); pps < 45 || pps > 55 {

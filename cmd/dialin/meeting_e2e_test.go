@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/admin/wire"
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media"
 	"github.com/dialin/dialin/media/prompts"
@@ -234,7 +235,7 @@ func meetToneShare(rec testphone.Recording, freq float64, from, to time.Duration
 	if a >= z {
 		return 0
 	}
-	return media.NewGoertzel(freq, media.SampleRate).RelativePower(rec.PCM[a:z])
+	return audiotest.NewGoertzel(freq, media.SampleRate).RelativePower(rec.PCM[a:z])
 }
 
 // meetHears checks that who heard freq in rec with at least share.
@@ -244,7 +245,7 @@ func meetHears(t *testing.T, who string, rec testphone.Recording, freq, share fl
 	t.Logf("%s: %.0f Hz share %.3f (want >= %.2f)", who, freq, got, share)
 	if got < share {
 		t.Errorf("%s: %.0f Hz is %.3f of what it heard (%d packets, %.1f dBFS), want at least %.2f",
-			who, freq, got, rec.Packets, media.DBFS(rec.RMS()), share)
+			who, freq, got, rec.Packets, audiotest.DBFS(rec.RMS()), share)
 	}
 }
 
@@ -260,7 +261,7 @@ func meetNotHears(t *testing.T, who string, rec testphone.Recording, freq float6
 	t.Logf("%s: %.0f Hz share %.3f, best 100 ms %.3f (want <= %.2f, %.2f)", who, freq, share, best, meetNotHeard, meetNotHeardBest)
 	if share > meetNotHeard || best > meetNotHeardBest {
 		t.Errorf("%s heard %.0f Hz: %.3f of the window, %.3f at best in 100 ms (%.1f dBFS); want at most %.2f and %.2f",
-			who, freq, share, best, media.DBFS(rec.RMS()), meetNotHeard, meetNotHeardBest)
+			who, freq, share, best, audiotest.DBFS(rec.RMS()), meetNotHeard, meetNotHeardBest)
 	}
 }
 
@@ -443,7 +444,7 @@ func TestMeetingLobbyHearsMusicUntilOrganizerAdmits(t *testing.T) {
 	if heard < meetToneLength*8/10 {
 		t.Errorf("the lobby caller heard %v of sound in %v, want music all along", heard, meetToneLength)
 	}
-	if db := media.DBFS(recs[lob].RMS()); db < -35 {
+	if db := audiotest.DBFS(recs[lob].RMS()); db < -35 {
 		t.Errorf("the lobby caller heard %.1f dBFS, too quiet for the music", db)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/media"
 )
 
@@ -24,7 +25,7 @@ type InbandOptions struct {
 	LevelDBFS float64
 
 	// NoiseDBFS, if below 0, adds white Gaussian noise of that RMS level
-	// (in dBFS, as media.DBFS measures it) to the tones and the gaps, as a
+	// (in dBFS, as audiotest.DBFS measures it) to the tones and the gaps, as a
 	// noisy line would; 0 adds none.
 	NoiseDBFS float64
 
@@ -98,7 +99,7 @@ func newInbandSource(keys string, opts InbandOptions) (*inbandSource, error) {
 		return nil, err
 	}
 	s := &inbandSource{
-		// A sine of peak 32767 is 0 dBFS (media.FullScaleSineRMS).
+		// A sine of peak 32767 is 0 dBFS (audiotest.FullScaleSineRMS).
 		amp:   32767 * math.Pow(10, opts.LevelDBFS/20),
 		rng:   rand.New(rand.NewPCG(opts.Seed, 0x7e57_d7f0)),
 		toneN: int(opts.ToneDuration * media.SampleRate / time.Second),
@@ -113,7 +114,7 @@ func newInbandSource(keys string, opts InbandOptions) (*inbandSource, error) {
 		return nil, errors.New("testphone: in-band tone plus gap shorter than one frame")
 	}
 	if opts.NoiseDBFS < 0 {
-		s.noiseRMS = media.FullScaleSineRMS * math.Pow(10, opts.NoiseDBFS/20)
+		s.noiseRMS = audiotest.FullScaleSineRMS * math.Pow(10, opts.NoiseDBFS/20)
 	}
 	for i := range len(keys) {
 		f, ok := DigitFrequencies(keys[i])

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/media"
 )
 
@@ -49,7 +50,7 @@ func decodeAll(t *testing.T, pkts []rtp.Packet) []int16 {
 // toneDBFS is the level of the sine at freq in samples, from its Goertzel
 // power: a sine of peak A over N samples has power (A·N/2)².
 func toneDBFS(samples []int16, freq float64) float64 {
-	p := media.NewGoertzel(freq, media.SampleRate).Power(samples)
+	p := audiotest.NewGoertzel(freq, media.SampleRate).Power(samples)
 	peak := 2 * math.Sqrt(p) / float64(len(samples))
 	return 20 * math.Log10(peak/32767)
 }
@@ -60,7 +61,7 @@ func checkKey(t *testing.T, k int, key byte, tone []int16, wantDBFS float64) {
 	t.Helper()
 	want, _ := DigitFrequencies(key)
 	for _, f := range dtmfFreqs {
-		rel := media.NewGoertzel(f, media.SampleRate).RelativePower(tone)
+		rel := audiotest.NewGoertzel(f, media.SampleRate).RelativePower(tone)
 		if slices.Contains(want, f) {
 			if rel < 0.4 {
 				t.Errorf("key %d %q: %v Hz relative power %.3f, want ≥ 0.4", k, key, f, rel)
@@ -113,13 +114,13 @@ func TestSendDigitsInbandWithNoise(t *testing.T) {
 		start := k * keySamples
 		checkKey(t, k, keys[k], pcm[start:start+640], -10)
 		// The gap holds the noise alone.
-		if db := media.DBFS(media.RMS(pcm[start+640 : start+keySamples])); math.Abs(db+35) > 1 {
+		if db := audiotest.DBFS(audiotest.RMS(pcm[start+640 : start+keySamples])); math.Abs(db+35) > 1 {
 			t.Errorf("key %d: gap at %.1f dBFS, want -35", k, db)
 		}
 	}
 
 	var heard []byte
-	media.NewInbandDetector().Feed(pcm, func(key byte) { heard = append(heard, key) })
+	new(media.InbandDetector).Feed(pcm, func(key byte) { heard = append(heard, key) })
 	if string(heard) != keys {
 		t.Errorf("in-band detector heard %q, want %q", heard, keys)
 	}
@@ -168,7 +169,7 @@ func TestSendDigitsInbandDefaults(t *testing.T) {
 	pcm := decodeAll(t, pkts)
 	first := -1
 	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
-		if media.RMS(pcm[i:i+media.FrameSamples]) > SilenceRMS {
+		if audiotest.RMS(pcm[i:i+media.FrameSamples]) > SilenceRMS {
 			first = i
 			break
 		}
@@ -180,7 +181,7 @@ func TestSendDigitsInbandDefaults(t *testing.T) {
 	for k := range len(keys) {
 		start := k * 1280
 		checkKey(t, k, keys[k], pcm[start:start+640], -10)
-		if rms := media.RMS(pcm[start+640 : start+1280]); rms != 0 {
+		if rms := audiotest.RMS(pcm[start+640 : start+1280]); rms != 0 {
 			t.Errorf("key %d: gap RMS %.1f, want silence", k, rms)
 		}
 	}

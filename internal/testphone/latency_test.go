@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dialin/dialin/media"
+	"github.com/dialin/dialin/internal/audiotest"
 )
 
 func TestSendDigitsMarked(t *testing.T) {
@@ -67,7 +67,7 @@ func TestAudioStopAfterLive(t *testing.T) {
 		rec = call.Received()
 		if start.IsZero() {
 			for i, p := range rec.PacketLog {
-				if p.IsAudio() && media.RMS(rec.PacketPCM(i)) > SilenceRMS {
+				if p.IsAudio() && audiotest.RMS(rec.PacketPCM(i)) > SilenceRMS {
 					start = p.At
 					break
 				}
@@ -84,7 +84,7 @@ func TestAudioStopAfterLive(t *testing.T) {
 	// The packet before the stop is the tone's last frame.
 	for i, p := range rec.PacketLog {
 		if p.At.Equal(stop) {
-			if i == 0 || media.RMS(rec.PacketPCM(i-1)) <= SilenceRMS {
+			if i == 0 || audiotest.RMS(rec.PacketPCM(i-1)) <= SilenceRMS {
 				t.Error("the packet before the stop is not loud")
 			}
 			if !rec.LoudAt(rec.PacketLog[i-1].At, SilenceRMS) || rec.LoudAt(stop, SilenceRMS) {

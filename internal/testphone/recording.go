@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/media"
 )
 
@@ -113,7 +114,7 @@ func (r Recording) AudioStopAfter(t time.Time, thresholdRMS float64) (time.Time,
 		if !p.At.After(t) || !p.IsAudio() {
 			continue
 		}
-		if media.RMS(r.PacketPCM(i)) > thresholdRMS {
+		if audiotest.RMS(r.PacketPCM(i)) > thresholdRMS {
 			run = 0
 			continue
 		}
@@ -137,7 +138,7 @@ func (r Recording) LoudAt(t time.Time, thresholdRMS float64) bool {
 		if p.At.After(t) || !p.IsAudio() {
 			continue
 		}
-		return media.RMS(r.PacketPCM(i)) > thresholdRMS
+		return audiotest.RMS(r.PacketPCM(i)) > thresholdRMS
 	}
 	return false
 }
@@ -154,7 +155,7 @@ func (r Recording) PacketsPerSecond() float64 {
 
 // RMS is the level of all received audio.
 func (r Recording) RMS() float64 {
-	return media.RMS(r.PCM)
+	return audiotest.RMS(r.PCM)
 }
 
 // ToneRelativePower is the strongest presence of freq in any 100 ms window of
@@ -163,9 +164,9 @@ func (r Recording) RMS() float64 {
 // noise between prompts cannot score. Using the best window, not the whole
 // recording, keeps a short tone detectable inside a long call.
 func (r Recording) ToneRelativePower(freq float64) float64 {
-	g := media.NewGoertzel(freq, media.SampleRate)
+	g := audiotest.NewGoertzel(freq, media.SampleRate)
 	if len(r.PCM) <= toneWindow {
-		if media.RMS(r.PCM) < SilenceRMS {
+		if audiotest.RMS(r.PCM) < SilenceRMS {
 			return 0
 		}
 		return g.RelativePower(r.PCM)
@@ -173,7 +174,7 @@ func (r Recording) ToneRelativePower(freq float64) float64 {
 	best := 0.0
 	for start := 0; start+toneWindow <= len(r.PCM); start += media.FrameSamples {
 		w := r.PCM[start : start+toneWindow]
-		if media.RMS(w) < SilenceRMS {
+		if audiotest.RMS(w) < SilenceRMS {
 			continue
 		}
 		best = max(best, g.RelativePower(w))
@@ -186,7 +187,7 @@ func (r Recording) ToneRelativePower(freq float64) float64 {
 func (r Recording) NonSilentDuration(thresholdRMS float64) time.Duration {
 	frames := 0
 	for start := 0; start+media.FrameSamples <= len(r.PCM); start += media.FrameSamples {
-		if media.RMS(r.PCM[start:start+media.FrameSamples]) > thresholdRMS {
+		if audiotest.RMS(r.PCM[start:start+media.FrameSamples]) > thresholdRMS {
 			frames++
 		}
 	}
@@ -280,7 +281,7 @@ func (r *recorder) add(pkt *rtp.Packet, at time.Time) {
 		pcm = r.scratch
 	}
 	codec.Decode(pcm, pkt.Payload)
-	if media.RMS(pcm) > SilenceRMS {
+	if audiotest.RMS(pcm) > SilenceRMS {
 		r.nonSilent += time.Duration(size) * time.Second / media.SampleRate
 	}
 }

@@ -129,9 +129,13 @@ func parseSDP(body []byte) (sessionInfo, error) {
 			}
 			continue
 		}
-		if c, ok := media.CodecByName(name); ok && !haveCodec {
-			info.codec = c
-			haveCodec = true
+		if !haveCodec {
+			switch {
+			case strings.EqualFold(name, "PCMU"):
+				info.codec, haveCodec = media.PCMU, true
+			case strings.EqualFold(name, "PCMA"):
+				info.codec, haveCodec = media.PCMA, true
+			}
 		}
 	}
 	if !haveCodec {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialin/dialin/internal/audiotest"
 	"github.com/dialin/dialin/media"
 )
 
@@ -136,7 +137,7 @@ func TestPromptFramesDecodeToPCM(t *testing.T) {
 func writeWAVFile(t *testing.T, path string, samples []int16) {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := media.WriteWAV(&buf, samples); err != nil {
+	if err := audiotest.WriteWAV(&buf, samples); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -30,7 +30,7 @@ func TestDeterministic(t *testing.T) {
 
 // TestCommittedFileIsGenerated: the WAV in media/prompts is what the
 // generator makes, so neither is edited without the other. Run
-// `go run ./internal/musicgen -o media/prompts/music_on_hold.wav` (or
+// `go run ./cmd/musicgen -o media/prompts/music_on_hold.wav` (or
 // `make prompts`) after changing the generator.
 //
 // Samples may differ by one step: Go may fuse a multiply and an add into
@@ -271,7 +271,7 @@ func TestNoDTMF(t *testing.T) {
 	pcm := music()
 	twice := append(slices.Clone(pcm), pcm...)
 	check := func(name string, pcm []int16) {
-		d := media.NewInbandDetector()
+		d := new(media.InbandDetector)
 		var keys []byte
 		for at := 0; at < len(pcm); at += media.FrameSamples {
 			d.Feed(pcm[at:min(at+media.FrameSamples, len(pcm))], func(k byte) { keys = append(keys, k) })

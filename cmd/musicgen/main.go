@@ -2,7 +2,7 @@
 // loop of about three minutes, synthesised from scratch, so the repository
 // holds no recording it may not own and anyone can remake the file.
 //
-//	go run ./internal/musicgen -o media/prompts/music_on_hold.wav
+//	go run ./cmd/musicgen -o media/prompts/music_on_hold.wav
 //
 // The output is deterministic: the same seed gives the same file. The
 // tests check that the committed file is what this program makes.
@@ -37,7 +37,7 @@ func main() {
 }
 
 // levels returns the RMS and peak of pcm in dBFS, relative to a full-scale
-// sine as media.DBFS measures.
+// sine as audiotest.DBFS measures.
 func levels(pcm []int16) (rmsDBFS, peakDBFS float64) {
 	var sum, peak float64
 	for _, s := range pcm {
@@ -50,7 +50,7 @@ func levels(pcm []int16) (rmsDBFS, peakDBFS float64) {
 }
 
 // encodeWAV is pcm as a RIFF/WAVE file in the bridge's format, written out
-// here rather than with media.WriteWAV to keep the generator on the
+// here rather than with audiotest.WriteWAV to keep the generator on the
 // standard library; the tests read the result with media.ReadWAV.
 func encodeWAV(pcm []int16) []byte {
 	le := binary.LittleEndian

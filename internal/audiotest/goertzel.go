@@ -1,4 +1,9 @@
-package media
+// Package audiotest measures and writes the bridge's audio for tests and
+// test tools: tone power (Goertzel), RMS and dBFS levels, and WAV files.
+// The bridge itself never measures levels or writes WAVs, so none of this
+// is in media. It imports nothing of the project, so that media's own
+// tests can use it.
+package audiotest
 
 import "math"
 
@@ -44,7 +49,9 @@ func (g Goertzel) Power(samples []int16) float64 {
 	return s1*s1 + s2*s2 - g.coeff*s1*s2
 }
 
-// RelativePower returns Power normalised by the block's total energy (0..1 for a pure tone at freq ≈ 1), so callers can threshold independent of level.
+// RelativePower returns Power normalised by the block's total energy (0..1;
+// a pure tone at freq reads about 1), so callers can threshold it whatever
+// the level.
 //
 // It divides Power by sum of squares × N/2, the most a pure tone at freq can
 // give. Spectral leakage can push a tone slightly above 1 when freq is not a

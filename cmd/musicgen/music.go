@@ -23,7 +23,7 @@ const (
 const DefaultSeed = 1
 
 // Level of the result, in dBFS relative to a full-scale sine (as
-// media.DBFS measures): a little above the spoken prompts' average (-17
+// audiotest.DBFS measures): a little above the spoken prompts' average (-17
 // to -19 on this scale, pauses included; -3 dBFS peak), which is about as
 // loud as their speech itself, so the music is neither louder nor fainter
 // than the announcements around it.

@@ -1,9 +1,12 @@
-package media
+package audiotest
 
 import (
 	"math"
 	"testing"
 )
+
+// frameSamples is one 20 ms frame at the bridge's 8 kHz.
+const frameSamples = 160
 
 // tone returns n samples of the sum of sines at freqs, each of amplitude amp.
 func tone(n int, amp float64, freqs ...float64) []int16 {
@@ -12,7 +15,7 @@ func tone(n int, amp float64, freqs ...float64) []int16 {
 		var v float64
 		for j, f := range freqs {
 			// A different phase per tone, so nothing relies on sin(0) = 0.
-			v += amp * math.Sin(2*math.Pi*f*float64(i)/SampleRate+0.3+float64(j))
+			v += amp * math.Sin(2*math.Pi*f*float64(i)/sampleRate+0.3+float64(j))
 		}
 		out[i] = int16(math.Round(v))
 	}
@@ -33,21 +36,21 @@ func TestGoertzelSingleTone(t *testing.T) {
 		n        int
 		min, max float64
 	}{
-		{"440 Hz at 440 Hz", 440, 440, FrameSamples, 0.95, 1},
-		{"1000 Hz at 1000 Hz", 1000, 1000, FrameSamples, 0.99, 1},
-		{"697 Hz at 697 Hz", 697, 697, FrameSamples, 0.95, 1},
-		{"440 Hz at 1000 Hz", 440, 1000, FrameSamples, 0, 0.01},
-		{"1000 Hz at 440 Hz", 1000, 440, FrameSamples, 0, 0.01},
+		{"440 Hz at 440 Hz", 440, 440, frameSamples, 0.95, 1},
+		{"1000 Hz at 1000 Hz", 1000, 1000, frameSamples, 0.99, 1},
+		{"697 Hz at 697 Hz", 697, 697, frameSamples, 0.95, 1},
+		{"440 Hz at 1000 Hz", 440, 1000, frameSamples, 0, 0.01},
+		{"1000 Hz at 440 Hz", 1000, 440, frameSamples, 0, 0.01},
 		// Adjacent DTMF rows, 73 Hz apart: one 20 ms frame resolves 50 Hz.
-		{"697 Hz at 770 Hz", 697, 770, FrameSamples, 0, 0.1},
-		{"770 Hz at 697 Hz", 770, 697, FrameSamples, 0, 0.1},
+		{"697 Hz at 770 Hz", 697, 770, frameSamples, 0, 0.1},
+		{"770 Hz at 697 Hz", 770, 697, frameSamples, 0, 0.1},
 		// The classic 205-sample DTMF block separates them better.
 		{"697 Hz at 770 Hz, 205 samples", 697, 770, 205, 0, 0.05},
-		{"1209 Hz at 1336 Hz", 1209, 1336, FrameSamples, 0, 0.05},
+		{"1209 Hz at 1336 Hz", 1209, 1336, frameSamples, 0, 0.05},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := NewGoertzel(tt.detector, SampleRate)
+			g := NewGoertzel(tt.detector, sampleRate)
 			// The same answer at any level: that is what RelativePower is for.
 			for _, amp := range []float64{300, 8000, 32000} {
 				got := g.RelativePower(tone(tt.n, amp, tt.tone))
@@ -65,7 +68,7 @@ func TestGoertzelDTMFKeys(t *testing.T) {
 	for r, row := range dtmfRows {
 		for c, col := range dtmfCols {
 			key := dtmfDigitsByPosition[r][c]
-			samples := tone(FrameSamples, 12000, row, col)
+			samples := tone(frameSamples, 12000, row, col)
 			for i := 0; i < 4; i++ {
 				checkHalf(t, key, dtmfRows[i], samples, i == r)
 				checkHalf(t, key, dtmfCols[i], samples, i == c)
@@ -78,7 +81,7 @@ var dtmfDigitsByPosition = [4]string{"123A", "456B", "789C", "*0#D"}
 
 func checkHalf(t *testing.T, key byte, freq float64, samples []int16, present bool) {
 	t.Helper()
-	got := NewGoertzel(freq, SampleRate).RelativePower(samples)
+	got := NewGoertzel(freq, sampleRate).RelativePower(samples)
 	if present && (got < 0.4 || got > 0.6) {
 		t.Errorf("key %c: %v Hz reads %.3f, want about 0.5", key, freq, got)
 	}
@@ -91,9 +94,9 @@ func TestGoertzelPowerScale(t *testing.T) {
 	// 1000 Hz is a whole number of periods in a frame, so the bin is exact:
 	// Power = (A·N/2)² = sum of squares × N/2.
 	const amp = 10000
-	samples := tone(FrameSamples, amp, 1000)
-	got := NewGoertzel(1000, SampleRate).Power(samples)
-	want := math.Pow(amp*FrameSamples/2, 2)
+	samples := tone(frameSamples, amp, 1000)
+	got := NewGoertzel(1000, sampleRate).Power(samples)
+	want := math.Pow(amp*frameSamples/2, 2)
 	if math.Abs(got-want)/want > 0.001 {
 		t.Errorf("Power = %.4g, want %.4g", got, want)
 	}
@@ -101,14 +104,14 @@ func TestGoertzelPowerScale(t *testing.T) {
 	for _, s := range samples {
 		energy += float64(s) * float64(s)
 	}
-	if want := energy * FrameSamples / 2; math.Abs(got-want)/want > 0.001 {
+	if want := energy * frameSamples / 2; math.Abs(got-want)/want > 0.001 {
 		t.Errorf("Power = %.4g, want sum of squares × N/2 = %.4g", got, want)
 	}
 }
 
 func TestGoertzelSilence(t *testing.T) {
-	g := NewGoertzel(440, SampleRate)
-	for _, samples := range [][]int16{nil, {}, make([]int16, FrameSamples)} {
+	g := NewGoertzel(440, sampleRate)
+	for _, samples := range [][]int16{nil, {}, make([]int16, frameSamples)} {
 		if p := g.Power(samples); p != 0 {
 			t.Errorf("Power(%d zero samples) = %v, want 0", len(samples), p)
 		}
@@ -122,11 +125,11 @@ func TestGoertzelSilence(t *testing.T) {
 }
 
 func TestRMS(t *testing.T) {
-	constant := make([]int16, FrameSamples)
+	constant := make([]int16, frameSamples)
 	for i := range constant {
 		constant[i] = -1000
 	}
-	square := make([]int16, FrameSamples)
+	square := make([]int16, frameSamples)
 	for i := range square {
 		square[i] = 32767
 		if i%8 < 4 {
@@ -139,9 +142,9 @@ func TestRMS(t *testing.T) {
 		want    float64
 		tol     float64
 	}{
-		{"full-scale 1 kHz sine", tone(FrameSamples, 32767, 1000), FullScaleSineRMS, 1},
-		{"half-scale 1 kHz sine", tone(FrameSamples, 32767.0/2, 1000), FullScaleSineRMS / 2, 1},
-		{"440 Hz sine over 1 s", tone(SampleRate, 10000, 440), 10000 / math.Sqrt2, 1},
+		{"full-scale 1 kHz sine", tone(frameSamples, 32767, 1000), FullScaleSineRMS, 1},
+		{"half-scale 1 kHz sine", tone(frameSamples, 32767.0/2, 1000), FullScaleSineRMS / 2, 1},
+		{"440 Hz sine over 1 s", tone(sampleRate, 10000, 440), 10000 / math.Sqrt2, 1},
 		{"constant", constant, 1000, 0},
 		{"full-scale square", square, 32767, 0},
 	}
@@ -174,14 +177,14 @@ func TestDBFS(t *testing.T) {
 			t.Errorf("DBFS(%v) = %.3f, want %.3f", tt.rms, got, tt.want)
 		}
 	}
-	if got := DBFS(RMS(tone(FrameSamples, 32767, 1000))); math.Abs(got) > 0.01 {
+	if got := DBFS(RMS(tone(frameSamples, 32767, 1000))); math.Abs(got) > 0.01 {
 		t.Errorf("DBFS of a full-scale sine = %.3f, want 0", got)
 	}
 }
 
 func TestGoertzelNoAllocs(t *testing.T) {
-	samples := tone(FrameSamples, 8000, 440)
-	g := NewGoertzel(440, SampleRate)
+	samples := tone(frameSamples, 8000, 440)
+	g := NewGoertzel(440, sampleRate)
 	var sink float64
 	allocs := testing.AllocsPerRun(100, func() {
 		sink += g.Power(samples) + g.RelativePower(samples) + DBFS(RMS(samples))
@@ -193,8 +196,8 @@ func TestGoertzelNoAllocs(t *testing.T) {
 }
 
 func BenchmarkGoertzelPower(b *testing.B) {
-	samples := tone(FrameSamples, 8000, 440)
-	g := NewGoertzel(440, SampleRate)
+	samples := tone(frameSamples, 8000, 440)
+	g := NewGoertzel(440, sampleRate)
 	var sink float64
 	b.ReportAllocs()
 	for b.Loop() {
@@ -204,8 +207,8 @@ func BenchmarkGoertzelPower(b *testing.B) {
 }
 
 func BenchmarkGoertzelRelativePower(b *testing.B) {
-	samples := tone(FrameSamples, 8000, 440)
-	g := NewGoertzel(440, SampleRate)
+	samples := tone(frameSamples, 8000, 440)
+	g := NewGoertzel(440, sampleRate)
 	var sink float64
 	b.ReportAllocs()
 	for b.Loop() {
@@ -215,7 +218,7 @@ func BenchmarkGoertzelRelativePower(b *testing.B) {
 }
 
 func BenchmarkRMS(b *testing.B) {
-	samples := tone(FrameSamples, 8000, 440)
+	samples := tone(frameSamples, 8000, 440)
 	var sink float64
 	b.ReportAllocs()
 	for b.Loop() {
