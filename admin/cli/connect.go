@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/admin/client"
+	"github.com/dialin/dialin/admin/token"
 )
 
 // connect finds the API and the token (resolveTarget) and gives j its
@@ -45,11 +45,11 @@ func (j *job) explain(err error) error {
 		}
 		if ae.Status == http.StatusUnauthorized {
 			src := j.target.tokenSource
-			if src == "--token" || src == admin.TokenEnv {
+			if src == "--token" || src == token.Env {
 				// Name the other places too: the server may use one of them.
-				src = "the server's admin.token or " + admin.TokenFile + " file (this token came from " + src + ")"
+				src = "the server's admin.token or " + token.File + " file (this token came from " + src + ")"
 			}
-			return fmt.Errorf("the API refused the token (401 unauthorized): check --token, %s or %s", admin.TokenEnv, src)
+			return fmt.Errorf("the API refused the token (401 unauthorized): check --token, %s or %s", token.Env, src)
 		}
 		if ae.Status == http.StatusServiceUnavailable && ae.Code != "" {
 			// Not the request's fault: say so, with the code scripts can match.

@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/admin/token"
 	"github.com/dialin/dialin/config"
 )
 
@@ -62,8 +62,8 @@ func resolveTarget(l line, getenv func(string) string, self bool) (apiTarget, er
 			return t, &usageError{msg: "--token is empty"}
 		}
 		t.token, t.tokenSource = tok, "--token"
-	} else if tok := strings.TrimSpace(getenv(admin.TokenEnv)); tok != "" {
-		t.token, t.tokenSource = tok, admin.TokenEnv
+	} else if tok := strings.TrimSpace(getenv(token.Env)); tok != "" {
+		t.token, t.tokenSource = tok, token.Env
 	}
 	if server == "" || (t.token == "" && !self) {
 		path := l.flags["config"]
@@ -89,7 +89,7 @@ func resolveTarget(l line, getenv func(string) string, self bool) (apiTarget, er
 		if t.token == "" && !self {
 			// The environment was looked at above; ReadToken does the rest
 			// in the server's order (config, then the token file).
-			tok, source, err := admin.ReadToken(cfg.Admin, "", cfg.DataDir)
+			tok, source, err := token.Read(cfg.Admin, "", cfg.DataDir)
 			if err != nil {
 				return t, fmt.Errorf("%w (or give --token)", err)
 			}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/admin/mailer"
+	"github.com/dialin/dialin/admin/token"
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/idletrim"
@@ -258,7 +259,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		log.Info().Msg("admin API off (admin.listen is empty)")
 		return s, nil
 	}
-	token, source, created, err := admin.LoadOrCreateToken(cfg.Admin, os.Getenv("DIALIN_ADMIN_TOKEN"), cfg.DataDir)
+	apiToken, source, created, err := token.LoadOrCreate(cfg.Admin, os.Getenv(token.Env), cfg.DataDir)
 	if err != nil {
 		s.stop(context.Background())
 		return nil, err
@@ -268,7 +269,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	}
 	h, err := admin.NewHandler(admin.Options{
 		Directory:        dir,
-		Token:            token,
+		Token:            apiToken,
 		Live:             live,
 		Meetings:         meetings,
 		Calls:            func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },

@@ -1,4 +1,7 @@
-package admin
+// Package token finds the administrators' API token: in the configuration,
+// the environment, or the file in the data folder that the bridge creates
+// on first start; the dialin commands read it the same way.
+package token
 
 import (
 	"crypto/rand"
@@ -16,11 +19,11 @@ import (
 	"github.com/dialin/dialin/internal/secretfile"
 )
 
-// TokenFile is the name of the generated token's file in the data folder.
-const TokenFile = "admin-token"
+// File is the name of the generated token's file in the data folder.
+const File = "admin-token"
 
-// TokenEnv is the environment variable that may carry the token.
-const TokenEnv = "DIALIN_ADMIN_TOKEN"
+// Env is the environment variable that may carry the token.
+const Env = "DIALIN_ADMIN_TOKEN"
 
 // minTokenLength is config's rule for admin.token, applied to every source.
 const minTokenLength = 16
@@ -28,17 +31,17 @@ const minTokenLength = 16
 // maxTokenFileSize bounds what is read of the token file; ours is 65 bytes.
 const maxTokenFileSize = 4096
 
-// LoadOrCreateToken returns the API token for `dialin serve`: cfg.Token,
+// LoadOrCreate returns the API token for `dialin serve`: cfg.Token,
 // else envToken (the value of DIALIN_ADMIN_TOKEN), else the file
 // <dataDir>/admin-token, created with 32 random bytes (hex) on first start.
 // source says where it came from, for the log; created is true when the
 // file was just written. Errors never contain the token.
-func LoadOrCreateToken(cfg config.Admin, envToken, dataDir string) (token, source string, created bool, err error) {
-	token, source, err = ReadToken(cfg, envToken, dataDir)
+func LoadOrCreate(cfg config.Admin, envToken, dataDir string) (token, source string, created bool, err error) {
+	token, source, err = Read(cfg, envToken, dataDir)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || dataDir == "" {
 		return token, source, false, err
 	}
-	path := filepath.Join(dataDir, TokenFile)
+	path := filepath.Join(dataDir, File)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return "", "", false, fmt.Errorf("admin token: creating data folder: %w", err)
 	}
@@ -58,10 +61,10 @@ func LoadOrCreateToken(cfg config.Admin, envToken, dataDir string) (token, sourc
 	return token, path, created, nil
 }
 
-// ReadToken returns the token as LoadOrCreateToken does, for the dialin
+// Read returns the token as LoadOrCreate does, for the dialin
 // subcommands: it never creates the file. A missing file is an error that
 // matches fs.ErrNotExist and says how to get a token.
-func ReadToken(cfg config.Admin, envToken, dataDir string) (token, source string, err error) {
+func Read(cfg config.Admin, envToken, dataDir string) (token, source string, err error) {
 	if cfg.Token != "" {
 		if err := checkToken(cfg.Token); err != nil {
 			return "", "", fmt.Errorf("admin token: config admin.token %w", err)
@@ -70,19 +73,19 @@ func ReadToken(cfg config.Admin, envToken, dataDir string) (token, source string
 	}
 	if t := strings.TrimSpace(envToken); t != "" {
 		if err := checkToken(t); err != nil {
-			return "", "", fmt.Errorf("admin token: %s %w", TokenEnv, err)
+			return "", "", fmt.Errorf("admin token: %s %w", Env, err)
 		}
-		return t, TokenEnv, nil
+		return t, Env, nil
 	}
 	if dataDir == "" {
 		return "", "", fmt.Errorf("admin token: set admin.token in the config or %s (no data folder to read %s from): %w",
-			TokenEnv, TokenFile, fs.ErrNotExist)
+			Env, File, fs.ErrNotExist)
 	}
-	path := filepath.Join(dataDir, TokenFile)
+	path := filepath.Join(dataDir, File)
 	token, err = readTokenFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", "", fmt.Errorf("admin token: %s does not exist: start `dialin serve` once with this data folder to create it, "+
-			"or set admin.token in the config or %s: %w", path, TokenEnv, fs.ErrNotExist)
+			"or set admin.token in the config or %s: %w", path, Env, fs.ErrNotExist)
 	}
 	if err != nil {
 		return "", "", err

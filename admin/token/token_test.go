@@ -1,4 +1,4 @@
-package admin
+package token
 
 import (
 	"encoding/hex"
@@ -14,11 +14,11 @@ import (
 
 func TestLoadOrCreateTokenCreatesFileOnce(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data") // does not exist yet
-	token, source, created, err := LoadOrCreateToken(config.Admin{}, "", dataDir)
+	token, source, created, err := LoadOrCreate(config.Admin{}, "", dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dataDir, TokenFile)
+	path := filepath.Join(dataDir, File)
 	if !created || source != path {
 		t.Fatalf("created %v, source %q", created, source)
 	}
@@ -40,13 +40,13 @@ func TestLoadOrCreateTokenCreatesFileOnce(t *testing.T) {
 		t.Fatalf("temporary files left: %v", entries)
 	}
 
-	again, source2, created2, err := LoadOrCreateToken(config.Admin{}, "", dataDir)
+	again, source2, created2, err := LoadOrCreate(config.Admin{}, "", dataDir)
 	if err != nil || again != token || created2 || source2 != path {
 		t.Fatalf("second start: %q %q %v %v", again, source2, created2, err)
 	}
-	read, source3, err := ReadToken(config.Admin{}, "", dataDir)
+	read, source3, err := Read(config.Admin{}, "", dataDir)
 	if err != nil || read != token || source3 != path {
-		t.Fatalf("ReadToken: %q %q %v", read, source3, err)
+		t.Fatalf("Read: %q %q %v", read, source3, err)
 	}
 }
 
@@ -55,28 +55,28 @@ func TestTokenSources(t *testing.T) {
 	cfgToken := "config-token-0123456789"
 	envToken := "env-token-0123456789"
 
-	token, source, created, err := LoadOrCreateToken(config.Admin{Token: cfgToken}, envToken, dataDir)
+	token, source, created, err := LoadOrCreate(config.Admin{Token: cfgToken}, envToken, dataDir)
 	if err != nil || token != cfgToken || source != "config admin.token" || created {
 		t.Fatalf("config token: %q %q %v %v", token, source, created, err)
 	}
-	token, source, created, err = LoadOrCreateToken(config.Admin{}, envToken, dataDir)
+	token, source, created, err = LoadOrCreate(config.Admin{}, envToken, dataDir)
 	if err != nil || token != envToken || source != "DIALIN_ADMIN_TOKEN" || created {
 		t.Fatalf("env token: %q %q %v %v", token, source, created, err)
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, TokenFile)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dataDir, File)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("a token file was created although a token was given: %v", err)
 	}
-	token, source, err = ReadToken(config.Admin{Token: cfgToken}, envToken, dataDir)
+	token, source, err = Read(config.Admin{Token: cfgToken}, envToken, dataDir)
 	if err != nil || token != cfgToken || source != "config admin.token" {
-		t.Fatalf("ReadToken config: %q %q %v", token, source, err)
+		t.Fatalf("Read config: %q %q %v", token, source, err)
 	}
-	token, source, err = ReadToken(config.Admin{}, envToken, dataDir)
+	token, source, err = Read(config.Admin{}, envToken, dataDir)
 	if err != nil || token != envToken || source != "DIALIN_ADMIN_TOKEN" {
-		t.Fatalf("ReadToken env: %q %q %v", token, source, err)
+		t.Fatalf("Read env: %q %q %v", token, source, err)
 	}
 
 	// A short token is refused without being quoted.
-	_, _, _, err = LoadOrCreateToken(config.Admin{}, "short", dataDir)
+	_, _, _, err = LoadOrCreate(config.Admin{}, "short", dataDir)
 	if err == nil || !strings.Contains(err.Error(), "DIALIN_ADMIN_TOKEN") || strings.Contains(err.Error(), "short") {
 		t.Fatalf("short env token: %v", err)
 	}
@@ -84,43 +84,43 @@ func TestTokenSources(t *testing.T) {
 
 func TestReadTokenMissingFile(t *testing.T) {
 	dataDir := t.TempDir()
-	_, _, err := ReadToken(config.Admin{}, "", dataDir)
+	_, _, err := Read(config.Admin{}, "", dataDir)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
-	for _, hint := range []string{filepath.Join(dataDir, TokenFile), "dialin serve", "DIALIN_ADMIN_TOKEN", "admin.token"} {
+	for _, hint := range []string{filepath.Join(dataDir, File), "dialin serve", "DIALIN_ADMIN_TOKEN", "admin.token"} {
 		if !strings.Contains(err.Error(), hint) {
 			t.Errorf("error %q does not mention %q", err, hint)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, TokenFile)); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal("ReadToken created the file")
+	if _, err := os.Stat(filepath.Join(dataDir, File)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("Read created the file")
 	}
-	if _, _, err := ReadToken(config.Admin{}, "", ""); err == nil {
+	if _, _, err := Read(config.Admin{}, "", ""); err == nil {
 		t.Fatal("no data folder and no token: no error")
 	}
 }
 
 func TestTokenFileChecks(t *testing.T) {
 	dataDir := t.TempDir()
-	path := filepath.Join(dataDir, TokenFile)
+	path := filepath.Join(dataDir, File)
 	if err := os.WriteFile(path, []byte("0123456789abcdef0123\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := ReadToken(config.Admin{}, "", dataDir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, _, err := Read(config.Admin{}, "", dataDir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable token file: %v", err)
 	}
-	if _, _, _, err := LoadOrCreateToken(config.Admin{}, "", dataDir); err == nil {
-		t.Fatal("LoadOrCreateToken accepted a world-readable file")
+	if _, _, _, err := LoadOrCreate(config.Admin{}, "", dataDir); err == nil {
+		t.Fatal("LoadOrCreate accepted a world-readable file")
 	}
 	os.Chmod(path, 0o600)
-	if token, _, err := ReadToken(config.Admin{}, "", dataDir); err != nil || token != "0123456789abcdef0123" {
+	if token, _, err := Read(config.Admin{}, "", dataDir); err != nil || token != "0123456789abcdef0123" {
 		t.Fatalf("hand-written token file: %q %v", token, err)
 	}
 	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := LoadOrCreateToken(config.Admin{}, "", dataDir); err == nil {
+	if _, _, _, err := LoadOrCreate(config.Admin{}, "", dataDir); err == nil {
 		t.Fatal("empty token file accepted (or replaced)")
 	}
 }
