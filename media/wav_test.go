@@ -10,65 +10,20 @@ import (
 	"github.com/dialin/dialin/internal/audiotest"
 )
 
-// wavChunk is one RIFF chunk for building test files.
-type wavChunk struct {
-	id   string
-	body []byte
-}
-
-// buildWAV assembles a RIFF/WAVE file from chunks, padding odd-sized ones
-// as the format requires.
-func buildWAV(chunks ...wavChunk) []byte {
-	var body []byte
-	body = append(body, "WAVE"...)
-	for _, c := range chunks {
-		body = append(body, c.id...)
-		body = binary.LittleEndian.AppendUint32(body, uint32(len(c.body)))
-		body = append(body, c.body...)
-		if len(c.body)%2 == 1 {
-			body = append(body, 0)
-		}
-	}
-	out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...)
-	return append(out, body...)
-}
-
-// fmtChunk is a plain 16-byte fmt chunk.
-func fmtChunk(format, channels uint16, rate uint32, bits uint16) wavChunk {
-	le := binary.LittleEndian
-	block := channels * bits / 8
-	var b []byte
-	b = le.AppendUint16(b, format)
-	b = le.AppendUint16(b, channels)
-	b = le.AppendUint32(b, rate)
-	b = le.AppendUint32(b, rate*uint32(block))
-	b = le.AppendUint16(b, block)
-	b = le.AppendUint16(b, bits)
-	return wavChunk{"fmt ", b}
-}
-
 // extensibleFmtChunk is a 40-byte WAVE_FORMAT_EXTENSIBLE fmt chunk.
-func extensibleFmtChunk(subFormat uint16) wavChunk {
-	c := fmtChunk(wavFormatExtensible, 1, 8000, 16)
+func extensibleFmtChunk(subFormat uint16) audiotest.WAVChunk {
+	c := audiotest.FmtChunk(wavFormatExtensible, 1, 8000, 16)
 	le := binary.LittleEndian
-	c.body = le.AppendUint16(c.body, 22) // cbSize
-	c.body = le.AppendUint16(c.body, 16) // valid bits
-	c.body = le.AppendUint32(c.body, 4)  // channel mask: front centre
-	c.body = le.AppendUint16(c.body, subFormat)
+	c.Body = le.AppendUint16(c.Body, 22) // cbSize
+	c.Body = le.AppendUint16(c.Body, 16) // valid bits
+	c.Body = le.AppendUint32(c.Body, 4)  // channel mask: front centre
+	c.Body = le.AppendUint16(c.Body, subFormat)
 	// Rest of KSDATAFORMAT_SUBTYPE_PCM's GUID.
-	c.body = append(c.body, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71)
+	c.Body = append(c.Body, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71)
 	return c
 }
 
-func dataChunk(samples ...int16) wavChunk {
-	var b []byte
-	for _, s := range samples {
-		b = binary.LittleEndian.AppendUint16(b, uint16(s))
-	}
-	return wavChunk{"data", b}
-}
-
-var pcm8k = fmtChunk(wavFormatPCM, 1, 8000, 16)
+var pcm8k = audiotest.FmtChunk(wavFormatPCM, 1, 8000, 16)
 
 func TestWAVRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 159, 160, 8000} {
@@ -102,17 +57,17 @@ func TestReadWAVAccepts(t *testing.T) {
 		name string
 		file []byte
 	}{
-		{"plain", buildWAV(pcm8k, dataChunk(want...))},
-		{"LIST and fact chunks", buildWAV(
-			wavChunk{"LIST", []byte("INFOISFT\x05\x00\x00\x00sox!\x00\x00")},
+		{"plain", audiotest.BuildWAV(pcm8k, audiotest.DataChunk(want...))},
+		{"LIST and fact chunks", audiotest.BuildWAV(
+			audiotest.WAVChunk{ID: "LIST", Body: []byte("INFOISFT\x05\x00\x00\x00sox!\x00\x00")},
 			pcm8k,
-			wavChunk{"fact", []byte{5, 0, 0, 0}},
-			dataChunk(want...))},
-		{"odd-sized chunk with pad byte", buildWAV(
-			wavChunk{"junk", []byte("abc")}, pcm8k, wavChunk{"odd ", []byte{1}}, dataChunk(want...))},
-		{"18-byte fmt", buildWAV(wavChunk{"fmt ", append(pcm8k.body, 0, 0)}, dataChunk(want...))},
-		{"extensible PCM", buildWAV(extensibleFmtChunk(wavFormatPCM), dataChunk(want...))},
-		{"trailing chunk after data", buildWAV(pcm8k, dataChunk(want...), wavChunk{"LIST", []byte("xyz")})},
+			audiotest.WAVChunk{ID: "fact", Body: []byte{5, 0, 0, 0}},
+			audiotest.DataChunk(want...))},
+		{"odd-sized chunk with pad byte", audiotest.BuildWAV(
+			audiotest.WAVChunk{ID: "junk", Body: []byte("abc")}, pcm8k, audiotest.WAVChunk{ID: "odd ", Body: []byte{1}}, audiotest.DataChunk(want...))},
+		{"18-byte fmt", audiotest.BuildWAV(audiotest.WAVChunk{ID: "fmt ", Body: append(pcm8k.Body, 0, 0)}, audiotest.DataChunk(want...))},
+		{"extensible PCM", audiotest.BuildWAV(extensibleFmtChunk(wavFormatPCM), audiotest.DataChunk(want...))},
+		{"trailing chunk after data", audiotest.BuildWAV(pcm8k, audiotest.DataChunk(want...), audiotest.WAVChunk{ID: "LIST", Body: []byte("xyz")})},
 	}
 	for _, tt := range tests {
 		got, err := ReadWAV(bytes.NewReader(tt.file))
@@ -127,7 +82,7 @@ func TestReadWAVAccepts(t *testing.T) {
 }
 
 func TestReadWAVRejects(t *testing.T) {
-	good := buildWAV(pcm8k, dataChunk(1, 2, 3, 4))
+	good := audiotest.BuildWAV(pcm8k, audiotest.DataChunk(1, 2, 3, 4))
 	tests := []struct {
 		name string
 		file []byte
@@ -136,23 +91,23 @@ func TestReadWAVRejects(t *testing.T) {
 		{"empty", nil, "not a RIFF file"},
 		{"not RIFF", []byte("ID3\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"), `not a RIFF file (starts with "ID3\x04")`},
 		{"RIFF but not WAVE", append([]byte("RIFF\x04\x00\x00\x00AVI "), good[12:]...), `RIFF type "AVI ", need "WAVE"`},
-		{"wrong rate", buildWAV(fmtChunk(1, 1, 22050, 16), dataChunk(1, 2)), "wav: sample rate 22050 Hz, need 8000"},
-		{"stereo", buildWAV(fmtChunk(1, 2, 8000, 16), dataChunk(1, 2)), "wav: 2 channels, need mono (1)"},
-		{"8-bit", buildWAV(fmtChunk(1, 1, 8000, 8), wavChunk{"data", []byte{128, 129}}), "wav: 8 bits per sample, need 16"},
-		{"float", buildWAV(fmtChunk(3, 1, 8000, 32), dataChunk(1, 2)), "wav: format 3, need PCM (1)"},
-		{"µ-law WAV", buildWAV(fmtChunk(7, 1, 8000, 8), dataChunk(1, 2)), "wav: format 7, need PCM (1)"},
-		{"extensible float", buildWAV(extensibleFmtChunk(3), dataChunk(1, 2)), "wav: format 3, need PCM (1)"},
-		{"short extensible", buildWAV(wavChunk{"fmt ", append(fmtChunk(wavFormatExtensible, 1, 8000, 16).body, 0, 0)}, dataChunk(1)), "extensible fmt chunk of 18 bytes"},
+		{"wrong rate", audiotest.BuildWAV(audiotest.FmtChunk(1, 1, 22050, 16), audiotest.DataChunk(1, 2)), "wav: sample rate 22050 Hz, need 8000"},
+		{"stereo", audiotest.BuildWAV(audiotest.FmtChunk(1, 2, 8000, 16), audiotest.DataChunk(1, 2)), "wav: 2 channels, need mono (1)"},
+		{"8-bit", audiotest.BuildWAV(audiotest.FmtChunk(1, 1, 8000, 8), audiotest.WAVChunk{ID: "data", Body: []byte{128, 129}}), "wav: 8 bits per sample, need 16"},
+		{"float", audiotest.BuildWAV(audiotest.FmtChunk(3, 1, 8000, 32), audiotest.DataChunk(1, 2)), "wav: format 3, need PCM (1)"},
+		{"µ-law WAV", audiotest.BuildWAV(audiotest.FmtChunk(7, 1, 8000, 8), audiotest.DataChunk(1, 2)), "wav: format 7, need PCM (1)"},
+		{"extensible float", audiotest.BuildWAV(extensibleFmtChunk(3), audiotest.DataChunk(1, 2)), "wav: format 3, need PCM (1)"},
+		{"short extensible", audiotest.BuildWAV(audiotest.WAVChunk{ID: "fmt ", Body: append(audiotest.FmtChunk(wavFormatExtensible, 1, 8000, 16).Body, 0, 0)}, audiotest.DataChunk(1)), "extensible fmt chunk of 18 bytes"},
 		{"truncated data", good[:len(good)-3], "wav: data chunk truncated: 5 of 8 bytes"},
-		{"odd data size", buildWAV(pcm8k, wavChunk{"data", []byte{1, 2, 3}}), "not a whole number of 16-bit samples"},
-		{"no data", buildWAV(pcm8k), "wav: no data chunk"},
-		{"no fmt", buildWAV(wavChunk{"LIST", []byte("ab")}), "wav: no fmt chunk"},
-		{"data before fmt", buildWAV(dataChunk(1, 2), pcm8k), "data chunk before fmt chunk"},
-		{"short fmt", buildWAV(wavChunk{"fmt ", make([]byte, 14)}, dataChunk(1)), "fmt chunk of 14 bytes"},
-		{"huge fmt", append(buildWAV(), "fmt \xff\xff\xff\xff"...), "fmt chunk of 4294967295 bytes"},
-		{"truncated fmt", append(buildWAV(), "fmt \x10\x00\x00\x00\x01\x00"...), "fmt chunk truncated"},
-		{"truncated unknown chunk", append(buildWAV(pcm8k), "LIST\x00\x01\x00\x00abc"...), `"LIST" chunk truncated`},
-		{"huge data size", append(buildWAV(pcm8k), "data\xfe\xff\xff\xff\x01\x00"...), "data chunk truncated: 2 of 4294967294 bytes"},
+		{"odd data size", audiotest.BuildWAV(pcm8k, audiotest.WAVChunk{ID: "data", Body: []byte{1, 2, 3}}), "not a whole number of 16-bit samples"},
+		{"no data", audiotest.BuildWAV(pcm8k), "wav: no data chunk"},
+		{"no fmt", audiotest.BuildWAV(audiotest.WAVChunk{ID: "LIST", Body: []byte("ab")}), "wav: no fmt chunk"},
+		{"data before fmt", audiotest.BuildWAV(audiotest.DataChunk(1, 2), pcm8k), "data chunk before fmt chunk"},
+		{"short fmt", audiotest.BuildWAV(audiotest.WAVChunk{ID: "fmt ", Body: make([]byte, 14)}, audiotest.DataChunk(1)), "fmt chunk of 14 bytes"},
+		{"huge fmt", append(audiotest.BuildWAV(), "fmt \xff\xff\xff\xff"...), "fmt chunk of 4294967295 bytes"},
+		{"truncated fmt", append(audiotest.BuildWAV(), "fmt \x10\x00\x00\x00\x01\x00"...), "fmt chunk truncated"},
+		{"truncated unknown chunk", append(audiotest.BuildWAV(pcm8k), "LIST\x00\x01\x00\x00abc"...), `"LIST" chunk truncated`},
+		{"huge data size", append(audiotest.BuildWAV(pcm8k), "data\xfe\xff\xff\xff\x01\x00"...), "data chunk truncated: 2 of 4294967294 bytes"},
 	}
 	for _, tt := range tests {
 		got, err := ReadWAV(bytes.NewReader(tt.file))
@@ -169,9 +124,9 @@ func TestReadWAVRejects(t *testing.T) {
 // FuzzReadWAV checks that no input makes ReadWAV panic, and that whatever it
 // accepts survives an audiotest.WriteWAV/ReadWAV round trip unchanged.
 func FuzzReadWAV(f *testing.F) {
-	f.Add(buildWAV(pcm8k, dataChunk(1, -1, 1000, -32768)))
-	f.Add(buildWAV(wavChunk{"LIST", []byte("odd")}, pcm8k, dataChunk(5)))
-	f.Add(buildWAV(extensibleFmtChunk(wavFormatPCM), dataChunk(7, 8)))
+	f.Add(audiotest.BuildWAV(pcm8k, audiotest.DataChunk(1, -1, 1000, -32768)))
+	f.Add(audiotest.BuildWAV(audiotest.WAVChunk{ID: "LIST", Body: []byte("odd")}, pcm8k, audiotest.DataChunk(5)))
+	f.Add(audiotest.BuildWAV(extensibleFmtChunk(wavFormatPCM), audiotest.DataChunk(7, 8)))
 	f.Add([]byte("RIFF\x00\x00\x00\x00WAVE"))
 	f.Fuzz(func(t *testing.T, file []byte) {
 		samples, err := ReadWAV(bytes.NewReader(file))

@@ -2,7 +2,6 @@ package prompts
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -187,12 +186,12 @@ func TestLoadPromptsOverrideErrors(t *testing.T) {
 		data  []byte
 		wants []string // all in the error
 	}{
-		{"typo", "welcom.wav", buildWAV(pcm8k, dataChunk(1, 2)), []string{"welcom.wav", "matches no prompt", "welcome.wav"}},
+		{"typo", "welcom.wav", audiotest.BuildWAV(pcm8k, audiotest.DataChunk(1, 2)), []string{"welcom.wav", "matches no prompt", "welcome.wav"}},
 		{"not a .wav", "welcome.mp3", []byte("ID3"), []string{"welcome.mp3", "matches no prompt"}},
-		{"wrong rate", "goodbye.wav", buildWAV(fmtChunk(1, 1, 16000, 16), dataChunk(1, 2)), []string{"goodbye.wav", "sample rate 16000 Hz, need 8000"}},
-		{"stereo", "star.wav", buildWAV(fmtChunk(1, 2, 8000, 16), dataChunk(1, 2)), []string{"star.wav", "2 channels"}},
+		{"wrong rate", "goodbye.wav", audiotest.BuildWAV(audiotest.FmtChunk(1, 1, 16000, 16), audiotest.DataChunk(1, 2)), []string{"goodbye.wav", "sample rate 16000 Hz, need 8000"}},
+		{"stereo", "star.wav", audiotest.BuildWAV(audiotest.FmtChunk(1, 2, 8000, 16), audiotest.DataChunk(1, 2)), []string{"star.wav", "2 channels"}},
 		{"garbage", "pound.wav", []byte("hello"), []string{"pound.wav", "not a RIFF file"}},
-		{"empty recording", "joining.wav", buildWAV(pcm8k, dataChunk()), []string{"joining.wav", "no samples"}},
+		{"empty recording", "joining.wav", audiotest.BuildWAV(pcm8k, audiotest.DataChunk()), []string{"joining.wav", "no samples"}},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
@@ -370,47 +369,4 @@ func TestDropPCM(t *testing.T) {
 	}
 }
 
-// The WAV builders below make broken override files; media's WAV tests
-// have the full set.
-
-type wavChunk struct {
-	id   string
-	body []byte
-}
-
-// buildWAV assembles a RIFF/WAVE file from chunks (even-sized in these
-// tests, so no padding).
-func buildWAV(chunks ...wavChunk) []byte {
-	body := []byte("WAVE")
-	for _, c := range chunks {
-		body = append(body, c.id...)
-		body = binary.LittleEndian.AppendUint32(body, uint32(len(c.body)))
-		body = append(body, c.body...)
-	}
-	out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...)
-	return append(out, body...)
-}
-
-// fmtChunk is a plain 16-byte fmt chunk.
-func fmtChunk(format, channels uint16, rate uint32, bits uint16) wavChunk {
-	le := binary.LittleEndian
-	block := channels * bits / 8
-	var b []byte
-	b = le.AppendUint16(b, format)
-	b = le.AppendUint16(b, channels)
-	b = le.AppendUint32(b, rate)
-	b = le.AppendUint32(b, rate*uint32(block))
-	b = le.AppendUint16(b, block)
-	b = le.AppendUint16(b, bits)
-	return wavChunk{"fmt ", b}
-}
-
-func dataChunk(samples ...int16) wavChunk {
-	var b []byte
-	for _, s := range samples {
-		b = binary.LittleEndian.AppendUint16(b, uint16(s))
-	}
-	return wavChunk{"data", b}
-}
-
-var pcm8k = fmtChunk(1, 1, 8000, 16) // format 1: PCM
+var pcm8k = audiotest.FmtChunk(1, 1, 8000, 16) // format 1: PCM
