@@ -155,6 +155,8 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		InactivityTimeout: s.opts.RTP.InactivityTimeout,
 		OnDigit:           call.onRFC4733Key,
 		OnFailure:         call.Hangup,
+		Latch:             latchRule(s.opts.RTP.Latch),
+		SignallingIP:      signallingIP(req),
 	}
 	if call.dtmf.inband {
 		cfg.OnInbandDigit = call.onInbandKey
@@ -331,6 +333,7 @@ func (s *Server) run(in *inbound) {
 	st := call.Stats()
 	log.Info().Str("reason", context.Cause(call.ctx).Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
 		Uint64("rtp_sent", st.Sent).Uint64("rtp_received", st.Received).Uint64("rtp_dropped", st.Dropped).
+		Uint64("rtp_foreign", st.DroppedForeign).
 		Msg("call ended")
 }
 

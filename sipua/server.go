@@ -249,7 +249,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		go func() { errc <- s.sip.ServeTCP(l) }()
 	}
 	s.log.Info().Stringer("sip", listenList(s.listening)).Str("public_address", s.publicIP.String()).
-		Int("rtp_port_min", s.opts.RTP.PortMin).Int("rtp_port_max", s.opts.RTP.PortMax).Msg("sip listening")
+		Int("rtp_port_min", s.opts.RTP.PortMin).Int("rtp_port_max", s.opts.RTP.PortMax).Str("rtp_latch", s.opts.RTP.Latch).Msg("sip listening")
 	var serveErr error
 	select {
 	case <-ctx.Done():
