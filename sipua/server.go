@@ -26,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/loglimit"
 	"github.com/dialin/dialin/media"
 )
 
@@ -82,6 +83,10 @@ type Server struct {
 	draining atomic.Bool
 	baseCtx  context.Context
 	stop     context.CancelCauseFunc
+
+	// Limits for lines a trusted peer can cause per request (the others
+	// are per call).
+	otherMethodLog loglimit.Limiter
 }
 
 // New builds the user agent; Listen binds it and Serve runs it.
