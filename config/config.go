@@ -158,7 +158,26 @@ type RTP struct {
 	PortMax int `yaml:"port_max"`
 	// InactivityTimeout hangs up a call that has sent no RTP for this long.
 	InactivityTimeout time.Duration `yaml:"inactivity_timeout"`
+
+	// Latch is whose RTP the session takes (RTPLatch*): the first packet
+	// from an allowed address is latched, everything else is dropped.
+	Latch string `yaml:"latch"`
 }
+
+// Whose RTP a call takes (RTP.Latch).
+const (
+	// RTPLatchSDP: only packets from the IP address of the SDP's c= line
+	// (any port: symmetric RTP behind NAT changes ports).
+	RTPLatchSDP = "sdp"
+	// RTPLatchSignalling: packets from the SDP's IP address or from the IP
+	// address the INVITE came from (a caller behind NAT names a private
+	// address in its SDP; its media leaves the NAT by the same address as
+	// its SIP).
+	RTPLatchSignalling = "signalling"
+	// RTPLatchAny: the first packet from anywhere (no protection against
+	// RTP hijacking; for media relays that change address mid-call).
+	RTPLatchAny = "any"
+)
 
 // Limits protect the bridge under load and bound each call.
 type Limits struct {
@@ -235,6 +254,7 @@ func Default() Config {
 			PortMin:           10000,
 			PortMax:           20000,
 			InactivityTimeout: 30 * time.Second,
+			Latch:             RTPLatchSignalling,
 		},
 		Limits: Limits{
 			MaxCalls:        1000,

@@ -118,6 +118,7 @@ rtp:
   port_min: 16384
   port_max: 16483
   inactivity_timeout: 1m
+  latch: sdp
 limits:
   max_calls: 50
   retry_after: 5s
@@ -177,7 +178,7 @@ demo_organizer: false
 			UserAgent:       "dialin test",
 			DTMF:            DTMFInband,
 		},
-		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute},
+		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP},
 		Limits: Limits{
 			MaxCalls:        50,
 			RetryAfter:      5 * time.Second,
@@ -448,6 +449,9 @@ func TestValidate(t *testing.T) {
 			c.Limits.MaxCalls = 2
 		}, ""},
 		{"rtp inactivity too short", func(c *Config) { c.RTP.InactivityTimeout = 500 * time.Millisecond }, "rtp.inactivity_timeout: 500ms is below 1s"},
+		{"rtp latch unknown", func(c *Config) { c.RTP.Latch = "first" }, `rtp.latch: "first" is not one of sdp, signalling, any`},
+		{"rtp latch empty", func(c *Config) { c.RTP.Latch = "" }, `rtp.latch: "" is not one of sdp, signalling, any`},
+		{"rtp latch any ok", func(c *Config) { c.RTP.Latch = RTPLatchAny }, ""},
 		// limits
 		{"max calls zero", func(c *Config) { c.Limits.MaxCalls = 0 }, "limits.max_calls: 0 is below 1"},
 		{"max calls over ports", func(c *Config) { c.RTP.PortMin, c.RTP.PortMax = 10000, 10009 }, "limits.max_calls: 1000 is more than the 5 even RTP ports"},

@@ -140,6 +140,15 @@ func (r *RTP) validate(p *problems) {
 	if r.InactivityTimeout < time.Second {
 		p.add("rtp.inactivity_timeout", "%v is below 1s", r.InactivityTimeout)
 	}
+	r.validateLatch(p)
+}
+
+func (r *RTP) validateLatch(p *problems) {
+	switch r.Latch {
+	case RTPLatchSDP, RTPLatchSignalling, RTPLatchAny:
+	default:
+		p.add("rtp.latch", "%q is not one of sdp, signalling, any", r.Latch)
+	}
 }
 
 // checkRTPPort reports whether port is usable for RTP, adding a problem if not.

@@ -56,6 +56,13 @@ func only(ps []pkt, idx ...int) []pkt {
 	return out
 }
 
+// late is packet i of ps arriving at the given time instead.
+func late(ps []pkt, i int, at time.Duration) []pkt {
+	p := ps[i]
+	p.at = at
+	return []pkt{p}
+}
+
 func concat(parts ...[]pkt) []pkt {
 	var out []pkt
 	for _, p := range parts {
@@ -188,6 +195,21 @@ func TestDTMFReceiver(t *testing.T) {
 		// look exactly like a late retransmission of the first press's end.
 		{"replay seen only through its end packets within a second",
 			concat(one, only(burst(300*ms, 1000, 8000, 1), 7, 8, 9)), "1"},
+
+		// Jitter: packets of an ended press held back past its end.
+		{"late continuation 80 ms after the end", concat(one, late(one, 3, 220*ms)), "1"},
+		{"late continuation 150 ms after the end", concat(one, late(one, 3, 290*ms)), "1"},
+		{"late continuation 300 ms after the end", concat(one, late(one, 3, 440*ms)), "1"},
+		{"late start packet 80 ms after the end", concat(only(one, 1, 2, 3, 4, 5, 6, 7, 8, 9), late(one, 0, 220*ms)), "1"},
+		{"late continuations out of order", concat(one, late(one, 5, 220*ms), late(one, 4, 240*ms)), "1"},
+		{"late continuations far apart", concat(one, late(one, 3, 220*ms), late(one, 4, 400*ms)), "1"},
+		{"late continuation of the previous key during the next",
+			concat(one, burst(160*ms, 1010, 12000, 2)[:3], late(one, 4, 230*ms), burst(160*ms, 1010, 12000, 2)[3:]), "12"},
+		{"late continuation of the previous key after the next",
+			concat(one, burst(160*ms, 1010, 12000, 2), late(one, 4, 600*ms)), "12"},
+		{"late continuation, then a replay", concat(one, late(one, 3, 220*ms), burst(400*ms, 1000, 8000, 1)), "11"},
+		{"same timestamp, sequence numbers going on: a new press at once",
+			concat(one, []pkt{{at: 300 * ms, marker: true, seq: 1008, ts: 8000, ev: 1}}), "11"},
 
 		{"garbage only", garbage, ""},
 		{"garbage inside a press", concat(only(one, 0, 1, 2), arriving(50*ms, garbage), only(one, 3, 4, 5, 6, 7, 8, 9)), "1"},

@@ -42,6 +42,11 @@ type SessionConfig struct {
 	// receive no more: ErrInactive after the inactivity timeout, or a socket
 	// error. The call should hang up.
 	OnFailure func(error)
+
+	// Latch says whose RTP the session takes (see LatchRule); SignallingIP
+	// is the address the INVITE came from, for LatchSignalling.
+	Latch        LatchRule
+	SignallingIP netip.Addr
 }
 
 // Session is one call's RTP stream, both ways. There is no goroutine per
@@ -93,6 +98,13 @@ type Session struct {
 	// Receive side statistics (read by anyone).
 	recvPkts    atomic.Uint64
 	droppedPkts atomic.Uint64
+
+	// The latch rule (latch.go): set at creation; allowed is replaced by
+	// the signalling goroutine (SetRemote) and read per packet.
+	latchRule    LatchRule
+	signallingIP netip.Addr
+	allowed      atomic.Pointer[latchAllow]
+	foreignPkts  atomic.Uint64
 }
 
 // NewSession prepares a session; add it to a Clock (AddSession) to start
@@ -115,6 +127,9 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		ts:        rand.Uint32(),
 		ssrc:      rand.Uint32(),
 		marker:    true,
+
+		latchRule:    cfg.Latch,
+		signallingIP: cfg.SignallingIP.Unmap(),
 	}
 	if s.onInband != nil {
 		s.inband = new(InbandDetector)
@@ -131,8 +146,10 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 func (s *Session) LocalPort() int { return s.port }
 
 // SetRemote points the stream at a new address (from a re-INVITE) and lets
-// the receiver latch again, since the far end's source moves with it.
+// the receiver latch again, since the far end's source moves with it; the
+// latch rule then allows the new address.
 func (s *Session) SetRemote(addr netip.AddrPort) {
+	s.applyLatch(addr)
 	s.remote.Store(&addr)
 	s.relatch.Store(true)
 }
@@ -182,14 +199,18 @@ func (s *Session) SetWaiting(on bool) {
 // timer are served at most n-1 ticks late.
 func (s *Session) setReadEvery(n int) { s.readEvery.Store(int32(min(max(n, 1), 50))) }
 
-// Stats is a snapshot of packet counters.
+// Stats is a snapshot of packet counters. Dropped counts what came from the
+// allowed addresses but was no use (not RTP, another payload type, another
+// port than the latched one); DroppedForeign what the latch rule refused.
 type Stats struct {
 	Sent, Received, Dropped uint64
+	DroppedForeign          uint64
 }
 
 // Stats returns the packet counters.
 func (s *Session) Stats() Stats {
-	return Stats{Sent: s.sentPkts.Load(), Received: s.recvPkts.Load(), Dropped: s.droppedPkts.Load()}
+	return Stats{Sent: s.sentPkts.Load(), Received: s.recvPkts.Load(), Dropped: s.droppedPkts.Load(),
+		DroppedForeign: s.foreignPkts.Load()}
 }
 
 // Close releases the socket (not the port number: the owner of the
@@ -262,10 +283,15 @@ func (s *Session) fail(err error) {
 	}
 }
 
-// handle checks one datagram and routes its key or audio.
-// Packets from any source other than the first valid one are dropped
+// handle checks one datagram and routes its key or audio. Packets from
+// addresses the latch rule refuses are dropped unread; of the others, the
+// first valid one latches and packets from any other source are dropped
 // (symmetric RTP latching).
 func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
+	if s.foreign(src) {
+		s.foreignPkts.Add(1)
+		return
+	}
 	pkt := &b.pkt
 	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 		s.droppedPkts.Add(1)

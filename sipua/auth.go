@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/loglimit"
 )
 
 // nonceLifetime is how long a challenge's nonce is taken. Older ones get a
@@ -161,7 +162,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, log ze
 	result, username := s.auth.check(req, source, now)
 	switch result {
 	case authOK:
-		log.Debug().Str("username", username).Msg("digest authentication passed")
+		log.Debug().Str("username", loglimit.Excerpt(username)).Msg("digest authentication passed")
 		return true
 	case authMissing, authStale:
 		log.Info().Str("reason", result.String()).Msg("challenged: digest authentication (401)")
@@ -169,7 +170,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, log ze
 	default:
 		s.refusedAuth.Add(1)
 		if ok, suppressed := s.authLog.allow(now); ok {
-			log.Warn().Str("username", username).Str("source", req.Source()).Int("suppressed", suppressed).
+			log.Warn().Str("username", loglimit.Excerpt(username)).Str("source", req.Source()).Int("suppressed", suppressed).
 				Msg("refused: wrong digest credentials (403)")
 		}
 		respond(tx, req, 403, "Forbidden")

@@ -111,8 +111,8 @@ func (c *Call) pushDigit(key byte, source string) {
 	}
 	select {
 	case c.digits <- key:
-		c.log.Debug().Str("source", source).Msg("dtmf key")
+		c.logKey(source)
 	default:
-		c.log.Warn().Str("source", source).Msg("dtmf queue full, key dropped")
+		c.logDroppedKey(source)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/loglimit"
 )
 
 // Where a key came from, as logged.
@@ -31,6 +32,10 @@ type dtmfGate struct {
 	lastKey    byte
 	lastSource string
 	lastAt     time.Time
+
+	// The caller decides how many keys arrive (an RFC 4733 flood makes
+	// thousands a second): the lines about them are limited.
+	keyLog, dropLog loglimit.Limiter
 }
 
 // newDTMFGate: in auto mode the detector runs only when the offer has no
@@ -38,8 +43,10 @@ type dtmfGate struct {
 // read too (harmless thanks to the duplicate check, but wasted work).
 func newDTMFGate(mode string, telephoneEvent bool) *dtmfGate {
 	return &dtmfGate{
-		mode:   mode,
-		inband: mode == config.DTMFInband || (mode == config.DTMFAuto && !telephoneEvent),
+		mode:    mode,
+		inband:  mode == config.DTMFInband || (mode == config.DTMFAuto && !telephoneEvent),
+		keyLog:  loglimit.Limiter{Interval: time.Second, Burst: dtmfKeyLogBurst},
+		dropLog: loglimit.Limiter{Interval: time.Second, Burst: 1},
 	}
 }
 
@@ -67,4 +74,35 @@ func (g *dtmfGate) accept(key byte, source string, now time.Time) bool {
 	}
 	g.lastKey, g.lastSource, g.lastAt = key, source, now
 	return true
+}
+
+// dtmfKeyLogBurst is how many "dtmf key" lines a second a call writes
+// (debug level): more than anyone presses.
+const dtmfKeyLogBurst = 20
+
+// logKey writes the debug line of a key handed to the flow. Keys are not
+// logged: they may be a PIN.
+func (c *Call) logKey(source string) {
+	if e := c.log.Debug(); e.Enabled() {
+		if ok, suppressed := c.allowLog(&c.dtmf.keyLog); ok {
+			e.Str("source", source).Int("suppressed", suppressed).Msg("dtmf key")
+		} else {
+			e.Discard()
+		}
+	}
+}
+
+// logDroppedKey warns that a key found the queue full, once a second.
+func (c *Call) logDroppedKey(source string) {
+	if ok, suppressed := c.allowLog(&c.dtmf.dropLog); ok {
+		c.log.Warn().Str("source", source).Int("suppressed", suppressed).Msg("dtmf queue full, key dropped")
+	}
+}
+
+// allowLog asks l, or lets the line through on a call without a gate.
+func (c *Call) allowLog(l *loglimit.Limiter) (bool, int) {
+	if c.dtmf == nil {
+		return true, 0
+	}
+	return l.Allow(time.Now())
 }

@@ -1,8 +1,12 @@
 package sipua
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
 )
@@ -60,5 +64,41 @@ func TestDTMFGateDropsOnePressFromTwoTransports(t *testing.T) {
 		if got := g.accept(s.key, s.source, t0.Add(s.at)); got != s.want {
 			t.Errorf("step %d: %c from %s at %v accepted %v, want %v", i, s.key, s.source, s.at, got, s.want)
 		}
+	}
+}
+
+// TestDTMFFloodLogsLittle: an RFC 4733 flood fills the call's key queue;
+// the "dtmf queue full" warning is written once a second with the count of
+// what it left out, not once per key.
+func TestDTMFFloodLogsLittle(t *testing.T) {
+	var out bytes.Buffer
+	c := &Call{
+		log:    zerolog.New(&out).Level(zerolog.DebugLevel),
+		digits: make(chan byte, 4),
+		dtmf:   newDTMFGate(config.DTMFAuto, true),
+	}
+	for range 20000 {
+		c.pushDigit('5', sourceRFC4733)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var keys, full int
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, `"dtmf key"`):
+			keys++
+		case strings.Contains(l, "dtmf queue full"):
+			full++
+		}
+	}
+	// The test runs in well under a second; on a slow machine a second
+	// window may open.
+	if keys != 4 || full < 1 || full > 2 || len(lines) != keys+full {
+		t.Fatalf("%d key lines, %d queue-full lines, %d in all; want 4, 1:\n%s", keys, full, len(lines), out.String())
+	}
+	out.Reset()
+	time.Sleep(1100 * time.Millisecond) // the next second
+	c.pushDigit('5', sourceRFC4733)
+	if !strings.Contains(out.String(), `"suppressed":`) || strings.Contains(out.String(), `"suppressed":0`) {
+		t.Errorf("the line after the flood does not count what was left out: %s", out.String())
 	}
 }

@@ -3,8 +3,12 @@ package sipua
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/internal/loglimit"
 )
 
 // inbound is the SIP side of one incoming call: sipgo's dialog and what
@@ -25,6 +29,25 @@ type inbound struct {
 	answer     Answer      // our current SDP
 	ackSDP     []byte      // the SDP answer of a delayed-offer call's ACK
 	ackWaiters []ackWaiter // re-INVITE 2xx awaiting ACK
+
+	// reqLog limits the lines the peer can cause per in-dialog request
+	// (mismatched ACKs, bad BYEs); see inDialogLog.
+	reqLog loglimit.Limiter
+}
+
+// inDialogLog returns the call's event at level when reqLog lets a line
+// through (with the count it left out), nil otherwise: zerolog ignores
+// everything done with a nil event.
+func (in *inbound) inDialogLog(level zerolog.Level) *zerolog.Event {
+	ok, suppressed := in.reqLog.Allow(time.Now())
+	if !ok {
+		return nil
+	}
+	e := in.call.log.WithLevel(level)
+	if suppressed > 0 {
+		e = e.Int("suppressed", suppressed)
+	}
+	return e
 }
 
 type ackWaiter struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/media"
 )
@@ -34,12 +35,12 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		in.mu.Unlock()
 	}
 	if err := in.dialog.ReadAck(req, tx); err != nil {
-		in.call.log.Debug().Err(err).Msg("ACK does not match")
+		in.inDialogLog(zerolog.DebugLevel).Err(err).Msg("ACK does not match")
 	}
 	if cseq := req.CSeq().SeqNo; in.reofferCSeq.CompareAndSwap(cseq, 0) && len(req.Body()) > 0 {
 		// We offered in the 200 to an offerless re-INVITE: this is the answer.
 		if err := in.applyAnswer(req.Body()); err != nil {
-			in.call.log.Warn().Err(err).Msg("re-INVITE: unusable SDP answer in the ACK, session unchanged")
+			in.inDialogLog(zerolog.WarnLevel).Err(err).Msg("re-INVITE: unusable SDP answer in the ACK, session unchanged")
 		}
 	}
 	in.gotAck(req.CSeq().SeqNo)
@@ -66,7 +67,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if err := in.dialog.ReadBye(req, tx); err != nil {
-		in.call.log.Info().Err(err).Msg("bad BYE")
+		in.inDialogLog(zerolog.InfoLevel).Err(err).Msg("bad BYE")
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return
 	}

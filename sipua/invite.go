@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/rs/zerolog"
 
+	"github.com/dialin/dialin/internal/loglimit"
 	"github.com/dialin/dialin/media"
 )
 
@@ -31,12 +32,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
 
-	log := s.log.With().Str("call_id", callID(req)).Logger()
+	log := s.log.With().Str("call_id", loglimit.Excerpt(callID(req))).Logger()
 	from := ""
 	if h := req.From(); h != nil {
 		from = h.Address.String()
 	}
-	log.Info().Str("from", from).Str("to", req.Recipient.String()).
+	log.Info().Str("from", loglimit.Excerpt(from)).Str("to", loglimit.Excerpt(req.Recipient.String())).
 		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
 
 	if !s.admit(req, tx, log, n) {
@@ -89,7 +90,7 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	case !s.acceptsNumber(req.Recipient.User):
-		log.Info().Str("number", req.Recipient.User).Msg("refused: not a dial-in number")
+		log.Info().Str("number", loglimit.Excerpt(req.Recipient.User)).Msg("refused: not a dial-in number")
 		respond(tx, req, 404, "Not Found")
 		return false
 	case n > int64(s.opts.Limits.MaxCalls):
@@ -155,6 +156,8 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		InactivityTimeout: s.opts.RTP.InactivityTimeout,
 		OnDigit:           call.onRFC4733Key,
 		OnFailure:         call.Hangup,
+		Latch:             latchRule(s.opts.RTP.Latch),
+		SignallingIP:      signallingIP(req),
 	}
 	if call.dtmf.inband {
 		cfg.OnInbandDigit = call.onInbandKey
@@ -331,6 +334,7 @@ func (s *Server) run(in *inbound) {
 	st := call.Stats()
 	log.Info().Str("reason", context.Cause(call.ctx).Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
 		Uint64("rtp_sent", st.Sent).Uint64("rtp_received", st.Received).Uint64("rtp_dropped", st.Dropped).
+		Uint64("rtp_foreign", st.DroppedForeign).
 		Msg("call ended")
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/dialin/dialin/internal/loglimit"
 )
 
 // respond answers a request outside any dialog (or before one exists).
@@ -51,6 +53,9 @@ func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 // onOtherMethod answers methods the bridge does not handle (REGISTER,
 // SUBSCRIBE, MESSAGE...) from a trusted source, as sipgo would by itself.
 func (s *Server) onOtherMethod(req *sip.Request, tx sip.ServerTransaction) {
-	s.log.Debug().Str("method", req.Method.String()).Str("source", req.Source()).Msg("refused: method not handled")
+	if ok, suppressed := s.otherMethodLog.Allow(time.Now()); ok {
+		s.log.Debug().Str("method", loglimit.Excerpt(req.Method.String())).Str("source", req.Source()).
+			Int("suppressed", suppressed).Msg("refused: method not handled")
+	}
 	respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/loglimit"
 	"github.com/dialin/dialin/media"
 )
 
@@ -82,6 +83,10 @@ type Server struct {
 	draining atomic.Bool
 	baseCtx  context.Context
 	stop     context.CancelCauseFunc
+
+	// Limits for lines a trusted peer can cause per request (the others
+	// are per call).
+	otherMethodLog loglimit.Limiter
 }
 
 // New builds the user agent; Listen binds it and Serve runs it.
@@ -249,7 +254,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		go func() { errc <- s.sip.ServeTCP(l) }()
 	}
 	s.log.Info().Stringer("sip", listenList(s.listening)).Str("public_address", s.publicIP.String()).
-		Int("rtp_port_min", s.opts.RTP.PortMin).Int("rtp_port_max", s.opts.RTP.PortMax).Msg("sip listening")
+		Int("rtp_port_min", s.opts.RTP.PortMin).Int("rtp_port_max", s.opts.RTP.PortMax).Str("rtp_latch", s.opts.RTP.Latch).Msg("sip listening")
 	var serveErr error
 	select {
 	case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/loglimit"
 )
 
 // trustedNetworks is the trunk ACL: the source networks allowed to send SIP
@@ -74,7 +75,7 @@ func (s *Server) fromTrunk(next sipgo.RequestHandler) sipgo.RequestHandler {
 			if h := req.CallID(); h != nil {
 				callID = h.Value()
 			}
-			s.log.Warn().Str("call_id", callID).Str("method", req.Method.String()).
+			s.log.Warn().Str("call_id", loglimit.Excerpt(callID)).Str("method", loglimit.Excerpt(req.Method.String())).
 				Str("source", req.Source()).Str("transport", req.Transport()).Int("suppressed", suppressed).
 				Msg("refused: source not in sip.trusted_networks")
 		}

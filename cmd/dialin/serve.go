@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -57,7 +56,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stdout)
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
-	sip.SetDefaultLogger(slog.New(zerolog.NewSlogHandler(log.With().Str("component", "sipgo").Logger())))
+	sip.SetDefaultLogger(sipgoLogger(log))
 
 	list, err := prompts.Load(cfg.Prompts)
 	if err != nil {
