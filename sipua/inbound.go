@@ -93,8 +93,7 @@ func (in *inbound) applyLocked(neg Negotiated) {
 	if neg.Remote != in.answer.Remote {
 		session.SetRemote(neg.Remote)
 	}
-	in.answer.Negotiated = neg
-	in.answer.Version++ // the SDP changed (RFC 3264 8)
+	in.answer.Negotiated = neg // the o= version follows when we next send SDP (Answer.versioned)
 	session.SetCodec(neg.Codec, neg.DTMFPayloadType)
 	session.SetDirection(neg.WeSend(), neg.PeerSends())
 	in.call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
