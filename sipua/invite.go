@@ -334,20 +334,13 @@ func (s *Server) run(in *inbound) {
 		Msg("call ended")
 }
 
-// bye hangs up from our side. The BYE leaves from our listening socket:
-// sipgo would otherwise pick an ephemeral port when the caller's Contact
-// differs from the address the INVITE came from, and trunks that filter by
-// source would drop it.
+// bye hangs up from our side. The BYE leaves the way the INVITE came in
+// (dialogRequester: the listening UDP socket, or the caller's own TCP
+// connection while it is open).
 func (s *Server) bye(in *inbound) {
 	inv := in.dialog.InviteRequest
 	bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
 	bye.SetTransport(inv.Transport())
-	if strings.EqualFold(inv.Transport(), "udp") && len(s.udpConns) > 0 {
-		// The address sipgo knows the listener by: its bound address, which
-		// is [::]:port when listening on all addresses.
-		local := s.udpConns[0].LocalAddr().(*net.UDPAddr)
-		bye.Laddr = sip.Addr{IP: local.IP, Port: local.Port}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := in.dialog.WriteBye(ctx, bye); err != nil {
