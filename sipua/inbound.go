@@ -25,6 +25,8 @@ type inbound struct {
 	answer     Answer      // our current SDP
 	ackSDP     []byte      // the SDP answer of a delayed-offer call's ACK
 	ackWaiters []ackWaiter // re-INVITE 2xx awaiting ACK
+
+	timer *sessionTimer // RFC 4028 (timers.go); set before the dialog is registered
 }
 
 type ackWaiter struct {

@@ -47,6 +47,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	terms, ok := s.checkTimer(req, tx)
+	if !ok {
+		log.Info().Str("session_expires", headerValue(req, "Session-Expires", "x")).Msg("refused: session timer")
+		return
+	}
 	dialog, err := s.dialogUA[dialogTransport(req)].ReadInvite(req, tx)
 	if err != nil {
 		log.Info().Err(err).Msg("refused: bad INVITE")
@@ -60,6 +65,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer release()
+	in.timer = s.newSessionTimer(in, terms)
 	s.register(in)
 	defer s.unregister(in)
 
@@ -73,6 +79,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	in.mu.Unlock()
 	log.Info().Bool("delayed_offer", offer == nil).Stringer("codec", neg.Codec).Int("rtp_port", call.LocalPort()).Stringer("rtp_remote", neg.Remote).
 		Uint8("dtmf_pt", neg.DTMFPayloadType).Msg("call answered")
+	defer in.timer.start()()
 	s.run(in)
 }
 
@@ -253,7 +260,8 @@ func (s *Server) answer(in *inbound, offer *Offer) bool {
 	}
 	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
 	// to 64×T1 = 32 s without one).
-	go func() { acked <- in.dialog.RespondSDP(sdp) }()
+	res := in.okResponse(sdp)
+	go func() { acked <- in.dialog.WriteResponse(res) }()
 	err := <-acked
 	if err == nil && offer == nil {
 		err = applyAnswerInACK(in)
