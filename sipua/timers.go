@@ -65,7 +65,9 @@ func (s *Server) readTimerTerms(req *sip.Request) (terms timerTerms, tooShort bo
 	case hasSE && se < ourMin && terms.uacSupports:
 		return terms, true, nil
 	case hasSE:
-		terms.interval = max(se, ourMin) // a proxy's proposal we may raise: the UAC never sees a 422
+		// A proxy's proposal we may raise (the UAC never sees a 422), and
+		// never below a Min-SE on the way.
+		terms.interval = max(se, ourMin, peerMin)
 	case terms.uacSupports:
 		terms.interval = max(durationSeconds(s.opts.SIP.SessionExpires), peerMin, ourMin)
 	default:
