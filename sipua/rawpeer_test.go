@@ -174,8 +174,15 @@ func (p *rawPeer) response(code int, timeout time.Duration) *sip.Response {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		msg := p.read(time.Until(deadline))
-		if res, ok := msg.(*sip.Response); ok && res.StatusCode == code {
+		res, ok := msg.(*sip.Response)
+		if !ok {
+			continue
+		}
+		if res.StatusCode == code {
 			return res
+		}
+		if res.StatusCode >= 200 && res.StatusCode != 200 {
+			p.t.Fatalf("got %d %s from the bridge, want %d", res.StatusCode, res.Reason, code)
 		}
 	}
 	p.t.Fatalf("no %d from the bridge within %v", code, timeout)
