@@ -258,8 +258,9 @@ func (s *Server) answer(in *inbound, offer *Offer) bool {
 		_ = in.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	}
-	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
-	// to 64×T1 = 32 s without one).
+	// WriteResponse (as RespondSDP) retransmits the 200 until the ACK and
+	// blocks meanwhile (up to 64×T1 = 32 s without one). The 200 carries
+	// the session timer (okResponse).
 	res := in.okResponse(sdp)
 	go func() { acked <- in.dialog.WriteResponse(res) }()
 	err := <-acked
