@@ -43,6 +43,14 @@ func TestEveryResponseAndRequestIsStamped(t *testing.T) {
 	res := p.response(488, 5*time.Second)
 	checkStamped(t, "488", res, "Server")
 	p.ack(p.cseq)
+	// Its handler counts against limits.max_calls until it has returned.
+	deadline := time.Now().Add(5 * time.Second)
+	for ts.ActiveCalls() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the refused INVITE is still being handled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	// 100, 180, 200 of a call that is answered.
 	caller := newRawPeer(t, ts, "udp")
