@@ -63,6 +63,13 @@ type SIP struct {
 	// INFO, and in-band tones when the offer has no telephone-event),
 	// rfc4733, info or inband (only that one).
 	DTMF string `yaml:"dtmf"`
+
+	// SIP session timers (RFC 4028), how the bridge learns a caller's SIP
+	// side is gone: SessionExpires is the interval it asks for when the
+	// caller supports timers but proposes none; MinSE is the shortest it
+	// accepts (shorter is answered 422 with Min-SE). Sent in whole seconds.
+	SessionExpires time.Duration `yaml:"session_expires"`
+	MinSE          time.Duration `yaml:"min_se"`
 }
 
 // SIPAuth is the digest authentication a trunk must pass to place a call.
@@ -249,6 +256,8 @@ func Default() Config {
 			Auth:            SIPAuth{Realm: "dialin"},
 			UserAgent:       "dialin",
 			DTMF:            DTMFAuto,
+			SessionExpires:  30 * time.Minute,
+			MinSE:           90 * time.Second,
 		},
 		RTP: RTP{
 			PortMin:           10000,

@@ -114,6 +114,8 @@ sip:
   answer_delay: 1500ms
   user_agent: "dialin test"
   dtmf: inband
+  session_expires: 10m
+  min_se: 2m
 rtp:
   port_min: 16384
   port_max: 16483
@@ -177,6 +179,8 @@ demo_organizer: false
 			AnswerDelay:     1500 * time.Millisecond,
 			UserAgent:       "dialin test",
 			DTMF:            DTMFInband,
+			SessionExpires:  10 * time.Minute,
+			MinSE:           2 * time.Minute,
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP},
 		Limits: Limits{
@@ -435,6 +439,12 @@ func TestValidate(t *testing.T) {
 		{"answer delay too long", func(c *Config) { c.SIP.AnswerDelay = 61 * time.Second }, "sip.answer_delay: 1m1s"},
 		{"answer delay 60s ok", func(c *Config) { c.SIP.AnswerDelay = time.Minute }, ""},
 		{"user agent newline", func(c *Config) { c.SIP.UserAgent = "x\r\nVia: evil" }, "sip.user_agent"},
+		// sip.session_expires, sip.min_se
+		{"min-se zero", func(c *Config) { c.SIP.MinSE = 0 }, "sip.min_se: 0s is not between 1s and 1h0m0s"},
+		{"min-se too long", func(c *Config) { c.SIP.MinSE = 2 * time.Hour; c.SIP.SessionExpires = 3 * time.Hour }, "sip.min_se: 2h0m0s"},
+		{"session expires below min-se", func(c *Config) { c.SIP.SessionExpires = 60 * time.Second }, "sip.session_expires: 1m0s is below sip.min_se (1m30s)"},
+		{"session expires too long", func(c *Config) { c.SIP.SessionExpires = 25 * time.Hour }, "sip.session_expires: 25h0m0s is above 24h0m0s"},
+		{"session timers short for tests ok", func(c *Config) { c.SIP.MinSE, c.SIP.SessionExpires = 2*time.Second, 4*time.Second }, ""},
 		// rtp
 		{"rtp port not a port", func(c *Config) { c.RTP.PortMin = 70000 }, "rtp.port_min: 70000 is not a port (1-65535)"},
 		{"rtp port zero", func(c *Config) { c.RTP.PortMax = 0 }, "rtp.port_max: 0 is not a port (1-65535)"},

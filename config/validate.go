@@ -125,6 +125,20 @@ func (s *SIP) validate(p *problems) {
 	if strings.IndexFunc(s.UserAgent, unicode.IsControl) >= 0 {
 		p.add("sip.user_agent", "%q contains a control character", s.UserAgent)
 	}
+	s.validateSessionTimers(p)
+}
+
+// validateSessionTimers checks sip.min_se and sip.session_expires (RFC
+// 4028 asks 90 s at least on the wire; tests go lower).
+func (s *SIP) validateSessionTimers(p *problems) {
+	if s.MinSE < time.Second || s.MinSE > time.Hour {
+		p.add("sip.min_se", "%v is not between 1s and 1h0m0s", s.MinSE)
+	}
+	if s.SessionExpires > 24*time.Hour {
+		p.add("sip.session_expires", "%v is above 24h0m0s", s.SessionExpires)
+	} else if s.SessionExpires < s.MinSE {
+		p.add("sip.session_expires", "%v is below sip.min_se (%v)", s.SessionExpires, s.MinSE)
+	}
 }
 
 func (r *RTP) validate(p *problems) {

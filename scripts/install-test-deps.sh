@@ -4,7 +4,11 @@
 #   when unset), for scripts/lint.sh;
 # - sipp (Debian's sip-tester, which also ships the RFC 4733 DTMF pcaps the
 #   tests replay), and espeak-ng and sox, which the in-band DTMF talk-off
-#   test uses to make minutes of speech.
+#   test uses to make minutes of speech;
+# - kamailio (the stateful proxy in front of the bridge in
+#   cmd/dialin/kamailio_test.go, with the kamcmd it reads the dispatcher
+#   with), baresip (a real softphone) and tshark (counts packets on the
+#   wire).
 # With --lint it installs only the Go tools.
 set -euo pipefail
 GO=${GO:-go}
@@ -39,6 +43,9 @@ if ! command -v sipp >/dev/null || [ ! -e /usr/share/sip-tester/dtmf_2833_1.pcap
 fi
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v sox >/dev/null || missing+=(sox)
+command -v kamailio >/dev/null && command -v kamcmd >/dev/null || missing+=(kamailio)
+command -v baresip >/dev/null || missing+=(baresip)
+command -v tshark >/dev/null || missing+=(tshark)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -50,4 +57,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-command -v sipp >/dev/null && command -v espeak-ng >/dev/null && command -v sox >/dev/null
+for cmd in sipp espeak-ng sox kamailio kamcmd baresip tshark; do
+  command -v "$cmd" >/dev/null || { echo "install-test-deps: $cmd still missing" >&2; exit 1; }
+done

@@ -33,6 +33,8 @@ type inbound struct {
 	// reqLog limits the lines the peer can cause per in-dialog request
 	// (mismatched ACKs, bad BYEs); see inDialogLog.
 	reqLog loglimit.Limiter
+
+	timer *sessionTimer // RFC 4028 (timers.go); set before the dialog is registered
 }
 
 // inDialogLog returns the call's event at level when reqLog lets a line
@@ -116,8 +118,7 @@ func (in *inbound) applyLocked(neg Negotiated) {
 	if neg.Remote != in.answer.Remote {
 		session.SetRemote(neg.Remote)
 	}
-	in.answer.Negotiated = neg
-	in.answer.Version++ // the SDP changed (RFC 3264 8)
+	in.answer.Negotiated = neg // the o= version follows when we next send SDP (Answer.versioned)
 	session.SetCodec(neg.Codec, neg.DTMFPayloadType)
 	session.SetDirection(neg.WeSend(), neg.PeerSends())
 	in.call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).

@@ -48,6 +48,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	terms, ok := s.checkTimer(req, tx)
+	if !ok {
+		log.Info().Str("session_expires", headerValue(req, "Session-Expires", "x")).Msg("refused: session timer")
+		return
+	}
 	dialog, err := s.dialogUA[dialogTransport(req)].ReadInvite(req, tx)
 	if err != nil {
 		log.Info().Err(err).Msg("refused: bad INVITE")
@@ -61,6 +66,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer release()
+	in.timer = s.newSessionTimer(in, terms)
 	s.register(in)
 	defer s.unregister(in)
 
@@ -74,6 +80,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	in.mu.Unlock()
 	log.Info().Bool("delayed_offer", offer == nil).Stringer("codec", neg.Codec).Int("rtp_port", call.LocalPort()).Stringer("rtp_remote", neg.Remote).
 		Uint8("dtmf_pt", neg.DTMFPayloadType).Msg("call answered")
+	defer in.timer.start()()
 	s.run(in)
 }
 
@@ -254,9 +261,11 @@ func (s *Server) answer(in *inbound, offer *Offer) bool {
 		_ = in.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	}
-	// RespondSDP retransmits the 200 until the ACK and blocks meanwhile (up
-	// to 64×T1 = 32 s without one).
-	go func() { acked <- in.dialog.RespondSDP(sdp) }()
+	// WriteResponse (as RespondSDP) retransmits the 200 until the ACK and
+	// blocks meanwhile (up to 64×T1 = 32 s without one). The 200 carries
+	// the session timer (okResponse).
+	res := in.okResponse(sdp)
+	go func() { acked <- in.dialog.WriteResponse(res) }()
 	err := <-acked
 	if err == nil && offer == nil {
 		err = applyAnswerInACK(in)
@@ -338,20 +347,13 @@ func (s *Server) run(in *inbound) {
 		Msg("call ended")
 }
 
-// bye hangs up from our side. The BYE leaves from our listening socket:
-// sipgo would otherwise pick an ephemeral port when the caller's Contact
-// differs from the address the INVITE came from, and trunks that filter by
-// source would drop it.
+// bye hangs up from our side. The BYE leaves the way the INVITE came in
+// (dialogRequester: the listening UDP socket, or the caller's own TCP
+// connection while it is open).
 func (s *Server) bye(in *inbound) {
 	inv := in.dialog.InviteRequest
 	bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
 	bye.SetTransport(inv.Transport())
-	if strings.EqualFold(inv.Transport(), "udp") && len(s.udpConns) > 0 {
-		// The address sipgo knows the listener by: its bound address, which
-		// is [::]:port when listening on all addresses.
-		local := s.udpConns[0].LocalAddr().(*net.UDPAddr)
-		bye.Laddr = sip.Addr{IP: local.IP, Port: local.Port}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := in.dialog.WriteBye(ctx, bye); err != nil {

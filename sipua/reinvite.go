@@ -21,10 +21,15 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 491, "Request Pending")
 		return
 	}
+	terms, ok := s.checkTimer(req, tx)
+	if !ok {
+		return
+	}
 	res, ok := s.renegotiate(in, req, tx)
 	if !ok {
 		return
 	}
+	addTimerHeaders(res, terms)
 	// A 2xx to a re-INVITE is retransmitted by us, not by the transaction
 	// layer, until the ACK arrives (RFC 3261 13.3.1.4).
 	acked := in.expectAck(req.CSeq().SeqNo)
@@ -33,6 +38,7 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		in.call.log.Warn().Err(err).Msg("re-INVITE: sending 200 failed")
 		return
 	}
+	in.onRefresh(terms)
 	interval := sip.T1
 	deadline := time.NewTimer(64 * sip.T1)
 	defer deadline.Stop()
@@ -65,17 +71,25 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	terms, ok := s.checkTimer(req, tx)
+	if !ok {
+		return
+	}
+	var res *sip.Response
 	if len(req.Body()) == 0 {
 		// A session refresh without an offer is answered without SDP.
 		if err := readInDialog(in, req, tx); err != nil {
 			respond(tx, req, 500, "Server Internal Error", retryAfter(time.Second))
 			return
 		}
-		respond(tx, req, 200, "OK", sip.HeaderClone(&s.dialogUA[dialogTransport(req)].ContactHDR))
+		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
+		res.AppendHeader(sip.HeaderClone(&s.dialogUA[dialogTransport(req)].ContactHDR))
+	} else if res, ok = s.renegotiate(in, req, tx); !ok {
 		return
 	}
-	if res, ok := s.renegotiate(in, req, tx); ok {
-		_ = tx.Respond(res)
+	addTimerHeaders(res, terms)
+	if tx.Respond(res) == nil {
+		in.onRefresh(terms)
 	}
 }
 

@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -33,6 +34,7 @@ type mediaLine struct {
 	formats   []string
 	addr      netip.Addr // media-level c=, else session-level
 	rtpmap    map[string]string
+	fmtp      map[string]string // format parameters by payload type
 	direction string
 }
 
@@ -117,6 +119,16 @@ func ParseSDP(body []byte) (*Offer, error) {
 					cur.rtpmap = make(map[string]string, 4)
 				}
 				cur.rtpmap[pt] = strings.TrimSpace(enc)
+			case "fmtp":
+				if cur == nil {
+					continue
+				}
+				if pt, params, ok := strings.Cut(value, " "); ok && isPayloadType(pt) {
+					if cur.fmtp == nil {
+						cur.fmtp = make(map[string]string, 2)
+					}
+					cur.fmtp[pt] = strings.TrimSpace(params)
+				}
 			}
 		}
 	}
@@ -194,6 +206,9 @@ type Negotiated struct {
 	Codec           media.Codec
 	DTMFPayloadType uint8  // 0: none offered
 	Direction       string // our side: the offer's direction mirrored
+	// DTMFEvents are the telephone-events both sides take, bit n for
+	// event n (0-15: the keys); 0 means all of them (0-15).
+	DTMFEvents uint16
 }
 
 // WeSend reports whether we may send audio under this direction.
@@ -225,7 +240,12 @@ func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
 		enc := m.rtpmap[f]
 		if name, rate, ok := strings.Cut(enc, "/"); ok && strings.EqualFold(name, "telephone-event") {
 			if r, _, _ := strings.Cut(rate, "/"); r == "8000" && n.DTMFPayloadType == 0 && pt != 0 {
-				n.DTMFPayloadType = uint8(pt)
+				if events, ok := offeredEvents(m.fmtp, f); ok {
+					n.DTMFPayloadType = uint8(pt)
+					if events != allEvents {
+						n.DTMFEvents = events
+					}
+				}
 			}
 			continue
 		}
@@ -255,6 +275,65 @@ func mirror(dir string) string {
 	return SendRecv
 }
 
+// allEvents is the telephone-events the bridge takes: the 16 keys (RFC
+// 4733 0-15). Flash (16) and the rest mean nothing to a conference bridge.
+const allEvents = 0xffff
+
+// offeredEvents reads the events of a telephone-event format's fmtp
+// ("0-15", "0-11,16"), leniently: unreadable parts are skipped. With no
+// fmtp the events are 0-15 (RFC 4733 section 7.1.1). It reports false when
+// none of the offered events is one we take.
+func offeredEvents(fmtp map[string]string, pt string) (uint16, bool) {
+	params, ok := fmtp[pt]
+	if !ok {
+		return allEvents, true
+	}
+	var mask uint16
+	for _, part := range strings.Split(params, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		first, err1 := strconv.Atoi(lo)
+		last, err2 := first, error(nil)
+		if isRange {
+			last, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || first < 0 || last < first {
+			continue
+		}
+		for e := first; e <= min(last, 15); e++ {
+			mask |= 1 << e
+		}
+	}
+	return mask, mask != 0
+}
+
+// appendEvents writes an event mask as RFC 4733 ranges: "0-15", "0-9,11".
+func appendEvents(b []byte, mask uint16) []byte {
+	if mask == 0 {
+		mask = allEvents
+	}
+	first := true
+	for e := 0; e < 16; e++ {
+		if mask&(1<<e) == 0 {
+			continue
+		}
+		end := e
+		for end+1 < 16 && mask&(1<<(end+1)) != 0 {
+			end++
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = strconv.AppendInt(b, int64(e), 10)
+		if end > e {
+			b = append(b, '-')
+			b = strconv.AppendInt(b, int64(end), 10)
+		}
+		e = end
+	}
+	return b
+}
+
 // Answer is our side of the session description.
 type Answer struct {
 	Addr      netip.Addr // our RTP address (the public address)
@@ -262,26 +341,69 @@ type Answer struct {
 	SessionID int64 // o= fields, kept inside int64 (some peers reject larger)
 	Version   int64
 	Negotiated
+
+	sent []byte // the last description marshalled, for the o= version
 }
 
 // Marshal writes the SDP answer, and for every non-audio stream of the
 // offer a rejected stream (port 0), since an answer must mirror the offer's
-// m= lines one for one (RFC 3264 section 6).
-func (a Answer) Marshal(o *Offer) []byte {
+// m= lines one for one (RFC 3264 section 6). The o= version goes up when
+// the description differs from the last one marshalled (versioned).
+func (a *Answer) Marshal(o *Offer) []byte {
+	return a.versioned(func() []byte { return a.marshalAnswer(o) })
+}
+
+// Offer marshals our own offer, for a re-INVITE that came without SDP:
+// the current codec first, the other law, and telephone-event. Its o=
+// version is kept as Marshal's.
+func (a *Answer) Offer() []byte {
+	return a.versioned(func() []byte { return a.marshalOffer() })
+}
+
+// versioned marshals with build and bumps the o= version first when the
+// result differs, o= line aside, from the last description we sent: the
+// version must increase whenever our description changes and stay when it
+// does not, so that a session refresh disturbs nothing (RFC 3264 section 8).
+func (a *Answer) versioned(build func() []byte) []byte {
+	b := build()
+	if a.sent != nil && !sameDescription(a.sent, b) {
+		a.Version++
+		b = build()
+	}
+	a.sent = b
+	return b
+}
+
+// sameDescription compares two of our descriptions without their o= lines.
+func sameDescription(x, y []byte) bool {
+	return bytes.Equal(withoutOrigin(x), withoutOrigin(y))
+}
+
+func withoutOrigin(b []byte) []byte {
+	i := bytes.Index(b, []byte("\r\no="))
+	if i < 0 {
+		return b
+	}
+	j := bytes.Index(b[i+2:], []byte("\r\n"))
+	if j < 0 {
+		return b[:i]
+	}
+	return append(b[:i:i], b[i+2+j:]...)
+}
+
+func (a Answer) marshalAnswer(o *Offer) []byte {
 	b := a.appendSession(make([]byte, 0, 320))
 	for i, m := range o.media {
 		if i != o.audio {
 			b = append(b, "m="+m.kind+" 0 "+m.proto+" "+m.formats[0]+"\r\n"...)
 			continue
 		}
-		b = a.appendAudio(b, []media.Codec{a.Codec}, a.DTMFPayloadType, a.Direction)
+		b = a.appendAudio(b, []media.Codec{a.Codec}, a.DTMFPayloadType, a.DTMFEvents, a.Direction)
 	}
 	return b
 }
 
-// Offer marshals our own offer, for a re-INVITE that came without SDP:
-// the current codec first, the other law, and telephone-event.
-func (a Answer) Offer() []byte {
+func (a Answer) marshalOffer() []byte {
 	other := media.PCMA
 	if a.Codec == media.PCMA {
 		other = media.PCMU
@@ -291,7 +413,7 @@ func (a Answer) Offer() []byte {
 		dtmf = 101
 	}
 	b := a.appendSession(make([]byte, 0, 384))
-	return a.appendAudio(b, []media.Codec{a.Codec, other}, dtmf, SendRecv)
+	return a.appendAudio(b, []media.Codec{a.Codec, other}, dtmf, allEvents, SendRecv)
 }
 
 func (a Answer) appendSession(b []byte) []byte {
@@ -307,7 +429,7 @@ func (a Answer) appendSession(b []byte) []byte {
 	return append(b, " IN "+ipv+" "+ip+"\r\ns=dialin\r\nc=IN "+ipv+" "+ip+"\r\nt=0 0\r\n"...)
 }
 
-func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, direction string) []byte {
+func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, events uint16, direction string) []byte {
 	b = append(b, "m=audio "...)
 	b = strconv.AppendInt(b, int64(a.Port), 10)
 	b = append(b, " RTP/AVP"...)
@@ -327,7 +449,8 @@ func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, direct
 	}
 	if dtmfPT != 0 {
 		dt := strconv.Itoa(int(dtmfPT))
-		b = append(b, "a=rtpmap:"+dt+" telephone-event/8000\r\na=fmtp:"+dt+" 0-16\r\n"...)
+		b = append(b, "a=rtpmap:"+dt+" telephone-event/8000\r\na=fmtp:"+dt+" "...)
+		b = append(appendEvents(b, events), "\r\n"...)
 	}
 	return append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
 }

@@ -143,7 +143,7 @@ func TestAnswerMirrorsOffer(t *testing.T) {
 	got := string(a.Marshal(offer))
 	want := "v=0\r\no=dialin 42 1 IN IP4 127.0.0.1\r\ns=dialin\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 		"m=video 0 RTP/AVP 96\r\n" +
-		"m=audio 10000 RTP/AVP 0 126\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:126 telephone-event/8000\r\na=fmtp:126 0-16\r\n" +
+		"m=audio 10000 RTP/AVP 0 126\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:126 telephone-event/8000\r\na=fmtp:126 0-15\r\n" +
 		"a=ptime:20\r\na=recvonly\r\n"
 	if got != want {
 		t.Fatalf("answer:\n%s\nwant:\n%s", got, want)
@@ -212,6 +212,94 @@ func TestParseINFODigit(t *testing.T) {
 		got, ok := parseINFODigit(tt.ct, []byte(tt.body))
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("parseINFODigit(%q, %q) = %q, %v; want %q, %v", tt.ct, tt.body, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// The o= version goes up exactly when our description changes (RFC 3264
+// §8): a refresh with the same offer keeps it; our own new offer to an
+// offerless re-INVITE (other codecs) bumps it, as does a hold.
+func TestAnswerVersionFollowsChanges(t *testing.T) {
+	offer, err := ParseSDP(basicOffer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	neg, err := Negotiate(offer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Answer{Addr: netip.MustParseAddr("127.0.0.1"), Port: 10000, SessionID: 7, Version: 1, Negotiated: neg}
+	version := func(sdp []byte) string {
+		t.Helper()
+		for _, line := range strings.Split(string(sdp), "\r\n") {
+			if f := strings.Fields(line); len(f) > 2 && strings.HasPrefix(line, "o=") {
+				return f[2]
+			}
+		}
+		t.Fatalf("no o= line in %q", sdp)
+		return ""
+	}
+	steps := []struct {
+		what string
+		sdp  func() []byte
+		want string
+	}{
+		{"first answer", func() []byte { return a.Marshal(offer) }, "1"},
+		{"same offer again (refresh)", func() []byte { return a.Marshal(offer) }, "1"},
+		{"our offer (both laws)", a.Offer, "2"},
+		{"our offer again", a.Offer, "2"},
+		{"answer with one codec", func() []byte { return a.Marshal(offer) }, "3"},
+		{"hold", func() []byte { a.Direction = RecvOnly; return a.Marshal(offer) }, "4"},
+		{"hold refreshed", func() []byte { return a.Marshal(offer) }, "4"},
+	}
+	for _, st := range steps {
+		if got := version(st.sdp()); got != st.want {
+			t.Fatalf("%s: o= version %s, want %s", st.what, got, st.want)
+		}
+	}
+}
+
+// The answer's telephone-event fmtp echoes the offer's events, limited to
+// the keys (0-15).
+func TestAnswerEchoesTelephoneEvents(t *testing.T) {
+	tests := []struct {
+		fmtp string // "" for no fmtp line
+		want string // the answer's fmtp, "" for no telephone-event
+	}{
+		{"0-15", "0-15"},
+		{"0-16", "0-15"},
+		{"0-11", "0-11"},
+		{"0-9,11,12-15", "0-9,11-15"},
+		{"", "0-15"},
+		{"16", ""}, // flash only: nothing we take, no telephone-event
+		{"x-y, 3", "3"},
+	}
+	for _, tt := range tests {
+		lines := []string{"v=0", "o=- 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0",
+			"m=audio 5000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000"}
+		if tt.fmtp != "" {
+			lines = append(lines, "a=fmtp:101 "+tt.fmtp)
+		}
+		offer, err := ParseSDP(sdpLines(lines...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		neg, err := Negotiate(offer, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := Answer{Addr: netip.MustParseAddr("127.0.0.1"), Port: 10000, Negotiated: neg}
+		got := ""
+		for _, line := range strings.Split(string(a.Marshal(offer)), "\r\n") {
+			if p, ok := strings.CutPrefix(line, "a=fmtp:101 "); ok {
+				got = p
+			}
+		}
+		if got != tt.want {
+			t.Errorf("offer fmtp %q: answer fmtp %q, want %q", tt.fmtp, got, tt.want)
+		}
+		if (tt.want == "") != (neg.DTMFPayloadType == 0) {
+			t.Errorf("offer fmtp %q: DTMF payload type %d", tt.fmtp, neg.DTMFPayloadType)
 		}
 	}
 }

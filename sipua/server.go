@@ -132,15 +132,18 @@ func New(opts Options) (*Server, error) {
 		baseCtx:  baseCtx,
 		stop:     stop,
 	}
-	// Every request passes the trunk ACL first, in or out of a dialog.
-	srv.OnInvite(s.fromTrunk(s.onInvite))
-	srv.OnAck(s.fromTrunk(s.onAck))
-	srv.OnBye(s.fromTrunk(s.onBye))
-	srv.OnCancel(s.fromTrunk(s.onCancel))
-	srv.OnOptions(s.fromTrunk(s.onOptions))
-	srv.OnInfo(s.fromTrunk(s.onInfo))
-	srv.OnUpdate(s.fromTrunk(s.onUpdate))
-	srv.OnNoRoute(s.fromTrunk(s.onOtherMethod))
+	// Every request passes the trunk ACL first, in or out of a dialog;
+	// every response gets Server, Allow and Supported (headers.go).
+	srv.OnInvite(s.stamped(s.fromTrunk(s.onInvite)))
+	srv.OnAck(s.stamped(s.fromTrunk(s.onAck)))
+	srv.OnBye(s.stamped(s.fromTrunk(s.onBye)))
+	srv.OnCancel(s.stamped(s.fromTrunk(s.onCancel)))
+	srv.OnOptions(s.stamped(s.fromTrunk(s.onOptions)))
+	srv.OnInfo(s.stamped(s.fromTrunk(s.onInfo)))
+	srv.OnUpdate(s.stamped(s.fromTrunk(s.onUpdate)))
+	srv.OnNoRoute(s.stamped(s.fromTrunk(s.onOtherMethod)))
+	// The dialogs' own requests are stamped and keep the dialog's connection.
+	client.TxRequester = dialogRequester{s}
 	return s, nil
 }
 
