@@ -63,8 +63,8 @@ type Server struct {
 
 	udpConns  []*net.UDPConn
 	tcpLns    []net.Listener
-	udpGuards []*udpGuard // the UDP sockets as sipgo reads them (listen_udp.go)
-	tcpGuard  *tcpGuard   // admits every TCP listener's connections (listen_tcp.go)
+	udpGuards []*udpGuard         // the UDP sockets as sipgo reads them (listen_udp.go)
+	tcpGuard  *tcpGuard           // admits every TCP listener's connections (listen_tcp.go)
 	listening []config.ListenAddr // with real ports once bound
 	mediaIP   netip.Addr          // where RTP sockets bind
 	publicIP  netip.Addr          // what SDP and Contact advertise
