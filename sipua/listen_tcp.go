@@ -179,13 +179,6 @@ func (g *tcpGuard) release(src netip.Addr) {
 	g.mu.Unlock()
 }
 
-// open is the number of accepted connections open.
-func (g *tcpGuard) open() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.total
-}
-
 func reset(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)

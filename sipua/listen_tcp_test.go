@@ -62,6 +62,13 @@ func TestFDLimitCalls(t *testing.T) {
 	}
 }
 
+// open is the number of accepted connections open.
+func (g *tcpGuard) open() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.total
+}
+
 type tcpGuardTest struct {
 	guard    *tcpGuard
 	addr     string
