@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -45,6 +46,8 @@ type tcpGuard struct {
 	maxPerSource int
 	idle         time.Duration
 	busy         func(source string) bool // a call's dialog runs over this connection
+	fdSoft       int                      // the open-file limit; 0: unknown, not checked
+	reserve      func() int               // descriptors the calls still to come need
 	refused      *atomic.Uint64           // the server's count of untrusted sources refused
 
 	mu        sync.Mutex
@@ -60,6 +63,8 @@ type tcpGuard struct {
 type tcpLimits struct {
 	maxTotal, maxPerSource int
 	idle                   time.Duration
+	fdSoft                 int        // 0: no descriptor check
+	reserve                func() int // with fdSoft
 }
 
 func newTCPGuard(lim tcpLimits, trusted trustedNetworks, refused *atomic.Uint64, busy func(string) bool, log zerolog.Logger) *tcpGuard {
@@ -69,6 +74,8 @@ func newTCPGuard(lim tcpLimits, trusted trustedNetworks, refused *atomic.Uint64,
 		maxTotal:     lim.maxTotal,
 		maxPerSource: lim.maxPerSource,
 		idle:         lim.idle,
+		fdSoft:       lim.fdSoft,
+		reserve:      lim.reserve,
 		busy:         busy,
 		refused:      refused,
 		perSource:    make(map[netip.Addr]int),
@@ -141,9 +148,19 @@ func (g *tcpGuard) admit(c net.Conn) net.Conn {
 		}
 		return nil
 	}
-	g.mu.Lock()
 	over := ""
+	// Descriptors are numbered lowest free first, so the new one's number
+	// is a count of those open: past the limit less the media's share of
+	// the calls still to come, TCP must wait (a cheap, exact test that
+	// also sees descriptors the caps do not, such as the API's).
+	if g.fdSoft > 0 {
+		if fd, ok := fdNumber(c); ok && fd+1 > g.fdSoft-g.reserve() {
+			over = "file descriptors kept for media"
+		}
+	}
+	g.mu.Lock()
 	switch {
+	case over != "":
 	case g.total >= g.maxTotal:
 		over = "sip.tcp.max_connections"
 	case g.perSource[src] >= g.maxPerSource:
@@ -177,6 +194,21 @@ func (g *tcpGuard) release(src netip.Addr) {
 		delete(g.perSource, src)
 	}
 	g.mu.Unlock()
+}
+
+// fdNumber is c's descriptor.
+func fdNumber(c net.Conn) (int, bool) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return 0, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	n := -1
+	_ = rc.Control(func(fd uintptr) { n = int(fd) })
+	return n, n >= 0
 }
 
 func reset(c net.Conn) {
@@ -251,6 +283,10 @@ func (s *Server) guardListeners() {
 		maxTotal:     tcpBudget(tcp.MaxConnections, s.opts.Limits.MaxCalls, fd),
 		maxPerSource: tcp.MaxPerSource,
 		idle:         tcp.IdleTimeout,
+		fdSoft:       int(min(fd.Soft, 1<<30)),
+		reserve: func() int {
+			return max(s.opts.Limits.MaxCalls-int(s.active.Load()), 0) * (fdsPerCall - 1)
+		},
 	}
 	if lim.maxPerSource <= 0 { // options built without config.Default
 		lim.maxPerSource = lim.maxTotal

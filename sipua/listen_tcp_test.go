@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -283,5 +284,24 @@ func TestServerTCPCallNotIdle(t *testing.T) {
 	}
 	if err := call.Hangup(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTCPGuardFDReserve: once the descriptor numbers near the limit less
+// the media's reserve, trusted connections are refused, not accepted into
+// a process that would then fail a call's RTP socket.
+func TestTCPGuardFDReserve(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := int(f.Fd())
+	_ = f.Close()
+	const reserve = 4
+	gt := startTCPGuard(t, tcpLimits{maxTotal: 100, maxPerSource: 100, idle: time.Minute,
+		fdSoft: base + 12 + reserve, reserve: func() int { return reserve }}, nil)
+	open := dialFrom(t, gt.addr, "127.0.0.1", 20)
+	if len(open) == 0 || len(open) >= 20 || gt.guard.refusedCap.Load() == 0 {
+		t.Errorf("%d of 20 open, %d refused; want some of each", len(open), gt.guard.refusedCap.Load())
 	}
 }

@@ -161,6 +161,9 @@ func TestUDPGuardRejectOnce(t *testing.T) {
 	if n := ut.guard.refused.Load(); n != 5 { // 4 INVITEs and the response
 		t.Errorf("refused = %d, want 5", n)
 	}
+	if n := ut.guard.rejected.Load(); n != 1 {
+		t.Errorf("rejected = %d, want 1", n)
+	}
 
 	var many []string
 	for i := range 12 {
