@@ -3,9 +3,11 @@ package sipua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/testphone"
@@ -57,9 +60,19 @@ func TestFDLimitCalls(t *testing.T) {
 	if n := (FDLimit{Soft: 10, Open: 13}).Calls(); n != 0 {
 		t.Errorf("Calls with no room = %d", n)
 	}
-	l := RaiseFDLimit(10, zerolog.New(zerolog.NewTestWriter(t)))
+	var out strings.Builder
+	l := RaiseFDLimit(10, zerolog.New(&out))
 	if l.Soft == 0 || l.Soft != l.Hard && l.Hard < 1<<20 || l.Open == 0 {
 		t.Errorf("RaiseFDLimit: %+v", l)
+	}
+	want := fmt.Sprintf(`{"level":"info","message":"file descriptors: soft %d hard %d; enough for %d calls"}`, l.Soft, l.Hard, l.Calls())
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Errorf("logged %s\nwant   %s", got, want)
+	}
+	out.Reset()
+	RaiseFDLimit(1<<30, zerolog.New(&out))
+	if got := out.String(); !strings.Contains(got, `"level":"warn"`) || !strings.Contains(got, `"limits_max_calls":1073741824`) || !strings.Contains(got, "LimitNOFILE") {
+		t.Errorf("too few descriptors for max_calls: %s", got)
 	}
 }
 
@@ -303,5 +316,24 @@ func TestTCPGuardFDReserve(t *testing.T) {
 	open := dialFrom(t, gt.addr, "127.0.0.1", 20)
 	if len(open) == 0 || len(open) >= 20 || gt.guard.refusedCap.Load() == 0 {
 		t.Errorf("%d of 20 open, %d refused; want some of each", len(open), gt.guard.refusedCap.Load())
+	}
+}
+
+// TestRaiseFDLimit: a soft limit below the hard one is raised to it.
+func TestRaiseFDLimit(t *testing.T) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	defer func() { _ = unix.Setrlimit(unix.RLIMIT_NOFILE, &lim) }()
+	if lim.Max == unix.RLIM_INFINITY || lim.Max < 2048 {
+		t.Skipf("hard limit %d", lim.Max)
+	}
+	low := unix.Rlimit{Cur: lim.Max / 2, Max: lim.Max}
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Skip(err)
+	}
+	if l := RaiseFDLimit(10, zerolog.New(zerolog.NewTestWriter(t))); l.Soft != lim.Max || l.Hard != lim.Max {
+		t.Errorf("after RaiseFDLimit: %+v, want soft = hard = %d", l, lim.Max)
 	}
 }
