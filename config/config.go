@@ -70,7 +70,36 @@ type SIP struct {
 	// accepts (shorter is answered 422 with Min-SE). Sent in whole seconds.
 	SessionExpires time.Duration `yaml:"session_expires"`
 	MinSE          time.Duration `yaml:"min_se"`
+	// TCP bounds the SIP-over-TCP connections peers open to the bridge.
+	TCP SIPTCP `yaml:"tcp"`
+	// Untrusted is what a UDP datagram from outside TrustedNetworks gets:
+	// drop (nothing: no reflection, nothing for a scanner) or reject (one
+	// stateless 403 per request, rate-limited). TCP connections from
+	// outside are closed at accept either way.
+	Untrusted string `yaml:"untrusted"`
 }
+
+// SIPTCP are the limits on accepted SIP-over-TCP connections (connections
+// from outside sip.trusted_networks are closed at accept and never count).
+type SIPTCP struct {
+	// MaxConnections caps the open accepted connections; 0 sizes it from
+	// limits.max_calls (max_calls + 64). Either way the bridge lowers it so
+	// that the descriptors the calls' media needs stay free.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxPerSource caps the connections of one source address. An SBC or
+	// Kamailio in front reuses one or a few connections for all its calls
+	// (RFC 5923); TCP phones behind one NAT address need one each.
+	MaxPerSource int `yaml:"max_per_source"`
+	// IdleTimeout closes a connection that carried nothing (no message, no
+	// CRLF keepalive) this long and has no call on it.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+}
+
+// What untrusted UDP sources get (SIP.Untrusted).
+const (
+	UntrustedDrop   = "drop"
+	UntrustedReject = "reject"
+)
 
 // SIPAuth is the digest authentication a trunk must pass to place a call.
 type SIPAuth struct {
@@ -258,6 +287,8 @@ func Default() Config {
 			DTMF:            DTMFAuto,
 			SessionExpires:  30 * time.Minute,
 			MinSE:           90 * time.Second,
+			TCP:             SIPTCP{MaxPerSource: 32, IdleTimeout: 5 * time.Minute},
+			Untrusted:       UntrustedDrop,
 		},
 		RTP: RTP{
 			PortMin:           10000,

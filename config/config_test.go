@@ -116,6 +116,8 @@ sip:
   dtmf: inband
   session_expires: 10m
   min_se: 2m
+  tcp: {max_connections: 500, max_per_source: 8, idle_timeout: 90s}
+  untrusted: reject
 rtp:
   port_min: 16384
   port_max: 16483
@@ -181,6 +183,8 @@ demo_organizer: false
 			DTMF:            DTMFInband,
 			SessionExpires:  10 * time.Minute,
 			MinSE:           2 * time.Minute,
+			TCP:             SIPTCP{MaxConnections: 500, MaxPerSource: 8, IdleTimeout: 90 * time.Second},
+			Untrusted:       UntrustedReject,
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP},
 		Limits: Limits{
@@ -420,6 +424,14 @@ func TestValidate(t *testing.T) {
 		{"trusted mapped", func(c *Config) { c.SIP.TrustedNetworks = []string{"::ffff:10.0.0.0/104"} }, "write IPv4 networks as IPv4"},
 		{"trusted any", func(c *Config) { c.SIP.TrustedNetworks = []string{"0.0.0.0/0", "::/0"} }, ""},
 		{"trusted addresses", func(c *Config) { c.SIP.TrustedNetworks = []string{"192.0.2.7", "2001:db8::7", "::ffff:192.0.2.8"} }, ""},
+		// sip.tcp, sip.untrusted
+		{"tcp max connections negative", func(c *Config) { c.SIP.TCP.MaxConnections = -1 }, "sip.tcp.max_connections: -1 is not between 0"},
+		{"tcp max connections auto", func(c *Config) { c.SIP.TCP.MaxConnections = 0 }, ""},
+		{"tcp max per source zero", func(c *Config) { c.SIP.TCP.MaxPerSource = 0 }, "sip.tcp.max_per_source: 0 is not between 1 and 1000000"},
+		{"tcp idle timeout short", func(c *Config) { c.SIP.TCP.IdleTimeout = 500 * time.Millisecond }, "sip.tcp.idle_timeout: 500ms is not between 1s and 24h0m0s"},
+		{"tcp idle timeout long", func(c *Config) { c.SIP.TCP.IdleTimeout = 25 * time.Hour }, "sip.tcp.idle_timeout: 25h0m0s is not between"},
+		{"untrusted reject", func(c *Config) { c.SIP.Untrusted = UntrustedReject }, ""},
+		{"untrusted bad", func(c *Config) { c.SIP.Untrusted = "ignore" }, `sip.untrusted: "ignore" is not drop or reject`},
 		// sip.auth
 		{"auth ok", func(c *Config) { c.SIP.Auth = SIPAuth{Username: "carrier", Password: "0123456789ab", Realm: "dialin"} }, ""},
 		{"auth short password", func(c *Config) { c.SIP.Auth = SIPAuth{Username: "carrier", Password: "secret", Realm: "dialin"} }, "sip.auth.password: is 6 characters; use at least 12"},

@@ -126,6 +126,7 @@ func (s *SIP) validate(p *problems) {
 		p.add("sip.user_agent", "%q contains a control character", s.UserAgent)
 	}
 	s.validateSessionTimers(p)
+	s.validateEdge(p)
 }
 
 // validateSessionTimers checks sip.min_se and sip.session_expires (RFC
@@ -138,6 +139,24 @@ func (s *SIP) validateSessionTimers(p *problems) {
 		p.add("sip.session_expires", "%v is above 24h0m0s", s.SessionExpires)
 	} else if s.SessionExpires < s.MinSE {
 		p.add("sip.session_expires", "%v is below sip.min_se (%v)", s.SessionExpires, s.MinSE)
+	}
+}
+
+// validateEdge checks what guards the listeners: sip.tcp and sip.untrusted.
+func (s *SIP) validateEdge(p *problems) {
+	if s.TCP.MaxConnections < 0 || s.TCP.MaxConnections > 1_000_000 {
+		p.add("sip.tcp.max_connections", "%d is not between 0 (sized from limits.max_calls) and 1000000", s.TCP.MaxConnections)
+	}
+	if s.TCP.MaxPerSource < 1 || s.TCP.MaxPerSource > 1_000_000 {
+		p.add("sip.tcp.max_per_source", "%d is not between 1 and 1000000", s.TCP.MaxPerSource)
+	}
+	if s.TCP.IdleTimeout < time.Second || s.TCP.IdleTimeout > 24*time.Hour {
+		p.add("sip.tcp.idle_timeout", "%v is not between 1s and 24h0m0s", s.TCP.IdleTimeout)
+	}
+	switch s.Untrusted {
+	case UntrustedDrop, UntrustedReject:
+	default:
+		p.add("sip.untrusted", "%q is not drop or reject", s.Untrusted)
 	}
 }
 

@@ -64,6 +64,8 @@ type Server struct {
 
 	udpConns  []*net.UDPConn
 	tcpLns    []net.Listener
+	udpGuards []*udpGuard         // the UDP sockets as sipgo reads them (listen_udp.go)
+	tcpGuard  *tcpGuard           // admits every TCP listener's connections (listen_tcp.go)
 	listening []config.ListenAddr // with real ports once bound
 	mediaIP   netip.Addr          // where RTP sockets bind
 	publicIP  netip.Addr          // what SDP and Contact advertise
@@ -249,22 +251,33 @@ func (s *Server) Addrs() []config.ListenAddr { return s.listening }
 // Serve handles SIP until ctx is done, then returns; call Shutdown first for
 // a graceful stop.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, len(s.udpConns)+len(s.tcpLns))
-	for _, c := range s.udpConns {
-		go func() { errc <- s.sip.ServeUDP(c) }()
+	running := len(s.udpConns) + len(s.tcpLns)
+	errc := make(chan error, running)
+	s.guardListeners()
+	for _, g := range s.udpGuards {
+		go func() { errc <- s.sip.ServeUDP(g) }()
 	}
 	for _, l := range s.tcpLns {
-		go func() { errc <- s.sip.ServeTCP(l) }()
+		go func() { errc <- s.sip.ServeTCP(s.tcpGuard.listen(l)) }()
 	}
 	s.log.Info().Stringer("sip", listenList(s.listening)).Str("public_address", s.publicIP.String()).
-		Int("rtp_port_min", s.opts.RTP.PortMin).Int("rtp_port_max", s.opts.RTP.PortMax).Str("rtp_latch", s.opts.RTP.Latch).Msg("sip listening")
+		Int("rtp_port_min", s.opts.RTP.PortMin).Int("rtp_port_max", s.opts.RTP.PortMax).Str("rtp_latch", s.opts.RTP.Latch).
+		Int("tcp_max_connections", s.tcpGuard.maxTotal).Str("untrusted", s.opts.SIP.Untrusted).Msg("sip listening")
+	// The guarded listeners end only when closed, which Serve does below:
+	// one that stops before is a bug, and the others go on serving.
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			serveErr = fmt.Errorf("sip: serve: %w", err)
+wait:
+	for running > 0 {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err := <-errc:
+			running--
+			s.log.Error().Err(err).Int("listeners_left", running).Msg("sip: a listener stopped")
 		}
+	}
+	if running == 0 {
+		serveErr = errors.New("sip: serve: every listener stopped")
 	}
 	// Calls hang up (BYE) through the listeners: close them only after.
 	s.stop(ErrShutdown)

@@ -38,9 +38,12 @@ func parseTrustedNetworks(list []string) (trustedNetworks, error) {
 // socket shows as ::ffff:a.b.c.d and is matched as IPv4.
 func (t trustedNetworks) allows(source string) bool {
 	ip, ok := sourceAddr(source)
-	if !ok {
-		return false
-	}
+	return ok && t.contains(ip)
+}
+
+// contains reports whether ip (unmapped, without a zone) is in a trusted
+// network; the listeners ask it of every datagram and connection.
+func (t trustedNetworks) contains(ip netip.Addr) bool {
 	for _, p := range t {
 		if p.Contains(ip) {
 			return true
@@ -62,7 +65,9 @@ func sourceAddr(source string) (netip.Addr, bool) {
 
 // fromTrunk serves requests from the trusted networks with next and answers
 // any other with 403 Forbidden (an ACK, which has no answer, is dropped), so
-// a stranger can neither start a call nor touch one.
+// a stranger can neither start a call nor touch one. The listeners already
+// keep strangers out (listen_udp.go, listen_tcp.go); this stays as defence
+// in depth, should a path ever reach sipgo without them.
 func (s *Server) fromTrunk(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		if s.trusted.allows(req.Source()) {
@@ -86,7 +91,8 @@ func (s *Server) fromTrunk(next sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
-// RefusedUntrusted counts the requests refused for their source.
+// RefusedUntrusted counts what was refused for its source: requests (each
+// UDP retransmission counts, ACKs do not) and TCP connections.
 func (s *Server) RefusedUntrusted() uint64 { return s.refusedUntrusted.Load() }
 
 // logLimiter lets one line a second through, so a scanner sweeping the

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/testphone"
@@ -60,12 +64,16 @@ func TestLogLimiter(t *testing.T) {
 	}
 }
 
-// TestServerRefusesUntrustedSources: with only 127.0.0.1 trusted, a phone
-// calling from 127.0.0.2 (another loopback address: a real second host as
-// far as the sockets go) gets 403 and starts nothing, its OPTIONS and
-// REGISTER get 403 too, while the same requests from 127.0.0.1 are served.
+// TestServerRefusesUntrustedSources: with only 127.0.0.1 trusted and
+// sip.untrusted: reject, a phone calling from 127.0.0.2 (another loopback
+// address: a real second host as far as the sockets go) gets 403 and starts
+// nothing, its OPTIONS and REGISTER get 403 too, while the same requests
+// from 127.0.0.1 are served.
 func TestServerRefusesUntrustedSources(t *testing.T) {
-	ts := startServer(t, func(c *config.Config) { c.SIP.TrustedNetworks = []string{"127.0.0.1"} })
+	ts := startServer(t, func(c *config.Config) {
+		c.SIP.TrustedNetworks = []string{"127.0.0.1"}
+		c.SIP.Untrusted = config.UntrustedReject
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -97,8 +105,7 @@ func TestServerRefusesUntrustedSources(t *testing.T) {
 			t.Errorf("%s from %s: %q, want %q", tc.method, tc.from, got, tc.want)
 		}
 	}
-	// The INVITE, OPTIONS and REGISTER (the ACK of the 403 stays in the
-	// INVITE's transaction).
+	// The INVITE, OPTIONS and REGISTER (the ACK of the 403 is not counted).
 	if n := ts.RefusedUntrusted(); n != 3 {
 		t.Errorf("RefusedUntrusted = %d, want 3", n)
 	}
@@ -154,17 +161,78 @@ func rawRequest(t *testing.T, from string, port int, method string) string {
 
 // TestServerRefusesUntrustedTCP: over TCP the source is the connection's
 // peer. The test phone's TCP connection comes from 127.0.0.1, which this
-// server does not trust.
+// server does not trust: the connection is closed at accept, before a
+// request is read, and no call starts.
 func TestServerRefusesUntrustedTCP(t *testing.T) {
 	ts := startServer(t, func(c *config.Config) { c.SIP.TrustedNetworks = []string{"127.0.0.2/32", "::1/128"} })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_, err := testphone.Dial(ctx, testphone.Options{Target: ts.target("tcp"), Transport: "tcp"})
-	var status *testphone.StatusError
-	if !errors.As(err, &status) || status.Code != 403 {
-		t.Fatalf("TCP call from 127.0.0.1: %v, want 403", err)
+	call, err := testphone.Dial(ctx, testphone.Options{Target: ts.target("tcp"), Transport: "tcp"})
+	if err == nil {
+		_ = call.Hangup(ctx)
+		t.Fatal("TCP call from 127.0.0.1 was answered")
+	}
+	// A raw connection's request gets no answer: the connection is gone.
+	// (On loopback the reset can even beat the end of connect.)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.target("tcp"), "sip:conference@"))
+	if err == nil {
+		defer conn.Close()
+		_, _ = conn.Write([]byte("OPTIONS sip:conference@127.0.0.1 SIP/2.0\r\n\r\n"))
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if n, err := conn.Read(make([]byte, 512)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("untrusted TCP connection: read %d bytes, %v; want it closed", n, err)
+		}
+	} else if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatal(err)
 	}
 	if n := ts.RefusedUntrusted(); n == 0 {
 		t.Error("RefusedUntrusted = 0")
+	}
+	if ts.ActiveCalls() != 0 || ts.ports.InUse() != 0 {
+		t.Errorf("refused connection left %d calls, %d ports", ts.ActiveCalls(), ts.ports.InUse())
+	}
+}
+
+// fakeTx is the server transaction fromTrunk answers on.
+type fakeTx struct {
+	sip.ServerTransaction
+	got []*sip.Response
+}
+
+func (tx *fakeTx) Respond(res *sip.Response) error {
+	tx.got = append(tx.got, res)
+	return nil
+}
+
+// TestFromTrunkDefenceInDepth: the per-request ACL behind the listeners
+// still answers a request from an untrusted source 403 (and an ACK
+// nothing) without calling the handler, should one ever get past them.
+func TestFromTrunkDefenceInDepth(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) { c.SIP.TrustedNetworks = []string{"127.0.0.1"} })
+	for _, method := range []string{"INVITE", "OPTIONS", "ACK"} {
+		raw := "" + method + " sip:conference@127.0.0.1 SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK-dd\r\n" +
+			"From: <sip:x@127.0.0.2>;tag=a\r\nTo: <sip:conference@127.0.0.1>\r\n" +
+			"Call-ID: defence-" + method + "\r\nCSeq: 1 " + method + "\r\nContent-Length: 0\r\n\r\n"
+		msg, err := sip.NewParser().ParseSIP([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := msg.(*sip.Request)
+		req.SetSource("127.0.0.2:5060")
+		req.SetTransport("UDP")
+		called := false
+		tx := &fakeTx{}
+		ts.fromTrunk(func(*sip.Request, sip.ServerTransaction) { called = true })(req, tx)
+		if called {
+			t.Errorf("%s from 127.0.0.2 reached the handler", method)
+		}
+		want := 1
+		if method == "ACK" {
+			want = 0
+		}
+		if len(tx.got) != want || (want == 1 && tx.got[0].StatusCode != 403) {
+			t.Errorf("%s from 127.0.0.2: answers %v, want %d 403", method, tx.got, want)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,6 +117,13 @@ func startBridge(t testing.TB, cfgYAML string) *bridgeProcess {
 // bridge on the data of an earlier one.
 func startBridgeIn(t testing.TB, dir, cfgYAML string) *bridgeProcess {
 	t.Helper()
+	return startBridgeWith(t, dir, cfgYAML)
+}
+
+// startBridgeWith is startBridgeIn with the binary run by a wrapper
+// command (e.g. "prlimit", "--nofile=256:256", "--"), which must exec it.
+func startBridgeWith(t testing.TB, dir, cfgYAML string, wrapper ...string) *bridgeProcess {
+	t.Helper()
 	bin := buildBridge(t)
 	cfg, err := mergeConfig(baseBridgeConfig, cfgYAML)
 	if err != nil {
@@ -138,7 +146,8 @@ func startBridgeIn(t testing.TB, dir, cfgYAML string) *bridgeProcess {
 	// then).
 	ctx, cancel := testContext(t)
 	b := &bridgeProcess{Dir: dir, exited: make(chan struct{}), newLine: make(chan struct{})}
-	b.cmd = exec.CommandContext(ctx, bin, "serve", "--config", path)
+	args := append(slices.Clone(wrapper), bin, "serve", "--config", path)
+	b.cmd = exec.CommandContext(ctx, args[0], args[1:]...)
 	b.cmd.Dir = dir
 	b.cmd.Stdout = &lineWriter{line: b.addStdout}
 	b.cmd.Stderr = &lineWriter{line: b.addStderr}

@@ -57,6 +57,9 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
 	sip.SetDefaultLogger(sipgoLogger(log))
+	// Every call needs descriptors (RTP, RTCP, maybe TCP): raise the soft
+	// limit to the hard one and say how many calls it holds.
+	sipua.RaiseFDLimit(cfg.Limits.MaxCalls, log)
 
 	list, err := prompts.Load(cfg.Prompts)
 	if err != nil {

@@ -374,13 +374,13 @@ func TestSippRefused(t *testing.T) {
 	}
 }
 
-// TestSippUntrustedSource: a bridge that trusts only 192.0.2.0/24 answers
-// sipp's INVITE from 127.0.0.1 with 403, logs the source, and answers
-// nothing else.
+// TestSippUntrustedSource: a bridge that trusts only 192.0.2.0/24 (and
+// rejects, not drops, the untrusted) answers sipp's INVITE from 127.0.0.1
+// with 403, logs the source, and answers nothing else.
 func TestSippUntrustedSource(t *testing.T) {
 	t.Parallel()
 	requireSipp(t)
-	b := startBridge(t, ivrWith(t, `sip: {trusted_networks: ["192.0.2.0/24"]}`))
+	b := startBridge(t, ivrWith(t, `sip: {trusted_networks: ["192.0.2.0/24"], untrusted: reject}`))
 	const id = "untrusted-call"
 	res := runSipp(t, b, sippRun{Scenario: "untrusted.xml", CallID: id, TraceMsg: true})
 	assertSippOK(t, res, 1)
