@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		p.add("data_dir", "is empty")
 	}
+	c.validatePINSecretFile(&p)
 	return errors.Join(p...)
 }
 
@@ -125,6 +126,7 @@ func (s *SIP) validate(p *problems) {
 	if strings.IndexFunc(s.UserAgent, unicode.IsControl) >= 0 {
 		p.add("sip.user_agent", "%q contains a control character", s.UserAgent)
 	}
+	s.validateCarriers(p)
 }
 
 func (r *RTP) validate(p *problems) {
@@ -357,6 +359,7 @@ func (v *IVR) validate(p *problems) {
 		between("ivr.guess_window", v.GuessWindow, time.Second, 24*time.Hour)
 		between("ivr.guess_cooloff", v.GuessCooloff, time.Second, 24*time.Hour)
 	}
+	v.validateCarrierGuess(p)
 }
 
 func (l *Lobby) validate(p *problems) {
