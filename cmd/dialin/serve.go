@@ -93,11 +93,15 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Lobby:   room,
 		Meeting: cfg.Meeting,
 	})
+	guard, err := ivr.GuardOptionsFrom(cfg.IVR, cfg.SIP.CarrierNetworks)
+	if err != nil {
+		return err
+	}
 	menu := &ivr.Menu{
 		Prompts:   list,
 		Directory: dir,
 		Meetings:  meetings,
-		Guard:     ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
+		Guard:     ivr.NewGuard(guard),
 		Config:    cfg.IVR,
 	}
 	ua, err := sipua.New(sipua.Options{
