@@ -193,16 +193,12 @@ func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bri
 }
 
 // openDirectory opens the directory in the data folder: the SQLite
-// database and the PIN secret (created on first start, or taken from
-// DIALIN_PIN_SECRET). On first start with an empty directory it creates a
+// database and the PIN secret (see loadPINSecret). On first start with an empty directory it creates a
 // demo organizer and prints its conference ID and PIN, once, to banner.
 func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, banner io.Writer) (*store.Directory, error) {
-	secret, created, err := store.LoadSecret(cfg.DataDir, os.Getenv("DIALIN_PIN_SECRET"))
+	secret, err := loadPINSecret(cfg, log)
 	if err != nil {
 		return nil, err
-	}
-	if created {
-		log.Info().Str("file", filepath.Join(cfg.DataDir, "pin-secret")).Msg("created the PIN secret: back it up with the database")
 	}
 	path := filepath.Join(cfg.DataDir, "dialin.db")
 	db, err := sqlite.Open(ctx, path)
