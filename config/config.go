@@ -37,8 +37,9 @@ type Config struct {
 
 	// PINSecretFile is where the PIN secret lives when it is kept out of
 	// data_dir (so that a backup of the data folder does not carry it);
-	// empty: DIALIN_PIN_SECRET, else $CREDENTIALS_DIRECTORY/pin-secret
-	// (systemd), else data_dir/pin-secret.
+	// DIALIN_PIN_SECRET, when set, wins over it. Empty: DIALIN_PIN_SECRET,
+	// else $CREDENTIALS_DIRECTORY/pin-secret (systemd), else
+	// data_dir/pin-secret.
 	PINSecretFile string `yaml:"pin_secret_file"`
 }
 
