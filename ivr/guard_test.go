@@ -390,3 +390,34 @@ func swap(id string, i int) string {
 	b[i], b[i+1] = b[i+1], b[i]
 	return string(b)
 }
+
+// An entry whose turn is further than the wait allows is not checked: the
+// caller hears "try again later" and the call ends; the carrier's next
+// caller is not refused at the start of the call.
+func TestMenuCarrierOverRateNotChecked(t *testing.T) {
+	e := newMenuEnv(t)
+	clock := &testClock{now: e.now}
+	e.menu.Guard = NewGuard(GuardOptions{Limit: 10, Window: time.Minute, Cooloff: time.Minute,
+		Carriers: []netip.Prefix{carrierNet}, CarrierInterval: time.Hour, CarrierBurst: 1, Now: clock.Now})
+	right := validID(t, "161803")
+	e.dir.confs[right] = store.Conference{OrganizerID: 2}
+	e.runFrom(t, validID(t, "271828")+"#", "+1", carrierIP) // spends the burst
+	call := e.runFrom(t, right, "+2", carrierIP)
+	if e.joins() != 0 {
+		t.Fatal("an entry past the carrier's budget was checked")
+	}
+	if got := call.playedNames(); got[len(got)-1] != prompts.TryLater {
+		t.Fatalf("played %v, want try later at the end", got)
+	}
+	if !strings.Contains(e.logs.String(), "entry not checked: the carrier is over its guessing rate") {
+		t.Fatal("not logged")
+	}
+	if refused, _ := e.menu.Guard.Refused("+3", carrierIP); refused {
+		t.Fatal("the carrier's address is refused")
+	}
+	clock.Add(time.Hour) // a token is due again
+	e.runFrom(t, right, "+2", carrierIP)
+	if e.joins() != 1 {
+		t.Fatal("the right ID was not let in once a turn was due")
+	}
+}
