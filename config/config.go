@@ -34,6 +34,13 @@ type Config struct {
 	// directory and prints its conference ID and PIN once, so a new
 	// installation can be called at once.
 	DemoOrganizer bool `yaml:"demo_organizer"`
+
+	// PINSecretFile is where the PIN secret lives when it is kept out of
+	// data_dir (so that a backup of the data folder does not carry it);
+	// DIALIN_PIN_SECRET, when set, wins over it. Empty: DIALIN_PIN_SECRET,
+	// else $CREDENTIALS_DIRECTORY/pin-secret (systemd), else
+	// data_dir/pin-secret.
+	PINSecretFile string `yaml:"pin_secret_file"`
 }
 
 // SIP is the signalling side: where to listen and what to answer.
@@ -77,6 +84,12 @@ type SIP struct {
 	// stateless 403 per request, rate-limited). TCP connections from
 	// outside are closed at accept either way.
 	Untrusted string `yaml:"untrusted"`
+	// CarrierNetworks are the trusted networks that are carriers' SBCs or
+	// proxies in front of the bridge (Kamailio): one source address there
+	// carries many callers, so the guessing guard never refuses such an
+	// address, it only meters its wrong entries (ivr.carrier_guess_*).
+	// Each entry must lie inside sip.trusted_networks. Empty: no carrier.
+	CarrierNetworks []string `yaml:"carrier_networks"`
 }
 
 // SIPTCP are the limits on accepted SIP-over-TCP connections (connections
@@ -134,11 +147,23 @@ type IVR struct {
 	// goodbye) and at the PIN (then the caller goes on as an attendee).
 	MaxAttempts int `yaml:"max_attempts"`
 	// GuessLimit failed conference IDs and PINs from one calling number or
-	// one source address within GuessWindow make the bridge refuse its new
-	// calls for GuessCooloff. 0 turns the limit off.
+	// one source address within GuessWindow make the bridge refuse its
+	// calls for GuessCooloff (its calls in progress end at their next
+	// entry). Anonymous numbers and sip.carrier_networks addresses are not
+	// refused this way. 0 turns the limit off.
 	GuessLimit   int           `yaml:"guess_limit"`
 	GuessWindow  time.Duration `yaml:"guess_window"`
 	GuessCooloff time.Duration `yaml:"guess_cooloff"`
+
+	// The guessing budget of each sip.carrier_networks entry: one wrong
+	// well-formed conference ID or PIN per CarrierGuessInterval on average,
+	// CarrierGuessBurst at once. Past it every entry from that carrier
+	// waits its turn (at most CarrierGuessMaxWait; beyond, it is not
+	// checked and the call ends with "try later"). New calls are never
+	// refused by a carrier's address.
+	CarrierGuessInterval time.Duration `yaml:"carrier_guess_interval"`
+	CarrierGuessBurst    int           `yaml:"carrier_guess_burst"`
+	CarrierGuessMaxWait  time.Duration `yaml:"carrier_guess_max_wait"`
 }
 
 // Lobby is where callers wait for the meeting to start or for the
@@ -310,6 +335,10 @@ func Default() Config {
 			GuessLimit:        10,
 			GuessWindow:       10 * time.Minute,
 			GuessCooloff:      15 * time.Minute,
+
+			CarrierGuessInterval: time.Minute,
+			CarrierGuessBurst:    10,
+			CarrierGuessMaxWait:  20 * time.Second,
 		},
 		Lobby: Lobby{
 			NoticeInterval: time.Minute,

@@ -108,6 +108,7 @@ func TestLoadFullFile(t *testing.T) {
 sip:
   listen: ["udp:[::1]:5070", "tcp::0"]
   trusted_networks: ["203.0.113.0/28", 198.51.100.7]
+  carrier_networks: ["203.0.113.0/29"]
   auth: {username: carrier-a, password: "correct horse battery", realm: conf.example.com}
   public_address: 2001:db8::10
   dial_in_numbers: ["+14255550100", conference]
@@ -136,6 +137,9 @@ ivr:
   guess_limit: 20
   guess_window: 1h
   guess_cooloff: 30m
+  carrier_guess_interval: 5m
+  carrier_guess_burst: 20
+  carrier_guess_max_wait: 30s
 lobby:
   music: ` + dir + `/hold.wav
   notice_interval: 2m
@@ -166,6 +170,7 @@ email:
 prompts: ` + dir + `
 data_dir: /var/lib/dialin
 demo_organizer: false
+pin_secret_file: /etc/dialin/pin-secret
 `
 	got, err := Load(writeConfig(t, content))
 	if err != nil {
@@ -185,6 +190,8 @@ demo_organizer: false
 			MinSE:           2 * time.Minute,
 			TCP:             SIPTCP{MaxConnections: 500, MaxPerSource: 8, IdleTimeout: 90 * time.Second},
 			Untrusted:       UntrustedReject,
+
+			CarrierNetworks: []string{"203.0.113.0/29"},
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP},
 		Limits: Limits{
@@ -195,7 +202,8 @@ demo_organizer: false
 		},
 		IVR: IVR{FirstDigitTimeout: 12 * time.Second, InterDigitTimeout: 4 * time.Second,
 			OrganizerWait: 6 * time.Second, MaxAttempts: 5, GuessLimit: 20,
-			GuessWindow: time.Hour, GuessCooloff: 30 * time.Minute},
+			GuessWindow: time.Hour, GuessCooloff: 30 * time.Minute,
+			CarrierGuessInterval: 5 * time.Minute, CarrierGuessBurst: 20, CarrierGuessMaxWait: 30 * time.Second},
 		Lobby: Lobby{Music: dir + "/hold.wav", NoticeInterval: 2 * time.Minute, Timeout: 30 * time.Minute},
 		Meeting: Meeting{MaxParticipants: 100, EndWhenOrganizerLeaves: true, JoinLeaveTones: false,
 			JitterDepth: 5, KeyTimeout: 3 * time.Second, Keys: MeetingKeys{Help: "*0", Count: "*3", Hand: "*5",
@@ -208,6 +216,8 @@ demo_organizer: false
 			RetryMin: time.Second, RetryMax: time.Hour},
 		Prompts: dir,
 		DataDir: "/var/lib/dialin",
+
+		PINSecretFile: "/etc/dialin/pin-secret",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -225,6 +235,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if len(got.SIP.DialInNumbers) == 0 {
 		got.SIP.DialInNumbers = nil // "[]" in the file, nil in Default
+	}
+	if len(got.SIP.CarrierNetworks) == 0 {
+		got.SIP.CarrierNetworks = nil
 	}
 	if !reflect.DeepEqual(got, Default()) {
 		t.Errorf("example differs from Default():\n got  %+v\n want %+v", got, Default())

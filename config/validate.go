@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		p.add("data_dir", "is empty")
 	}
+	c.validatePINSecretFile(&p)
 	return errors.Join(p...)
 }
 
@@ -127,6 +128,7 @@ func (s *SIP) validate(p *problems) {
 	}
 	s.validateSessionTimers(p)
 	s.validateEdge(p)
+	s.validateCarriers(p)
 }
 
 // validateSessionTimers checks sip.min_se and sip.session_expires (RFC
@@ -399,6 +401,7 @@ func (v *IVR) validate(p *problems) {
 		between("ivr.guess_window", v.GuessWindow, time.Second, 24*time.Hour)
 		between("ivr.guess_cooloff", v.GuessCooloff, time.Second, 24*time.Hour)
 	}
+	v.validateCarrierGuess(p)
 }
 
 func (l *Lobby) validate(p *problems) {

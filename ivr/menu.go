@@ -90,8 +90,8 @@ func (m *menuCall) identify(ctx context.Context) (Entry, bool) {
 	}
 	e := Entry{ConferenceID: id, Conference: conf}
 	if conf.RequireOrganizer && !m.Meetings.Started(id) {
-		e.Organizer = m.askOrganizer(ctx, id)
-		if ctx.Err() != nil {
+		e.Organizer, ok = m.askOrganizer(ctx, id)
+		if !ok || ctx.Err() != nil {
 			return Entry{}, false
 		}
 	}
@@ -121,12 +121,21 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 			list = []*media.Prompt{p(prompts.NoDigits), p(prompts.EnterConferenceID)}
 			continue
 		}
+		// An ID with a wrong check digit is a typo, never a guess: it does
+		// not draw on a carrier's budget.
+		turn, ok := m.turn(ctx, store.ValidConferenceID(entry))
+		if !ok {
+			return "", store.Conference{}, false
+		}
 		if conf, ok := m.Directory.LookupConference(entry); ok {
+			turn.Right()
 			log.Info().Str("conference_id", entry).Bool("require_organizer", conf.RequireOrganizer).Msg("conference ID found")
 			return entry, conf, true
 		}
 		failed++
-		m.failed("conference ID not found", failed)
+		if !m.failed(ctx, turn, "conference ID not found", failed) {
+			return "", store.Conference{}, false
+		}
 		if failed >= m.Config.MaxAttempts {
 			_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.Goodbye))
 			return "", store.Conference{}, false
@@ -137,13 +146,14 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 
 // askOrganizer offers the organizer's way in: star, then the PIN. It
 // reports whether the caller proved to be the organizer; everyone else
-// goes on as an attendee.
-func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
+// goes on as an attendee. ok is false when the call is over for the menu
+// (the guard refused the caller, or they hung up).
+func (m *menuCall) askOrganizer(ctx context.Context, id string) (organizer, ok bool) {
 	call := m.call
 	log := call.Log()
 	p := m.Prompts.MustGet
 	if !m.waitForStar(ctx) {
-		return false
+		return false, true
 	}
 	list := []*media.Prompt{p(prompts.EnterPIN)}
 	silent, failed := 0, 0
@@ -151,15 +161,21 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
 		pin, status := m.readEntry(ctx, list, maxPINDigits)
 		switch status {
 		case entryHangup:
-			return false
+			return false, false
 		case entryNoInput:
 			silent++
 			if silent >= 2 {
 				_ = play(ctx, call, p(prompts.JoinAsGuest))
-				return false
+				return false, true
 			}
 			list = []*media.Prompt{p(prompts.NoDigits), p(prompts.EnterPIN)}
 			continue
+		}
+		// A caller the guard refuses, or a carrier past its budget, never
+		// reaches the PIN check: their guesses do not lock the organizer.
+		turn, ok := m.turn(ctx, true)
+		if !ok {
+			return false, false
 		}
 		result, err := m.Directory.VerifyOrganizerPIN(ctx, id, pin)
 		if err != nil {
@@ -167,18 +183,24 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) bool {
 		}
 		switch result {
 		case store.PINOK:
+			turn.Right()
 			log.Info().Str("conference_id", id).Msg("organizer PIN accepted")
-			return true
+			return true, true
 		case store.PINLocked:
-			m.failed("organizer PIN locked", failed+1)
+			// Counted: the attempt that locks the PIN is answered so too.
+			if !m.failed(ctx, turn, "organizer PIN locked", failed+1) {
+				return false, false
+			}
 			_ = play(ctx, call, p(prompts.PINLocked), p(prompts.JoinAsGuest))
-			return false
+			return false, true
 		}
 		failed++
-		m.failed("organizer PIN wrong", failed)
+		if !m.failed(ctx, turn, "organizer PIN wrong", failed) {
+			return false, false
+		}
 		if failed >= m.Config.MaxAttempts {
 			_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.JoinAsGuest))
-			return false
+			return false, true
 		}
 		list = []*media.Prompt{p(prompts.WrongPIN), p(prompts.EnterPIN)}
 	}
@@ -224,17 +246,62 @@ func (m *menuCall) waitForStar(ctx context.Context) bool {
 	}
 }
 
-// failed logs a failed conference ID or PIN (never its digits) and counts
-// it against the caller's number and address.
-func (m *menuCall) failed(what string, attempt int) {
+// turn asks the guard for an entry's turn to be checked, and waits for it.
+// False: the call is over for the menu (refused, over the carrier's rate,
+// or hung up while waiting); the caller has heard why.
+func (m *menuCall) turn(ctx context.Context, metered bool) (*Attempt, bool) {
 	call := m.call
-	r := m.Guard.Failed(call.Caller(), call.SourceIP())
+	log := call.Log()
+	a := m.Guard.Begin(call.Caller(), call.SourceIP(), metered)
+	switch a.Verdict {
+	case Refused:
+		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", a.Until).
+			Msg("entry refused: too many failed conference IDs or PINs from this caller")
+		m.refuse(ctx)
+		return nil, false
+	case OverRate:
+		log.Warn().Str("caller", call.Caller()).Str("carrier", a.Carrier).
+			Msg("entry not checked: the carrier is over its guessing rate")
+		m.refuse(ctx)
+		return nil, false
+	}
+	if a.Wait > 0 {
+		log.Info().Str("carrier", a.Carrier).Dur("wait", a.Wait).Msg("carrier over its guessing rate: the entry waits its turn")
+		t := time.NewTimer(a.Wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			a.Cancel()
+			return nil, false
+		}
+	}
+	return a, true
+}
+
+// refuse tells a caller the guard refused to try again later.
+func (m *menuCall) refuse(ctx context.Context) {
+	p := m.Prompts.MustGet
+	_ = play(ctx, m.call, p(prompts.TooManyAttempts), p(prompts.TryLater))
+}
+
+// failed logs a failed conference ID or PIN (never its digits), counted
+// by the guard when its turn was given. False: that failure reached the
+// limit, the caller is refused and has heard so.
+func (m *menuCall) failed(ctx context.Context, turn *Attempt, what string, attempt int) bool {
+	call := m.call
+	r := turn.Wrong()
 	ev := call.Log().Info()
 	if r.Blocked {
 		ev = call.Log().Warn()
 	}
 	ev.Int("attempt", attempt).Int("number_failures", r.NumberFailures).Int("address_failures", r.AddressFailures).
 		Bool("caller_blocked", r.Blocked).Msg(what)
+	if r.Blocked {
+		m.refuse(ctx)
+		return false
+	}
+	return true
 }
 
 // entryStatus is how an entry ended.

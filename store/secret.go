@@ -104,7 +104,12 @@ func decodeSecret(text string) ([]byte, error) {
 
 // readSecretFile reads and checks an existing secret file. The mode is
 // checked on the open file, so it is the same file that is read.
-func readSecretFile(path string) ([]byte, error) {
+func readSecretFile(path string) ([]byte, error) { return readSecret(path, true) }
+
+// readSecret is readSecretFile; checkMode false skips the mode check, for
+// systemd's credentials, whose access systemd restricts (with an ACL that
+// shows as group bits).
+func readSecret(path string, checkMode bool) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -120,7 +125,7 @@ func readSecretFile(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("PIN secret: %s is not a regular file", path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); checkMode && perm&0o077 != 0 {
 		return nil, fmt.Errorf("PIN secret: %s has mode %04o, so group or others can read it: run `chmod 600 %s` "+
 			"(a leaked secret lets anyone with a copy of the database brute-force the stored PIN digests offline)",
 			path, perm, path)

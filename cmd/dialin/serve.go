@@ -95,11 +95,15 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Lobby:   room,
 		Meeting: cfg.Meeting,
 	})
+	guard, err := ivr.GuardOptionsFrom(cfg.IVR, cfg.SIP.CarrierNetworks)
+	if err != nil {
+		return err
+	}
 	menu := &ivr.Menu{
 		Prompts:   list,
 		Directory: dir,
 		Meetings:  meetings,
-		Guard:     ivr.NewGuard(cfg.IVR.GuessLimit, cfg.IVR.GuessWindow, cfg.IVR.GuessCooloff, nil),
+		Guard:     ivr.NewGuard(guard),
 		Config:    cfg.IVR,
 	}
 	ua, err := sipua.New(sipua.Options{
@@ -191,16 +195,12 @@ func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bri
 }
 
 // openDirectory opens the directory in the data folder: the SQLite
-// database and the PIN secret (created on first start, or taken from
-// DIALIN_PIN_SECRET). On first start with an empty directory it creates a
+// database and the PIN secret (see loadPINSecret). On first start with an empty directory it creates a
 // demo organizer and prints its conference ID and PIN, once, to banner.
 func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, banner io.Writer) (*store.Directory, error) {
-	secret, created, err := store.LoadSecret(cfg.DataDir, os.Getenv("DIALIN_PIN_SECRET"))
+	secret, err := loadPINSecret(cfg, log)
 	if err != nil {
 		return nil, err
-	}
-	if created {
-		log.Info().Str("file", filepath.Join(cfg.DataDir, "pin-secret")).Msg("created the PIN secret: back it up with the database")
 	}
 	path := filepath.Join(cfg.DataDir, "dialin.db")
 	db, err := sqlite.Open(ctx, path)
