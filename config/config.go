@@ -158,6 +158,10 @@ type RTP struct {
 	PortMax int `yaml:"port_max"`
 	// InactivityTimeout hangs up a call that has sent no RTP for this long.
 	InactivityTimeout time.Duration `yaml:"inactivity_timeout"`
+
+	// RTCPInterval is the mean interval of the RTCP reports sent to each
+	// caller; 0 sends none.
+	RTCPInterval time.Duration `yaml:"rtcp_interval"`
 }
 
 // Limits protect the bridge under load and bound each call.
@@ -235,6 +239,7 @@ func Default() Config {
 			PortMin:           10000,
 			PortMax:           20000,
 			InactivityTimeout: 30 * time.Second,
+			RTCPInterval:      5 * time.Second,
 		},
 		Limits: Limits{
 			MaxCalls:        1000,

@@ -118,6 +118,7 @@ rtp:
   port_min: 16384
   port_max: 16483
   inactivity_timeout: 1m
+  rtcp_interval: 2s
 limits:
   max_calls: 50
   retry_after: 5s
@@ -177,7 +178,7 @@ demo_organizer: false
 			UserAgent:       "dialin test",
 			DTMF:            DTMFInband,
 		},
-		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute},
+		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, RTCPInterval: 2 * time.Second},
 		Limits: Limits{
 			MaxCalls:        50,
 			RetryAfter:      5 * time.Second,
@@ -448,6 +449,11 @@ func TestValidate(t *testing.T) {
 			c.Limits.MaxCalls = 2
 		}, ""},
 		{"rtp inactivity too short", func(c *Config) { c.RTP.InactivityTimeout = 500 * time.Millisecond }, "rtp.inactivity_timeout: 500ms is below 1s"},
+		{"rtcp interval too short", func(c *Config) { c.RTP.RTCPInterval = 50 * time.Millisecond }, "rtp.rtcp_interval: 50ms is not 0 (no reports) or 100ms-1m"},
+		{"rtcp interval too long", func(c *Config) { c.RTP.RTCPInterval = 2 * time.Minute }, "rtp.rtcp_interval: 2m0s is not 0"},
+		{"rtcp interval negative", func(c *Config) { c.RTP.RTCPInterval = -time.Second }, "rtp.rtcp_interval: -1s is not 0"},
+		{"rtcp off ok", func(c *Config) { c.RTP.RTCPInterval = 0 }, ""},
+		{"rtcp interval short ok", func(c *Config) { c.RTP.RTCPInterval = 100 * time.Millisecond }, ""},
 		// limits
 		{"max calls zero", func(c *Config) { c.Limits.MaxCalls = 0 }, "limits.max_calls: 0 is below 1"},
 		{"max calls over ports", func(c *Config) { c.RTP.PortMin, c.RTP.PortMax = 10000, 10009 }, "limits.max_calls: 1000 is more than the 5 even RTP ports"},

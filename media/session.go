@@ -42,6 +42,17 @@ type SessionConfig struct {
 	// receive no more: ErrInactive after the inactivity timeout, or a socket
 	// error. The call should hang up.
 	OnFailure func(error)
+
+	// RTCP (rtcp_session.go). RTCPConn is the odd port above Conn
+	// (PortRange.ListenPair), taken over like Conn; nil: RTCP only muxed.
+	// RTCPRemote is the offer's a=rtcp address (zero: Remote's port + 1),
+	// RTCPMux whether both sides agreed on a=rtcp-mux (RFC 5761).
+	// RTCPInterval is the mean report interval: 0 is DefaultRTCPInterval,
+	// negative sends no reports (the peer's are still read).
+	RTCPConn     *net.UDPConn
+	RTCPRemote   netip.AddrPort
+	RTCPMux      bool
+	RTCPInterval time.Duration
 }
 
 // Session is one call's RTP stream, both ways. There is no goroutine per
@@ -93,6 +104,12 @@ type Session struct {
 	// Receive side statistics (read by anyone).
 	recvPkts    atomic.Uint64
 	droppedPkts atomic.Uint64
+
+	// RTCP: the reports and what they say (rtcp_session.go); the writer
+	// keeps the octet count and timestamp an SR needs.
+	rtcp       rtcpSession
+	sentOctets atomic.Uint64
+	sendTS     atomic.Uint32 // timestamp of the next frame
 }
 
 // NewSession prepares a session; add it to a Clock (AddSession) to start
@@ -102,6 +119,14 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	port := cfg.Conn.LocalAddr().(*net.UDPAddr).Port
 	sock, err := newRTPSocket(cfg.Conn)
 	if err != nil {
+		if cfg.RTCPConn != nil {
+			cfg.RTCPConn.Close()
+		}
+		return nil, err
+	}
+	rtcpSock, err := newRTCPSocket(cfg.RTCPConn)
+	if err != nil {
+		sock.Close()
 		return nil, err
 	}
 	s := &Session{
@@ -119,6 +144,8 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if s.onInband != nil {
 		s.inband = new(InbandDetector)
 	}
+	s.rtcp.init(rtcpSock, cfg.RTCPInterval, cfg.RTCPRemote, cfg.RTCPMux)
+	s.sendTS.Store(s.ts)
 	s.SetRemote(cfg.Remote)
 	s.SetCodec(cfg.Codec, cfg.DTMFPayloadType)
 	s.sendEnabled.Store(true)
@@ -135,6 +162,7 @@ func (s *Session) LocalPort() int { return s.port }
 func (s *Session) SetRemote(addr netip.AddrPort) {
 	s.remote.Store(&addr)
 	s.relatch.Store(true)
+	s.rtcp.relatch.Store(true)
 }
 
 // Remote is where packets are being sent: the latched source once media
@@ -182,21 +210,11 @@ func (s *Session) SetWaiting(on bool) {
 // timer are served at most n-1 ticks late.
 func (s *Session) setReadEvery(n int) { s.readEvery.Store(int32(min(max(n, 1), 50))) }
 
-// Stats is a snapshot of packet counters.
-type Stats struct {
-	Sent, Received, Dropped uint64
-}
-
-// Stats returns the packet counters.
-func (s *Session) Stats() Stats {
-	return Stats{Sent: s.sentPkts.Load(), Received: s.recvPkts.Load(), Dropped: s.droppedPkts.Load()}
-}
-
 // Close releases the socket (not the port number: the owner of the
 // PortRange does that). Remove the session from its clock first; a read or
 // send under way finishes first, one after Close finds the socket closed
 // and does nothing.
-func (s *Session) Close() error { return s.sock.Close() }
+func (s *Session) Close() error { s.closeRTCP(); return s.sock.Close() }
 
 // receive reads everything that arrived since the last tick and routes
 // it, then checks the inactivity timer. The clock shard that
@@ -209,6 +227,7 @@ func (s *Session) receive(now time.Time, b *recvBuffers, readable bool) {
 	if readable && s.readDue() {
 		s.read(now, b)
 	}
+	s.rtcpTick(now, b)
 	if !s.failed && s.timeout > 0 && s.peerSends.Load() && now.UnixNano()-s.heard.Load() > int64(s.timeout) {
 		s.fail(ErrInactive)
 	}
@@ -266,6 +285,10 @@ func (s *Session) fail(err error) {
 // Packets from any source other than the first valid one are dropped
 // (symmetric RTP latching).
 func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
+	if isRTCP(data) {
+		s.handleRTCP(now, data, src, true) // rtcp-mux (RFC 5761)
+		return
+	}
 	pkt := &b.pkt
 	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 		s.droppedPkts.Add(1)
@@ -292,6 +315,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	}
 	s.recvPkts.Add(1)
 	s.heard.Store(now.UnixNano())
+	s.rtcp.rx.update(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, arrivalUnits(now), !isDTMF && s.readEvery.Load() <= 1)
 	switch {
 	case isDTMF:
 		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok && s.onDigit != nil {
@@ -349,6 +373,8 @@ func (s *Session) writeFrame(payload []byte) error {
 	s.seq++
 	s.ts += uint32(len(payload))
 	s.marker = false
+	s.sendTS.Store(s.ts)
+	s.sentOctets.Add(uint64(len(payload)))
 	if err := s.sock.writeTo(s.outBuf[:n], *s.remote.Load()); err != nil {
 		return fmt.Errorf("rtp: send: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,7 +69,11 @@ func (s *rtpSocket) read(b *recvBuffers) (int, error) {
 
 // writeTo sends one datagram. Only the session's single writer calls it
 // (it uses the socket's address buffer).
-func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error {
+func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error { return s.writeWith(p, to, &s.sa) }
+
+// writeWith sends one datagram using sa for the address: a second sender
+// (RTCP on a muxed port, from the reading shard) brings its own.
+func (s *rtpSocket) writeWith(p []byte, to netip.AddrPort, sa *sockaddr) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -79,7 +84,19 @@ func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error {
 	} else if to.Addr().Is4In6() {
 		to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	}
-	return sendTo(s.fd, p, to, &s.sa)
+	return sendTo(s.fd, p, to, sa)
+}
+
+// receiveStamp is the kernel's arrival time of the last datagram read
+// from s (SIOCGSTAMPNS on Linux); false when it has none. The first call
+// turns the stamping on.
+func receiveStamp(s *rtpSocket) (time.Time, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return time.Time{}, false
+	}
+	return lastStamp(s.fd)
 }
 
 // Close closes the socket once no read or send is using it.

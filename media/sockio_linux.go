@@ -3,6 +3,7 @@ package media
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -140,4 +141,15 @@ func pollNow(fds []unix.PollFd) error {
 			return errno
 		}
 	}
+}
+
+// lastStamp asks the kernel when the last datagram read from fd arrived
+// (SIOCGSTAMPNS); the first ask turns the socket's stamping on.
+func lastStamp(fd int) (time.Time, bool) {
+	var ts unix.Timespec
+	_, _, errno := unix.RawSyscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCGSTAMPNS, uintptr(unsafe.Pointer(&ts)))
+	if errno != 0 || ts.Sec == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(ts.Sec), int64(ts.Nsec)), true
 }

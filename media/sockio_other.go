@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // The bridge reads and sends RTP with Unix socket calls; elsewhere a call's
@@ -25,7 +26,14 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 
 func (s *rtpSocket) read(*recvBuffers) (int, error)       { return 0, errNoUnix }
 func (s *rtpSocket) writeTo([]byte, netip.AddrPort) error { return errNoUnix }
-func (s *rtpSocket) Close() error                         { return nil }
+func (s *rtpSocket) writeWith([]byte, netip.AddrPort, *sockaddr) error {
+	return errNoUnix
+}
+func (s *rtpSocket) Close() error { return nil }
+
+type sockaddr struct{}
+
+func receiveStamp(*rtpSocket) (time.Time, bool) { return time.Time{}, false }
 
 type readiness struct{}
 

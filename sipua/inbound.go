@@ -93,6 +93,9 @@ func (in *inbound) applyLocked(neg Negotiated) {
 	if neg.Remote != in.answer.Remote {
 		session.SetRemote(neg.Remote)
 	}
+	if neg.RTCPRemote != in.answer.RTCPRemote || neg.RTCPMux != in.answer.RTCPMux {
+		session.SetRTCP(neg.RTCPRemote, neg.RTCPMux)
+	}
 	in.answer.Negotiated = neg
 	in.answer.Version++ // the SDP changed (RFC 3264 8)
 	session.SetCodec(neg.Codec, neg.DTMFPayloadType)

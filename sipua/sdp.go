@@ -34,6 +34,10 @@ type mediaLine struct {
 	addr      netip.Addr // media-level c=, else session-level
 	rtpmap    map[string]string
 	direction string
+
+	rtcpMux  bool           // a=rtcp-mux (RFC 5761)
+	rtcpPort int            // a=rtcp (RFC 3605); 0: none
+	rtcpAddr netip.AddrPort // a=rtcp with its own address; else the stream's
 }
 
 // Offer is what we need from a remote SDP: where to send audio and what the
@@ -117,6 +121,13 @@ func ParseSDP(body []byte) (*Offer, error) {
 					cur.rtpmap = make(map[string]string, 4)
 				}
 				cur.rtpmap[pt] = strings.TrimSpace(enc)
+			case "rtcp-mux", "rtcp":
+				if cur == nil {
+					continue
+				}
+				if err := parseRTCPAttr(cur, name, value); err != nil {
+					return nil, fmt.Errorf("%w: line %d: %v", ErrMalformedSDP, n, err)
+				}
 			}
 		}
 	}
@@ -194,6 +205,11 @@ type Negotiated struct {
 	Codec           media.Codec
 	DTMFPayloadType uint8  // 0: none offered
 	Direction       string // our side: the offer's direction mirrored
+
+	// RTCP: where the peer wants it (a=rtcp; zero: RTP port + 1) and
+	// whether it goes on the RTP port (a=rtcp-mux, answered when offered).
+	RTCPRemote netip.AddrPort
+	RTCPMux    bool
 }
 
 // WeSend reports whether we may send audio under this direction.
@@ -220,6 +236,7 @@ func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
 	if m.addr.IsUnspecified() {
 		n.Direction = Inactive // c=0.0.0.0 is RFC 2543 hold: no media either way
 	}
+	n.RTCPRemote, n.RTCPMux = m.rtcpRemote(), m.rtcpMux
 	for _, f := range m.formats {
 		pt, _ := strconv.Atoi(f)
 		enc := m.rtpmap[f]
@@ -290,6 +307,7 @@ func (a Answer) Offer() []byte {
 	if dtmf == 0 {
 		dtmf = 101
 	}
+	a.RTCPMux = true // offered; the answer decides
 	b := a.appendSession(make([]byte, 0, 384))
 	return a.appendAudio(b, []media.Codec{a.Codec, other}, dtmf, SendRecv)
 }
@@ -329,5 +347,6 @@ func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, direct
 		dt := strconv.Itoa(int(dtmfPT))
 		b = append(b, "a=rtpmap:"+dt+" telephone-event/8000\r\na=fmtp:"+dt+" 0-16\r\n"...)
 	}
-	return append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
+	b = append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
+	return a.appendRTCP(b)
 }
