@@ -113,10 +113,10 @@ func (r *rtcpSession) jittered() int64 {
 func (s *Session) readRTCP(now time.Time, b *recvBuffers) {
 	for {
 		n, err := s.rtcp.sock.read(b)
-		at := now
+		last := now
 		if n > 0 {
-			if t, ok := receiveStamp(s.rtcp.sock); ok && n == 1 {
-				at = t // the kernel's arrival time of the one datagram read
+			if t, ok := receiveStamp(s.rtcp.sock); ok {
+				last = t // the kernel's arrival time of the last datagram read
 			}
 		}
 		for i := range n {
@@ -124,7 +124,13 @@ func (s *Session) readRTCP(now time.Time, b *recvBuffers) {
 				s.rtcp.bad.Add(1)
 				continue
 			}
-			s.handleRTCP(at, b.data[i][:b.lens[i]], b.from[i], false)
+			// Only the last one's arrival is known: the earlier ones (older
+			// reports, when the peer sends often) count, but time nothing.
+			at := time.Time{}
+			if i == n-1 {
+				at = last
+			}
+			s.handleRTCP(now, at, b.data[i][:b.lens[i]], b.from[i], false)
 		}
 		if err != nil || n < recvBatch {
 			return // a closed or broken socket: the RTP side finds out
@@ -132,11 +138,12 @@ func (s *Session) readRTCP(now time.Time, b *recvBuffers) {
 	}
 }
 
-// handleRTCP reads one compound packet from src (muxed: on the RTP port).
-// It must come from the peer's address (the RTP remote or the offer's
-// a=rtcp address); the peer's reports update the statistics, and any RTCP
-// counts as a sign of life.
-func (s *Session) handleRTCP(now time.Time, data []byte, src netip.AddrPort, muxed bool) {
+// handleRTCP reads one compound packet from src (muxed: on the RTP port)
+// that arrived at `at` (zero: unknown; now is the tick). It must come from
+// the peer's address (the RTP remote or the offer's a=rtcp address); the
+// peer's reports update the statistics, and any RTCP counts as a sign of
+// life.
+func (s *Session) handleRTCP(now, at time.Time, data []byte, src netip.AddrPort, muxed bool) {
 	r := &s.rtcp
 	if r.relatch.Swap(false) {
 		r.latched = netip.AddrPort{}
@@ -158,18 +165,18 @@ func (s *Session) handleRTCP(now time.Time, data []byte, src netip.AddrPort, mux
 	}
 	r.received.Add(1)
 	s.heard.Store(now.UnixNano())
-	if info.HasSR {
+	if info.HasSR && !at.IsZero() {
 		r.lsr = uint32(info.SRNTP >> 16)
-		r.lsrAt = now.UnixNano()
+		r.lsrAt = at.UnixNano()
 	}
 	if info.HasBlock {
 		bl := &info.Block
 		r.peerFraction.Store(uint32(bl.FractionLost))
 		r.peerLost.Store(bl.CumulativeLost)
 		r.peerJitter.Store(bl.Jitter)
-		if bl.LSR != 0 {
+		if bl.LSR != 0 && !at.IsZero() {
 			// RFC 3550 §6.4.1: A - LSR - DLSR, in 1/65536 s.
-			if rtt := int32(ntpMiddle(now) - bl.LSR - bl.DLSR); rtt >= 0 {
+			if rtt := int32(ntpMiddle(at) - bl.LSR - bl.DLSR); rtt >= 0 {
 				r.rtt.Store(int64(ntpShortToDuration(uint32(rtt))))
 			}
 		}

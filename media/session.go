@@ -286,7 +286,7 @@ func (s *Session) fail(err error) {
 // (symmetric RTP latching).
 func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
 	if isRTCP(data) {
-		s.handleRTCP(now, data, src, true) // rtcp-mux (RFC 5761)
+		s.handleRTCP(now, now, data, src, true) // rtcp-mux (RFC 5761): read each tick
 		return
 	}
 	pkt := &b.pkt

@@ -81,7 +81,7 @@ func logRTCPStats(ev *zerolog.Event, st media.Stats) *zerolog.Event {
 		ev = ev.Float64("peer_loss_pct", media.FractionPercent(st.PeerFractionLost)).
 			Int32("peer_lost", st.PeerCumulativeLost).Float64("peer_jitter_ms", jitterMs(st.PeerJitter))
 		if st.RTT > 0 {
-			ev = ev.Int64("rtt_ms", st.RTT.Milliseconds())
+			ev = ev.Float64("rtt_ms", float64(st.RTT.Microseconds())/1000)
 		}
 	}
 	if st.Received > 0 {
