@@ -54,16 +54,6 @@ type PortPair struct {
 	Port      int // the RTP port (even)
 }
 
-// Close closes both sockets (not needed once a Session took them over).
-func (p PortPair) Close() {
-	if p.RTP != nil {
-		p.RTP.Close()
-	}
-	if p.RTCP != nil {
-		p.RTCP.Close()
-	}
-}
-
 // ListenPair binds a free pair on ip: random pairs first, then a scan from
 // a random start. Pairs with a port taken by another program are skipped.
 // The caller must Release(pair.Port) after closing the sockets.

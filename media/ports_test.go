@@ -40,15 +40,15 @@ func TestPortRangePairs(t *testing.T) {
 	if _, err := r.ListenPair(loopback); !errors.Is(err, ErrNoPorts) {
 		t.Fatalf("fourth ListenPair = %v, want ErrNoPorts", err)
 	}
-	pairs[0].Close()
+	closePair(pairs[0])
 	r.Release(pairs[0].Port)
 	p, err := r.ListenPair(loopback)
 	if err != nil || p.Port != pairs[0].Port {
 		t.Fatalf("after release got %d, %v; want %d", p.Port, err, pairs[0].Port)
 	}
-	p.Close()
+	closePair(p)
 	for _, p := range pairs[1:] {
-		p.Close()
+		closePair(p)
 	}
 	if _, err := NewPortRange(31001, 31001); err == nil {
 		t.Fatal("range without an even port accepted")
@@ -71,11 +71,11 @@ func TestPortRangeSkipsTakenRTCPPort(t *testing.T) {
 		if err != nil || p.Port != 31012 {
 			t.Fatalf("got %d, %v; want the free pair 31012", p.Port, err)
 		}
-		p.Close()
+		closePair(p)
 		r.Release(p.Port)
 	}
 	p, _ := r.ListenPair(loopback)
-	defer p.Close()
+	defer closePair(p)
 	if _, err := r.ListenPair(loopback); !errors.Is(err, ErrNoPorts) {
 		t.Fatalf("second pair = %v, want ErrNoPorts", err)
 	}
@@ -93,7 +93,7 @@ func TestPortRangeIsRandom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Close()
+		closePair(p)
 		ports = append(ports, p.Port)
 		// Held, as calls hold them: the next call never gets the same.
 	}
@@ -113,4 +113,9 @@ func TestPortRangeIsRandom(t *testing.T) {
 	if next > 3 {
 		t.Fatalf("%d of 19 calls got the pair after the previous one: %v", next, ports)
 	}
+}
+
+func closePair(p PortPair) {
+	p.RTP.Close()
+	p.RTCP.Close()
 }
