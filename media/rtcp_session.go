@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
+
+	"github.com/pion/rtp"
 )
 
 // DefaultRTCPInterval is RFC 3550's minimum report interval (§6.2), which
@@ -15,8 +17,8 @@ const DefaultRTCPInterval = 5 * time.Second
 
 // rtcpReadEvery is how often, in ticks, the RTCP socket of a session
 // without rtcp-mux is read: every half second (reports come every few
-// seconds; the kernel's receive time of each is asked for, so the
-// round-trip time does not depend on when we read).
+// seconds; the kernel stamps each one's arrival, so the round-trip time
+// does not depend on when we read).
 const rtcpReadEvery = 25
 
 // rtcpSession is a session's RTCP (RFC 3550 §6): a compound report (SR or
@@ -113,22 +115,16 @@ func (r *rtcpSession) jittered() int64 {
 func (s *Session) readRTCP(now time.Time, b *recvBuffers) {
 	for {
 		n, err := s.rtcp.sock.read(b)
-		last := now
-		if n > 0 {
-			if t, ok := receiveStamp(s.rtcp.sock); ok {
-				last = t // the kernel's arrival time of the last datagram read
-			}
-		}
 		for i := range n {
 			if b.truncated[i] {
 				s.rtcp.bad.Add(1)
 				continue
 			}
-			// Only the last one's arrival is known: the earlier ones (older
-			// reports, when the peer sends often) count, but time nothing.
-			at := time.Time{}
-			if i == n-1 {
-				at = last
+			// Without the kernel's stamp, the arrival is unknown: read every
+			// half second, the tick's time would make the RTT up to 0.5 s long.
+			var at time.Time
+			if b.stamps[i] != 0 {
+				at = time.Unix(0, b.stamps[i])
 			}
 			s.handleRTCP(now, at, b.data[i][:b.lens[i]], b.from[i], false)
 		}
@@ -237,18 +233,31 @@ func (s *Session) sendReport(now time.Time) {
 	}
 }
 
-// newRTCPSocket takes over the RTCP connection (nil: none) and turns on
-// the kernel's receive stamps for it.
+// newRTCPSocket takes over the RTCP connection (nil: none).
 func newRTCPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 	if conn == nil {
 		return nil, nil
 	}
-	sock, err := newRTPSocket(conn)
-	if err != nil {
-		return nil, err
+	return newRTPSocket(conn)
+}
+
+// arrival is when the datagram being handled arrived: the kernel's stamp,
+// else the tick (read each tick, 20 ms at worst).
+func (b *recvBuffers) arrivalTime(now time.Time) time.Time {
+	if b.arrival != 0 {
+		return time.Unix(0, b.arrival)
 	}
-	receiveStamp(sock) // the first ask turns stamping on
-	return sock, nil
+	return now
+}
+
+// countRTP feeds one accepted RTP packet to the receive statistics of the
+// peer's stream (RFC 3550 A.1, A.8). Events carry their first packet's
+// timestamp, so they count but do not move the jitter; without arrival
+// stamps, neither does a session read every few ticks (a batch would look
+// like jitter).
+func (s *Session) countRTP(pkt *rtp.Packet, isDTMF bool, now time.Time, b *recvBuffers) {
+	withJitter := !isDTMF && (b.arrival != 0 || s.readEvery.Load() <= 1)
+	s.rtcp.rx.update(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, arrivalUnits(b.arrivalTime(now)), withJitter)
 }
 
 // closeRTCP closes the RTCP socket, if any.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -530,5 +531,46 @@ func BenchmarkRTCPReport(b *testing.B) {
 	}
 	if s.Stats().RTCPSent == 0 {
 		b.Fatal("nothing sent")
+	}
+}
+
+// On Linux each datagram comes with the kernel's arrival time, so jitter
+// and round-trip time do not depend on the tick that reads it.
+func TestReadStampsArrival(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("arrival stamps are Linux's")
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := newRTPSocket(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	peer, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: conn.LocalAddr().(*net.UDPAddr).Port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	before := time.Now()
+	for range 2 {
+		if _, err := peer.Write([]byte{0x80, 0, 0, 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := time.Now()
+	time.Sleep(50 * time.Millisecond) // read well after arrival
+	b := newRecvBuffers()
+	n, err := sock.read(b)
+	if err != nil || n != 2 {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	for i := range n {
+		at := time.Unix(0, b.stamps[i])
+		if at.Before(before.Add(-time.Millisecond)) || at.After(after.Add(time.Millisecond)) {
+			t.Errorf("datagram %d stamped %v, sent between %v and %v", i, at, before, after)
+		}
 	}
 }

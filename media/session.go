@@ -259,6 +259,7 @@ func (s *Session) read(now time.Time, b *recvBuffers) {
 				s.droppedPkts.Add(1) // bigger than any G.711 packet
 				continue
 			}
+			b.arrival = b.stamps[i]
 			s.handle(now, b.data[i][:b.lens[i]], b.from[i], b)
 		}
 		if errors.Is(err, net.ErrClosed) {
@@ -286,7 +287,7 @@ func (s *Session) fail(err error) {
 // (symmetric RTP latching).
 func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
 	if isRTCP(data) {
-		s.handleRTCP(now, now, data, src, true) // rtcp-mux (RFC 5761): read each tick
+		s.handleRTCP(now, b.arrivalTime(now), data, src, true) // rtcp-mux (RFC 5761)
 		return
 	}
 	pkt := &b.pkt
@@ -315,7 +316,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	}
 	s.recvPkts.Add(1)
 	s.heard.Store(now.UnixNano())
-	s.rtcp.rx.update(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, arrivalUnits(now), !isDTMF && s.readEvery.Load() <= 1)
+	s.countRTP(pkt, isDTMF, now, b)
 	switch {
 	case isDTMF:
 		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok && s.onDigit != nil {

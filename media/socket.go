@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,6 +52,7 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 		return nil, fmt.Errorf("rtp: socket: %w", err)
 	}
 	_, v6 := name.(*unix.SockaddrInet6)
+	enableStamps(fd)
 	return &rtpSocket{fd: fd, v6: v6}, nil
 }
 
@@ -85,18 +85,6 @@ func (s *rtpSocket) writeWith(p []byte, to netip.AddrPort, sa *sockaddr) error {
 		to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	}
 	return sendTo(s.fd, p, to, sa)
-}
-
-// receiveStamp is the kernel's arrival time of the last datagram read
-// from s (SIOCGSTAMPNS on Linux); false when it has none. The first call
-// turns the stamping on.
-func receiveStamp(s *rtpSocket) (time.Time, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return time.Time{}, false
-	}
-	return lastStamp(s.fd)
 }
 
 // Close closes the socket once no read or send is using it.

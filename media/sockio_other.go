@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"time"
 )
 
 // The bridge reads and sends RTP with Unix socket calls; elsewhere a call's
@@ -32,8 +31,6 @@ func (s *rtpSocket) writeWith([]byte, netip.AddrPort, *sockaddr) error {
 func (s *rtpSocket) Close() error { return nil }
 
 type sockaddr struct{}
-
-func receiveStamp(*rtpSocket) (time.Time, bool) { return time.Time{}, false }
 
 type readiness struct{}
 
