@@ -28,6 +28,7 @@ const rtcpReadEvery = 25
 type rtcpSession struct {
 	sock     *rtpSocket // the odd port above RTP; nil if none
 	interval time.Duration
+	onBye    func()
 	cname    [cnameLen]byte
 
 	// Set by signalling.
@@ -92,9 +93,6 @@ func (s *Session) rtcpTick(now time.Time, b *recvBuffers) {
 			s.readRTCP(now, b)
 		}
 	}
-	if r.interval < 0 {
-		return
-	}
 	ns := now.UnixNano()
 	if r.next == 0 {
 		r.next = ns + r.jittered()/2 // the first report comes sooner (§6.2)
@@ -102,13 +100,19 @@ func (s *Session) rtcpTick(now time.Time, b *recvBuffers) {
 	}
 	if ns >= r.next {
 		r.next = ns + r.jittered()
-		s.sendReport(now)
+		s.report(now, r.interval > 0)
 	}
 }
 
-// jittered is the interval times a random factor in [0.5, 1.5).
+// jittered is the interval times a random factor in [0.5, 1.5). Without
+// reports, the statistics of the peer's stream are still taken on the
+// default interval.
 func (r *rtcpSession) jittered() int64 {
-	return int64(float64(r.interval) * (0.5 + rand.Float64()))
+	iv := r.interval
+	if iv <= 0 {
+		iv = DefaultRTCPInterval
+	}
+	return int64(float64(iv) * (0.5 + rand.Float64()))
 }
 
 // readRTCP empties the RTCP socket.
@@ -177,14 +181,15 @@ func (s *Session) handleRTCP(now, at time.Time, data []byte, src netip.AddrPort,
 			}
 		}
 	}
-	if info.Bye {
-		r.byes.Add(1)
+	if info.Bye && r.byes.Add(1) == 1 && r.onBye != nil {
+		r.onBye()
 	}
 }
 
-// sendReport sends our compound report: an SR if we sent RTP since the
-// last one, else an RR; a report block once the peer's RTP has arrived.
-func (s *Session) sendReport(now time.Time) {
+// report takes the statistics of the peer's stream for the interval and,
+// if send, sends our compound report: an SR if we sent RTP since the last
+// one, else an RR; a report block once the peer's RTP has arrived.
+func (s *Session) report(now time.Time, send bool) {
 	r := &s.rtcp
 	sent := s.sentPkts.Load()
 	si := senderInfo{sendsAudio: sent != r.lastSent}
@@ -207,6 +212,9 @@ func (s *Session) sendReport(now time.Time) {
 		r.ourFraction.Store(uint32(rb.FractionLost))
 		r.ourLost.Store(rb.CumulativeLost)
 		r.ourJitter.Store(rb.Jitter)
+	}
+	if !send {
+		return
 	}
 	n := buildReport(r.buf[:], s.ssrc, &si, block, &r.cname)
 

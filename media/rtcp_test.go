@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -298,9 +299,11 @@ func TestSessionSendsReportsAtTheInterval(t *testing.T) {
 // BYE; any RTCP restarts the inactivity timer.
 func TestSessionReadsPeerReports(t *testing.T) {
 	peerRTCP := rtcpPeer(t)
+	var byes atomic.Int32
 	s, _, _, failed := newTestSessionWith(t, time.Second, func(c *SessionConfig) {
 		c.RTCPInterval = 100 * time.Millisecond
 		c.RTCPRemote = peerRTCP.LocalAddr().(*net.UDPAddr).AddrPort()
+		c.OnRTCPBye = func() { byes.Add(1) }
 	})
 	readOnClock(t, s)
 	if err := s.writeFrame(SilenceFrame(PCMU)); err != nil {
@@ -331,10 +334,10 @@ func TestSessionReadsPeerReports(t *testing.T) {
 	// RTCP alone keeps the session alive past its inactivity timeout.
 	bye, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7}, &rtcp.Goodbye{Sources: []uint32{7}}})
 	rr, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7}})
-	for i := range 6 {
+	for i := range 7 {
 		time.Sleep(300 * time.Millisecond)
 		p := rr
-		if i == 5 {
+		if i >= 5 {
 			p = bye
 		}
 		if _, err := peerRTCP.WriteToUDP(p, rtcpTo); err != nil {
@@ -346,7 +349,10 @@ func TestSessionReadsPeerReports(t *testing.T) {
 		t.Fatalf("session with RTCP but no RTP failed: %v", err)
 	default:
 	}
-	waitFor(t, "the BYE", func() bool { return s.Stats().RTCPBye == 1 })
+	waitFor(t, "the BYEs", func() bool { return s.Stats().RTCPBye == 2 })
+	if n := byes.Load(); n != 1 {
+		t.Errorf("OnRTCPBye called %d times for two BYEs, want once", n)
+	}
 
 	// RTCP from another address is not the peer's.
 	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
@@ -527,7 +533,7 @@ func BenchmarkRTCPReport(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.sentPkts.Add(1)
-		s.sendReport(now)
+		s.report(now, true)
 	}
 	if s.Stats().RTCPSent == 0 {
 		b.Fatal("nothing sent")

@@ -48,11 +48,14 @@ type SessionConfig struct {
 	// RTCPRemote is the offer's a=rtcp address (zero: Remote's port + 1),
 	// RTCPMux whether both sides agreed on a=rtcp-mux (RFC 5761).
 	// RTCPInterval is the mean report interval: 0 is DefaultRTCPInterval,
-	// negative sends no reports (the peer's are still read).
+	// negative sends no reports (the peer's are still read). OnRTCPBye, if
+	// set, is called once, from the media clock, on the peer's first RTCP
+	// BYE (its stream ended; the call's SIP side decides what that means).
 	RTCPConn     *net.UDPConn
 	RTCPRemote   netip.AddrPort
 	RTCPMux      bool
 	RTCPInterval time.Duration
+	OnRTCPBye    func()
 }
 
 // Session is one call's RTP stream, both ways. There is no goroutine per
@@ -145,6 +148,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		s.inband = new(InbandDetector)
 	}
 	s.rtcp.init(rtcpSock, cfg.RTCPInterval, cfg.RTCPRemote, cfg.RTCPMux)
+	s.rtcp.onBye = cfg.OnRTCPBye
 	s.sendTS.Store(s.ts)
 	s.SetRemote(cfg.Remote)
 	s.SetCodec(cfg.Codec, cfg.DTMFPayloadType)

@@ -160,7 +160,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 	if call.dtmf.inband {
 		cfg.OnInbandDigit = call.onInbandKey
 	}
-	s.rtcpConfig(&cfg, pair, neg)
+	s.rtcpConfig(&cfg, pair, neg, log)
 	session, err := media.NewSession(cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("refused: no RTP socket")

@@ -60,9 +60,12 @@ func (a Answer) appendRTCP(b []byte) []byte {
 }
 
 // rtcpConfig sets the session's RTCP: the pair's odd port, the peer's
-// RTCP address and mux from the SDP, the configured report interval.
-func (s *Server) rtcpConfig(cfg *media.SessionConfig, pair media.PortPair, neg Negotiated) {
+// RTCP address and mux from the SDP, the configured report interval. The
+// peer's RTCP BYE is logged; the call goes on until SIP ends it (a BYE
+// on a stream is no hang-up, and a forged one would otherwise end calls).
+func (s *Server) rtcpConfig(cfg *media.SessionConfig, pair media.PortPair, neg Negotiated, log zerolog.Logger) {
 	cfg.RTCPConn = pair.RTCP
+	cfg.OnRTCPBye = func() { log.Info().Msg("caller's RTCP BYE: its media stream ended") }
 	cfg.RTCPRemote = neg.RTCPRemote
 	cfg.RTCPMux = neg.RTCPMux
 	cfg.RTCPInterval = s.opts.RTP.RTCPInterval
