@@ -304,7 +304,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	isAudio := pkt.PayloadType == audioPT
 	isDTMF := dtmfPT != 0 && pkt.PayloadType == dtmfPT
 	if !isAudio && !isDTMF && pkt.PayloadType != payloadTypeCN {
-		s.droppedPkts.Add(1) // RTCP on a muxed port, other codecs, garbage
+		s.droppedPkts.Add(1) // other codecs, garbage
 		return
 	}
 	if s.relatch.Swap(false) {
@@ -379,10 +379,10 @@ func (s *Session) writeFrame(payload []byte) error {
 	s.ts += uint32(len(payload))
 	s.marker = false
 	s.sendTS.Store(s.ts)
-	s.sentOctets.Add(uint64(len(payload)))
 	if err := s.sock.writeTo(s.outBuf[:n], *s.remote.Load()); err != nil {
 		return fmt.Errorf("rtp: send: %w", err)
 	}
 	s.sentPkts.Add(1)
+	s.sentOctets.Add(uint64(len(payload)))
 	return nil
 }
