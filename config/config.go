@@ -223,6 +223,9 @@ type RTP struct {
 	// Latch is whose RTP the session takes (RTPLatch*): the first packet
 	// from an allowed address is latched, everything else is dropped.
 	Latch string `yaml:"latch"`
+	// RTCPInterval is the mean interval of the RTCP reports sent to each
+	// caller; 0 sends none.
+	RTCPInterval time.Duration `yaml:"rtcp_interval"`
 }
 
 // Whose RTP a call takes (RTP.Latch).
@@ -320,6 +323,7 @@ func Default() Config {
 			PortMax:           20000,
 			InactivityTimeout: 30 * time.Second,
 			Latch:             RTPLatchSignalling,
+			RTCPInterval:      5 * time.Second,
 		},
 		Limits: Limits{
 			MaxCalls:        1000,

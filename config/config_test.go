@@ -124,6 +124,7 @@ rtp:
   port_max: 16483
   inactivity_timeout: 1m
   latch: sdp
+  rtcp_interval: 2s
 limits:
   max_calls: 50
   retry_after: 5s
@@ -193,7 +194,7 @@ pin_secret_file: /etc/dialin/pin-secret
 
 			CarrierNetworks: []string{"203.0.113.0/29"},
 		},
-		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP},
+		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP, RTCPInterval: 2 * time.Second},
 		Limits: Limits{
 			MaxCalls:        50,
 			RetryAfter:      5 * time.Second,
@@ -487,6 +488,11 @@ func TestValidate(t *testing.T) {
 		{"rtp latch unknown", func(c *Config) { c.RTP.Latch = "first" }, `rtp.latch: "first" is not one of sdp, signalling, any`},
 		{"rtp latch empty", func(c *Config) { c.RTP.Latch = "" }, `rtp.latch: "" is not one of sdp, signalling, any`},
 		{"rtp latch any ok", func(c *Config) { c.RTP.Latch = RTPLatchAny }, ""},
+		{"rtcp interval too short", func(c *Config) { c.RTP.RTCPInterval = 50 * time.Millisecond }, "rtp.rtcp_interval: 50ms is not 0 (no reports) or 100ms-1m"},
+		{"rtcp interval too long", func(c *Config) { c.RTP.RTCPInterval = 2 * time.Minute }, "rtp.rtcp_interval: 2m0s is not 0"},
+		{"rtcp interval negative", func(c *Config) { c.RTP.RTCPInterval = -time.Second }, "rtp.rtcp_interval: -1s is not 0"},
+		{"rtcp off ok", func(c *Config) { c.RTP.RTCPInterval = 0 }, ""},
+		{"rtcp interval short ok", func(c *Config) { c.RTP.RTCPInterval = 100 * time.Millisecond }, ""},
 		// limits
 		{"max calls zero", func(c *Config) { c.Limits.MaxCalls = 0 }, "limits.max_calls: 0 is below 1"},
 		{"max calls over ports", func(c *Config) { c.RTP.PortMin, c.RTP.PortMax = 10000, 10009 }, "limits.max_calls: 1000 is more than the 5 even RTP ports"},

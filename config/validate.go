@@ -175,6 +175,9 @@ func (r *RTP) validate(p *problems) {
 	if r.InactivityTimeout < time.Second {
 		p.add("rtp.inactivity_timeout", "%v is below 1s", r.InactivityTimeout)
 	}
+	if r.RTCPInterval != 0 && (r.RTCPInterval < 100*time.Millisecond || r.RTCPInterval > time.Minute) {
+		p.add("rtp.rtcp_interval", "%v is not 0 (no reports) or 100ms-1m", r.RTCPInterval)
+	}
 	r.validateLatch(p)
 }
 

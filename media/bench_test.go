@@ -167,17 +167,18 @@ func benchSessionReceive(b *testing.B, in *JitterBuffer) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn, port, err := ports.Listen(loopback)
+	pair, err := ports.ListenPair(loopback)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ports.Release(port)
+	conn := pair.RTP
+	defer ports.Release(pair.Port)
 	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer peer.Close()
-	s, err := NewSession(SessionConfig{Conn: conn, Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
+	s, err := NewSession(SessionConfig{Conn: conn, RTCPConn: pair.RTCP, Remote: peer.LocalAddr().(*net.UDPAddr).AddrPort(), Codec: PCMU})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,7 +18,9 @@ type recvBuffers struct {
 	data      [recvBatch][maxPacket]byte
 	lens      [recvBatch]int
 	from      [recvBatch]netip.AddrPort
-	truncated [recvBatch]bool // the datagram was longer than maxPacket
+	truncated [recvBatch]bool  // the datagram was longer than maxPacket
+	stamps    [recvBatch]int64 // the kernel's arrival time, unix ns; 0: unknown
+	arrival   int64            // stamps[i] of the datagram being handled
 	pkt       rtp.Packet
 	pcm       [maxPacket]int16
 	sys       sysRecv // the operating system's read (sockio_linux.go, sockio_unix.go, sockio_other.go)

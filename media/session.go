@@ -47,6 +47,19 @@ type SessionConfig struct {
 	// is the address the INVITE came from, for LatchSignalling.
 	Latch        LatchRule
 	SignallingIP netip.Addr
+	// RTCP (rtcp_session.go). RTCPConn is the odd port above Conn
+	// (PortRange.ListenPair), taken over like Conn; nil: RTCP only muxed.
+	// RTCPRemote is the offer's a=rtcp address (zero: Remote's port + 1),
+	// RTCPMux whether both sides agreed on a=rtcp-mux (RFC 5761).
+	// RTCPInterval is the mean report interval: 0 is DefaultRTCPInterval,
+	// negative sends no reports (the peer's are still read). OnRTCPBye, if
+	// set, is called once, from the media clock, on the peer's first RTCP
+	// BYE (its stream ended; the call's SIP side decides what that means).
+	RTCPConn     *net.UDPConn
+	RTCPRemote   netip.AddrPort
+	RTCPMux      bool
+	RTCPInterval time.Duration
+	OnRTCPBye    func()
 }
 
 // Session is one call's RTP stream, both ways. There is no goroutine per
@@ -105,6 +118,11 @@ type Session struct {
 	signallingIP netip.Addr
 	allowed      atomic.Pointer[latchAllow]
 	foreignPkts  atomic.Uint64
+	// RTCP: the reports and what they say (rtcp_session.go); the writer
+	// keeps the octet count and timestamp an SR needs.
+	rtcp       rtcpSession
+	sentOctets atomic.Uint64
+	sendTS     atomic.Uint32 // timestamp of the next frame
 }
 
 // NewSession prepares a session; add it to a Clock (AddSession) to start
@@ -114,6 +132,14 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	port := cfg.Conn.LocalAddr().(*net.UDPAddr).Port
 	sock, err := newRTPSocket(cfg.Conn)
 	if err != nil {
+		if cfg.RTCPConn != nil {
+			cfg.RTCPConn.Close()
+		}
+		return nil, err
+	}
+	rtcpSock, err := newRTCPSocket(cfg.RTCPConn)
+	if err != nil {
+		sock.Close()
 		return nil, err
 	}
 	s := &Session{
@@ -134,6 +160,9 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if s.onInband != nil {
 		s.inband = new(InbandDetector)
 	}
+	s.rtcp.init(rtcpSock, cfg.RTCPInterval, cfg.RTCPRemote, cfg.RTCPMux)
+	s.rtcp.onBye = cfg.OnRTCPBye
+	s.sendTS.Store(s.ts)
 	s.SetRemote(cfg.Remote)
 	s.SetCodec(cfg.Codec, cfg.DTMFPayloadType)
 	s.sendEnabled.Store(true)
@@ -152,6 +181,7 @@ func (s *Session) SetRemote(addr netip.AddrPort) {
 	s.applyLatch(addr)
 	s.remote.Store(&addr)
 	s.relatch.Store(true)
+	s.rtcp.relatch.Store(true)
 }
 
 // Remote is where packets are being sent: the latched source once media
@@ -199,25 +229,11 @@ func (s *Session) SetWaiting(on bool) {
 // timer are served at most n-1 ticks late.
 func (s *Session) setReadEvery(n int) { s.readEvery.Store(int32(min(max(n, 1), 50))) }
 
-// Stats is a snapshot of packet counters. Dropped counts what came from the
-// allowed addresses but was no use (not RTP, another payload type, another
-// port than the latched one); DroppedForeign what the latch rule refused.
-type Stats struct {
-	Sent, Received, Dropped uint64
-	DroppedForeign          uint64
-}
-
-// Stats returns the packet counters.
-func (s *Session) Stats() Stats {
-	return Stats{Sent: s.sentPkts.Load(), Received: s.recvPkts.Load(), Dropped: s.droppedPkts.Load(),
-		DroppedForeign: s.foreignPkts.Load()}
-}
-
 // Close releases the socket (not the port number: the owner of the
 // PortRange does that). Remove the session from its clock first; a read or
 // send under way finishes first, one after Close finds the socket closed
 // and does nothing.
-func (s *Session) Close() error { return s.sock.Close() }
+func (s *Session) Close() error { s.closeRTCP(); return s.sock.Close() }
 
 // receive reads everything that arrived since the last tick and routes
 // it, then checks the inactivity timer. The clock shard that
@@ -230,6 +246,7 @@ func (s *Session) receive(now time.Time, b *recvBuffers, readable bool) {
 	if readable && s.readDue() {
 		s.read(now, b)
 	}
+	s.rtcpTick(now, b)
 	if !s.failed && s.timeout > 0 && s.peerSends.Load() && now.UnixNano()-s.heard.Load() > int64(s.timeout) {
 		s.fail(ErrInactive)
 	}
@@ -261,6 +278,7 @@ func (s *Session) read(now time.Time, b *recvBuffers) {
 				s.droppedPkts.Add(1) // bigger than any G.711 packet
 				continue
 			}
+			b.arrival = b.stamps[i]
 			s.handle(now, b.data[i][:b.lens[i]], b.from[i], b)
 		}
 		if errors.Is(err, net.ErrClosed) {
@@ -292,6 +310,10 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 		s.foreignPkts.Add(1)
 		return
 	}
+	if isRTCP(data) {
+		s.handleRTCP(now, b.arrivalTime(now), data, src, true) // rtcp-mux (RFC 5761)
+		return
+	}
 	pkt := &b.pkt
 	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 		s.droppedPkts.Add(1)
@@ -302,7 +324,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	isAudio := pkt.PayloadType == audioPT
 	isDTMF := dtmfPT != 0 && pkt.PayloadType == dtmfPT
 	if !isAudio && !isDTMF && pkt.PayloadType != payloadTypeCN {
-		s.droppedPkts.Add(1) // RTCP on a muxed port, other codecs, garbage
+		s.droppedPkts.Add(1) // other codecs, garbage
 		return
 	}
 	if s.relatch.Swap(false) {
@@ -318,6 +340,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	}
 	s.recvPkts.Add(1)
 	s.heard.Store(now.UnixNano())
+	s.countRTP(pkt, isDTMF, now, b)
 	switch {
 	case isDTMF:
 		if key, ok := s.dtmf.Receive(pkt.Marker, pkt.SequenceNumber, pkt.Timestamp, pkt.Payload, now); ok && s.onDigit != nil {
@@ -375,9 +398,11 @@ func (s *Session) writeFrame(payload []byte) error {
 	s.seq++
 	s.ts += uint32(len(payload))
 	s.marker = false
+	s.sendTS.Store(s.ts)
 	if err := s.sock.writeTo(s.outBuf[:n], *s.remote.Load()); err != nil {
 		return fmt.Errorf("rtp: send: %w", err)
 	}
 	s.sentPkts.Add(1)
+	s.sentOctets.Add(uint64(len(payload)))
 	return nil
 }

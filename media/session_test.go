@@ -51,10 +51,11 @@ func newTestSessionWith(t *testing.T, timeout time.Duration, mutate func(*Sessio
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, port, err := ports.Listen(loopback)
+	pair, err := ports.ListenPair(loopback)
 	if err != nil {
 		t.Fatal(err)
 	}
+	conn, port := pair.RTP, pair.Port
 	peer, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,7 @@ func newTestSessionWith(t *testing.T, timeout time.Duration, mutate func(*Sessio
 	failures := make(chan error, 1)
 	cfg := SessionConfig{
 		Conn:              conn,
+		RTCPConn:          pair.RTCP,
 		Remote:            peer.LocalAddr().(*net.UDPAddr).AddrPort(),
 		Codec:             PCMU,
 		DTMFPayloadType:   101,
@@ -322,46 +324,6 @@ func TestPlayerAndClock(t *testing.T) {
 	}
 	if clock.Len() != 1 {
 		t.Fatalf("clock has %d tickers", clock.Len())
-	}
-}
-
-func TestPortRange(t *testing.T) {
-	r, err := NewPortRange(31001, 31006) // even ports 31002, 31004, 31006
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Size() != 3 {
-		t.Fatalf("size %d, want 3", r.Size())
-	}
-	var conns []*net.UDPConn
-	seen := map[int]bool{}
-	for range 3 {
-		c, port, err := r.Listen(loopback)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if port%2 != 0 || port < 31002 || port > 31006 || seen[port] {
-			t.Fatalf("bad port %d", port)
-		}
-		seen[port] = true
-		conns = append(conns, c)
-	}
-	if _, _, err := r.Listen(loopback); !errors.Is(err, ErrNoPorts) {
-		t.Fatalf("fourth Listen = %v, want ErrNoPorts", err)
-	}
-	port := conns[0].LocalAddr().(*net.UDPAddr).Port
-	conns[0].Close()
-	r.Release(port)
-	c, got, err := r.Listen(loopback)
-	if err != nil || got != port {
-		t.Fatalf("after release got %d, %v; want %d", got, err, port)
-	}
-	c.Close()
-	for _, c := range conns[1:] {
-		c.Close()
-	}
-	if _, err := NewPortRange(31001, 31001); err == nil {
-		t.Fatal("range without an even port accepted")
 	}
 }
 

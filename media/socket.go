@@ -52,6 +52,7 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 		return nil, fmt.Errorf("rtp: socket: %w", err)
 	}
 	_, v6 := name.(*unix.SockaddrInet6)
+	enableStamps(fd)
 	return &rtpSocket{fd: fd, v6: v6}, nil
 }
 
@@ -68,7 +69,11 @@ func (s *rtpSocket) read(b *recvBuffers) (int, error) {
 
 // writeTo sends one datagram. Only the session's single writer calls it
 // (it uses the socket's address buffer).
-func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error {
+func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error { return s.writeWith(p, to, &s.sa) }
+
+// writeWith sends one datagram using sa for the address: a second sender
+// (RTCP on a muxed port, from the reading shard) brings its own.
+func (s *rtpSocket) writeWith(p []byte, to netip.AddrPort, sa *sockaddr) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -79,7 +84,7 @@ func (s *rtpSocket) writeTo(p []byte, to netip.AddrPort) error {
 	} else if to.Addr().Is4In6() {
 		to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 	}
-	return sendTo(s.fd, p, to, &s.sa)
+	return sendTo(s.fd, p, to, sa)
 }
 
 // Close closes the socket once no read or send is using it.

@@ -25,7 +25,12 @@ func newRTPSocket(conn *net.UDPConn) (*rtpSocket, error) {
 
 func (s *rtpSocket) read(*recvBuffers) (int, error)       { return 0, errNoUnix }
 func (s *rtpSocket) writeTo([]byte, netip.AddrPort) error { return errNoUnix }
-func (s *rtpSocket) Close() error                         { return nil }
+func (s *rtpSocket) writeWith([]byte, netip.AddrPort, *sockaddr) error {
+	return errNoUnix
+}
+func (s *rtpSocket) Close() error { return nil }
+
+type sockaddr struct{}
 
 type readiness struct{}
 

@@ -118,6 +118,9 @@ func (in *inbound) applyLocked(neg Negotiated) {
 	if neg.Remote != in.answer.Remote {
 		session.SetRemote(neg.Remote)
 	}
+	if neg.RTCPRemote != in.answer.RTCPRemote || neg.RTCPMux != in.answer.RTCPMux {
+		session.SetRTCP(neg.RTCPRemote, neg.RTCPMux)
+	}
 	in.answer.Negotiated = neg // the o= version follows when we next send SDP (Answer.versioned)
 	session.SetCodec(neg.Codec, neg.DTMFPayloadType)
 	session.SetDirection(neg.WeSend(), neg.PeerSends())

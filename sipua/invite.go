@@ -138,7 +138,8 @@ func readOffer(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger) (
 // once the call is over. Without a port or socket, newInbound has refused
 // the call (503) and reports false.
 func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession, neg Negotiated, log zerolog.Logger) (in *inbound, release func(), ok bool) {
-	conn, port, err := s.ports.Listen(s.mediaIP)
+	pair, err := s.ports.ListenPair(s.mediaIP)
+	port := pair.Port
 	if err != nil {
 		log.Error().Err(err).Msg("refused: no RTP port")
 		_ = dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
@@ -156,7 +157,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		cancel: cancel,
 	}
 	cfg := media.SessionConfig{
-		Conn:              conn,
+		Conn:              pair.RTP,
 		Remote:            neg.Remote,
 		Codec:             neg.Codec,
 		DTMFPayloadType:   neg.DTMFPayloadType,
@@ -169,6 +170,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 	if call.dtmf.inband {
 		cfg.OnInbandDigit = call.onInbandKey
 	}
+	s.rtcpConfig(&cfg, pair, neg, log)
 	session, err := media.NewSession(cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("refused: no RTP socket")
@@ -341,10 +343,10 @@ func (s *Server) run(in *inbound) {
 	call.Hangup(ErrFlowDone) // no-op when something else ended the call first
 	<-tornDown
 	st := call.Stats()
-	log.Info().Str("reason", context.Cause(call.ctx).Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
+	ev := log.Info().Str("reason", context.Cause(call.ctx).Error()).Int64("duration_ms", time.Since(call.started).Milliseconds()).
 		Uint64("rtp_sent", st.Sent).Uint64("rtp_received", st.Received).Uint64("rtp_dropped", st.Dropped).
-		Uint64("rtp_foreign", st.DroppedForeign).
-		Msg("call ended")
+		Uint64("rtp_foreign", st.DroppedForeign)
+	logRTCPStats(ev, st).Msg("call ended")
 }
 
 // bye hangs up from our side. The BYE leaves the way the INVITE came in

@@ -36,6 +36,10 @@ type mediaLine struct {
 	rtpmap    map[string]string
 	fmtp      map[string]string // format parameters by payload type
 	direction string
+
+	rtcpMux  bool           // a=rtcp-mux (RFC 5761)
+	rtcpPort int            // a=rtcp (RFC 3605); 0: none
+	rtcpAddr netip.AddrPort // a=rtcp with its own address; else the stream's
 }
 
 // Offer is what we need from a remote SDP: where to send audio and what the
@@ -129,6 +133,13 @@ func ParseSDP(body []byte) (*Offer, error) {
 					}
 					cur.fmtp[pt] = strings.TrimSpace(params)
 				}
+			case "rtcp-mux", "rtcp":
+				if cur == nil {
+					continue
+				}
+				if err := parseRTCPAttr(cur, name, value); err != nil {
+					return nil, fmt.Errorf("%w: line %d: %v", ErrMalformedSDP, n, err)
+				}
 			}
 		}
 	}
@@ -209,6 +220,11 @@ type Negotiated struct {
 	// DTMFEvents are the telephone-events both sides take, bit n for
 	// event n (0-15: the keys); 0 means all of them (0-15).
 	DTMFEvents uint16
+
+	// RTCP: where the peer wants it (a=rtcp; zero: RTP port + 1) and
+	// whether it goes on the RTP port (a=rtcp-mux, answered when offered).
+	RTCPRemote netip.AddrPort
+	RTCPMux    bool
 }
 
 // WeSend reports whether we may send audio under this direction.
@@ -235,6 +251,7 @@ func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
 	if m.addr.IsUnspecified() {
 		n.Direction = Inactive // c=0.0.0.0 is RFC 2543 hold: no media either way
 	}
+	n.RTCPRemote, n.RTCPMux = m.rtcpRemote(), m.rtcpMux
 	for _, f := range m.formats {
 		pt, _ := strconv.Atoi(f)
 		enc := m.rtpmap[f]
@@ -412,6 +429,7 @@ func (a Answer) marshalOffer() []byte {
 	if dtmf == 0 {
 		dtmf = 101
 	}
+	a.RTCPMux = true // offered; the answer decides
 	b := a.appendSession(make([]byte, 0, 384))
 	return a.appendAudio(b, []media.Codec{a.Codec, other}, dtmf, allEvents, SendRecv)
 }
@@ -452,5 +470,6 @@ func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, events
 		b = append(b, "a=rtpmap:"+dt+" telephone-event/8000\r\na=fmtp:"+dt+" "...)
 		b = append(appendEvents(b, events), "\r\n"...)
 	}
-	return append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
+	b = append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
+	return a.appendRTCP(b)
 }

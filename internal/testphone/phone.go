@@ -71,6 +71,16 @@ type Options struct {
 	// satisfied; set this to test that timer.
 	NoSilence bool
 
+	// RTCP (rtcp.go). The phone always reads RTCP and counts it
+	// (Call.RTCPStats): on a second socket it names in a=rtcp, or with
+	// RTCPMux on the RTP port, offering a=rtcp-mux. With RTCPInterval set
+	// it also sends an RR every interval whose report block says that
+	// RTCPReportLoss (0-1, e.g. 0.1) of the bridge's packets were lost.
+	// Off by default: RTCP is a sign of life, which inactivity tests avoid.
+	RTCPMux        bool
+	RTCPInterval   time.Duration
+	RTCPReportLoss float64
+
 	Logger zerolog.Logger // sipgo's logs and the phone's own; zero value: silent
 }
 
@@ -118,9 +128,12 @@ type Call struct {
 	sipCloser io.Closer // the SIP listener (UDP socket or TCP listener)
 	sipLaddr  sip.Addr  // set for UDP so every request leaves from the listener
 
-	rtpConn *net.UDPConn
-	media   atomic.Pointer[mediaState]
-	jobs    chan *job
+	rtpConn  *net.UDPConn
+	rtcpConn *net.UDPConn // nil with RTCPMux
+	ssrc     uint32
+	rtcp     rtcpState
+	media    atomic.Pointer[mediaState]
+	jobs     chan *job
 
 	sipMu sync.Mutex // serialises Reinvite, INFO and Hangup
 
@@ -163,6 +176,7 @@ func Dial(ctx context.Context, opts Options) (*Call, error) {
 		jobs: make(chan *job),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
+		ssrc: rand.Uint32(),
 	}
 	c.media.Store(&mediaState{}) // nothing to send to until answered
 	if err := c.setup(); err != nil {
@@ -186,6 +200,12 @@ func (c *Call) setup() error {
 	c.rtpConn, err = net.ListenUDP("udp", &net.UDPAddr{IP: ip})
 	if err != nil {
 		return fmt.Errorf("testphone: open RTP socket: %w", err)
+	}
+	if !c.opts.RTCPMux {
+		if c.rtcpConn, err = net.ListenUDP("udp", &net.UDPAddr{IP: ip}); err != nil {
+			return fmt.Errorf("testphone: open RTCP socket: %w", err)
+		}
+		c.goRun(c.rtcpRecvLoop)
 	}
 	// Record from the start: the bridge may send audio before our ACK lands.
 	c.goRun(c.recvLoop)
@@ -275,6 +295,10 @@ func (c *Call) invite(ctx context.Context, target sip.Uri) error {
 		direction: c.opts.Direction,
 		sessionID: rand.Uint64N(1 << 62),
 		version:   1,
+		rtcpMux:   c.opts.RTCPMux,
+	}
+	if c.rtcpConn != nil {
+		c.offer.rtcpPort = c.rtcpConn.LocalAddr().(*net.UDPAddr).Port
 	}
 	body := c.opts.RawSDP
 	if len(body) == 0 {
@@ -334,6 +358,9 @@ func (c *Call) invite(ctx context.Context, target sip.Uri) error {
 	}
 	c.applyMedia(info, c.opts.Direction)
 	c.goRun(c.sendLoop)
+	if c.opts.RTCPInterval > 0 {
+		c.goRun(c.rtcpSendLoop)
+	}
 	return nil
 }
 
@@ -415,6 +442,7 @@ func (c *Call) applyMedia(info sessionInfo, localDir string) {
 		ms.remote = &net.UDPAddr{IP: info.ip, Port: info.port}
 	}
 	c.media.Store(ms)
+	c.setRTCPRemote(info)
 }
 
 // inDialogRequest starts a request to the remote target; the dialog fills in
@@ -477,6 +505,9 @@ func (c *Call) end() {
 		close(c.stop)
 		if c.rtpConn != nil {
 			c.rtpConn.Close()
+		}
+		if c.rtcpConn != nil {
+			c.rtcpConn.Close()
 		}
 		if c.ua != nil {
 			c.ua.Close()

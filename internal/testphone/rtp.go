@@ -178,7 +178,7 @@ type sender struct {
 func (c *Call) sendLoop() {
 	s := &sender{
 		c:       c,
-		pkt:     rtp.Packet{Header: rtp.Header{Version: 2, SSRC: rand.Uint32()}},
+		pkt:     rtp.Packet{Header: rtp.Header{Version: 2, SSRC: c.ssrc}},
 		buf:     make([]byte, 1500),
 		payload: make([]byte, media.FrameBytes),
 		seq:     uint16(rand.Uint32()),
@@ -319,7 +319,14 @@ func (c *Call) recvLoop() {
 			}
 		}
 		now := time.Now()
+		if isRTCP(buf[:n]) {
+			c.onRTCP(buf[:n], true, now) // rtcp-mux
+			continue
+		}
 		err = pkt.Unmarshal(buf[:n])
+		if err == nil {
+			c.heardRTP(pkt.SSRC)
+		}
 		c.recMu.Lock()
 		if err != nil || pkt.Version != 2 {
 			c.rec.rec.Malformed++

@@ -20,6 +20,8 @@ type offerParams struct {
 	direction string
 	sessionID uint64
 	version   uint64 // o= version, bumped on every re-INVITE
+	rtcpPort  int    // a=rtcp (RFC 3605); 0: none
+	rtcpMux   bool   // a=rtcp-mux (RFC 5761)
 }
 
 // buildSDP writes the offer by hand: it is short, and a literal layout makes
@@ -53,6 +55,12 @@ func buildSDP(p offerParams) []byte {
 	}
 	b.WriteString("a=ptime:20\r\n")
 	fmt.Fprintf(&b, "a=%s\r\n", p.direction)
+	if p.rtcpPort != 0 {
+		fmt.Fprintf(&b, "a=rtcp:%d\r\n", p.rtcpPort)
+	}
+	if p.rtcpMux {
+		b.WriteString("a=rtcp-mux\r\n")
+	}
 	return []byte(b.String())
 }
 
@@ -64,6 +72,7 @@ type sessionInfo struct {
 	codec     media.Codec // first G.711 format on the m= line
 	eventPT   uint8       // 0: no telephone-event
 	direction string
+	rtcpMux   bool // a=rtcp-mux
 }
 
 // parseSDP reads the first active audio stream of an SDP body.
@@ -148,6 +157,8 @@ func parseSDP(body []byte) (sessionInfo, error) {
 			switch a.Key {
 			case "sendrecv", "sendonly", "recvonly", "inactive":
 				info.direction = a.Key
+			case "rtcp-mux":
+				info.rtcpMux = true
 			}
 		}
 	}
