@@ -63,6 +63,13 @@ type SIP struct {
 	// INFO, and in-band tones when the offer has no telephone-event),
 	// rfc4733, info or inband (only that one).
 	DTMF string `yaml:"dtmf"`
+
+	// OptionsInterval is how often a call whose media stopped (a silent
+	// VAD caller, a hold, or a peer that is gone) is probed with an
+	// in-dialog OPTIONS; no answer, 408 or 481 ends the call. 0 turns the
+	// probes off: a call then ends after rtp.inactivity_timeout without
+	// media, as before.
+	OptionsInterval time.Duration `yaml:"options_interval"`
 }
 
 // SIPAuth is the digest authentication a trunk must pass to place a call.
@@ -230,6 +237,7 @@ func Default() Config {
 			Auth:            SIPAuth{Realm: "dialin"},
 			UserAgent:       "dialin",
 			DTMF:            DTMFAuto,
+			OptionsInterval: 30 * time.Second,
 		},
 		RTP: RTP{
 			PortMin:           10000,

@@ -114,6 +114,7 @@ sip:
   answer_delay: 1500ms
   user_agent: "dialin test"
   dtmf: inband
+  options_interval: 45s
 rtp:
   port_min: 16384
   port_max: 16483
@@ -176,6 +177,7 @@ demo_organizer: false
 			AnswerDelay:     1500 * time.Millisecond,
 			UserAgent:       "dialin test",
 			DTMF:            DTMFInband,
+			OptionsInterval: 45 * time.Second,
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute},
 		Limits: Limits{
@@ -434,6 +436,12 @@ func TestValidate(t *testing.T) {
 		{"answer delay too long", func(c *Config) { c.SIP.AnswerDelay = 61 * time.Second }, "sip.answer_delay: 1m1s"},
 		{"answer delay 60s ok", func(c *Config) { c.SIP.AnswerDelay = time.Minute }, ""},
 		{"user agent newline", func(c *Config) { c.SIP.UserAgent = "x\r\nVia: evil" }, "sip.user_agent"},
+		// sip.options_interval
+		{"options interval off ok", func(c *Config) { c.SIP.OptionsInterval = 0 }, ""},
+		{"options interval too short", func(c *Config) { c.SIP.OptionsInterval = 500 * time.Millisecond }, "sip.options_interval: 500ms is not 0s (off) or between 1s and 1h0m0s"},
+		{"options interval negative", func(c *Config) { c.SIP.OptionsInterval = -time.Second }, "sip.options_interval: -1s"},
+		{"options interval too long", func(c *Config) { c.SIP.OptionsInterval = 2 * time.Hour }, "sip.options_interval: 2h0m0s"},
+		{"options interval 1s ok", func(c *Config) { c.SIP.OptionsInterval = time.Second }, ""},
 		// rtp
 		{"rtp port not a port", func(c *Config) { c.RTP.PortMin = 70000 }, "rtp.port_min: 70000 is not a port (1-65535)"},
 		{"rtp port zero", func(c *Config) { c.RTP.PortMax = 0 }, "rtp.port_max: 0 is not a port (1-65535)"},

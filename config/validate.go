@@ -125,6 +125,15 @@ func (s *SIP) validate(p *problems) {
 	if strings.IndexFunc(s.UserAgent, unicode.IsControl) >= 0 {
 		p.add("sip.user_agent", "%q contains a control character", s.UserAgent)
 	}
+	s.validateOptionsInterval(p)
+}
+
+// validateOptionsInterval: 0 (off) or 1s to 1h; shorter would flood a
+// trunk with probes, longer leaves dead calls up for hours.
+func (s *SIP) validateOptionsInterval(p *problems) {
+	if d := s.OptionsInterval; d != 0 && (d < time.Second || d > time.Hour) {
+		p.add("sip.options_interval", "%v is not 0s (off) or between 1s and 1h0m0s", d)
+	}
 }
 
 func (r *RTP) validate(p *problems) {
