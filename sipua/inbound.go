@@ -25,6 +25,8 @@ type inbound struct {
 	answer     Answer      // our current SDP
 	ackSDP     []byte      // the SDP answer of a delayed-offer call's ACK
 	ackWaiters []ackWaiter // re-INVITE 2xx awaiting ACK
+
+	live liveness // probes of a peer that sends no media (liveness.go)
 }
 
 type ackWaiter struct {

@@ -152,7 +152,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		Remote:            neg.Remote,
 		Codec:             neg.Codec,
 		DTMFPayloadType:   neg.DTMFPayloadType,
-		InactivityTimeout: s.opts.RTP.InactivityTimeout,
+		InactivityTimeout: s.sessionInactivity(), // 0 while liveness probes decide
 		OnDigit:           call.onRFC4733Key,
 		OnFailure:         call.Hangup,
 	}
@@ -315,6 +315,7 @@ func (s *Server) run(in *inbound) {
 		_ = call.Session.Close()
 	})
 	s.clock.AddSession(call.Session, call.Player)
+	defer s.watchLiveness(in)()
 
 	func() {
 		defer func() {
