@@ -106,7 +106,7 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 // answer comes in the ACK. When the offer is unusable, readOffer has
 // answered the INVITE (400, 488) and reports false.
 func readOffer(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger) (offer *Offer, neg Negotiated, ok bool) {
-	neg = Negotiated{Codec: media.PCMU, DTMFPayloadType: 101, Direction: SendRecv}
+	neg = Negotiated{Codec: media.PCMU, DTMFPayloadType: 101, Direction: SendRecv, ComfortNoise: true}
 	if len(req.Body()) == 0 {
 		return nil, neg, true
 	}
