@@ -99,6 +99,7 @@ func (in *inbound) applyLocked(neg Negotiated) {
 	in.answer.Version++ // the SDP changed (RFC 3264 8)
 	session.SetCodec(neg.Codec, neg.DTMFPayloadType)
 	session.SetDirection(neg.WeSend(), neg.PeerSends())
+	in.call.setHeld(!neg.WeSend())
 	in.call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
 		Stringer("rtp_remote", neg.Remote).Msg("session modified")
 }

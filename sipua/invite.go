@@ -146,6 +146,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		dtmf:   newDTMFGate(s.opts.SIP.DTMF, neg.DTMFPayloadType != 0),
 		ctx:    ctx,
 		cancel: cancel,
+		hold:   holdState{changed: make(chan struct{}, 1)},
 	}
 	cfg := media.SessionConfig{
 		Conn:              conn,
@@ -168,6 +169,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		return nil, nil, false
 	}
 	session.SetDirection(neg.WeSend(), neg.PeerSends())
+	call.setHeld(!neg.WeSend())
 	call.Session = session
 	call.Player = media.NewPlayer(session)
 	in = &inbound{

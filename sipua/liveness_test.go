@@ -22,6 +22,13 @@ import (
 // shortened to 1 s.
 func liveServer(t *testing.T, interval time.Duration) (srv *Server, ended chan error) {
 	t.Helper()
+	srv, ended, _ = liveServerCalls(t, interval)
+	return srv, ended
+}
+
+// liveServerCalls is liveServer that also hands over each call.
+func liveServerCalls(t *testing.T, interval time.Duration) (srv *Server, ended chan error, calls chan *Call) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.SIP.Listen = []string{"udp:127.0.0.1:0", "tcp:127.0.0.1:0"}
 	cfg.SIP.OptionsInterval = interval
@@ -33,12 +40,14 @@ func liveServer(t *testing.T, interval time.Duration) (srv *Server, ended chan e
 		t.Fatal(err)
 	}
 	ended = make(chan error, 4)
+	calls = make(chan *Call, 4)
 	clock := media.NewClock(1)
 	srv, err := New(Options{
 		SIP: cfg.SIP, RTP: cfg.RTP, Limits: cfg.Limits,
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		Clock:  clock,
 		Handler: func(ctx context.Context, call *Call) {
+			calls <- call
 			<-ctx.Done()
 			ended <- context.Cause(ctx)
 		},
@@ -58,7 +67,7 @@ func liveServer(t *testing.T, interval time.Duration) (srv *Server, ended chan e
 		cancel()
 		wg.Wait()
 	})
-	return srv, ended
+	return srv, ended, calls
 }
 
 func udpPort(srv *Server) int {
