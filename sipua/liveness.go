@@ -119,16 +119,20 @@ func (s *Server) livenessStep(in *inbound, now time.Time) time.Duration {
 	if call.ctx.Err() != nil {
 		return interval // the call ended meanwhile
 	}
+	var gone error
 	switch {
 	case err != nil:
-		call.Hangup(fmt.Errorf("%w: no answer to OPTIONS within %v (no media for %v)", ErrPeerGone, wait,
-			time.Since(heard).Round(time.Second)))
+		gone = fmt.Errorf("%w: no answer to OPTIONS within %v (no media for %v)", ErrPeerGone, wait,
+			time.Since(heard).Round(time.Second))
 	case code == 408 || code == 481:
-		call.Hangup(fmt.Errorf("%w: OPTIONS answered %d (no media for %v)", ErrPeerGone, code,
-			time.Since(heard).Round(time.Second)))
+		gone = fmt.Errorf("%w: OPTIONS answered %d (no media for %v)", ErrPeerGone, code,
+			time.Since(heard).Round(time.Second))
 	default:
 		call.log.Debug().Int("status", code).Msg("OPTIONS answered: caller is there")
+		return max(interval-time.Since(now), 10*time.Millisecond)
 	}
+	call.log.Warn().Err(gone).Msg("caller's side is gone: hanging up")
+	call.Hangup(gone)
 	return max(interval-time.Since(now), 10*time.Millisecond)
 }
 
