@@ -160,6 +160,46 @@ func TestLivenessDeadPeer(t *testing.T) {
 	}
 }
 
+// TestLivenessComfortNoiseThenSilence: a VAD phone sends one RFC 3389
+// comfort-noise packet when its caller goes quiet, then nothing; answering
+// the probes, it stays up past several inactivity timeouts. The answer
+// took CN.
+func TestLivenessComfortNoiseThenSilence(t *testing.T) {
+	srv, ended := liveServer(t, time.Second)
+	p := dialRaw(t, udpPort(srv), 200)
+	if !strings.Contains(p.sdp, "a=rtpmap:13 CN/8000") {
+		t.Fatalf("the answer did not take comfort noise:\n%s", p.sdp)
+	}
+	var port int
+	for _, line := range strings.Split(p.sdp, "\r\n") {
+		if _, err := fmt.Sscanf(line, "m=audio %d ", &port); err == nil {
+			break
+		}
+	}
+	rtpConn, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtpConn.Close()
+	// V=2, PT 13, seq 1, ts 160, SSRC 7; payload: noise level 64 dBov.
+	cn := []byte{0x80, 13, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7, 64}
+	if _, err := rtpConn.Write(cn); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ended:
+		t.Fatalf("the VAD caller was hung up: %v", err)
+	case <-time.After(3500 * time.Millisecond):
+	}
+	if p.optionsSeen() == 0 {
+		t.Error("no probe of a caller silent for 3.5 s")
+	}
+	p.bye(t)
+	if err := <-ended; !errors.Is(err, ErrRemoteHangup) {
+		t.Errorf("call ended with %v, want the caller's hangup", err)
+	}
+}
+
 // TestLivenessOff: with sip.options_interval 0 the media session's own
 // timeout hangs up a silent caller, as before probes existed.
 func TestLivenessOff(t *testing.T) {
@@ -208,6 +248,7 @@ type rawPeer struct {
 	callID string
 	toTag  string
 	answer int
+	sdp    string // the bridge's SDP answer
 
 	mu      sync.Mutex
 	cseq    int
@@ -224,7 +265,7 @@ func dialRaw(t *testing.T, port int, answer int) *rawPeer {
 	p := &rawPeer{conn: conn, bridge: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port},
 		callID: fmt.Sprintf("raw-%d@test", time.Now().UnixNano()), answer: answer, cseq: 1}
 	sdp := "v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
-		"m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+		"m=audio 9 RTP/AVP 0 13\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:13 CN/8000\r\na=sendrecv\r\n"
 	p.send(t, p.request("INVITE", 1, "z9hG4bK-inv", "", sdp))
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 8192)
@@ -237,6 +278,7 @@ func dialRaw(t *testing.T, port int, answer int) *rawPeer {
 		if strings.HasPrefix(msg, "SIP/2.0 200") {
 			to := header(msg, "To")
 			_, p.toTag, _ = strings.Cut(to, "tag=")
+			_, p.sdp, _ = strings.Cut(msg, "\r\n\r\n")
 			break
 		}
 	}

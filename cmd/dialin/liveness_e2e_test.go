@@ -10,6 +10,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -247,4 +248,144 @@ func TestLiveHoldEachDirection(t *testing.T) {
 		t.Errorf("second hold within a minute: notice %v, want false", holds[1]["notice"])
 	}
 	ivrHangup(t, b, holder)
+}
+
+// baresipProc is a baresip user agent run headless: its console module
+// (cons) takes the keys a user would type, over UDP.
+type baresipProc struct {
+	cmd     *exec.Cmd
+	done    chan struct{}
+	console *net.UDPConn
+	out     string // its stdout and stderr
+}
+
+// startBaresip runs baresip with testdata/baresip/config, its ports picked
+// here, and returns once its console listens.
+func startBaresip(t *testing.T) *baresipProc {
+	t.Helper()
+	bin, err := exec.LookPath("baresip")
+	if err != nil {
+		t.Fatal("baresip not found in PATH: install baresip (make test does this)")
+	}
+	tmpl, err := os.ReadFile(filepath.Join(baresipDir, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	sipPort, consPort, rtpPort := freePort(t, false), freePort(t, false), freePort(t, true)
+	cfg := strings.NewReplacer("@SIP_PORT@", strconv.Itoa(sipPort), "@CONS_PORT@", strconv.Itoa(consPort),
+		"@RTP_MIN@", strconv.Itoa(rtpPort), "@RTP_MAX@", strconv.Itoa(rtpPort+3)).Replace(string(tmpl))
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := os.ReadFile(filepath.Join(baresipDir, "accounts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), accounts, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "baresip.out")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := testContext(t)
+	p := &baresipProc{cmd: exec.CommandContext(ctx, bin, "-f", dir), done: make(chan struct{}), out: out}
+	p.cmd.Dir = dir
+	p.cmd.Stdout, p.cmd.Stderr = f, f
+	p.cmd.WaitDelay = 5 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start baresip: %v", err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		cancel()
+		_ = f.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			logFile(t, "baresip output", out, 60)
+		}
+	})
+	p.console, err = net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: consPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.console.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, _ := os.ReadFile(out)
+		if strings.Contains(string(data), "baresip is ready") {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip not ready after 10 s:\n%s", data)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// typeKeys types on baresip's console: a "/command args" line, or keys
+// that a call in progress sends as DTMF, one every 150 ms.
+func (p *baresipProc) typeKeys(t *testing.T, keys string) {
+	t.Helper()
+	if strings.HasPrefix(keys, "/") {
+		if _, err := p.console.Write([]byte(keys + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for i := range len(keys) {
+		if _, err := p.console.Write([]byte{keys[i]}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// baresipDir holds the baresip configuration, relative to this package.
+const baresipDir = "../../testdata/baresip"
+
+// TestLiveBaresipHoldInLobby: baresip calls, keys the conference ID (RFC
+// 4733), waits in the lobby, holds the bridge (its hold is a re-INVITE
+// with a=sendonly, after which it sends nothing) for several inactivity
+// periods and is not hung up; resumes, and is hung up within the
+// configured time once killed.
+func TestLiveBaresipHoldInLobby(t *testing.T) {
+	t.Parallel()
+	b := startBridge(t, liveConfig(t))
+	id, _ := ivrOrganizer(t, b, "ada@example.com")
+	p := startBaresip(t)
+	p.typeKeys(t, fmt.Sprintf("/dial sip:conference@127.0.0.1:%d", b.SIPPort))
+	answered := b.WaitLog(t, allOf(msgIs("call answered")), 10*time.Second)
+	cid, _ := answered["call_id"].(string)
+	time.Sleep(500 * time.Millisecond)
+	p.typeKeys(t, id)
+	joined := b.WaitLog(t, allOf(msgIs("caller joined the meeting"), fieldIs("call_id", cid)), 20*time.Second)
+	if joined["waiting"] != true {
+		t.Fatalf("baresip joined with waiting %v, want the lobby", joined["waiting"])
+	}
+	ofCID := func(msg string) logPred { return allOf(msgIs(msg), fieldIs("call_id", cid)) }
+
+	p.typeKeys(t, "/hold")
+	b.WaitLog(t, allOf(ofCID("session modified"), fieldIs("direction", "recvonly")), 5*time.Second)
+	heldAt := time.Now()
+	b.WaitLog(t, ofCID("no media: probing the caller with OPTIONS"), 10*time.Second)
+	time.Sleep(time.Until(heldAt.Add(4 * time.Second))) // four inactivity periods
+	if n := b.CountLogs(ofCID("call ended")); n != 0 {
+		t.Fatal("the bridge hung up baresip while it held the call")
+	}
+	p.typeKeys(t, "/resume")
+	b.WaitLogCount(t, allOf(ofCID("session modified"), fieldIs("direction", "sendrecv")), 1, 5*time.Second)
+
+	// Killed, it answers nothing any more: hung up, and the log says why.
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	ended := b.WaitLog(t, allOf(ofCID("call ended"), fieldHasPrefix("reason", "caller's side is gone")), 15*time.Second)
+	t.Logf("after the kill: %v", ended["reason"])
 }
