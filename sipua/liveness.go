@@ -40,6 +40,9 @@ type liveness struct {
 	probing atomic.Bool // in a spell without media: the first probe was logged
 }
 
+// PeersGone counts the calls hung up because the caller's side was gone.
+func (s *Server) PeersGone() uint64 { return s.peersGone.Load() }
+
 // sawSignOfLife records that the far end sent a request in the dialog: its
 // SIP side is alive, whatever its media does.
 func (in *inbound) sawSignOfLife() { in.live.signal.Store(time.Now().UnixNano()) }
@@ -132,6 +135,7 @@ func (s *Server) livenessStep(in *inbound, now time.Time) time.Duration {
 		return max(interval-time.Since(now), 10*time.Millisecond)
 	}
 	call.log.Warn().Err(gone).Msg("caller's side is gone: hanging up")
+	s.peersGone.Add(1)
 	call.Hangup(gone)
 	return max(interval-time.Since(now), 10*time.Millisecond)
 }

@@ -82,6 +82,8 @@ type Server struct {
 	draining atomic.Bool
 	baseCtx  context.Context
 	stop     context.CancelCauseFunc
+
+	peersGone atomic.Uint64 // calls hung up by the liveness probes (liveness.go)
 }
 
 // New builds the user agent; Listen binds it and Serve runs it.

@@ -187,6 +187,14 @@ func TestLiveVanishedSippCallerHungUp(t *testing.T) {
 	if r, _ := ended["reason"].(string); !strings.Contains(r, "no answer to OPTIONS") {
 		t.Errorf("reason %q does not say the OPTIONS went unanswered", r)
 	}
+	var st struct {
+		PeersGone int `json:"sip_peers_gone"`
+		Calls     int `json:"calls"`
+	}
+	ivrAPI(t, b, 200, "GET", "/api/v1/status", "", &st)
+	if st.PeersGone != 1 || st.Calls != 0 {
+		t.Errorf("status: sip_peers_gone %d, calls %d; want 1, 0", st.PeersGone, st.Calls)
+	}
 }
 
 // TestLiveHoldEachDirection: a participant holds the meeting with sendonly,
