@@ -57,6 +57,11 @@ type Options struct {
 	// credentials (sip.auth); nil reports 0.
 	RefusedAuth func() uint64
 	Logger      zerolog.Logger
+
+	// PeersGone counts the calls hung up since start because the caller's
+	// side was gone (no media, no answer to the in-dialog OPTIONS); nil
+	// reports 0.
+	PeersGone func() uint64
 }
 
 // api holds the handlers' dependencies.
@@ -76,6 +81,8 @@ type api struct {
 	mux              *http.ServeMux
 	public           map[string]bool // patterns served without a token
 	self             map[string]bool // patterns served with a user's own token
+
+	peersGone func() uint64
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -153,6 +160,7 @@ func newAPI(opts Options) *api {
 		public:           map[string]bool{},
 		self:             map[string]bool{},
 	}
+	a.peersGone = opts.PeersGone
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
 		a.mux.Handle(pattern, a.serve(rt.handle))
@@ -292,6 +300,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	if a.refusedAuth != nil {
 		st.SIPRefusedAuth = a.refusedAuth()
+	}
+	if a.peersGone != nil {
+		st.SIPPeersGone = a.peersGone()
 	}
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()

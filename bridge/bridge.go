@@ -50,6 +50,11 @@ type Call interface {
 	// SetWaiting says the caller only waits (the lobby): nobody hears
 	// them and no key is read, so their media may be read less often.
 	SetWaiting(on bool)
+	// Held reports whether the caller holds the bridge (their offer was
+	// sendonly or inactive): what they send then is their PBX's hold
+	// music. HoldChanged signals after it changed.
+	Held() bool
+	HoldChanged() <-chan struct{}
 }
 
 // Options configure a Bridge.
@@ -298,6 +303,7 @@ type ParticipantStatus struct {
 	HandRaised bool
 	Talking    bool
 	JoinedAt   time.Time
+	OnHold     bool // the participant holds the meeting: left out of the mix
 }
 
 // LobbyStatus is one caller waiting in the lobby.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,10 +30,13 @@ type fakeCall struct {
 	fed    bool
 	frames int
 	input  *media.JitterBuffer
+
+	held   atomic.Bool   // see hold_test.go
+	holdCh chan struct{} // signalled by setHeld
 }
 
 func newFakeCall(caller string) *fakeCall {
-	return &fakeCall{caller: caller, log: zerolog.Nop(), digits: make(chan byte, 16)}
+	return &fakeCall{caller: caller, log: zerolog.Nop(), digits: make(chan byte, 16), holdCh: make(chan struct{}, 1)}
 }
 
 func (c *fakeCall) ID() string           { return "fake-" + c.caller }

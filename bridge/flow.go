@@ -119,6 +119,7 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 	defer call.SetAudioInput(nil)
 	part := m.mixer.Add(ParticipantID(mem.id), call.Codec(), jitter, call)
 	defer m.mixer.Remove(part)
+	part.SetHeld(call.Held()) // held already in the lobby: no notice
 
 	m.mu.Lock()
 	mutedByOrganizer := mem.muted.Load() // only the organizer's mute-all mutes a newcomer
@@ -153,6 +154,8 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 			call.SetAudioInput(nil)
 			m.sayExit(ctx, mem, mem.reason)
 			return
+		case <-call.HoldChanged():
+			m.holdChanged(mem, part, time.Now())
 		case k := <-call.Digits():
 			if a, done := keys.press(k); done {
 				m.command(mem, a)

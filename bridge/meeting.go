@@ -38,6 +38,8 @@ type member struct {
 
 	muted atomic.Bool
 	hand  atomic.Bool
+
+	holdNotice time.Time // the last on-hold notice; the call's goroutine only
 }
 
 // setMuted mutes or unmutes the member, in the mixer if it is there
@@ -249,6 +251,7 @@ func (m *Meeting) status() Status {
 				Muted: mem.muted.Load(), HandRaised: mem.hand.Load(), JoinedAt: mem.since}
 			if mem.part != nil {
 				p.Talking = mem.part.Talking()
+				p.OnHold = mem.part.Held()
 			}
 			s.Participants = append(s.Participants, p)
 		} else {

@@ -65,6 +65,7 @@ type Participant struct {
 	codec  atomic.Uint32 // media.Codec, when it does not
 	muted  atomic.Bool
 	talked atomic.Bool // speaker on the last tick, for Talking
+	held   atomic.Bool // holds the meeting: what it sends is hold music
 
 	// Owned by Tick (under Mixer.ticking).
 	pcm      [media.FrameSamples]int16 // this tick's input
@@ -102,6 +103,14 @@ func (p *Participant) SetMuted(muted bool) { p.muted.Store(muted) }
 
 // Muted reports whether the participant is muted.
 func (p *Participant) Muted() bool { return p.muted.Load() }
+
+// SetHeld leaves the participant out of the mix while it holds the meeting
+// (its PBX's hold music must not reach the others), as muting does, but
+// apart from the mute the participant and the organizer control.
+func (p *Participant) SetHeld(held bool) { p.held.Store(held) }
+
+// Held reports whether the participant holds the meeting (SetHeld).
+func (p *Participant) Held() bool { return p.held.Load() }
 
 // Talking reports whether the participant was heard on the last tick
 // (voice activity with hangover; never while muted).
@@ -271,7 +280,7 @@ func (m *Mixer) sharedFrame(codec media.Codec) []byte {
 // detect runs the participant's voice activity detection on this tick's
 // frame of the given kind and reports whether it goes into the mix.
 func (p *Participant) detect(kind FrameKind) bool {
-	if p.muted.Load() {
+	if p.muted.Load() || p.held.Load() {
 		p.hang = 0
 		return false
 	}

@@ -90,6 +90,12 @@ type SIP struct {
 	// address, it only meters its wrong entries (ivr.carrier_guess_*).
 	// Each entry must lie inside sip.trusted_networks. Empty: no carrier.
 	CarrierNetworks []string `yaml:"carrier_networks"`
+	// OptionsInterval is how often a call whose media stopped (a silent
+	// VAD caller, a hold, or a peer that is gone) is probed with an
+	// in-dialog OPTIONS; no answer, 408 or 481 ends the call. 0 turns the
+	// probes off: a call then ends after rtp.inactivity_timeout without
+	// media, as before.
+	OptionsInterval time.Duration `yaml:"options_interval"`
 }
 
 // SIPTCP are the limits on accepted SIP-over-TCP connections (connections
@@ -317,6 +323,7 @@ func Default() Config {
 			MinSE:           90 * time.Second,
 			TCP:             SIPTCP{MaxPerSource: 32, IdleTimeout: 5 * time.Minute},
 			Untrusted:       UntrustedDrop,
+			OptionsInterval: 30 * time.Second,
 		},
 		RTP: RTP{
 			PortMin:           10000,

@@ -119,6 +119,7 @@ sip:
   min_se: 2m
   tcp: {max_connections: 500, max_per_source: 8, idle_timeout: 90s}
   untrusted: reject
+  options_interval: 45s
 rtp:
   port_min: 16384
   port_max: 16483
@@ -193,6 +194,7 @@ pin_secret_file: /etc/dialin/pin-secret
 			Untrusted:       UntrustedReject,
 
 			CarrierNetworks: []string{"203.0.113.0/29"},
+			OptionsInterval: 45 * time.Second,
 		},
 		RTP: RTP{PortMin: 16384, PortMax: 16483, InactivityTimeout: time.Minute, Latch: RTPLatchSDP, RTCPInterval: 2 * time.Second},
 		Limits: Limits{
@@ -471,6 +473,12 @@ func TestValidate(t *testing.T) {
 		{"session expires below min-se", func(c *Config) { c.SIP.SessionExpires = 60 * time.Second }, "sip.session_expires: 1m0s is below sip.min_se (1m30s)"},
 		{"session expires too long", func(c *Config) { c.SIP.SessionExpires = 25 * time.Hour }, "sip.session_expires: 25h0m0s is above 24h0m0s"},
 		{"session timers short for tests ok", func(c *Config) { c.SIP.MinSE, c.SIP.SessionExpires = 2*time.Second, 4*time.Second }, ""},
+		// sip.options_interval
+		{"options interval off ok", func(c *Config) { c.SIP.OptionsInterval = 0 }, ""},
+		{"options interval too short", func(c *Config) { c.SIP.OptionsInterval = 500 * time.Millisecond }, "sip.options_interval: 500ms is not 0s (off) or between 1s and 1h0m0s"},
+		{"options interval negative", func(c *Config) { c.SIP.OptionsInterval = -time.Second }, "sip.options_interval: -1s"},
+		{"options interval too long", func(c *Config) { c.SIP.OptionsInterval = 2 * time.Hour }, "sip.options_interval: 2h0m0s"},
+		{"options interval 1s ok", func(c *Config) { c.SIP.OptionsInterval = time.Second }, ""},
 		// rtp
 		{"rtp port not a port", func(c *Config) { c.RTP.PortMin = 70000 }, "rtp.port_min: 70000 is not a port (1-65535)"},
 		{"rtp port zero", func(c *Config) { c.RTP.PortMax = 0 }, "rtp.port_max: 0 is not a port (1-65535)"},

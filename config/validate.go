@@ -129,6 +129,7 @@ func (s *SIP) validate(p *problems) {
 	s.validateSessionTimers(p)
 	s.validateEdge(p)
 	s.validateCarriers(p)
+	s.validateOptionsInterval(p)
 }
 
 // validateSessionTimers checks sip.min_se and sip.session_expires (RFC
@@ -159,6 +160,14 @@ func (s *SIP) validateEdge(p *problems) {
 	case UntrustedDrop, UntrustedReject:
 	default:
 		p.add("sip.untrusted", "%q is not drop or reject", s.Untrusted)
+	}
+}
+
+// validateOptionsInterval: 0 (off) or 1s to 1h; shorter would flood a
+// trunk with probes, longer leaves dead calls up for hours.
+func (s *SIP) validateOptionsInterval(p *problems) {
+	if d := s.OptionsInterval; d != 0 && (d < time.Second || d > time.Hour) {
+		p.add("sip.options_interval", "%v is not 0s (off) or between 1s and 1h0m0s", d)
 	}
 }
 

@@ -205,6 +205,17 @@ func (s *Session) SetDirection(send, peerSends bool) {
 	s.peerSends.Store(peerSends)
 }
 
+// LastHeard is when the far end was last heard from on the media path: its
+// last valid RTP packet (comfort noise and keys included), or the last
+// direction change, which restarts the count. The SIP side reads it to
+// decide whether to probe a silent peer; signs of life on other media paths
+// (RTCP) belong here too.
+func (s *Session) LastHeard() time.Time { return time.Unix(0, s.heard.Load()) }
+
+// PeerSends reports whether the far end said it sends media (SetDirection):
+// false while its SDP was recvonly or inactive.
+func (s *Session) PeerSends() bool { return s.peerSends.Load() }
+
 // SetAudioInput sends the caller's audio to in (a meeting's jitter buffer
 // for this participant) from the next packet on; nil stops it.
 func (s *Session) SetAudioInput(in *JitterBuffer) { s.audioIn.Store(in) }

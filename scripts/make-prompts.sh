@@ -104,6 +104,13 @@ PROMPTS=(
 	"invalid_key|That key is not recognized."
 )
 
+# Notices spoken over a meeting, to everyone, while people talk: made like
+# the speech above but normalised to -9 dBFS peak, so
+# they sit below the voices around them (6 dB under the other prompts).
+QUIET_PROMPTS=(
+	"participant_on_hold|A participant has put the meeting on hold."
+)
+
 # Tones, not speech: one "name|freq dur freq dur" per line (Hz, seconds),
 # the two beeps played one after the other. Rising for a join, falling for
 # a leave, C5 and G5.
@@ -147,15 +154,19 @@ mkdir -p "$tmp/gen"
 # ringing can overshoot full scale), normalise to -3 dBFS peak, and
 # keep 50 ms of silence at each end so words are not clipped when prompts
 # are played back to back ("you entered" "one" "two").
-for entry in "${PROMPTS[@]}"; do
-	name="${entry%%|*}"
-	text="${entry#*|}"
-	espeak-ng "${VOICE[@]}" -w "$tmp/raw.wav" "$text" ||
-		die "espeak-ng failed for $name"
-	sox "$tmp/raw.wav" "${OUTFMT[@]}" "$tmp/gen/$name.wav" \
+speak() { # name text peak-dBFS
+	espeak-ng "${VOICE[@]}" -w "$tmp/raw.wav" "$2" ||
+		die "espeak-ng failed for $1"
+	sox "$tmp/raw.wav" "${OUTFMT[@]}" "$tmp/gen/$1.wav" \
 		silence 1 0.01 0.1% reverse silence 1 0.01 0.1% reverse \
-		gain -6 rate -v 8000 norm -3 pad 0.05 0.05 ||
-		die "sox failed for $name"
+		gain -6 rate -v 8000 norm "$3" pad 0.05 0.05 ||
+		die "sox failed for $1"
+}
+for entry in "${PROMPTS[@]}"; do
+	speak "${entry%%|*}" "${entry#*|}" -3
+done
+for entry in "${QUIET_PROMPTS[@]}"; do
+	speak "${entry%%|*}" "${entry#*|}" -9
 done
 
 # Tones: each beep a sine synthesised straight at 8 kHz (no resampling),

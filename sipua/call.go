@@ -49,6 +49,8 @@ type Call struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+
+	hold holdState // the caller holds the bridge (hold.go)
 }
 
 // ID is the SIP Call-ID, which every log line of the call carries.

@@ -35,6 +35,7 @@ type inbound struct {
 	reqLog loglimit.Limiter
 
 	timer *sessionTimer // RFC 4028 (timers.go); set before the dialog is registered
+	live  liveness      // probes of a peer that sends no media (liveness.go)
 }
 
 // inDialogLog returns the call's event at level when reqLog lets a line
@@ -124,6 +125,7 @@ func (in *inbound) applyLocked(neg Negotiated) {
 	in.answer.Negotiated = neg // the o= version follows when we next send SDP (Answer.versioned)
 	session.SetCodec(neg.Codec, neg.DTMFPayloadType)
 	session.SetDirection(neg.WeSend(), neg.PeerSends())
+	in.call.setHeld(!neg.WeSend())
 	in.call.log.Info().Str("direction", neg.Direction).Stringer("codec", neg.Codec).
 		Stringer("rtp_remote", neg.Remote).Msg("session modified")
 }

@@ -12,15 +12,21 @@ import (
 	"github.com/dialin/dialin/media"
 )
 
-// lookup finds the call whose dialog an in-dialog request belongs to.
+// lookup finds the call whose dialog an in-dialog request belongs to. A
+// request in the dialog is a sign the far end's SIP side is alive, which
+// spares it a liveness probe (liveness.go).
 func (s *Server) lookup(req *sip.Request) *inbound {
 	id, err := sip.DialogIDFromRequestUAS(req)
 	if err != nil {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dialogs[id]
+	in := s.dialogs[id]
+	s.mu.Unlock()
+	if in != nil {
+		in.sawSignOfLife()
+	}
+	return in
 }
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {

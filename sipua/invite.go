@@ -114,7 +114,7 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 // answer comes in the ACK. When the offer is unusable, readOffer has
 // answered the INVITE (400, 488) and reports false.
 func readOffer(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger) (offer *Offer, neg Negotiated, ok bool) {
-	neg = Negotiated{Codec: media.PCMU, DTMFPayloadType: 101, Direction: SendRecv}
+	neg = Negotiated{Codec: media.PCMU, DTMFPayloadType: 101, Direction: SendRecv, ComfortNoise: true}
 	if len(req.Body()) == 0 {
 		return nil, neg, true
 	}
@@ -155,13 +155,14 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		dtmf:   newDTMFGate(s.opts.SIP.DTMF, neg.DTMFPayloadType != 0),
 		ctx:    ctx,
 		cancel: cancel,
+		hold:   holdState{changed: make(chan struct{}, 1)},
 	}
 	cfg := media.SessionConfig{
 		Conn:              pair.RTP,
 		Remote:            neg.Remote,
 		Codec:             neg.Codec,
 		DTMFPayloadType:   neg.DTMFPayloadType,
-		InactivityTimeout: s.opts.RTP.InactivityTimeout,
+		InactivityTimeout: s.sessionInactivity(), // 0 while liveness probes decide
 		OnDigit:           call.onRFC4733Key,
 		OnFailure:         call.Hangup,
 		Latch:             latchRule(s.opts.RTP.Latch),
@@ -180,6 +181,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		return nil, nil, false
 	}
 	session.SetDirection(neg.WeSend(), neg.PeerSends())
+	call.setHeld(!neg.WeSend())
 	call.Session = session
 	call.Player = media.NewPlayer(session)
 	in = &inbound{
@@ -329,6 +331,7 @@ func (s *Server) run(in *inbound) {
 		_ = call.Session.Close()
 	})
 	s.clock.AddSession(call.Session, call.Player)
+	defer s.watchLiveness(in)()
 
 	func() {
 		defer func() {

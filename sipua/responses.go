@@ -35,6 +35,7 @@ const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 // onOptions answers a keepalive or capability query; while shutting down,
 // 503 tells the trunk to send its calls elsewhere.
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	s.lookup(req) // an OPTIONS in a call's dialog: the caller is alive
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))

@@ -225,6 +225,11 @@ type Negotiated struct {
 	// whether it goes on the RTP port (a=rtcp-mux, answered when offered).
 	RTCPRemote netip.AddrPort
 	RTCPMux    bool
+
+	// ComfortNoise: the offer had RFC 3389 comfort noise on its static
+	// payload type 13 (CN/8000), which we answer: a VAD phone sends it
+	// when its caller goes quiet. It counts as media, never as audio.
+	ComfortNoise bool
 }
 
 // WeSend reports whether we may send audio under this direction.
@@ -255,6 +260,10 @@ func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
 	for _, f := range m.formats {
 		pt, _ := strconv.Atoi(f)
 		enc := m.rtpmap[f]
+		if isComfortNoise(pt, enc) {
+			n.ComfortNoise = true
+			continue
+		}
 		if name, rate, ok := strings.Cut(enc, "/"); ok && strings.EqualFold(name, "telephone-event") {
 			if r, _, _ := strings.Cut(rate, "/"); r == "8000" && n.DTMFPayloadType == 0 && pt != 0 {
 				if events, ok := offeredEvents(m.fmtp, f); ok {
@@ -278,6 +287,15 @@ func Negotiate(o *Offer, prefer *media.Codec) (Negotiated, error) {
 		return Negotiated{}, ErrNoCommonCodec
 	}
 	return n, nil
+}
+
+// payloadTypeCN is RFC 3389 comfort noise's static payload type (RFC 3551).
+const payloadTypeCN = 13
+
+// isComfortNoise: PT 13 with no rtpmap or CN/8000 (a redefined static PT
+// is something else).
+func isComfortNoise(pt int, enc string) bool {
+	return pt == payloadTypeCN && (enc == "" || strings.EqualFold(enc, "CN/8000") || strings.EqualFold(enc, "CN/8000/1"))
 }
 
 func mirror(dir string) string {
@@ -459,6 +477,9 @@ func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, events
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, int64(dtmfPT), 10)
 	}
+	if a.ComfortNoise {
+		b = append(b, " 13"...)
+	}
 	b = append(b, "\r\n"...)
 	for _, c := range codecs {
 		b = append(b, "a=rtpmap:"...)
@@ -469,6 +490,9 @@ func (a Answer) appendAudio(b []byte, codecs []media.Codec, dtmfPT uint8, events
 		dt := strconv.Itoa(int(dtmfPT))
 		b = append(b, "a=rtpmap:"+dt+" telephone-event/8000\r\na=fmtp:"+dt+" "...)
 		b = append(appendEvents(b, events), "\r\n"...)
+	}
+	if a.ComfortNoise {
+		b = append(b, "a=rtpmap:13 CN/8000\r\n"...)
 	}
 	b = append(b, "a=ptime:20\r\na="+direction+"\r\n"...)
 	return a.appendRTCP(b)

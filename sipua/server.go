@@ -89,6 +89,7 @@ type Server struct {
 	// Limits for lines a trusted peer can cause per request (the others
 	// are per call).
 	otherMethodLog loglimit.Limiter
+	peersGone      atomic.Uint64 // calls hung up by the liveness probes (liveness.go)
 }
 
 // New builds the user agent; Listen binds it and Serve runs it.

@@ -52,4 +52,8 @@ type Status struct {
 	// keeps after a busy spell (held, not live).
 	HeapLiveBytes uint64 `json:"heap_live_bytes"`
 	GoHeldBytes   uint64 `json:"go_held_bytes"`
+
+	// Calls hung up because the caller's side was gone: no media and no
+	// answer (or 408, 481) to the bridge's in-dialog OPTIONS.
+	SIPPeersGone uint64 `json:"sip_peers_gone"`
 }

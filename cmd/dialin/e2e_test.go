@@ -175,9 +175,11 @@ func TestE2EHoldAndResume(t *testing.T) {
 	b.WaitLog(t, allOf(msgIs("session modified"), fieldIs("call_id", call.CallID()), fieldIs("direction", "sendrecv")), 5*time.Second)
 }
 
+// TestE2ERTPInactivityHangsUp: with the OPTIONS probes off, silence on the
+// RTP alone hangs up (liveness_e2e_test.go tests the probes).
 func TestE2ERTPInactivityHangsUp(t *testing.T) {
 	t.Parallel()
-	b := startBridge(t, "rtp: {inactivity_timeout: 1s}")
+	b := startBridge(t, "rtp: {inactivity_timeout: 1s}\nsip: {options_interval: 0s}")
 	call := dial(t, b, testphone.Options{NoSilence: true})
 	waitEnded(t, call, 10*time.Second)
 	if !call.HungUpByRemote() {

@@ -277,6 +277,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		Calls:            func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
 		RefusedUntrusted: ua.RefusedUntrusted,
 		RefusedAuth:      ua.RefusedAuth,
+		PeersGone:        ua.PeersGone,
 		Logger:           log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {

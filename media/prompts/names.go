@@ -70,6 +70,10 @@ const (
 	OrganizerOnly    = "organizer_only"
 	InvalidKey       = "invalid_key"
 
+	// Said quietly over the meeting to everyone: a participant holds the
+	// bridge (their audio is left out of the mix until they resume).
+	ParticipantOnHold = "participant_on_hold"
+
 	// Tones, not speech: two short beeps, rising for a join and falling
 	// for a leave, brief enough to play over a meeting.
 	JoinTone  = "join_tone"

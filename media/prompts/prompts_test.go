@@ -34,7 +34,7 @@ var allPromptNames = []string{
 	HandRaised, HandLowered, Muted, Unmuted, MutedByOrganizer,
 	MeetingLocked, MeetingUnlocked, LobbyAdmitted, LobbyEmpty,
 	AttendeesMuted, AttendeesUnmuted, AnnouncementsOn, AnnouncementsOff,
-	OrganizerOnly, InvalidKey,
+	OrganizerOnly, InvalidKey, ParticipantOnHold,
 	JoinTone, LeaveTone,
 	// Number's words, written out rather than taken from the code
 	// under test.
