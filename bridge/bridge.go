@@ -89,6 +89,14 @@ func New(opts Options) *Bridge {
 	}
 }
 
+// MixedPrompts names the prompts the mixer plays over a meeting
+// (Mixer.Announce mixes their linear samples): whoever drops the prompts'
+// PCM to save memory (prompts.Set.DropPCM) must keep these, or they play
+// as silence.
+func MixedPrompts() []string {
+	return []string{prompts.JoinTone, prompts.LeaveTone, prompts.ParticipantOnHold}
+}
+
 // prompt is a prompt of the bridge's set by name.
 func (b *Bridge) prompt(name string) *media.Prompt { return b.opts.Prompts.MustGet(name) }
 

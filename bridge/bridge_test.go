@@ -113,6 +113,7 @@ func newTestBridge(t *testing.T, edit func(*config.Config)) *testBridge {
 	if err != nil {
 		t.Fatal(err)
 	}
+	list.DropPCM(MixedPrompts()...) // as the binary does
 	cfg := config.Default()
 	if edit != nil {
 		edit(&cfg)

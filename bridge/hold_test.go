@@ -94,6 +94,9 @@ func TestHoldNoticeOnce(t *testing.T) {
 	part := m.mixer.Add("c1", media.PCMU, silentSource{}, call)
 	announced := func() string {
 		if p := m.mixer.announce.Swap(nil); p != nil {
+			if len(p.PCM) == 0 {
+				t.Errorf("announced %s without its PCM: the mixer plays it as silence", p.Name)
+			}
 			return p.Name
 		}
 		return ""

@@ -222,6 +222,7 @@ func TestLiveHoldEachDirection(t *testing.T) {
 	meetQuiet(t, holder, joinedAt, prompts.Joining)
 
 	for i, dir := range []string{"sendonly", "recvonly", "inactive"} {
+		org.ResetReceived()
 		if err := holder.Reinvite(ctx, dir); err != nil {
 			t.Fatalf("hold %s: %v", dir, err)
 		}
@@ -231,8 +232,9 @@ func TestLiveHoldEachDirection(t *testing.T) {
 			if l["notice"] != true {
 				t.Errorf("first hold: notice %v, want true", l["notice"])
 			}
-			// Past the notice (which the others hear), the PBX's music.
+			// The others hear the notice, quietly; past it, the PBX's music.
 			meetQuiet(t, org, heldAt, prompts.ParticipantOnHold)
+			liveQuietNotice(t, org.Received(), meetDuration(t, prompts.ParticipantOnHold))
 			recs := meetRound(t, ctx, []meetTone{{holder, 1000}}, org)
 			meetNotHears(t, "the organizer (hold music)", recs[org], 1000)
 		}
@@ -262,6 +264,22 @@ func TestLiveHoldEachDirection(t *testing.T) {
 		t.Errorf("second hold within a minute: notice %v, want false", holds[1]["notice"])
 	}
 	ivrHangup(t, b, holder)
+}
+
+// liveQuietNotice checks that rec holds a notice of about this length,
+// below the -3 dBFS peak of the other prompts (its own is -9 dBFS).
+func liveQuietNotice(t *testing.T, rec testphone.Recording, length time.Duration) {
+	t.Helper()
+	if heard := rec.NonSilentDuration(testphone.SilenceRMS); heard < length/2 {
+		t.Errorf("the others heard %v of the %v on-hold notice", heard, length)
+	}
+	peak := 0
+	for _, s := range rec.PCM {
+		peak = max(peak, int(s), -int(s))
+	}
+	if limit := 16422; peak > limit { // -6 dBFS
+		t.Errorf("the on-hold notice peaks at %d, want at most %d (-6 dBFS): not quiet", peak, limit)
+	}
 }
 
 // baresipProc is a baresip user agent run headless: its console module

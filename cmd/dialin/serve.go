@@ -65,9 +65,9 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Calls play prompts pre-encoded; only the tones the mixer adds to a
-	// meeting need linear samples.
-	list.DropPCM(prompts.JoinTone, prompts.LeaveTone)
+	// Calls play prompts pre-encoded; only what the mixer plays over a
+	// meeting needs linear samples.
+	list.DropPCM(bridge.MixedPrompts()...)
 	dir, err := openDirectory(context.Background(), cfg, log, stderr)
 	if err != nil {
 		return err
