@@ -206,10 +206,9 @@ func (s *Session) SetDirection(send, peerSends bool) {
 }
 
 // LastHeard is when the far end was last heard from on the media path: its
-// last valid RTP packet (comfort noise and keys included), or the last
-// direction change, which restarts the count. The SIP side reads it to
-// decide whether to probe a silent peer; signs of life on other media paths
-// (RTCP) belong here too.
+// last valid RTP packet (comfort noise and keys included) or RTCP packet,
+// or the last direction change, which restarts the count. The SIP side
+// reads it to decide whether to probe a silent peer.
 func (s *Session) LastHeard() time.Time { return time.Unix(0, s.heard.Load()) }
 
 // PeerSends reports whether the far end said it sends media (SetDirection):

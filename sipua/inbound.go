@@ -36,6 +36,14 @@ type inbound struct {
 
 	timer *sessionTimer // RFC 4028 (timers.go); set before the dialog is registered
 	live  liveness      // probes of a peer that sends no media (liveness.go)
+
+	// out lets one of our own requests in the dialog be built at a time:
+	// sipgo numbers them (CSeq) with a load and a store, and the ACK of
+	// our re-INVITE takes the dialog's last number, so a probe built
+	// between a session refresh and its ACK would steal the ACK's CSeq.
+	// A refresh holds it to its ACK, a BYE to its answer; a probe only
+	// while it is built and sent, and skips its turn when a refresh has it.
+	out sync.Mutex
 }
 
 // inDialogLog returns the call's event at level when reqLog lets a line

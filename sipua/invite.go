@@ -361,6 +361,8 @@ func (s *Server) bye(in *inbound) {
 	bye.SetTransport(inv.Transport())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	in.out.Lock() // after a refresh's ACK, never beside a probe (inbound.out)
+	defer in.out.Unlock()
 	if err := in.dialog.WriteBye(ctx, bye); err != nil {
 		in.call.log.Warn().Err(err).Msg("BYE not confirmed")
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +120,9 @@ func (s *Server) livenessStep(in *inbound, now time.Time) time.Duration {
 	if call.ctx.Err() != nil {
 		return interval // the call ended meanwhile
 	}
+	if errors.Is(err, errRefreshing) {
+		return interval // its answer counts (sawSignOfLife), its failure hangs up
+	}
 	var gone error
 	switch {
 	case err != nil:
@@ -140,24 +141,43 @@ func (s *Server) livenessStep(in *inbound, now time.Time) time.Duration {
 	return max(interval-time.Since(now), 10*time.Millisecond)
 }
 
+// errRefreshing: a session refresh of ours is in flight, and it tells
+// whether the peer is there (timers.go hangs up on 408, 481 or silence).
+var errRefreshing = errors.New("a session refresh is in flight")
+
 // probe sends an OPTIONS in the call's dialog and waits up to wait for the
-// final response; err is non-nil when none came (timeout, transport error).
-// Like our BYE it leaves from the listening socket, so trunks that filter
-// by source see it from the address they know.
+// final response; err is non-nil when none came (timeout, transport error),
+// errRefreshing when it was not sent. dialogRequester stamps it and sends
+// it the way the dialog came in, as our BYE.
 func (s *Server) probe(ctx context.Context, in *inbound, wait time.Duration) (code int, err error) {
 	inv := in.dialog.InviteRequest
 	req := sip.NewRequest(sip.OPTIONS, inv.Contact().Address)
 	req.SetTransport(inv.Transport())
-	if strings.EqualFold(inv.Transport(), "udp") && len(s.udpConns) > 0 {
-		local := s.udpConns[0].LocalAddr().(*net.UDPAddr)
-		req.Laddr = sip.Addr{IP: local.IP, Port: local.Port}
-	}
 	req.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	res, err := in.dialog.Do(ctx, req)
+	if !in.out.TryLock() {
+		return 0, errRefreshing
+	}
+	tx, err := in.dialog.TransactionRequest(ctx, req)
+	in.out.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	return res.StatusCode, nil
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				return res.StatusCode, nil
+			}
+		case <-tx.Done():
+			if err := tx.Err(); err != nil {
+				return 0, err
+			}
+			return 0, errors.New("OPTIONS transaction ended without a final response")
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 }

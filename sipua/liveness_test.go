@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
@@ -380,4 +381,104 @@ func rawHeader(msg, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestLivenessProbesAndRefreshesDoNotFight: a silent caller whose session
+// the bridge refreshes by re-INVITE (no UPDATE in its Allow), answering each
+// after a while, is probed too; every request of the bridge in the dialog
+// gets a CSeq of its own, in order, and every ACK the CSeq of its
+// re-INVITE: a probe built while a refresh waited for its answer took the
+// ACK's number, and the caller would have hung up for want of an ACK.
+func TestLivenessProbesAndRefreshesDoNotFight(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) {
+		c.SIP.MinSE, c.SIP.SessionExpires = 2*time.Second, 4*time.Second
+		c.SIP.OptionsInterval = time.Second
+		c.RTP.InactivityTimeout = time.Second
+	})
+	p := newRawPeer(t, ts, "udp")
+	cseq := p.invite("Supported: timer", "Session-Expires: 2;refresher=uas", "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS")
+	p.response(200, 5*time.Second)
+	p.ack(cseq)
+
+	var last, invites, probes uint32
+	var invite uint32 // the CSeq of the re-INVITE awaiting its ACK
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		req, ok := p.read(time.Until(end)).(*sip.Request)
+		if !ok {
+			continue
+		}
+		n := req.CSeq().SeqNo
+		switch req.Method {
+		case sip.ACK:
+			if n != invite {
+				t.Errorf("ACK with CSeq %d, want %d (its re-INVITE's)", n, invite)
+			}
+			invite = 0
+			continue
+		case sip.INVITE:
+			invites++
+			invite = n
+			time.Sleep(300 * time.Millisecond) // before Timer A retransmits
+			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+			res.SetBody([]byte(p.offer()))
+			res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			res.AppendHeader(sip.NewHeader("Session-Expires", "2;refresher=uac"))
+			p.send(res.String())
+		case sip.OPTIONS:
+			probes++
+			p.reply(req, 200, "OK")
+		default:
+			t.Fatalf("unexpected %s from the bridge", req.Method)
+		}
+		if n <= last {
+			t.Errorf("%s with CSeq %d after CSeq %d", req.Method, n, last)
+		}
+		last = n
+	}
+	t.Logf("%d refreshes, %d probes", invites, probes)
+	if invites < 2 {
+		t.Errorf("%d refreshes in 5 s, want at least 2", invites)
+	}
+	p.cseq++
+	p.send(p.request("BYE", p.cseq, nil, ""))
+	p.response(200, 5*time.Second)
+}
+
+// TestLivenessProbeOnTheCallersTCPConnection: the probe of a silent TCP
+// caller comes on the caller's own connection (as our BYE), stamped like
+// every request of ours; once the call has ended no probe follows.
+func TestLivenessProbeOnTheCallersTCPConnection(t *testing.T) {
+	ts := startServer(t, func(c *config.Config) {
+		c.SIP.UserAgent = "dialin-test"
+		c.SIP.OptionsInterval = time.Second
+		c.RTP.InactivityTimeout = time.Second
+	})
+	p := newRawPeer(t, ts, "tcp")
+	cseq := p.invite()
+	p.response(200, 5*time.Second)
+	p.ack(cseq)
+	for i := range 2 {
+		probe := p.awaitRequest(sip.OPTIONS, 5*time.Second)
+		if probe == nil {
+			t.Fatalf("no OPTIONS %d on our connection", i+1)
+		}
+		checkStamped(t, "OPTIONS probe", probe, "User-Agent")
+		if got := header(probe, "Accept"); got != "application/sdp" {
+			t.Errorf("OPTIONS Accept %q, want application/sdp", got)
+		}
+		p.reply(probe, 200, "OK")
+	}
+	select {
+	case c := <-p.accepted:
+		_ = c.Close()
+		t.Fatal("the bridge opened a connection to our Contact")
+	default:
+	}
+	p.cseq++
+	p.send(p.request("BYE", p.cseq, nil, ""))
+	p.response(200, 5*time.Second)
+	// Timer's check, probe interval and a margin: nothing more comes.
+	if msg := p.read(2500 * time.Millisecond); msg != nil {
+		t.Fatalf("after the call ended the bridge sent:\n%s", msg)
+	}
 }

@@ -221,6 +221,7 @@ func (st *sessionTimer) refresh() {
 				continue
 			}
 		case res.IsSuccess():
+			st.in.sawSignOfLife() // no liveness probe needed for a while
 			call.log.Debug().Int("session_expires", terms.interval).Msg("session refreshed")
 			st.refreshed(st.answeredTerms(res, terms))
 			return
@@ -269,6 +270,8 @@ func (st *sessionTimer) sendRefresh(terms timerTerms) (*sip.Response, error) {
 	wait := min(maxRefreshWait, time.Duration(terms.interval)*time.Second/2)
 	ctx, cancel := context.WithTimeout(in.call.ctx, wait)
 	defer cancel()
+	in.out.Lock() // to the ACK, which takes the re-INVITE's CSeq (inbound.out)
+	defer in.out.Unlock()
 	res, err := in.dialog.Do(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("session refresh %s: %w", method, err)
