@@ -25,7 +25,9 @@ var ErrPeerGone = errors.New("caller's side is gone")
 // while no media flows: any final answer but 408 or 481 means alive; 408,
 // 481 or no answer ends the call. Any request of the far end in the dialog
 // (sawSignOfLife) counts as an answer, so a peer that refreshes its session
-// (re-INVITE, UPDATE) or sends INFO or OPTIONS itself is not probed.
+// (re-INVITE, UPDATE) or sends INFO or OPTIONS itself is not probed; so
+// does its 2xx to our own refresh, and while that refresh is in flight no
+// probe is sent (inbound.out): its failure hangs up (timers.go).
 //
 // It costs a timer per call, no goroutine: the check runs on the timer's
 // goroutine, once every inactivity_timeout while media flows.
