@@ -189,6 +189,7 @@ type counted struct {
 	e           *guardEntry
 	windowStart time.Time // the window the failure was counted in
 	blocked     time.Time // the refusal this attempt started, if any
+	prevBlocked time.Time // the (ended) refusal it replaced
 }
 
 // GuardReport is what one failure did, for the log.
@@ -244,12 +245,16 @@ func (g *Guard) Begin(caller, sourceIP string, metered bool) *Attempt {
 		if e == nil {
 			continue
 		}
-		if !e.blockedUntil.IsZero() || now.Sub(e.windowStart) >= g.o.Window {
-			// A new window: the old one passed, or its refusal did.
+		if now.Sub(e.windowStart) >= g.o.Window {
+			// A new window only once the old one has passed, not when a
+			// refusal ends: a fresh budget after each cool-off would let
+			// one number make three windows' worth of failures in one PIN
+			// lock window and lock its organizer on its own. Past a
+			// refusal, still in its window, the next failure refuses again.
 			e.failures, e.windowStart, e.blockedUntil = 0, now, time.Time{}
 		}
 		e.failures++
-		c := counted{e: e, windowStart: e.windowStart}
+		c := counted{e: e, windowStart: e.windowStart, prevBlocked: e.blockedUntil}
 		if e.failures >= g.o.Limit {
 			e.blockedUntil = now.Add(g.o.Cooloff)
 			c.blocked = e.blockedUntil
@@ -322,7 +327,12 @@ func (a *Attempt) giveBack() {
 		if e.failures > 0 {
 			e.failures--
 		}
-		if !c.blocked.IsZero() && e.blockedUntil.Equal(c.blocked) && e.failures < g.o.Limit {
+		if !c.blocked.IsZero() && e.blockedUntil.Equal(c.blocked) {
+			e.blockedUntil = c.prevBlocked // the refusal this turn started is undone
+		}
+		if e.failures < g.o.Limit {
+			// Another call's turn reached the limit while this one was in
+			// flight; this one was right, so the limit was not reached.
 			e.blockedUntil = time.Time{}
 		}
 	}
