@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -138,4 +139,41 @@ func TestGuardRightLiftsOthersRefusal(t *testing.T) {
 	if refused, _ := g.Refused("+1", ""); refused {
 		t.Fatal("refused after 2 failures, limit 3")
 	}
+}
+
+// A flood of made-up numbers through a carrier (typos: free of its budget)
+// fills the number table, not the addresses': a guesser at a new
+// non-carrier address is still counted and refused. Swept, the table takes
+// new numbers again.
+func TestGuardMadeUpNumbersDoNotCrowdOutAddresses(t *testing.T) {
+	clock := &testClock{now: time.Unix(0, 0)}
+	g := defaultGuard(clock)
+	g.maxEntries = 100
+	for i := range 1000 {
+		if v := fail2(g, fmt.Sprintf("+1555%07d", i), carrierIP, false); v != Check {
+			t.Fatalf("flood entry %d: verdict %v", i, v)
+		}
+	}
+	if n := len(g.numbers.m); n > g.maxEntries {
+		t.Fatalf("%d numbers tracked, bound %d", n, g.maxEntries)
+	}
+	for i := range 10 {
+		fail(g, fmt.Sprintf("+1666%07d", i), "192.0.2.50")
+	}
+	if refused, _ := g.Refused("+17770000000", "192.0.2.50"); !refused {
+		t.Fatal("a guessing address went uncounted once made-up numbers filled the table")
+	}
+	clock.Add(31 * time.Minute) // every number's window has passed
+	if r := g.Begin("+18880000000", carrierIP, false).Wrong(); r.NumberFailures != 1 {
+		t.Fatalf("a new number is not tracked after the sweep: %+v", r)
+	}
+}
+
+// fail2 is fail with metered given.
+func fail2(g *Guard, caller, source string, metered bool) Verdict {
+	a := g.Begin(caller, source, metered)
+	if a.Verdict == Check {
+		a.Wrong()
+	}
+	return a.Verdict
 }
