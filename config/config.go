@@ -156,7 +156,9 @@ type IVR struct {
 	// one source address within GuessWindow make the bridge refuse its
 	// calls for GuessCooloff (its calls in progress end at their next
 	// entry). Anonymous numbers and sip.carrier_networks addresses are not
-	// refused this way. 0 turns the limit off.
+	// refused this way. 0 turns the limit off. A window ends only
+	// GuessWindow after it started, not with a refusal; at least the PIN
+	// lockout's window, so that one caller cannot lock a PIN alone.
 	GuessLimit   int           `yaml:"guess_limit"`
 	GuessWindow  time.Duration `yaml:"guess_window"`
 	GuessCooloff time.Duration `yaml:"guess_cooloff"`
@@ -344,7 +346,7 @@ func Default() Config {
 			OrganizerWait:     5 * time.Second,
 			MaxAttempts:       3,
 			GuessLimit:        10,
-			GuessWindow:       10 * time.Minute,
+			GuessWindow:       30 * time.Minute,
 			GuessCooloff:      15 * time.Minute,
 
 			CarrierGuessInterval: time.Minute,

@@ -7,11 +7,17 @@ import (
 	"time"
 )
 
-// guardMaxEntries bounds the guard's memory under a flood of calls from
-// made-up numbers; past it, expired entries are swept and, if that is not
-// enough, new numbers are not tracked (the limit then rests on the source
-// address or the carrier's budget, which a caller cannot make up).
+// guardMaxEntries bounds each of the guard's tables (numbers, addresses)
+// under a flood of calls from made-up numbers; past it, expired entries are
+// swept and, if that is not enough, new keys are not tracked. The tables
+// are apart so that made-up numbers (free through a carrier when they are
+// typos) cannot crowd out the addresses, which a caller cannot make up: a
+// full number table leaves the limit to the address or the carrier's budget.
 const guardMaxEntries = 100_000
+
+// guardSweepEvery spaces the sweeps of a full table: a table full of live
+// entries would otherwise be walked, under the lock, at every new key.
+const guardSweepEvery = time.Second
 
 // Guard holds back callers who guess conference IDs and PINs (see
 // docs/SECURITY.md). Each entry a caller makes is checked only once the
@@ -34,9 +40,18 @@ const guardMaxEntries = 100_000
 type Guard struct {
 	o GuardOptions
 
-	mu      sync.Mutex
-	entries map[string]*guardEntry
-	buckets map[netip.Prefix]*bucket
+	maxEntries int // guardMaxEntries; tests lower it
+
+	mu        sync.Mutex
+	numbers   table
+	addresses table
+	buckets   map[netip.Prefix]*bucket
+}
+
+// table is the guard's entries of one kind, by key.
+type table struct {
+	m     map[string]*guardEntry
+	swept time.Time // the last sweep of the table when full
 }
 
 // GuardOptions configure a guard.
@@ -81,7 +96,9 @@ func NewGuard(o GuardOptions) *Guard {
 	if o.CarrierBurst < 1 {
 		o.CarrierBurst = 1
 	}
-	return &Guard{o: o, entries: map[string]*guardEntry{}, buckets: map[netip.Prefix]*bucket{}}
+	return &Guard{o: o, maxEntries: guardMaxEntries,
+		numbers: table{m: map[string]*guardEntry{}}, addresses: table{m: map[string]*guardEntry{}},
+		buckets: map[netip.Prefix]*bucket{}}
 }
 
 // anonymous are the user parts carriers and phones send for a withheld
@@ -141,16 +158,16 @@ func (g *Guard) Refused(caller, sourceIP string) (bool, time.Time) {
 	now := g.o.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	until := g.blockedUntil(number, now)
-	if u := g.blockedUntil(address, now); u.After(until) {
+	until := g.numbers.blockedUntil(number, now)
+	if u := g.addresses.blockedUntil(address, now); u.After(until) {
 		until = u
 	}
 	return !until.IsZero(), until
 }
 
 // blockedUntil is when k's refusal ends; zero if k is not refused. With g.mu held.
-func (g *Guard) blockedUntil(k string, now time.Time) time.Time {
-	if e := g.entries[k]; k != "" && e != nil && now.Before(e.blockedUntil) {
+func (t *table) blockedUntil(k string, now time.Time) time.Time {
+	if e := t.m[k]; k != "" && e != nil && now.Before(e.blockedUntil) {
 		return e.blockedUntil
 	}
 	return time.Time{}
@@ -189,6 +206,7 @@ type counted struct {
 	e           *guardEntry
 	windowStart time.Time // the window the failure was counted in
 	blocked     time.Time // the refusal this attempt started, if any
+	prevBlocked time.Time // the (ended) refusal it replaced
 }
 
 // GuardReport is what one failure did, for the log.
@@ -215,8 +233,8 @@ func (g *Guard) Begin(caller, sourceIP string, metered bool) *Attempt {
 	now := g.o.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	until := g.blockedUntil(number, now)
-	if u := g.blockedUntil(address, now); u.After(until) {
+	until := g.numbers.blockedUntil(number, now)
+	if u := g.addresses.blockedUntil(address, now); u.After(until) {
 		until = u
 	}
 	if !until.IsZero() {
@@ -236,20 +254,25 @@ func (g *Guard) Begin(caller, sourceIP string, metered bool) *Attempt {
 		}
 		a.bucket, a.Wait = b, wait
 	}
+	tables := [2]*table{&g.numbers, &g.addresses}
 	for i, k := range [2]string{number, address} {
 		if k == "" {
 			continue
 		}
-		e := g.entry(k, now)
+		e := g.entry(tables[i], k, now)
 		if e == nil {
 			continue
 		}
-		if !e.blockedUntil.IsZero() || now.Sub(e.windowStart) >= g.o.Window {
-			// A new window: the old one passed, or its refusal did.
+		if now.Sub(e.windowStart) >= g.o.Window {
+			// A new window only once the old one has passed, not when a
+			// refusal ends: a fresh budget after each cool-off would let
+			// one number make three windows' worth of failures in one PIN
+			// lock window and lock its organizer on its own. Past a
+			// refusal, still in its window, the next failure refuses again.
 			e.failures, e.windowStart, e.blockedUntil = 0, now, time.Time{}
 		}
 		e.failures++
-		c := counted{e: e, windowStart: e.windowStart}
+		c := counted{e: e, windowStart: e.windowStart, prevBlocked: e.blockedUntil}
 		if e.failures >= g.o.Limit {
 			e.blockedUntil = now.Add(g.o.Cooloff)
 			c.blocked = e.blockedUntil
@@ -322,7 +345,12 @@ func (a *Attempt) giveBack() {
 		if e.failures > 0 {
 			e.failures--
 		}
-		if !c.blocked.IsZero() && e.blockedUntil.Equal(c.blocked) && e.failures < g.o.Limit {
+		if !c.blocked.IsZero() && e.blockedUntil.Equal(c.blocked) {
+			e.blockedUntil = c.prevBlocked // the refusal this turn started is undone
+		}
+		if e.failures < g.o.Limit {
+			// Another call's turn reached the limit while this one was in
+			// flight; this one was right, so the limit was not reached.
 			e.blockedUntil = time.Time{}
 		}
 	}
@@ -332,27 +360,30 @@ func (a *Attempt) giveBack() {
 	}
 }
 
-// entry finds or makes k's entry; nil when the table is full. With g.mu held.
-func (g *Guard) entry(k string, now time.Time) *guardEntry {
-	if e := g.entries[k]; e != nil {
+// entry finds or makes k's entry in t; nil when t is full. With g.mu held.
+func (g *Guard) entry(t *table, k string, now time.Time) *guardEntry {
+	if e := t.m[k]; e != nil {
 		return e
 	}
-	if len(g.entries) >= guardMaxEntries {
-		g.sweep(now)
-		if len(g.entries) >= guardMaxEntries {
+	if len(t.m) >= g.maxEntries {
+		if now.Sub(t.swept) >= guardSweepEvery {
+			g.sweep(t, now)
+			t.swept = now
+		}
+		if len(t.m) >= g.maxEntries {
 			return nil
 		}
 	}
 	e := &guardEntry{windowStart: now}
-	g.entries[k] = e
+	t.m[k] = e
 	return e
 }
 
-// sweep forgets entries neither counting nor blocking any more.
-func (g *Guard) sweep(now time.Time) {
-	for k, e := range g.entries {
+// sweep forgets t's entries neither counting nor blocking any more.
+func (g *Guard) sweep(t *table, now time.Time) {
+	for k, e := range t.m {
 		if now.Sub(e.windowStart) >= g.o.Window && !now.Before(e.blockedUntil) {
-			delete(g.entries, k)
+			delete(t.m, k)
 		}
 	}
 }

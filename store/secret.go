@@ -144,10 +144,13 @@ func readSecret(path string, checkMode bool) ([]byte, error) {
 	return secret, nil
 }
 
+// errSecretDamaged marks a secret file that holds no valid secret.
+var errSecretDamaged = errors.New("damaged")
+
 func damagedSecret(path string, err error) error {
-	return fmt.Errorf("PIN secret: %s is damaged (%v); restore it from a backup. "+
+	return fmt.Errorf("PIN secret: %s is %w (%v); restore it from a backup. "+
 		"It is not replaced automatically because a new secret would make every stored PIN unverifiable "+
-		"(each user would need a PIN reset)", path, err)
+		"(each user would need a PIN reset)", path, errSecretDamaged, err)
 }
 
 // createSecretFile writes a new random secret to path, atomically: the

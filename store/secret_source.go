@@ -73,7 +73,7 @@ func FindSecret(s SecretSources) ([]byte, SecretInfo, error) {
 
 // fileSecret reads pin_secret_file, or creates it on a new installation.
 func fileSecret(path, dataDir, dataPath string) ([]byte, SecretInfo, error) {
-	info := SecretInfo{Source: path, BesideDatabase: sameDir(filepath.Dir(path), dataDir)}
+	info := SecretInfo{Source: path, BesideDatabase: inDir(path, dataDir)}
 	secret, err := readSecretFile(path)
 	if err == nil {
 		if !info.BesideDatabase {
@@ -110,22 +110,42 @@ func fileSecret(path, dataDir, dataPath string) ([]byte, SecretInfo, error) {
 }
 
 // sameAsDataCopy reports whether data_dir/pin-secret is still there
-// beside the database (with the same secret); a different one is an error.
+// beside the database (with the same secret); a different one is an error,
+// and so is one that cannot be compared: told it is a copy to delete, an
+// operator might delete the secret the stored PINs were made with. Its
+// mode is not checked here: it is compared, not used.
 func sameAsDataCopy(secret []byte, path, dataPath string) (bool, error) {
 	if dataPath == "" {
 		return false, nil
 	}
-	other, err := readSecretFile(dataPath)
+	other, err := readSecret(dataPath, false)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
+	case errors.Is(err, errSecretDamaged):
+		return true, fmt.Errorf("PIN secret: %s is used, but %s is still there and holds no valid secret, so it cannot be "+
+			"compared with it: delete it if it is an old copy", path, dataPath)
 	case err != nil:
-		return true, nil // unreadable or damaged: not used, but there
+		return true, fmt.Errorf("PIN secret: %s is used, but %s is still there and cannot be compared with it (%w): "+
+			"delete it if it is an old copy", path, dataPath, err)
 	case subtle.ConstantTimeCompare(secret, other) != 1:
 		return true, fmt.Errorf("PIN secret: %s and %s hold different secrets; the stored PINs were made with one of them "+
 			"(the one the bridge used before, normally %s): keep that one in %s and delete %s", path, dataPath, dataPath, path, dataPath)
 	}
 	return true, nil
+}
+
+// inDir reports whether path lies in folder dir or below it: a copy of
+// dir carries it.
+func inDir(path, dir string) bool {
+	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
+		if sameDir(d, dir) {
+			return true
+		}
+		if next := filepath.Dir(d); next == d {
+			return false
+		}
+	}
 }
 
 // sameDir reports whether a and b name the same folder.

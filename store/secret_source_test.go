@@ -141,3 +141,39 @@ func TestFindSecretCredentialsAndEnv(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// A copy left in the data folder is compared whatever its mode, and one
+// that cannot be compared is refused, not reported as a copy to delete
+// (it may be the secret the stored PINs were made with).
+func TestFindSecretDataCopyNotComparable(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	dataPath := filepath.Join(data, SecretFile)
+	file := filepath.Join(dir, "etc", "pin-secret")
+	writeSecret(t, file, 4)
+	writeSecret(t, dataPath, 1) // different, and readable by the group
+	if err := os.Chmod(dataPath, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := FindSecret(SecretSources{File: file, DataDir: data})
+	if err == nil || !strings.Contains(err.Error(), "different secrets") {
+		t.Fatalf("a different secret in the data folder with mode 0640: error %v", err)
+	}
+	if err := os.WriteFile(dataPath, []byte("not a secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = FindSecret(SecretSources{File: file, DataDir: data})
+	if err == nil || !strings.Contains(err.Error(), "cannot be compared") || !strings.Contains(err.Error(), dataPath) {
+		t.Fatalf("a damaged secret in the data folder: error %v", err)
+	}
+}
+
+// pin_secret_file in a folder below data_dir is in every copy of it.
+func TestFindSecretFileBelowDataFolder(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	file := filepath.Join(data, "secrets", "pin-secret")
+	_, info, err := FindSecret(SecretSources{File: file, DataDir: data})
+	if err != nil || !info.Created || !info.BesideDatabase {
+		t.Fatalf("%+v %v", info, err)
+	}
+}
