@@ -143,9 +143,25 @@ func (g *Guard) keys(caller, sourceIP string) (number, address string) {
 	}
 	number = numberKey(caller)
 	if _, isCarrier := g.carrier(sourceIP); sourceIP != "" && !isCarrier {
-		address = "address:" + sourceIP
+		address = "address:" + addressKey(sourceIP)
 	}
 	return number, address
+}
+
+// addressKey names the source a caller cannot easily change: an IPv4
+// address (an IPv4-mapped IPv6 one counts as the same), or the /64 of an
+// IPv6 address, since one host is usually given a whole /64 and could
+// otherwise rotate its addresses to escape the limit.
+func addressKey(sourceIP string) string {
+	ip, err := netip.ParseAddr(sourceIP)
+	if err != nil {
+		return sourceIP
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is4() {
+		return ip.String()
+	}
+	return netip.PrefixFrom(ip, 64).Masked().String()
 }
 
 // Refused reports whether a new call from caller at sourceIP is refused,

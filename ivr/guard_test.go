@@ -88,6 +88,34 @@ func TestGuardCountsNumberAndAddress(t *testing.T) {
 	}
 }
 
+// One IPv6 host rotating through its /64, or an IPv4 address written as
+// IPv4-mapped IPv6, is still one source.
+func TestGuardAddressKeys(t *testing.T) {
+	clock := &testClock{now: time.Unix(0, 0)}
+	g := NewGuard(GuardOptions{Limit: 3, Window: time.Minute, Cooloff: time.Hour, Now: clock.Now})
+	g.Begin("", "2001:db8:1:2::1", true).Wrong()
+	g.Begin("", "2001:db8:1:2:abcd::99", true).Wrong()
+	if r := g.Begin("", "2001:db8:1:2:ffff:ffff:ffff:ffff", true).Wrong(); !r.Blocked {
+		t.Fatalf("three addresses of one /64: report %+v, want refused", r)
+	}
+	if refused, _ := g.Refused("", "2001:db8:1:3::1"); refused {
+		t.Fatal("the next /64 was refused too")
+	}
+	g.Begin("", "192.0.2.7", true).Wrong()
+	g.Begin("", "::ffff:192.0.2.7", true).Wrong()
+	if r := g.Begin("", "192.0.2.7", true).Wrong(); !r.Blocked {
+		t.Fatalf("one IPv4 address in two spellings: report %+v, want refused", r)
+	}
+	for ip, want := range map[string]string{
+		"192.0.2.7": "192.0.2.7", "::ffff:192.0.2.7": "192.0.2.7",
+		"2001:db8::1": "2001:db8::/64", "fe80::1%eth0": "fe80::/64", "not-an-ip": "not-an-ip",
+	} {
+		if got := addressKey(ip); got != want {
+			t.Errorf("addressKey(%q) = %q, want %q", ip, got, want)
+		}
+	}
+}
+
 // Ordinary mistakes of many callers through one carrier never refuse the
 // others: 20 callers from 20 numbers, 3 typos each within 10 minutes, then
 // a caller with the right ID gets in at once.
