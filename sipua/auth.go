@@ -169,7 +169,7 @@ func (s *Server) authenticate(req *sip.Request, tx sip.ServerTransaction, log ze
 		respond(tx, req, 401, "Unauthorized", s.auth.challenge(source, now, result == authStale))
 	default:
 		s.refusedAuth.Add(1)
-		if ok, suppressed := s.authLog.allow(now); ok {
+		if ok, suppressed := s.authLog.Allow(now); ok {
 			log.Warn().Str("username", loglimit.Excerpt(username)).Str("source", req.Source()).Int("suppressed", suppressed).
 				Msg("refused: wrong digest credentials (403)")
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/loglimit"
 )
 
 // The accept loop's back-off after a failed accept (EMFILE, ENFILE,
@@ -57,7 +58,7 @@ type tcpGuard struct {
 	refusedCap atomic.Uint64
 	idleClosed atomic.Uint64
 
-	acceptLog, untrustedLog, capLog logLimiter
+	acceptLog, untrustedLog, capLog loglimit.Limiter
 }
 
 type tcpLimits struct {
@@ -118,7 +119,7 @@ func (l *guardedListener) Accept() (net.Conn, error) {
 				return nil, err
 			}
 			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
-			if ok, suppressed := g.acceptLog.allow(time.Now()); ok {
+			if ok, suppressed := g.acceptLog.Allow(time.Now()); ok {
 				g.log.Warn().Err(err).Dur("retry_in", delay).Int("suppressed", suppressed).
 					Msg("sip: accepting a TCP connection failed; retrying")
 			}
@@ -142,7 +143,7 @@ func (g *tcpGuard) admit(c net.Conn) net.Conn {
 	if !g.trusted.contains(src) {
 		g.refused.Add(1)
 		reset(c)
-		if ok, suppressed := g.untrustedLog.allow(time.Now()); ok {
+		if ok, suppressed := g.untrustedLog.Allow(time.Now()); ok {
 			g.log.Warn().Str("source", c.RemoteAddr().String()).Str("transport", "TCP").Int("suppressed", suppressed).
 				Msg("refused: source not in sip.trusted_networks")
 		}
@@ -173,7 +174,7 @@ func (g *tcpGuard) admit(c net.Conn) net.Conn {
 	if over != "" {
 		g.refusedCap.Add(1)
 		reset(c)
-		if ok, suppressed := g.capLog.allow(time.Now()); ok {
+		if ok, suppressed := g.capLog.Allow(time.Now()); ok {
 			g.log.Warn().Str("source", c.RemoteAddr().String()).Str("limit", over).
 				Int("max_connections", g.maxTotal).Int("max_per_source", g.maxPerSource).Int("suppressed", suppressed).
 				Msg("refused TCP connection: too many open")

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialin/dialin/internal/loglimit"
 	"github.com/rs/zerolog"
 )
 
@@ -47,10 +48,10 @@ type udpGuard struct {
 	last     netip.AddrPort
 	lastAddr *net.UDPAddr
 
-	readErrLog logLimiter
+	readErrLog loglimit.Limiter
 
 	mu           sync.Mutex // the untrusted path below
-	untrustedLog logLimiter
+	untrustedLog loglimit.Limiter
 	total        tokenBucket
 	sources      map[netip.Addr]*tokenBucket
 	answered     map[uint64]time.Time // request hash → when
@@ -83,7 +84,7 @@ func (g *udpGuard) ReadFrom(b []byte) (int, net.Addr, error) {
 				return 0, nil, err
 			}
 			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
-			if ok, suppressed := g.readErrLog.allow(time.Now()); ok {
+			if ok, suppressed := g.readErrLog.Allow(time.Now()); ok {
 				g.log.Warn().Err(err).Dur("retry_in", delay).Int("suppressed", suppressed).Msg("sip: UDP read failed; retrying")
 			}
 			time.Sleep(delay)
@@ -126,7 +127,7 @@ func (g *udpGuard) untrusted(pkt []byte, from netip.AddrPort) {
 			answer = false
 		}
 	}
-	if ok, suppressed := g.untrustedLog.allow(now); ok {
+	if ok, suppressed := g.untrustedLog.Allow(now); ok {
 		action := "dropped"
 		if answer {
 			action = "answered 403"

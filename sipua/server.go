@@ -77,9 +77,9 @@ type Server struct {
 
 	trusted          trustedNetworks // who may send requests (sip.trusted_networks)
 	refusedUntrusted atomic.Uint64
-	untrustedLog     logLimiter
+	untrustedLog     loglimit.Limiter
 	auth             *digestAuth // nil: no digest authentication (sip.auth)
-	authLog          logLimiter
+	authLog          loglimit.Limiter
 	refusedAuth      atomic.Uint64
 
 	draining atomic.Bool

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -75,7 +74,7 @@ func (s *Server) fromTrunk(next sipgo.RequestHandler) sipgo.RequestHandler {
 			return
 		}
 		s.refusedUntrusted.Add(1)
-		if ok, suppressed := s.untrustedLog.allow(time.Now()); ok {
+		if ok, suppressed := s.untrustedLog.Allow(time.Now()); ok {
 			callID := ""
 			if h := req.CallID(); h != nil {
 				callID = h.Value()
@@ -94,23 +93,3 @@ func (s *Server) fromTrunk(next sipgo.RequestHandler) sipgo.RequestHandler {
 // RefusedUntrusted counts what was refused for its source: requests (each
 // UDP retransmission counts, ACKs do not) and TCP connections.
 func (s *Server) RefusedUntrusted() uint64 { return s.refusedUntrusted.Load() }
-
-// logLimiter lets one line a second through, so a scanner sweeping the
-// port cannot flood the log; the next line says how many were left out.
-type logLimiter struct {
-	mu         sync.Mutex
-	next       time.Time
-	suppressed int
-}
-
-func (l *logLimiter) allow(now time.Time) (ok bool, suppressed int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Before(l.next) {
-		l.suppressed++
-		return false, 0
-	}
-	l.next = now.Add(time.Second)
-	suppressed, l.suppressed = l.suppressed, 0
-	return true, suppressed
-}

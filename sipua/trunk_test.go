@@ -47,23 +47,6 @@ func TestTrustedNetworksAllows(t *testing.T) {
 	}
 }
 
-func TestLogLimiter(t *testing.T) {
-	var l logLimiter
-	now := time.Now()
-	if ok, _ := l.allow(now); !ok {
-		t.Fatal("first line held back")
-	}
-	for range 5 {
-		if ok, _ := l.allow(now.Add(100 * time.Millisecond)); ok {
-			t.Fatal("second line within a second let through")
-		}
-	}
-	ok, suppressed := l.allow(now.Add(1100 * time.Millisecond))
-	if !ok || suppressed != 5 {
-		t.Fatalf("after a second: ok %v, suppressed %d; want true, 5", ok, suppressed)
-	}
-}
-
 // TestServerRefusesUntrustedSources: with only 127.0.0.1 trusted and
 // sip.untrusted: reject, a phone calling from 127.0.0.2 (another loopback
 // address: a real second host as far as the sockets go) gets 403 and starts
