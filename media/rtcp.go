@@ -166,12 +166,12 @@ type rtcpInfo struct {
 
 // parseRTCP reads a compound RTCP packet (RFC 3550 §6.1), keeping the
 // reports, the first report block about ours (our SSRC) and whether it has
-// a BYE. Every packet of it must be version 2 and fit; padding is allowed
-// only in the last one. Other packet types (SDES, APP, XR, feedback) are
-// skipped. It never allocates.
+// a BYE. As A.2 checks, the first packet must be an SR or RR, every packet
+// version 2 and fit; padding is allowed only in the last one. Other packet
+// types (SDES, APP, XR, feedback) are skipped. It never allocates.
 func parseRTCP(data []byte, ours uint32) (rtcpInfo, error) {
 	var info rtcpInfo
-	if len(data) < rtcpHeaderLen {
+	if len(data) < rtcpHeaderLen || data[1] != rtcpSR && data[1] != rtcpRR {
 		return info, errRTCPMalformed
 	}
 	for len(data) > 0 {

@@ -117,6 +117,9 @@ func TestParseRTCPRejectsMalformed(t *testing.T) {
 		"padding zero":  mutate(func(b []byte) []byte { b[0] |= 0x20; b[len(b)-1] = 0; return b }),
 		"padding huge":  mutate(func(b []byte) []byte { b[0] |= 0x20; b[len(b)-1] = 200; return b }),
 		"trailing junk": append(append([]byte(nil), good...), 0x80),
+		// A.2: a compound packet starts with an SR or RR.
+		"lone BYE":   {0x81, rtcpBYE, 0, 1, 0, 0, 0, 5},
+		"SDES first": append([]byte{0x81, rtcpSDES, 0, 1, 0, 0, 0, 5}, good...),
 	}
 	for name, b := range cases {
 		if _, err := parseRTCP(b, 1); !errors.Is(err, errRTCPMalformed) {
