@@ -51,12 +51,15 @@ func ntpShortToDuration(v uint32) time.Duration {
 	return time.Duration(int64(v) * int64(time.Second) >> 16)
 }
 
-// durationToNTPShort is ntpShortToDuration's inverse (for DLSR).
+// durationToNTPShort is ntpShortToDuration's inverse (for DLSR), modulo
+// 2^32 like the RTT arithmetic: seconds and fraction apart, so a last SR
+// more than 39 hours old does not overflow d << 16.
 func durationToNTPShort(d time.Duration) uint32 {
 	if d < 0 {
 		return 0
 	}
-	return uint32(int64(d) << 16 / int64(time.Second))
+	sec, frac := d/time.Second, d%time.Second
+	return uint32(sec)<<16 + uint32(frac<<16/time.Second)
 }
 
 // ReportBlock is one reception report (RFC 3550 §6.4.1): what a receiver

@@ -216,6 +216,11 @@ func TestNTPShort(t *testing.T) {
 	if v := durationToNTPShort(250 * time.Millisecond); v != 0x4000 {
 		t.Errorf("250ms = %#x", v)
 	}
+	// DLSR is modulo 2^32 units (18.2 h), never an overflow of d<<16 (39 h).
+	sec := uint64(40 * 3600)
+	if v, want := durationToNTPShort(40*time.Hour+250*time.Millisecond), uint32(sec<<16+0x4000); v != want {
+		t.Errorf("40h 250ms = %#x, want %#x", v, want)
+	}
 	now := time.Now()
 	if got := ntpMiddle(now.Add(time.Second)) - ntpMiddle(now); got < 0xFFFF || got > 0x10001 {
 		t.Errorf("one second is %#x", got)
