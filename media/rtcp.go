@@ -51,12 +51,15 @@ func ntpShortToDuration(v uint32) time.Duration {
 	return time.Duration(int64(v) * int64(time.Second) >> 16)
 }
 
-// durationToNTPShort is ntpShortToDuration's inverse (for DLSR).
+// durationToNTPShort is ntpShortToDuration's inverse (for DLSR), modulo
+// 2^32 like the RTT arithmetic: seconds and fraction apart, so a last SR
+// more than 39 hours old does not overflow d << 16.
 func durationToNTPShort(d time.Duration) uint32 {
 	if d < 0 {
 		return 0
 	}
-	return uint32(int64(d) << 16 / int64(time.Second))
+	sec, frac := d/time.Second, d%time.Second
+	return uint32(sec)<<16 + uint32(frac<<16/time.Second)
 }
 
 // ReportBlock is one reception report (RFC 3550 §6.4.1): what a receiver
@@ -166,12 +169,12 @@ type rtcpInfo struct {
 
 // parseRTCP reads a compound RTCP packet (RFC 3550 §6.1), keeping the
 // reports, the first report block about ours (our SSRC) and whether it has
-// a BYE. Every packet of it must be version 2 and fit; padding is allowed
-// only in the last one. Other packet types (SDES, APP, XR, feedback) are
-// skipped. It never allocates.
+// a BYE. As A.2 checks, the first packet must be an SR or RR, every packet
+// version 2 and fit; padding is allowed only in the last one. Other packet
+// types (SDES, APP, XR, feedback) are skipped. It never allocates.
 func parseRTCP(data []byte, ours uint32) (rtcpInfo, error) {
 	var info rtcpInfo
-	if len(data) < rtcpHeaderLen {
+	if len(data) < rtcpHeaderLen || data[1] != rtcpSR && data[1] != rtcpRR {
 		return info, errRTCPMalformed
 	}
 	for len(data) > 0 {

@@ -139,21 +139,16 @@ func (s *Session) readRTCP(now time.Time, b *recvBuffers) {
 }
 
 // handleRTCP reads one compound packet from src (muxed: on the RTP port)
-// that arrived at `at` (zero: unknown; now is the tick). It must come from
-// the peer's address (the RTP remote or the offer's a=rtcp address); the
-// peer's reports update the statistics, and any RTCP counts as a sign of
-// life.
+// that arrived at `at` (zero: unknown; now is the tick). It must pass RTP's
+// rule (rtcpAllowed); the peer's reports update the statistics, and any
+// RTCP but a BYE counts as a sign of life.
 func (s *Session) handleRTCP(now, at time.Time, data []byte, src netip.AddrPort, muxed bool) {
 	r := &s.rtcp
 	if r.relatch.Swap(false) {
 		r.latched = netip.AddrPort{}
 	}
-	from := src.Addr().Unmap()
-	if rem := s.Remote(); from != rem.Addr().Unmap() {
-		if cfg := *r.remote.Load(); !cfg.IsValid() || from != cfg.Addr().Unmap() {
-			r.bad.Add(1)
-			return
-		}
+	if !s.rtcpAllowed(src, muxed) {
+		return
 	}
 	info, err := parseRTCP(data, s.ssrc)
 	if err != nil {
@@ -164,7 +159,10 @@ func (s *Session) handleRTCP(now, at time.Time, data []byte, src netip.AddrPort,
 		r.latched = src // send our reports where theirs come from, as RTP latches
 	}
 	r.received.Add(1)
-	s.heard.Store(now.UnixNano())
+	if !info.Bye {
+		// A BYE says the stream ended: no reason to think the peer is there.
+		s.heard.Store(now.UnixNano())
+	}
 	if info.HasSR && !at.IsZero() {
 		r.lsr = uint32(info.SRNTP >> 16)
 		r.lsrAt = at.UnixNano()
@@ -184,6 +182,34 @@ func (s *Session) handleRTCP(now, at time.Time, data []byte, src netip.AddrPort,
 	if info.Bye && r.byes.Add(1) == 1 && r.onBye != nil {
 		r.onBye()
 	}
+}
+
+// rtcpAllowed applies RTP's latch rule to RTCP from src, counting what it
+// refuses: the latch rule's addresses (foreign; on the RTP port handle has
+// checked already) or the offer's a=rtcp address, and once latched only the
+// latched source: the peer's RTCP source on the odd port, its RTP source on
+// the RTP port. Ports count there, as for RTP, so another phone behind the
+// same NAT address cannot report or say BYE for this one.
+func (s *Session) rtcpAllowed(src netip.AddrPort, muxed bool) bool {
+	r := &s.rtcp
+	if muxed {
+		if s.latched.IsValid() && !s.relatch.Load() && src != s.latched {
+			r.bad.Add(1)
+			return false
+		}
+		return true
+	}
+	if s.foreign(src) {
+		if cfg := *r.remote.Load(); !cfg.IsValid() || src.Addr().Unmap() != cfg.Addr().Unmap() {
+			s.foreignPkts.Add(1)
+			return false
+		}
+	}
+	if r.latched.IsValid() && src != r.latched {
+		r.bad.Add(1)
+		return false
+	}
+	return true
 }
 
 // report takes the statistics of the peer's stream for the interval and,

@@ -117,6 +117,9 @@ func TestParseRTCPRejectsMalformed(t *testing.T) {
 		"padding zero":  mutate(func(b []byte) []byte { b[0] |= 0x20; b[len(b)-1] = 0; return b }),
 		"padding huge":  mutate(func(b []byte) []byte { b[0] |= 0x20; b[len(b)-1] = 200; return b }),
 		"trailing junk": append(append([]byte(nil), good...), 0x80),
+		// A.2: a compound packet starts with an SR or RR.
+		"lone BYE":   {0x81, rtcpBYE, 0, 1, 0, 0, 0, 5},
+		"SDES first": append([]byte{0x81, rtcpSDES, 0, 1, 0, 0, 0, 5}, good...),
 	}
 	for name, b := range cases {
 		if _, err := parseRTCP(b, 1); !errors.Is(err, errRTCPMalformed) {
@@ -212,6 +215,11 @@ func TestNTPShort(t *testing.T) {
 	}
 	if v := durationToNTPShort(250 * time.Millisecond); v != 0x4000 {
 		t.Errorf("250ms = %#x", v)
+	}
+	// DLSR is modulo 2^32 units (18.2 h), never an overflow of d<<16 (39 h).
+	sec := uint64(40 * 3600)
+	if v, want := durationToNTPShort(40*time.Hour+250*time.Millisecond), uint32(sec<<16+0x4000); v != want {
+		t.Errorf("40h 250ms = %#x, want %#x", v, want)
 	}
 	now := time.Now()
 	if got := ntpMiddle(now.Add(time.Second)) - ntpMiddle(now); got < 0xFFFF || got > 0x10001 {
@@ -334,39 +342,98 @@ func TestSessionReadsPeerReports(t *testing.T) {
 	// RTCP alone keeps the session alive past its inactivity timeout.
 	bye, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7}, &rtcp.Goodbye{Sources: []uint32{7}}})
 	rr, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7}})
+	// RTCP from an address the latch rule refuses is not the peer's: a
+	// stranger's BYE comes with the last report.
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		t.Skip("no 127.0.0.2:", err)
+	}
+	defer stranger.Close()
 	for i := range 7 {
 		time.Sleep(300 * time.Millisecond)
 		p := rr
-		if i >= 5 {
-			p = bye
+		if i == 4 || i == 5 {
+			p = bye // no sign of life: reports come before and after
 		}
 		if _, err := peerRTCP.WriteToUDP(p, rtcpTo); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := stranger.WriteToUDP(bye, rtcpTo); err != nil {
+		t.Fatal(err)
 	}
 	select {
 	case err := <-failed:
 		t.Fatalf("session with RTCP but no RTP failed: %v", err)
 	default:
 	}
-	waitFor(t, "the BYEs", func() bool { return s.Stats().RTCPBye == 2 })
+	waitFor(t, "the stranger's packet", func() bool { return s.Stats().DroppedForeign == 1 })
+	if st := s.Stats(); st.RTCPBye != 2 || st.RTCPReceived != 8 {
+		t.Errorf("two BYEs and eight packets of the peer's, none of the stranger's: %+v", st)
+	}
 	if n := byes.Load(); n != 1 {
 		t.Errorf("OnRTCPBye called %d times for two BYEs, want once", n)
 	}
+}
 
-	// RTCP from another address is not the peer's.
-	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
-	if err != nil {
-		t.Skip("no 127.0.0.2:", err)
+// RTCP on the odd port passes RTP's latch rule (a caller behind NAT is
+// heard from the signalling address before its RTP latched), then comes
+// only from the source it latched; on the RTP port only from the latched
+// RTP source. A BYE is no sign of life. None of it allocates.
+func TestRTCPSourceRule(t *testing.T) {
+	s, _, _, _ := newTestSessionWith(t, 5*time.Second, func(c *SessionConfig) {
+		c.Latch = LatchSignalling
+		c.Remote = netip.MustParseAddrPort("192.0.2.10:40000") // the SDP's private address
+		c.SignallingIP = netip.MustParseAddr("127.0.0.1")
+		c.RTCPRemote = netip.MustParseAddrPort("198.51.100.4:53020")
+	})
+	rr, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7, Reports: []rtcp.ReceptionReport{{SSRC: s.ssrc, FractionLost: 10}}}})
+	bye, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7}, &rtcp.Goodbye{Sources: []uint32{7}}})
+	now := time.Now().Add(time.Hour) // after NewSession's LastHeard
+	nat := netip.MustParseAddrPort("127.0.0.1:5001")
+	handle := func(data []byte, src netip.AddrPort, muxed bool) {
+		t.Helper()
+		s.handleRTCP(now, now, data, src, muxed)
 	}
-	defer stranger.Close()
+
+	handle(rr, nat, false)
+	if st := s.Stats(); st.RTCPReceived != 1 || st.PeerFractionLost != 10 || !s.LastHeard().Equal(now) {
+		t.Fatalf("RTCP from the signalling address before RTP latched: %+v", st)
+	}
 	before := s.Stats()
-	if _, err := stranger.WriteToUDP(bye, rtcpTo); err != nil {
-		t.Fatal(err)
+	handle(rr, netip.MustParseAddrPort("127.0.0.1:5003"), false) // the same NAT, another phone
+	handle(rr, netip.MustParseAddrPort("127.0.0.2:5001"), false) // an address the rule refuses
+	if st := s.Stats(); st.RTCPReceived != before.RTCPReceived || st.RTCPDropped != before.RTCPDropped+1 ||
+		st.DroppedForeign != before.DroppedForeign+1 {
+		t.Errorf("after another port and a foreign address: %+v, before %+v", st, before)
 	}
-	waitFor(t, "the stranger's packet", func() bool { return s.Stats().RTCPDropped > before.RTCPDropped })
-	if st := s.Stats(); st.RTCPBye != before.RTCPBye || st.RTCPReceived != before.RTCPReceived {
-		t.Errorf("a stranger's BYE counted: %+v", st)
+
+	// The offer's a=rtcp address is the peer's even outside the rule.
+	s.SetRTCP(netip.MustParseAddrPort("198.51.100.4:53020"), false)
+	handle(rr, netip.MustParseAddrPort("198.51.100.4:53020"), false)
+	if st := s.Stats(); st.RTCPReceived != before.RTCPReceived+1 {
+		t.Errorf("RTCP from the a=rtcp address refused: %+v", st)
+	}
+
+	// A BYE counts, but the peer is not heard from by it.
+	later := now.Add(time.Minute)
+	s.handleRTCP(later, later, bye, netip.MustParseAddrPort("198.51.100.4:53020"), false)
+	if st := s.Stats(); st.RTCPBye != 1 || s.LastHeard().After(now) {
+		t.Errorf("BYE: %+v, last heard %v (before %v)", st, s.LastHeard(), now)
+	}
+
+	// Muxed: once RTP latched, RTCP only from that source.
+	s.relatch.Store(false)
+	s.latched = nat
+	before = s.Stats()
+	handle(rr, netip.MustParseAddrPort("127.0.0.1:5003"), true)
+	handle(rr, nat, true)
+	if st := s.Stats(); st.RTCPReceived != before.RTCPReceived+1 || st.RTCPDropped != before.RTCPDropped+1 {
+		t.Errorf("muxed from the RTP source and another port: %+v, before %+v", st, before)
+	}
+
+	if n := testing.AllocsPerRun(100, func() { s.handleRTCP(now, now, rr, nat, true) }); n != 0 {
+		t.Errorf("handleRTCP allocates %v times", n)
 	}
 }
 

@@ -6,12 +6,12 @@ import "time"
 // figures: the peer's reports on our stream and ours on theirs.
 type Stats struct {
 	Sent, Received, Dropped uint64
-	// DroppedForeign counts what the latch rule refused (latch.go);
-	// Dropped what came from an allowed address but was no use.
+	// DroppedForeign counts what the latch rule refused (latch.go), RTP
+	// and RTCP; Dropped what came from an allowed address but was no use.
 	DroppedForeign uint64
 
 	RTCPSent, RTCPReceived uint64
-	RTCPDropped            uint64 // malformed, or from an address not the peer's
+	RTCPDropped            uint64 // malformed, or from another source than the latched one
 	RTCPBye                uint64 // BYE packets: the peer says it ended its stream
 
 	// The peer's last report on our stream: fraction lost (0-255 = 0-100 %),
