@@ -305,3 +305,32 @@ func TestOutboxStates(t *testing.T) {
 		t.Fatalf("after prune: %+v", got)
 	}
 }
+
+// TestSetEmailOverride: the override can be changed and cleared after
+// enabling; the next email goes to it.
+func TestSetEmailOverride(t *testing.T) {
+	d := openTestDir(t, "")
+	ctx := context.Background()
+	e := enable(t, d, "ada@example.com")
+	sendAll(t, d)
+	u, err := d.SetEmailOverride(ctx, e.User.ID, " ada.home@example.org ")
+	if err != nil || u.EmailOverride != "ada.home@example.org" {
+		t.Fatalf("set: %+v, %v", u, err)
+	}
+	var ie *store.InputError
+	if _, err := d.SetEmailOverride(ctx, e.User.ID, "Ada <ada@example.org>"); !errors.As(err, &ie) || ie.Field != "email_override" {
+		t.Fatalf("bad address: %v", err)
+	}
+	if _, err := d.ResetPIN(ctx, e.User.ID, store.MailOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if due := dueMail(t, d); len(due) != 1 || due[0].To != "ada.home@example.org" {
+		t.Fatalf("after setting: %+v", due)
+	}
+	if u, err := d.SetEmailOverride(ctx, e.User.ID, ""); err != nil || u.EmailOverride != "" {
+		t.Fatalf("clear: %+v, %v", u, err)
+	}
+	if u, err := d.GetUser(ctx, e.User.ID); err != nil || u.EmailOverride != "" || u.PINLength != len(e.PIN) {
+		t.Fatalf("stored: %+v, %v", u, err)
+	}
+}

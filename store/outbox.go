@@ -169,7 +169,8 @@ func (d *Directory) supersede(ctx context.Context, c MailContent, userID int64) 
 	digest, confID := e.digest, e.conferenceID
 	e.mu.Unlock()
 
-	facts := factsOf(c)
+	own := factsOf(c) // what the change itself tells
+	facts := own     // and what c tells once it takes on the others'
 	enabled := c.Kind == MailEnabled
 	reset := c.Kind == MailConferenceIDReset
 	var ids []int64
@@ -179,8 +180,18 @@ func (d *Directory) supersede(ctx context.Context, c MailContent, userID int64) 
 			continue // unreadable: the mailer fails it, with the reason
 		}
 		of := factsOf(old)
-		if !of.overlaps(facts) {
+		if !of.overlaps(own) {
 			continue // about other facts: it stays, and is sent as it is
+		}
+		// Superseded when this change makes it untrue, or when c tells all
+		// it tells. An email that tells more and stays true (the welcome,
+		// beside a send-info) is sent as it is: send-info never takes on a
+		// PIN.
+		untrue := of.pin && own.pin && old.PIN != c.PIN ||
+			of.conferenceID && own.conferenceID && old.ConferenceID != c.ConferenceID
+		covered := (!of.pin || own.pin) && (!of.conferenceID || own.conferenceID)
+		if !untrue && !covered {
+			continue
 		}
 		ids = append(ids, s.ID)
 		enabled = enabled || old.Kind == MailEnabled
