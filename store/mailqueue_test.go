@@ -334,3 +334,20 @@ func TestSetEmailOverride(t *testing.T) {
 		t.Fatalf("stored: %+v, %v", u, err)
 	}
 }
+
+// TestSendInfoBesideWelcome: send-info while the welcome waits supersedes
+// nothing (the welcome tells more and is still true), and never takes on
+// the PIN.
+func TestSendInfoBesideWelcome(t *testing.T) {
+	d := openTestDir(t, "")
+	ctx := context.Background()
+	e := enable(t, d, "ada@example.com")
+	if _, err := d.SendConferenceInfo(ctx, e.User.ID, store.MailOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	due := dueMail(t, d)
+	if len(due) != 2 || due[0].Kind != store.MailEnabled || due[0].PIN != e.PIN ||
+		due[1].Kind != store.MailConferenceInfo || due[1].PIN != "" {
+		t.Fatalf("due: %+v", due)
+	}
+}

@@ -99,10 +99,10 @@ func TestOutboxServerDownOnlyTrueMailsArrive(t *testing.T) {
 		t.Fatalf("%d pending while down, want 3: %+v", len(pending), pending)
 	}
 	smtp.Restart(t)
-	msgs := smtp.Wait(t, 4, outboxWait)
+	smtp.Wait(t, 4, outboxWait)
 	waitNoPending(c)
 	time.Sleep(500 * time.Millisecond) // nothing more may come
-	msgs = smtp.Messages()
+	msgs := smtp.Messages()
 	if len(msgs) != 4 {
 		t.Fatalf("%d emails, want 4: %v", len(msgs), subjects(msgs))
 	}
