@@ -29,6 +29,7 @@ type Directory interface {
 	meetingDirectory
 	selfDirectory
 	mailQueue
+	outboxDirectory
 }
 
 // mailQueue is what GET /status reads of the directory.
@@ -71,6 +72,7 @@ type api struct {
 	meetingDir       meetingDirectory
 	selfDir          selfDirectory
 	mail             mailQueue
+	outbox           outboxDirectory
 	live             LiveMeetings
 	calls            func() (calls, rtpPorts int)
 	meetings         func() int
@@ -107,6 +109,7 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/users", false, a.listUsers},
 		{"POST", "/api/v1/users", false, a.enableUser},
 		{"GET", "/api/v1/users/{email}", false, a.withUser(a.getUser)},
+		{"PATCH", "/api/v1/users/{email}", false, a.withUser(a.patchUser)},
 		{"DELETE", "/api/v1/users/{email}", false, a.withUser(a.disableUser)},
 		{"POST", "/api/v1/users/{email}/pin/reset", false, a.withUser(a.resetPIN)},
 		{"PUT", "/api/v1/users/{email}/pin", false, a.withUser(a.setPIN)},
@@ -115,6 +118,10 @@ func (a *api) routes() []route {
 		{"PUT", "/api/v1/users/{email}/conference-id", false, a.withUser(a.setConferenceID)},
 		{"POST", "/api/v1/users/{email}/conference-id/send-info", false, a.withUser(a.sendConferenceInfo)},
 		{"POST", "/api/v1/users/{email}/token", false, a.withUser(a.issueUserToken)},
+
+		{"GET", "/api/v1/outbox", false, a.listOutbox},
+		{"POST", "/api/v1/outbox/{id}/retry", false, a.retryEmail},
+		{"DELETE", "/api/v1/outbox/{id}", false, a.dropEmail},
 
 		{"GET", "/api/v1/settings", false, a.getSettings},
 		{"PATCH", "/api/v1/settings", false, a.patchSettings},
@@ -149,6 +156,7 @@ func newAPI(opts Options) *api {
 		meetingDir:       opts.Directory,
 		selfDir:          opts.Directory,
 		mail:             opts.Directory,
+		outbox:           opts.Directory,
 		live:             opts.Live,
 		calls:            opts.Calls,
 		meetings:         opts.Meetings,

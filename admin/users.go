@@ -24,6 +24,7 @@ type userDirectory interface {
 	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
 	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	SetEmailOverride(ctx context.Context, id int64, addr string) (store.User, error)
 }
 
 // viewUser is a user as the API shows it. wire.User lists every field by
@@ -145,6 +146,24 @@ func (a *api) enableUser(w http.ResponseWriter, r *http.Request) error {
 
 // GET /api/v1/users/{email}
 func (a *api) getUser(w http.ResponseWriter, r *http.Request, u store.User) error {
+	writeJSON(w, http.StatusOK, viewUser(u))
+	return nil
+}
+
+// PATCH /api/v1/users/{email}
+func (a *api) patchUser(w http.ResponseWriter, r *http.Request, u store.User) error {
+	var req wire.UserPatch
+	if err := decodeBody(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.EmailOverride != nil {
+		// The store checks the address, naming the field.
+		updated, err := a.users.SetEmailOverride(r.Context(), u.ID, *req.EmailOverride)
+		if err != nil {
+			return err
+		}
+		u = updated
+	}
 	writeJSON(w, http.StatusOK, viewUser(u))
 	return nil
 }

@@ -305,10 +305,17 @@ type Email struct {
 	// Timeout bounds one connection to the server.
 	Timeout time.Duration `yaml:"timeout"`
 	// RetryMin and RetryMax bound the backoff between attempts at a
-	// message that could not be sent; it doubles from RetryMin up to RetryMax
-	// and the message is kept until it goes out.
+	// message that could not be sent; it doubles from RetryMin up to RetryMax.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
+	// MaxAttempts bounds the attempts at one message: after the last it is
+	// failed, with the server's answer, until an administrator retries it.
+	// A permanent refusal (a 5xx answer to the message) fails it at once.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Retention is how long sent, failed and dropped messages stay in the
+	// outbox list (without their content but for failed ones) before they
+	// are pruned.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Default is the configuration used when no file is given: a demo bridge on
@@ -376,6 +383,9 @@ func Default() Config {
 			Timeout:  15 * time.Second,
 			RetryMin: 30 * time.Second,
 			RetryMax: 30 * time.Minute,
+			// About 8 hours of attempts with the default backoff.
+			MaxAttempts: 20,
+			Retention:   7 * 24 * time.Hour,
 		},
 		DataDir:       "data",
 		DemoOrganizer: true,

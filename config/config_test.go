@@ -169,6 +169,8 @@ email:
   timeout: 20s
   retry_min: 1s
   retry_max: 1h
+  max_attempts: 8
+  retention: 72h
 prompts: ` + dir + `
 data_dir: /var/lib/dialin
 demo_organizer: false
@@ -216,7 +218,7 @@ pin_secret_file: /etc/dialin/pin-secret
 		Email: Email{SMTPHost: "smtp.example.com", SMTPPort: 465, Security: "tls",
 			Username: "conferencing@example.com", Password: "secret",
 			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,
-			RetryMin: time.Second, RetryMax: time.Hour},
+			RetryMin: time.Second, RetryMax: time.Hour, MaxAttempts: 8, Retention: 72 * time.Hour},
 		Prompts: dir,
 		DataDir: "/var/lib/dialin",
 
@@ -538,6 +540,8 @@ func TestValidate(t *testing.T) {
 		{"smtp timeout", func(c *Config) { c.Email.Timeout = 0 }, "email.timeout: 0s is not between 1s and 5m0s"},
 		{"smtp retry min", func(c *Config) { c.Email.RetryMin = 0 }, "email.retry_min: 0s is below 100ms"},
 		{"smtp retry max", func(c *Config) { c.Email.RetryMax = time.Second }, "email.retry_max: 1s is below email.retry_min (30s)"},
+		{"smtp max attempts", func(c *Config) { c.Email.MaxAttempts = 0 }, "email.max_attempts: 0 is not 1-1000"},
+		{"smtp retention", func(c *Config) { c.Email.Retention = time.Second }, "email.retention: 1s is below 1m0s"},
 		// prompts, data_dir
 		{"prompts missing", func(c *Config) { c.Prompts = filepath.Join(notDir, "..", "nope") }, "prompts: "},
 		{"prompts not a dir", func(c *Config) { c.Prompts = notDir }, "is not a directory"},

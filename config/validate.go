@@ -392,6 +392,12 @@ func (e *Email) validate(p *problems) {
 	if e.RetryMax < e.RetryMin {
 		p.add("email.retry_max", "%v is below email.retry_min (%v)", e.RetryMax, e.RetryMin)
 	}
+	if e.MaxAttempts < 1 || e.MaxAttempts > 1000 {
+		p.add("email.max_attempts", "%d is not 1-1000", e.MaxAttempts)
+	}
+	if e.Retention < time.Minute {
+		p.add("email.retention", "%v is below 1m0s", e.Retention)
+	}
 }
 
 func (v *IVR) validate(p *problems) {

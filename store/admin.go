@@ -58,7 +58,7 @@ func (d *Directory) ResetPIN(ctx context.Context, id int64, opts MailOptions) (C
 	if err != nil {
 		return Change{}, fmt.Errorf("directory: generate PIN: %w", err)
 	}
-	mail, err := d.mailFor(MailPINReset, &u, pin, opts, false)
+	mail, err := d.mailFor(ctx, MailPINReset, &u, pin, opts, false)
 	if err != nil {
 		return Change{}, err
 	}
@@ -205,7 +205,7 @@ func (d *Directory) replaceConferenceIDLocked(ctx context.Context, u *User, newI
 	oldID := u.ConferenceID
 	changed := *u
 	changed.ConferenceID = newID
-	mail, err := d.mailFor(MailConferenceIDReset, &changed, "", opts, false)
+	mail, err := d.mailFor(ctx, MailConferenceIDReset, &changed, "", opts, false)
 	if err != nil {
 		return Change{}, err
 	}

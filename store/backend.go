@@ -67,23 +67,22 @@ type Backend interface {
 
 	// QueueMail queues an email on its own (setting mail.ID).
 	QueueMail(ctx context.Context, mail *SealedMail) error
-	// DueMail reads up to limit queued emails whose NextAttempt is not
+	// DueMail reads up to limit pending emails whose NextAttempt is not
 	// after now, oldest first.
 	DueMail(ctx context.Context, now time.Time, limit int) ([]SealedMail, error)
-	// DeleteMail removes a sent email. Deleting one already gone is not an
-	// error (two senders may race).
-	DeleteMail(ctx context.Context, id int64) error
 	// RecordMailFailure counts a failed attempt and sets the next one.
 	RecordMailFailure(ctx context.Context, id int64, next time.Time, reason string) error
-	// CountMail counts the queued emails.
+	// CountMail counts the pending emails.
 	CountMail(ctx context.Context) (int, error)
+	MailQueueBackend // mailqueue.go: the outbox's states, listing and pruning
 
 	// Close releases the store.
 	Close() error
 }
 
-// SealedMail is a queued email as a Backend stores it: Kind and To in
-// clear, the MailContent sealed by the Directory.
+// SealedMail is a queued email as a Backend stores it: Kind, To and the
+// states in clear, the MailContent sealed by the Directory (empty once the
+// email is sent or dropped, and in listings).
 type SealedMail struct {
 	ID          int64
 	Kind        string
@@ -91,6 +90,15 @@ type SealedMail struct {
 	Sealed      []byte
 	Attempts    int
 	NextAttempt time.Time
-	LastError   string
-	CreatedAt   time.Time
+	LastError   string    // the last failed attempt's reason (the SMTP server's answer)
+	CreatedAt   time.Time // when it was written: its Date header
+
+	UserID    int64      // the user it is about; 0 in emails queued before schema 6
+	UserEmail string     // that user's primary address, for the listing
+	Status    MailStatus // OutboxPending when queued
+	Reason    string     // why it was dropped or failed for good
+	DoneAt    time.Time  // when it was sent, dropped or failed for good
+	// Supersedes, on queueing only: pending emails this one replaces, which
+	// are dropped in the same transaction.
+	Supersedes []int64
 }

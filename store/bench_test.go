@@ -92,7 +92,21 @@ func (snapshotBackend) QueueMail(context.Context, *SealedMail) error { return er
 func (snapshotBackend) DueMail(context.Context, time.Time, int) ([]SealedMail, error) {
 	return nil, errReadOnly
 }
-func (snapshotBackend) DeleteMail(context.Context, int64) error { return errReadOnly }
+func (snapshotBackend) PendingMailOf(context.Context, int64, string) ([]SealedMail, error) {
+	return nil, errReadOnly
+}
+func (snapshotBackend) GetMail(context.Context, int64) (SealedMail, error) {
+	return SealedMail{}, errReadOnly
+}
+func (snapshotBackend) ListMail(context.Context, MailFilter) ([]SealedMail, error) {
+	return nil, errReadOnly
+}
+func (snapshotBackend) FinishMail(context.Context, int64, MailStatus, string, time.Time) error {
+	return errReadOnly
+}
+func (snapshotBackend) GiveUpMail(context.Context, int64, string, time.Time) error { return errReadOnly }
+func (snapshotBackend) RetryMail(context.Context, int64, time.Time) error         { return errReadOnly }
+func (snapshotBackend) PruneMail(context.Context, time.Time) (int, error)         { return 0, errReadOnly }
 func (snapshotBackend) RecordMailFailure(context.Context, int64, time.Time, string) error {
 	return errReadOnly
 }

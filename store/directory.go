@@ -41,7 +41,8 @@ type Directory struct {
 	closeErr  error
 	retry     atomic.Bool // some entry is dirty but not queued: sweep
 
-	mailSignal chan struct{} // an email was queued (MailQueued)
+	mailSignal     chan struct{} // an email was queued (MailQueued)
+	mailSuperseded atomic.Uint64 // emails superseded since start (SupersededMail)
 }
 
 // Options configure a Directory.
@@ -407,7 +408,7 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, 
 	digest := d.hasher.Digest(pin)
 	u.PINDigest = digest[:]
 	u.PINLength = len(pin)
-	mail, err := d.mailFor(MailEnabled, &u, pin, req.Mail, false)
+	mail, err := d.mailFor(ctx, MailEnabled, &u, pin, req.Mail, false)
 	if err != nil {
 		return Change{}, err
 	}

@@ -20,7 +20,8 @@ type MailOptions struct {
 	// Skip sends no email for this change (the administrator passes the
 	// details on by hand), whatever the send_emails setting says.
 	Skip bool `json:"skip,omitempty"`
-	// To sends this one email to this address instead of the user's.
+	// To sends this one email to this address instead of the user's, even
+	// with send_emails off (as Teams' -SendEmail).
 	To string `json:"to,omitempty"`
 }
 
@@ -44,7 +45,14 @@ type OutboxMail struct {
 	Attempts    int       // failed attempts so far
 	NextAttempt time.Time // not before this
 	LastError   string    // why the last attempt failed
-	CreatedAt   time.Time
+	CreatedAt   time.Time // when it was written: its Date header
+	// Stale says which fact is no longer true (the PIN or the conference ID
+	// was changed since, the user was disabled): the email must not be
+	// sent. Empty while every fact holds.
+	Stale string
+	// Unreadable says why the content cannot be opened (MailContent is
+	// then empty but for Kind and To): the email cannot be sent.
+	Unreadable string
 }
 
 // Change is the result of an administrative change: the user as it now is,

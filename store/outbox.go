@@ -83,11 +83,20 @@ func checkMailOptions(o MailOptions) error {
 }
 
 // mailFor seals the email of kind about u, or returns nil when none is to
-// be sent: opts.Skip, or send_emails off (unless always, for an email an
-// administrator asked for by name). With d.mu held.
-func (d *Directory) mailFor(kind string, u *User, pin string, opts MailOptions, always bool) (*SealedMail, error) {
+// be sent: opts.Skip, or send_emails off, unless always (an email an
+// administrator asked for by name) or opts.To names an address (as Teams'
+// -SendEmail does: an address given by hand is sent to). An email that
+// could never be sent is refused (an *InputError), so nothing is queued.
+// A pending email to the same address about the same fact (the PIN, the
+// conference ID) is superseded: the new one replaces it and carries its
+// other facts that are still true. With d.mu held.
+func (d *Directory) mailFor(ctx context.Context, kind string, u *User, pin string, opts MailOptions, always bool) (*SealedMail, error) {
 	s := d.settings.Load()
-	if !always && (opts.Skip || !s.SendEmails) {
+	switch {
+	case always:
+	case opts.Skip:
+		return nil, nil
+	case !s.SendEmails && opts.To == "":
 		return nil, nil
 	}
 	to := u.Email
@@ -106,12 +115,163 @@ func (d *Directory) mailFor(kind string, u *User, pin string, opts MailOptions, 
 		PIN:           pin,
 		DialInNumbers: append([]string(nil), s.DialInNumbers...),
 	}
+	if err := checkMailContent(c); err != nil {
+		return nil, err
+	}
+	var supersedes []int64
+	if u.ID != 0 { // a user being enabled has no email queued yet
+		var err error
+		if c, supersedes, err = d.supersede(ctx, c, u.ID); err != nil {
+			return nil, err
+		}
+	}
 	sealed, err := d.seal(c)
 	if err != nil {
-		return nil, fmt.Errorf("directory: seal %s email: %w", kind, err)
+		return nil, fmt.Errorf("directory: seal %s email: %w", c.Kind, err)
 	}
 	now := d.now().UTC()
-	return &SealedMail{Kind: kind, To: to, Sealed: sealed, NextAttempt: now, CreatedAt: now}, nil
+	return &SealedMail{Kind: c.Kind, To: to, Sealed: sealed, NextAttempt: now, CreatedAt: now,
+		UserID: u.ID, UserEmail: u.Email, Status: OutboxPending, Supersedes: supersedes}, nil
+}
+
+// checkMailContent refuses an email that could never be rendered (the
+// mailer would only fail it), naming what is missing.
+func checkMailContent(c MailContent) error {
+	f := factsOf(c)
+	switch {
+	case c.To == "":
+		return &InputError{Field: "email_to", Msg: "the email has no recipient"}
+	case f.pin && c.PIN == "":
+		return &InputError{Field: "pin", Msg: "the " + c.Kind + " email needs the PIN, which this change did not set"}
+	case (c.Kind == MailConferenceIDReset || c.Kind == MailConferenceInfo) && c.ConferenceID == "":
+		return &InputError{Field: "conference_id", Msg: fmt.Sprintf(
+			"user %s has no static conference ID (dynamic mode): there is no conference ID to email; "+
+				"each meeting's own ID is in its invitation (dialin meeting list --organizer %s)", c.UserEmail, c.UserEmail)}
+	}
+	return nil
+}
+
+// supersede folds the pending emails about userID to c.To that tell one of
+// c's facts into c: c tells the facts they told that are still true (the
+// change being made touches only c's own facts, so the index is right for
+// the others) and takes the kind that says all of them. It returns the
+// emails c replaces. With d.mu held.
+func (d *Directory) supersede(ctx context.Context, c MailContent, userID int64) (MailContent, []int64, error) {
+	olds, err := d.backend.PendingMailOf(ctx, userID, c.To)
+	if err != nil {
+		return c, nil, fmt.Errorf("directory: read pending emails of user %d: %w", userID, err)
+	}
+	e := d.users[userID]
+	if len(olds) == 0 || e == nil {
+		return c, nil, nil
+	}
+	e.mu.Lock()
+	digest, confID := e.digest, e.conferenceID
+	e.mu.Unlock()
+
+	own := factsOf(c) // what the change itself tells
+	facts := own     // and what c tells once it takes on the others'
+	enabled := c.Kind == MailEnabled
+	reset := c.Kind == MailConferenceIDReset
+	var ids []int64
+	for _, s := range olds {
+		old, err := d.open(s)
+		if err != nil {
+			continue // unreadable: the mailer fails it, with the reason
+		}
+		of := factsOf(old)
+		if !of.overlaps(own) {
+			continue // about other facts: it stays, and is sent as it is
+		}
+		// Superseded when this change makes it untrue, or when c tells all
+		// it tells. An email that tells more and stays true (the welcome,
+		// beside a send-info) is sent as it is: send-info never takes on a
+		// PIN.
+		untrue := of.pin && own.pin && old.PIN != c.PIN ||
+			of.conferenceID && own.conferenceID && old.ConferenceID != c.ConferenceID
+		covered := (!of.pin || own.pin) && (!of.conferenceID || own.conferenceID)
+		if !untrue && !covered {
+			continue
+		}
+		ids = append(ids, s.ID)
+		enabled = enabled || old.Kind == MailEnabled
+		reset = reset || old.Kind == MailConferenceIDReset
+		if of.pin && !facts.pin && d.hasher.Match(&digest, old.PIN) {
+			c.PIN, facts.pin = old.PIN, true
+		}
+		if of.conferenceID && !facts.conferenceID && old.ConferenceID == confID {
+			c.ConferenceID, facts.conferenceID = old.ConferenceID, true
+		}
+	}
+	if len(ids) == 0 {
+		return c, nil, nil
+	}
+	switch {
+	case facts.pin && facts.conferenceID, facts.pin && enabled && confID == "":
+		c.Kind = MailEnabled // the welcome has not gone out yet
+	case facts.pin:
+		c.Kind = MailPINReset
+	case reset:
+		c.Kind = MailConferenceIDReset
+	default:
+		c.Kind = MailConferenceInfo
+	}
+	return c, ids, nil
+}
+
+// mailFacts are the facts an email tells, which must still be true when it
+// is sent and which a newer email about the same fact supersedes.
+type mailFacts struct{ pin, conferenceID bool }
+
+// factsOf is what c tells by its kind: a PIN reset email carries the
+// conference ID too, but does not show it.
+func factsOf(c MailContent) mailFacts {
+	switch c.Kind {
+	case MailEnabled:
+		return mailFacts{pin: true, conferenceID: c.ConferenceID != ""} // none in dynamic mode
+	case MailPINReset:
+		return mailFacts{pin: true}
+	case MailConferenceIDReset, MailConferenceInfo:
+		return mailFacts{conferenceID: true}
+	}
+	return mailFacts{}
+}
+
+func (f mailFacts) overlaps(g mailFacts) bool {
+	return f.pin && g.pin || f.conferenceID && g.conferenceID
+}
+
+// staleReason says which of c's facts is no longer true, "" if all are.
+// userID 0 is an email queued before the outbox knew its user: it is found
+// by the user's address.
+func (d *Directory) staleReason(ctx context.Context, userID int64, c MailContent) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if userID == 0 {
+		u, err := d.backend.GetUserByEmail(ctx, c.UserEmail)
+		if errors.Is(err, ErrNotFound) {
+			return "the user was disabled after this email was written", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		userID = u.ID
+	}
+	e := d.users[userID]
+	if e == nil {
+		return "the user was disabled after this email was written", nil
+	}
+	e.mu.Lock()
+	digest, confID := e.digest, e.conferenceID
+	e.mu.Unlock()
+	f := factsOf(c)
+	switch {
+	case f.pin && !d.hasher.Match(&digest, c.PIN):
+		return "the PIN was changed after this email was written", nil
+	case f.conferenceID && confID != c.ConferenceID:
+		return "the conference ID was changed after this email was written", nil
+	}
+	return "", nil
 }
 
 // mailQueued wakes the mailer after a commit that queued m.
@@ -119,11 +279,17 @@ func (d *Directory) mailQueued(m *SealedMail) bool {
 	if m == nil {
 		return false
 	}
+	// Counting point: emails superseded by m (dropped in m's transaction).
+	d.mailSuperseded.Add(uint64(len(m.Supersedes)))
+	d.wakeMailer()
+	return true
+}
+
+func (d *Directory) wakeMailer() {
 	select {
 	case d.mailSignal <- struct{}{}:
 	default: // a wake-up is pending already
 	}
-	return true
 }
 
 // ---- Reading users and meetings for the administration API.
@@ -210,7 +376,9 @@ func (d *Directory) ListMeetings(ctx context.Context, f MeetingFilter) ([]Meetin
 
 // SendConferenceInfo queues an email with the user's conference ID and the
 // dial-in numbers, never the PIN, whatever send_emails says (an
-// administrator asked for it). mail.Skip is ignored.
+// administrator asked for it). mail.Skip is ignored. A user without a
+// static conference ID (dynamic mode) has none to send: an *InputError,
+// and nothing is queued.
 func (d *Directory) SendConferenceInfo(ctx context.Context, id int64, opts MailOptions) (Change, error) {
 	if err := checkMailOptions(opts); err != nil {
 		return Change{}, err
@@ -221,7 +389,7 @@ func (d *Directory) SendConferenceInfo(ctx context.Context, id int64, opts MailO
 	if err != nil {
 		return Change{}, err
 	}
-	m, err := d.mailFor(MailConferenceInfo, &u, "", opts, true)
+	m, err := d.mailFor(ctx, MailConferenceInfo, &u, "", opts, true)
 	if err != nil {
 		return Change{}, err
 	}
@@ -233,44 +401,49 @@ func (d *Directory) SendConferenceInfo(ctx context.Context, id int64, opts MailO
 
 // ---- The mailer's side.
 
-// DueMail reads up to limit queued emails whose next attempt is due,
-// oldest first, opened. One that cannot be opened (the secret was
-// replaced) is logged and put off for a day, never deleted.
+// DueMail reads up to limit pending emails whose next attempt is due,
+// oldest first, opened, each with Stale set when one of its facts is no
+// longer true (the mailer drops it) and Unreadable when it cannot be
+// opened (the secret was replaced: the mailer fails it).
 func (d *Directory) DueMail(ctx context.Context, limit int) ([]OutboxMail, error) {
-	now := d.now()
-	sealed, err := d.backend.DueMail(ctx, now, limit)
+	sealed, err := d.backend.DueMail(ctx, d.now(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
 	out := make([]OutboxMail, 0, len(sealed))
 	for _, s := range sealed {
+		om := OutboxMail{ID: s.ID, Attempts: s.Attempts, NextAttempt: s.NextAttempt,
+			LastError: s.LastError, CreatedAt: s.CreatedAt}
 		c, err := d.open(s)
 		if err != nil {
-			d.log.Error().Int64("email_id", s.ID).Str("kind", s.Kind).Err(err).Msg("queued email cannot be read; kept, retried in 24h")
-			_ = d.backend.RecordMailFailure(ctx, s.ID, now.Add(24*time.Hour), err.Error())
+			om.Kind, om.To = s.Kind, s.To
+			om.Unreadable = "the queued email cannot be read: " + err.Error()
+			out = append(out, om)
 			continue
 		}
-		out = append(out, OutboxMail{ID: s.ID, MailContent: c, Attempts: s.Attempts,
-			NextAttempt: s.NextAttempt, LastError: s.LastError, CreatedAt: s.CreatedAt})
+		om.MailContent = c
+		if om.Stale, err = d.staleReason(ctx, s.UserID, c); err != nil {
+			return nil, fmt.Errorf("directory: check email %d: %w", s.ID, err)
+		}
+		out = append(out, om)
 	}
 	return out, nil
 }
 
-// MailSent deletes a sent email (and the PIN it held) from the outbox.
+// MailSent marks a sent email sent and erases its content (and the PIN it
+// held); it stays listed until pruned.
 func (d *Directory) MailSent(ctx context.Context, id int64) error {
-	if err := d.backend.DeleteMail(ctx, id); err != nil {
+	err := d.backend.FinishMail(ctx, id, OutboxSent, "", d.now().UTC())
+	if err != nil && !errors.Is(err, ErrMailDone) { // sent already: two senders raced
 		return fmt.Errorf("directory: %w", err)
 	}
 	return nil
 }
 
 // MailFailed records a failed attempt: one more attempt, the reason, and
-// when to try again. The email stays queued.
+// when to try again. The email stays pending.
 func (d *Directory) MailFailed(ctx context.Context, id int64, next time.Time, reason string) error {
-	if len(reason) > 1000 {
-		reason = reason[:1000]
-	}
-	if err := d.backend.RecordMailFailure(ctx, id, next.UTC(), reason); err != nil {
+	if err := d.backend.RecordMailFailure(ctx, id, next.UTC(), clip(reason)); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}
 	return nil
@@ -280,7 +453,8 @@ func (d *Directory) MailFailed(ctx context.Context, id int64, next time.Time, re
 // the mailer need not poll.
 func (d *Directory) MailQueued() <-chan struct{} { return d.mailSignal }
 
-// PendingMail counts the emails waiting in the outbox.
+// PendingMail counts the emails waiting in the outbox (not the failed or
+// dropped ones).
 func (d *Directory) PendingMail(ctx context.Context) (int, error) {
 	n, err := d.backend.CountMail(ctx)
 	if err != nil {

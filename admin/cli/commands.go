@@ -40,6 +40,8 @@ func (a *App) table(serve ServeFunc) []*command {
 
 		{name: "user enable", args: []string{"EMAIL"}, flags: []string{"name", "email-override", "no-email", "email-to"}, access: adminToken,
 			summary: "enable a user: prints the conference ID and the PIN, once", run: runUserEnable},
+		{name: "user set", args: []string{"EMAIL"}, flags: []string{"email-override"}, access: adminToken,
+			summary: "change a user: --email-override ADDRESS sends its emails there (\"\" clears it)", run: runUserSet},
 		{name: "user disable", args: []string{"EMAIL"}, access: adminToken,
 			summary: "disable a user: its conference ID and meetings stop working", run: runUserDisable},
 		{name: "user list", access: adminToken, summary: "list every user", run: runUserList},
@@ -75,6 +77,13 @@ func (a *App) table(serve ServeFunc) []*command {
 			summary: "mute a participant (--off: unmute)", run: runMeetingMute},
 		{name: "meeting remove", args: []string{"ID", "CALLER-ID"}, access: adminToken, check: notEmpty,
 			summary: "hang up a participant or a lobby caller", run: runMeetingRemove},
+
+		{name: "outbox list", flags: []string{"status"}, access: adminToken,
+			summary: "list the emails to users: pending, sent, failed, dropped (never their content)", run: runOutboxList},
+		{name: "outbox retry", args: []string{"ID"}, access: adminToken, check: checkEmailID,
+			summary: "send a failed email again now", run: runOutboxRetry},
+		{name: "outbox drop", args: []string{"ID"}, access: adminToken, check: checkEmailID,
+			summary: "drop a pending or failed email: it is never sent", run: runOutboxDrop},
 
 		{name: "settings show", access: adminToken, summary: "show the settings", run: runSettingsShow},
 		{name: "settings set", args: []string{"KEY", "VALUE"}, access: adminToken, notes: settingsKeysUsage, check: checkSettingsSet,

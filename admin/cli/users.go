@@ -38,6 +38,30 @@ func runUserEnable(j *job, args []string) error {
 	return nil
 }
 
+func runUserSet(j *job, args []string) error {
+	var p client.UserPatch
+	if o, ok := j.line.flags["email-override"]; ok {
+		p.EmailOverride = &o
+	}
+	if p == (client.UserPatch{}) {
+		return &usageError{msg: "user set: nothing to change: give --email-override ADDRESS (\"\" clears it)"}
+	}
+	u, err := j.client.UpdateUser(j.ctx, args[0], p)
+	if err != nil {
+		return err
+	}
+	if j.json {
+		return j.printJSON(u.Raw)
+	}
+	override := u.EmailOverride
+	if override == "" {
+		override = "none: emails go to " + u.Email
+	}
+	j.block(u.Email+": changed",
+		"email override", override+"  (emails already queued keep their address)")
+	return nil
+}
+
 func runUserDisable(j *job, args []string) error {
 	if err := j.client.DisableUser(j.ctx, args[0]); err != nil {
 		return err

@@ -19,6 +19,9 @@ type fakeOutbox struct {
 	mails    map[int64]*store.OutboxMail
 	sent     []int64
 	failures []failure
+	gaveUp   map[int64]string // failed for good, with the reason
+	dropped  map[int64]string
+	prunes   []time.Duration
 	dueCalls int
 	wake     chan struct{}
 }
@@ -30,15 +33,22 @@ type failure struct {
 }
 
 func newFakeOutbox() *fakeOutbox {
-	return &fakeOutbox{mails: map[int64]*store.OutboxMail{}, wake: make(chan struct{}, 1)}
+	return &fakeOutbox{mails: map[int64]*store.OutboxMail{}, gaveUp: map[int64]string{}, dropped: map[int64]string{},
+		wake: make(chan struct{}, 1)}
 }
 
 // queue adds an email, due now, and wakes the mailer as the store does.
 func (f *fakeOutbox) queue(c store.MailContent) int64 {
+	return f.queueMail(store.OutboxMail{MailContent: c, CreatedAt: time.Now()})
+}
+
+// queueMail adds om (its ID set here), due now.
+func (f *fakeOutbox) queueMail(om store.OutboxMail) int64 {
 	f.mu.Lock()
 	f.nextID++
 	id := f.nextID
-	f.mails[id] = &store.OutboxMail{ID: id, MailContent: c, CreatedAt: time.Now()}
+	om.ID = id
+	f.mails[id] = &om
 	f.mu.Unlock()
 	select {
 	case f.wake <- struct{}{}:
@@ -87,7 +97,54 @@ func (f *fakeOutbox) MailFailed(ctx context.Context, id int64, next time.Time, r
 	return nil
 }
 
+func (f *fakeOutbox) MailGaveUp(ctx context.Context, id int64, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, ok := f.mails[id]; ok {
+		m.Attempts++
+		m.LastError = reason
+	}
+	delete(f.mails, id)
+	f.gaveUp[id] = reason
+	return nil
+}
+
+func (f *fakeOutbox) MailDropped(ctx context.Context, id int64, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.mails, id)
+	f.dropped[id] = reason
+	return nil
+}
+
+func (f *fakeOutbox) PruneMail(ctx context.Context, keep time.Duration) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prunes = append(f.prunes, keep)
+	return 0, nil
+}
+
 func (f *fakeOutbox) MailQueued() <-chan struct{} { return f.wake }
+
+// outcome is what became of an email that left the queue without being
+// sent: "failed: reason", "dropped: reason", or "" if it did not.
+func (f *fakeOutbox) outcome(id int64) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.gaveUp[id]; ok {
+		return "failed: " + r
+	}
+	if r, ok := f.dropped[id]; ok {
+		return "dropped: " + r
+	}
+	return ""
+}
+
+func (f *fakeOutbox) pruneList() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.prunes...)
+}
 
 func (f *fakeOutbox) pending() int {
 	f.mu.Lock()

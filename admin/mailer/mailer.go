@@ -3,10 +3,15 @@
 // or conference ID is reset, and on request.
 //
 // The directory stores the facts (store.MailContent) in the same
-// transaction as the change; the mailer renders them when it sends and
-// deletes each email once the SMTP server has accepted it. An email that
-// cannot be sent stays queued and is retried with a growing backoff, so a
-// server that is down or misconfigured loses nothing.
+// transaction as the change, a newer email superseding an older one about
+// the same fact; the mailer renders them when it sends, dated when they
+// were written, and marks each email sent once the SMTP server has accepted
+// it. An email whose facts are no longer true (the PIN or the conference ID
+// changed since, the user was disabled) is dropped with the reason. One
+// that cannot be sent is retried with a growing backoff, up to
+// email.max_attempts, then failed with the server's answer; a permanent
+// refusal (5xx) fails it at once. Sent, failed and dropped emails stay
+// listed for email.retention, then are pruned.
 package mailer
 
 import (
@@ -27,12 +32,19 @@ import (
 
 // Outbox is the part of *store.Directory the mailer uses.
 type Outbox interface {
-	// DueMail reads up to limit queued emails whose next attempt is due.
+	// DueMail reads up to limit pending emails whose next attempt is due,
+	// each with Stale or Unreadable set when it must not be sent.
 	DueMail(ctx context.Context, limit int) ([]store.OutboxMail, error)
-	// MailSent deletes a sent email.
+	// MailSent marks a sent email sent (its content erased).
 	MailSent(ctx context.Context, id int64) error
 	// MailFailed counts a failed attempt and keeps the email until next.
 	MailFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	// MailGaveUp counts a last failed attempt: the email is failed.
+	MailGaveUp(ctx context.Context, id int64, reason string) error
+	// MailDropped drops an email that is no longer true, with the reason.
+	MailDropped(ctx context.Context, id int64, reason string) error
+	// PruneMail deletes the emails sent, failed or dropped more than keep ago.
+	PruneMail(ctx context.Context, keep time.Duration) (int, error)
 	// MailQueued wakes the mailer after an email is queued; may be nil.
 	MailQueued() <-chan struct{}
 }
@@ -60,6 +72,10 @@ const (
 	// bookkeepingTimeout bounds an outbox update, which must happen even
 	// when Run is being stopped (a sent email must not be sent again).
 	bookkeepingTimeout = 10 * time.Second
+	// pruneInterval is how often finished emails past email.retention are
+	// deleted.
+	pruneInterval    = time.Hour
+	defaultRetention = 7 * 24 * time.Hour
 )
 
 // Mailer sends the outbox's emails. Run it in one goroutine.
@@ -71,7 +87,8 @@ type Mailer struct {
 	now        func() time.Time
 	poll       time.Duration
 	clientOpts []mail.Option
-	addr       string // host:port, for messages
+	addr       string    // host:port, for messages
+	lastPrune  time.Time // Run's goroutine only
 }
 
 // New checks the options and prepares the SMTP client settings; it does not
@@ -92,6 +109,12 @@ func New(opts Options) (*Mailer, error) {
 	}
 	if cfg.RetryMax < cfg.RetryMin {
 		return nil, fmt.Errorf("mailer: email.retry_max %v is below email.retry_min %v", cfg.RetryMax, cfg.RetryMin)
+	}
+	if cfg.MaxAttempts < 1 {
+		return nil, fmt.Errorf("mailer: email.max_attempts %d is below 1", cfg.MaxAttempts)
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = defaultRetention
 	}
 	m := &Mailer{
 		cfg:     cfg,
@@ -172,6 +195,7 @@ func (m *Mailer) Run(ctx context.Context) {
 		return
 	}
 	for {
+		m.prune(ctx)
 		m.sendDue(ctx)
 		select {
 		case <-ctx.Done():
@@ -187,6 +211,7 @@ func (m *Mailer) Run(ctx context.Context) {
 func (m *Mailer) waitForHost(ctx context.Context, queued <-chan struct{}, tick <-chan time.Time) {
 	warned := false
 	for {
+		m.prune(ctx)
 		if !warned {
 			due, err := m.outbox.DueMail(ctx, countLimit)
 			switch {
@@ -223,6 +248,22 @@ func (m *Mailer) sendDue(ctx context.Context) {
 		// than hammer it with the rest of the queue.
 		if !m.sendBatch(ctx, due) || len(due) < batchSize {
 			return
+		}
+	}
+}
+
+// prune deletes the finished emails past email.retention, once every
+// pruneInterval.
+func (m *Mailer) prune(ctx context.Context) {
+	if now := m.now(); now.Sub(m.lastPrune) >= pruneInterval {
+		m.lastPrune = now
+		n, err := m.outbox.PruneMail(ctx, m.cfg.Retention)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.log.Error().Err(err).Msg("cannot prune the email outbox")
+		case n > 0:
+			m.log.Info().Int("pruned", n).Str("retention", m.cfg.Retention.String()).
+				Msg("sent, failed and dropped emails pruned from the outbox")
 		}
 	}
 }

@@ -23,12 +23,13 @@ type kind struct {
 	subject      string
 	pin          bool // shows the PIN, which must be there
 	conferenceID bool // shows the conference ID, which must be there
+	optionalID   bool // shows the conference ID if there is one (none in dynamic mode)
 	text         *texttemplate.Template
 	html         *htmltemplate.Template
 }
 
 var kinds = map[string]*kind{
-	store.MailEnabled:           {subject: "Your audio conferencing details", pin: true, conferenceID: true},
+	store.MailEnabled:           {subject: "Your audio conferencing details", pin: true, optionalID: true},
 	store.MailPINReset:          {subject: "Your audio conferencing PIN has been reset", pin: true},
 	store.MailConferenceIDReset: {subject: "Your conference ID has changed", conferenceID: true},
 	store.MailConferenceInfo:    {subject: "Your audio conferencing information", conferenceID: true},
@@ -51,7 +52,55 @@ type view struct {
 	Name          string
 	ConferenceID  string
 	PIN           string
-	DialInNumbers []string
+	DialInNumbers []dialIn
+}
+
+// dialIn is a dial-in number with its one-tap dial string, as the
+// anchors' invitations print them: tel:+14255550100,,1234567# dials the
+// number, waits, and types the conference ID and #. Tel is empty for a
+// number that is not a phone number (a name like "conference").
+type dialIn struct {
+	Number string
+	Tel    string
+	Href   htmltemplate.URL // Tel with # escaped, for the HTML link
+}
+
+// dialIns pairs each number with its dial string for conferenceID ("":
+// the number alone).
+func dialIns(numbers []string, conferenceID string) []dialIn {
+	out := make([]dialIn, 0, len(numbers))
+	for _, n := range numbers {
+		d := dialIn{Number: n}
+		if digits, ok := telDigits(n); ok {
+			d.Tel = "tel:" + digits
+			if conferenceID != "" {
+				d.Tel += ",," + conferenceID + "#"
+			}
+			// Only digits, '+', ',' and '#' went in: safe in an href.
+			d.Href = htmltemplate.URL(strings.ReplaceAll(d.Tel, "#", "%23"))
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// telDigits is a phone number as a tel: URI wants it ("+1 (425) 555-0100"
+// gives "+14255550100"); false for anything else.
+func telDigits(n string) (string, bool) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(n) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	return b.String(), len(digits) >= 3
 }
 
 // Render writes the email for c. dialInNumbers are used when c carries
@@ -63,19 +112,20 @@ func Render(c store.MailContent, dialInNumbers []string) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("render email: unknown kind %q", c.Kind)
 	}
 	v := view{
-		Subject:       k.subject,
-		Name:          oneLine(c.DisplayName),
-		DialInNumbers: c.DialInNumbers,
+		Subject: k.subject,
+		Name:    oneLine(c.DisplayName),
 	}
-	if len(v.DialInNumbers) == 0 {
-		v.DialInNumbers = dialInNumbers
+	numbers := c.DialInNumbers
+	if len(numbers) == 0 {
+		numbers = dialInNumbers
 	}
-	if k.conferenceID {
-		if c.ConferenceID == "" {
-			return Rendered{}, fmt.Errorf("render %s email: no conference ID", c.Kind)
-		}
+	switch {
+	case k.conferenceID && c.ConferenceID == "":
+		return Rendered{}, fmt.Errorf("render %s email: no conference ID", c.Kind)
+	case k.conferenceID, k.optionalID:
 		v.ConferenceID = c.ConferenceID
 	}
+	v.DialInNumbers = dialIns(numbers, v.ConferenceID)
 	// Only kinds that show the PIN ever see it: a conference_info email
 	// never carries the PIN, even if the content held one.
 	if k.pin {

@@ -131,3 +131,34 @@ func TestRenderErrors(t *testing.T) {
 		})
 	}
 }
+
+// Each phone number gets its one-tap dial string beside it: the number,
+// two pauses, the conference ID and #. Names get none; a PIN email (no
+// conference ID shown) dials the number alone.
+func TestRenderDialStrings(t *testing.T) {
+	c := store.MailContent{Kind: store.MailConferenceInfo, ConferenceID: "1234567",
+		DialInNumbers: []string{"+1 (425) 555-0100", "conference"}}
+	r, err := Render(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "  +1 (425) 555-0100  (one tap: tel:+14255550100,,1234567#)\n") ||
+		!strings.Contains(r.Text, "  conference\n") {
+		t.Errorf("text:\n%s", r.Text)
+	}
+	if h := html.UnescapeString(r.HTML); !strings.Contains(h, `<a href="tel:+14255550100,,1234567%23">tel:+14255550100,,1234567#</a>`) ||
+		!strings.Contains(h, "<li>conference</li>") {
+		t.Errorf("HTML:\n%s", r.HTML)
+	}
+
+	// Dynamic mode: the welcome has no conference ID, so the numbers dial
+	// alone.
+	r, err = Render(store.MailContent{Kind: store.MailEnabled, PIN: testPIN, DialInNumbers: []string{"+14255550100"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "(one tap: tel:+14255550100)") || !strings.Contains(r.Text, "its own conference ID") ||
+		strings.Contains(r.Text, "Conference ID:") {
+		t.Errorf("dynamic welcome:\n%s", r.Text)
+	}
+}

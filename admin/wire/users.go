@@ -136,3 +136,11 @@ type SendInfoRequest struct {
 type PINRequest struct {
 	PIN *string `json:"pin"` // required
 }
+
+// UserPatch is the body of PATCH /users/{email}: nil fields are left as
+// they are.
+type UserPatch struct {
+	// EmailOverride: the address the user's emails go to; "" sends them to
+	// the primary address again.
+	EmailOverride *string `json:"email_override,omitempty"`
+}

@@ -29,6 +29,9 @@ func parse(raw []byte) Message {
 	} else {
 		m.Subject = msg.Header.Get("Subject")
 	}
+	if d, err := msg.Header.Date(); err == nil {
+		m.Date = d
+	}
 	walk(&m, textproto.MIMEHeader(msg.Header), msg.Body, 0)
 	return m
 }

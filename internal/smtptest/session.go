@@ -87,6 +87,11 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := ss.check(); err != nil {
 		return err
 	}
+	if refuse := ss.opts().Refuse; refuse != nil {
+		if r := refuse(to); r != nil {
+			return &smtp.SMTPError{Code: r.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: r.Message}
+		}
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }

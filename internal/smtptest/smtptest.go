@@ -24,13 +24,24 @@ type Options struct {
 	// Username empty: no AUTH required (none is offered). Set: AUTH PLAIN
 	// with Username and Password is required before MAIL.
 	Username, Password string
+	// Refuse, when set, is asked about each RCPT TO: a non-nil Reply is
+	// the server's answer (a 4xx or 5xx), as a real server refuses an
+	// unknown mailbox (550) or a full one (452).
+	Refuse func(rcpt string) *Reply
+}
+
+// Reply is an SMTP error answer: Code 400-599 and its text.
+type Reply struct {
+	Code    int
+	Message string
 }
 
 // Message is one message as the server received it.
 type Message struct {
 	From    string
 	To      []string // RCPT TO addresses
-	Subject string   // decoded header
+	Subject string    // decoded header
+	Date    time.Time // the Date header; zero if absent or unreadable
 	Text    string   // the text/plain part, decoded
 	HTML    string   // the text/html part, decoded
 	Raw     []byte   // the whole message as received

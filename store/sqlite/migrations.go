@@ -110,6 +110,29 @@ CREATE TABLE user_tokens (
 ) STRICT;
 `,
 	},
+	{
+		version: 6,
+		name:    "mail_queue",
+		sql: `
+-- The outbox becomes a mail queue an operator can see: an email is pending
+-- until sent, dropped (superseded, no longer true, or by hand) or failed
+-- for good; those stay listed, their content erased (failed ones keep it
+-- for a retry), until pruned. user_id and user_email say whom it is about
+-- (0 and '' for emails queued before: found by the sealed content).
+ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'
+	CHECK (status IN ('pending', 'sent', 'failed', 'dropped'));
+ALTER TABLE outbox ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN user_email TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN reason TEXT NOT NULL DEFAULT ''; -- why dropped or failed for good
+ALTER TABLE outbox ADD COLUMN done_at INTEGER NOT NULL DEFAULT 0; -- sent, dropped or failed for good
+
+DROP INDEX outbox_next_attempt;
+CREATE INDEX outbox_due ON outbox (next_attempt, id) WHERE status = 'pending';
+CREATE INDEX outbox_user ON outbox (user_id) WHERE status = 'pending';
+CREATE INDEX outbox_status ON outbox (status, id);
+CREATE INDEX outbox_done ON outbox (done_at) WHERE status != 'pending';
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.

@@ -11,8 +11,9 @@ import (
 
 // The outbox: emails queued with the changes they tell of.
 
-// insertMail queues mail (if not nil) inside tx; mail.ID is set, but is
-// only meaningful once tx commits.
+// insertMail queues mail (if not nil) inside tx and drops the pending
+// emails it supersedes; mail.ID is set, and mail.Supersedes cut to those
+// still pending, but both are only meaningful once tx commits.
 func insertMail(ctx context.Context, tx *sql.Tx, mail *store.SealedMail) error {
 	if mail == nil {
 		return nil
@@ -24,13 +25,31 @@ func insertMail(ctx context.Context, tx *sql.Tx, mail *store.SealedMail) error {
 		return fmt.Errorf("queue email: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, recipient, sealed, attempts,
-		next_attempt, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		mail.Kind, mail.To, mail.Sealed, mail.Attempts, nanos(mail.NextAttempt), mail.LastError, nanos(mail.CreatedAt))
+		next_attempt, last_error, created_at, status, user_id, user_email)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+		mail.Kind, mail.To, mail.Sealed, mail.Attempts, nanos(mail.NextAttempt), mail.LastError,
+		nanos(mail.CreatedAt), mail.UserID, mail.UserEmail)
 	if err != nil {
 		return fmt.Errorf("queue email: %w", err)
 	}
-	mail.ID, err = res.LastInsertId()
-	return err
+	if mail.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	mail.Status = store.OutboxPending
+	reason := fmt.Sprintf("superseded by email %d", mail.ID)
+	var dropped []int64
+	for _, id := range mail.Supersedes {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET status = 'dropped', reason = ?, done_at = ?,
+			sealed = x'' WHERE id = ? AND status = 'pending'`, reason, nanos(mail.CreatedAt), id)
+		if err != nil {
+			return fmt.Errorf("supersede email %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			dropped = append(dropped, id)
+		}
+	}
+	mail.Supersedes = dropped
+	return nil
 }
 
 // QueueMail queues an email on its own.
@@ -38,62 +57,81 @@ func (s *DB) QueueMail(ctx context.Context, mail *store.SealedMail) error {
 	return s.inTx(ctx, "queue email", func(tx *sql.Tx) error { return insertMail(ctx, tx, mail) })
 }
 
-// DueMail reads up to limit emails due at now, oldest first.
-func (s *DB) DueMail(ctx context.Context, now time.Time, limit int) ([]store.SealedMail, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("sqlite: due email: limit %d: %w", limit, store.ErrInvalidInput)
+// mailColumns are what every read of the outbox takes but the content.
+const mailColumns = `id, kind, recipient, attempts, next_attempt, last_error, created_at,
+	status, user_id, user_email, reason, done_at`
+
+// scanMail reads mailColumns, then the extra destinations (the content).
+func scanMail(rows interface{ Scan(...any) error }, extra ...any) (store.SealedMail, error) {
+	var m store.SealedMail
+	var next, created, done int64
+	var status string
+	dest := append([]any{&m.ID, &m.Kind, &m.To, &m.Attempts, &next, &m.LastError, &created,
+		&status, &m.UserID, &m.UserEmail, &m.Reason, &done}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return m, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, recipient, sealed, attempts, next_attempt,
-		last_error, created_at FROM outbox WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
-		nanos(now), limit)
+	m.Status = store.MailStatus(status)
+	m.NextAttempt, m.CreatedAt, m.DoneAt = timeFromNanos(next), timeFromNanos(created), timeFromNanos(done)
+	return m, nil
+}
+
+// queryMail runs a query of mailColumns (and sealed, when withContent).
+func (s *DB) queryMail(ctx context.Context, op string, withContent bool, query string, args ...any) ([]store.SealedMail, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: due email: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	defer rows.Close()
 	var mails []store.SealedMail
 	for rows.Next() {
-		var m store.SealedMail
-		var next, created int64
-		if err := rows.Scan(&m.ID, &m.Kind, &m.To, &m.Sealed, &m.Attempts, &next, &m.LastError, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: due email: %w", err)
+		var sealed []byte
+		var extra []any
+		if withContent {
+			extra = append(extra, &sealed)
 		}
-		m.NextAttempt, m.CreatedAt = timeFromNanos(next), timeFromNanos(created)
+		m, err := scanMail(rows, extra...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		m.Sealed = sealed
 		mails = append(mails, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: due email: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return mails, nil
 }
 
-// DeleteMail removes a sent email; one already gone is not an error.
-func (s *DB) DeleteMail(ctx context.Context, id int64) error {
-	return s.inTx(ctx, fmt.Sprintf("delete email %d", id), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
-		return err
-	})
+// DueMail reads up to limit pending emails due at now, oldest first.
+func (s *DB) DueMail(ctx context.Context, now time.Time, limit int) ([]store.SealedMail, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: due email: limit %d: %w", limit, store.ErrInvalidInput)
+	}
+	return s.queryMail(ctx, "due email", true, `SELECT `+mailColumns+`, sealed FROM outbox
+		WHERE status = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, nanos(now), limit)
 }
 
-// RecordMailFailure counts a failed attempt and sets the next one.
-// ErrNotFound if the email is gone.
+// RecordMailFailure counts a failed attempt of a pending email and sets the
+// next one. ErrNotFound if there is no such pending email.
 func (s *DB) RecordMailFailure(ctx context.Context, id int64, next time.Time, reason string) error {
 	if err := checkTimes(next); err != nil {
 		return fmt.Errorf("sqlite: email %d: %w", id, err)
 	}
 	return s.inTx(ctx, fmt.Sprintf("record failure of email %d", id), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt = ?,
-			last_error = ? WHERE id = ?`, nanos(next), reason, id)
+			last_error = ? WHERE id = ? AND status = 'pending'`, nanos(next), reason, id)
 		if err != nil {
 			return err
 		}
-		return oneRow(res, "email", id)
+		return oneRow(res, "pending email", id)
 	})
 }
 
-// CountMail counts the queued emails.
+// CountMail counts the pending emails.
 func (s *DB) CountMail(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count email: %w", err)
 	}
 	return n, nil

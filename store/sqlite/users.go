@@ -198,6 +198,9 @@ func (s *DB) CreateUser(ctx context.Context, u *store.User, meeting *store.Meeti
 				return err
 			}
 		}
+		if mail != nil {
+			mail.UserID = id // the welcome email is about the user just made
+		}
 		return insertMail(ctx, tx, mail)
 	})
 	if err != nil {
