@@ -58,7 +58,11 @@ type snapshotBackend struct{ snap *Snapshot }
 
 var errReadOnly = errors.New("snapshot backend is read-only")
 
-func (b snapshotBackend) Load(context.Context) (*Snapshot, error)    { return b.snap, nil }
+func (b snapshotBackend) Load(context.Context) (*Snapshot, error)      { return b.snap, nil }
+func (snapshotBackend) AppendAudit(context.Context, *AuditEntry) error { return errReadOnly }
+func (snapshotBackend) ListAudit(context.Context, AuditFilter) ([]AuditEntry, error) {
+	return nil, nil
+}
 func (snapshotBackend) SaveSettings(context.Context, Settings) error { return errReadOnly }
 func (snapshotBackend) CreateUser(context.Context, *User, *Meeting, *SealedMail) error {
 	return errReadOnly

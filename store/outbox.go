@@ -225,6 +225,7 @@ func (d *Directory) SendConferenceInfo(ctx context.Context, id int64, opts MailO
 	if err != nil {
 		return Change{}, err
 	}
+	d.note(ctx, u.Email, "user "+u.Email, mailNote(m))
 	if err := d.backend.QueueMail(ctx, m); err != nil {
 		return Change{}, fmt.Errorf("directory: send conference info to user %d: %w", id, err)
 	}
