@@ -32,6 +32,13 @@ var flagValues = map[string]string{
 	"no-require-organizer": "",
 	"bypass-lobby":         "",
 	"off":                  "",
+	// dialin audit list.
+	"from":       "TIME",
+	"to":         "TIME",
+	"credential": "NAME",
+	"user":       "EMAIL",
+	"action":     "ACTION",
+	"limit":      "N",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).
