@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -46,9 +47,21 @@ func (c *Client) ListAudit(ctx context.Context, f AuditFilter, before int64, lim
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	var p AuditPage
-	err := c.do(ctx, http.MethodGet, "/audit", q, nil, &p)
-	return p, err
+	// Each entry keeps its raw object (AuditEntry.UnmarshalJSON), for --json.
+	var raw struct {
+		Entries    []json.RawMessage `json:"entries"`
+		NextBefore int64             `json:"next_before"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/audit", q, nil, &raw); err != nil {
+		return AuditPage{}, err
+	}
+	p := AuditPage{Entries: make([]AuditEntry, len(raw.Entries)), NextBefore: raw.NextBefore}
+	for i, r := range raw.Entries {
+		if err := p.Entries[i].UnmarshalJSON(r); err != nil {
+			return AuditPage{}, fmt.Errorf("audit: decode entry: %w", err)
+		}
+	}
+	return p, nil
 }
 
 // Audit reads up to max entries of the trail (newest first), page by page.
