@@ -176,6 +176,10 @@ func (a *api) finishAudit(r *http.Request, e *store.AuditEntry, err error) {
 		if ae.Rule != "" {
 			e.Error += " (rule " + ae.Rule + ")"
 		}
+		// What the directory or handler noted is what was tried, not done.
+		if e.Detail != "" {
+			e.Detail = "attempted: " + e.Detail
+		}
 	}
 	e.Target = auditText(e.Target)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)

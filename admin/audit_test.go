@@ -138,7 +138,7 @@ func TestAuditEveryRoute(t *testing.T) {
 			}},
 		{pattern: "POST /api/v1/users", token: aliceToken, method: "POST", path: "/api/v1/users",
 			body: `{"email":"ada@example.com"}`, status: 409, outcome: "refused", credential: "alice",
-			user: "ada@example.com", errText: "conflict"},
+			user: "ada@example.com", errText: "conflict", detail: "attempted: conference ID "},
 		{pattern: "POST /api/v1/users", token: aliceToken, method: "POST", path: "/api/v1/users",
 			body: `{"email":"not an address"}`, status: 400, outcome: "refused", credential: "alice",
 			errText: "invalid_input (field email)"},
