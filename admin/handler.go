@@ -30,6 +30,7 @@ type Directory interface {
 	selfDirectory
 	mailQueue
 	outboxDirectory
+	auditDirectory
 }
 
 // mailQueue is what GET /status reads of the directory.
@@ -40,8 +41,10 @@ type mailQueue interface {
 // Options configure the API handler.
 type Options struct {
 	Directory Directory
-	// Token is the administrators' bearer token; required.
-	Token string
+	// Token is an administrators' bearer token, named "local" in the
+	// audit; Tokens are more, each with its name. At least one is needed.
+	Token  string
+	Tokens []Credential
 	// Live reports meetings in progress and controls them; nil: no
 	// meeting is ever started, and the live-control routes answer 503.
 	Live LiveMeetings
@@ -73,13 +76,14 @@ type api struct {
 	selfDir          selfDirectory
 	mail             mailQueue
 	outbox           outboxDirectory
+	audit            auditDirectory
 	live             LiveMeetings
 	calls            func() (calls, rtpPorts int)
 	meetings         func() int
 	refusedUntrusted func() uint64
 	refusedAuth      func() uint64
 	log              zerolog.Logger
-	tokenHash        [sha256.Size]byte
+	credentials      []credential
 	mux              *http.ServeMux
 	public           map[string]bool // patterns served without a token
 	self             map[string]bool // patterns served with a user's own token
@@ -105,6 +109,7 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/health", true, a.health},
 		{"GET", "/api/v1/openapi.json", true, a.openAPI},
 		{"GET", "/api/v1/status", false, a.status},
+		{"GET", "/api/v1/audit", false, a.listAudit},
 
 		{"GET", "/api/v1/users", false, a.listUsers},
 		{"POST", "/api/v1/users", false, a.enableUser},
@@ -143,8 +148,8 @@ func NewHandler(opts Options) (http.Handler, error) {
 	if opts.Directory == nil {
 		return nil, errors.New("admin API: no directory")
 	}
-	if opts.Token == "" {
-		return nil, errors.New("admin API: no token")
+	if _, err := credentialsOf(opts); err != nil {
+		return nil, err
 	}
 	return newAPI(opts), nil
 }
@@ -157,28 +162,29 @@ func newAPI(opts Options) *api {
 		selfDir:          opts.Directory,
 		mail:             opts.Directory,
 		outbox:           opts.Directory,
+		audit:            opts.Directory,
 		live:             opts.Live,
 		calls:            opts.Calls,
 		meetings:         opts.Meetings,
 		refusedUntrusted: opts.RefusedUntrusted,
 		refusedAuth:      opts.RefusedAuth,
 		log:              opts.Logger,
-		tokenHash:        sha256.Sum256([]byte(opts.Token)),
 		mux:              http.NewServeMux(),
 		public:           map[string]bool{},
 		self:             map[string]bool{},
 	}
 	a.peersGone = opts.PeersGone
+	a.credentials, _ = credentialsOf(opts) // NewHandler has checked them
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
-		a.mux.Handle(pattern, a.serve(rt.handle))
+		a.mux.Handle(pattern, a.serve(a.audited(rt.method, rt.path, rt.handle)))
 		if rt.public {
 			a.public[pattern] = true
 		}
 	}
 	for _, rt := range a.selfRoutes() {
 		pattern := rt.method + " " + rt.path
-		a.mux.Handle(pattern, a.serve(a.withSelf(rt.handle)))
+		a.mux.Handle(pattern, a.serve(a.audited(rt.method, rt.path, a.withSelf(rt.handle))))
 		a.self[pattern] = true
 	}
 	return a
@@ -189,6 +195,7 @@ func newAPI(opts Options) *api {
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	credential := ""
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -202,12 +209,15 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Never the query, the headers or the body: the token and PINs
 		// travel there.
 		a.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.statusCode()).
-			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Msg("admin API request")
+			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Str("credential", credential).Msg("admin API request")
 	}()
 
 	_, pattern := a.mux.Handler(r)
 	// A user's own routes check that user's token themselves (withSelf).
-	if !a.public[pattern] && !a.self[pattern] && !a.authorized(r) {
+	if !a.public[pattern] && !a.self[pattern] {
+		credential = a.authorized(r)
+	}
+	if !a.public[pattern] && !a.self[pattern] && credential == "" {
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin"`)
 		e := &apiError{Status: http.StatusUnauthorized, Code: wire.CodeUnauthorized,
 			Message: "missing or wrong bearer token (Authorization: Bearer TOKEN)"}
@@ -218,7 +228,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.noRoute(sw, r)
 		return
 	}
-	a.mux.ServeHTTP(sw, r)
+	a.mux.ServeHTTP(sw, r.WithContext(withCredential(r.Context(), credential)))
 }
 
 // bearerToken is the token of an Authorization: Bearer header, or "".
@@ -230,15 +240,69 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// authorized compares the bearer token in constant time; hashing both
-// sides first keeps the comparison from revealing the token's length.
-func (a *api) authorized(r *http.Request) bool {
+// Credential is an administrator's bearer token and the name the audit
+// trail records of whoever uses it.
+type Credential struct {
+	Name  string
+	Token string
+}
+
+// credential is a Credential as the server keeps it: the token's hash.
+type credential struct {
+	name string
+	hash [sha256.Size]byte
+}
+
+// credentialsOf hashes the tokens of opts, refusing none at all, a name
+// without a token, and one token under two names (the audit could not
+// tell who used it). Errors never show a token.
+func credentialsOf(opts Options) ([]credential, error) {
+	all := opts.Tokens
+	if opts.Token != "" {
+		all = append([]Credential{{Name: "local", Token: opts.Token}}, all...)
+	}
+	if len(all) == 0 {
+		return nil, errors.New("admin API: no token")
+	}
+	var creds []credential
+	for _, c := range all {
+		if c.Name == "" || c.Token == "" {
+			return nil, errors.New("admin API: a token without a name, or a name without a token")
+		}
+		h := sha256.Sum256([]byte(c.Token))
+		for _, o := range creds {
+			if o.name == c.Name {
+				return nil, errors.New("admin API: two tokens named " + c.Name)
+			}
+			if o.hash == h {
+				return nil, errors.New("admin API: tokens " + o.name + " and " + c.Name + " are the same token: give each its own")
+			}
+		}
+		creds = append(creds, credential{name: c.Name, hash: h})
+	}
+	return creds, nil
+}
+
+// authorized is the name of the credential whose token the request
+// carries, "" if none. Every credential is compared, in constant time and
+// without stopping at a match, so the time taken says nothing of which
+// matched; hashing both sides first keeps the comparison from revealing a
+// token's length.
+func (a *api) authorized(r *http.Request) string {
 	token := bearerToken(r)
 	if token == "" {
-		return false
+		return ""
 	}
 	got := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(got[:], a.tokenHash[:]) == 1
+	match := -1
+	for i := range a.credentials {
+		eq := subtle.ConstantTimeCompare(got[:], a.credentials[i].hash[:])
+		match = subtle.ConstantTimeSelect(eq, i, match)
+	}
+	if match < 0 {
+		return ""
+	}
+	return a.credentials[match].name
 }
 
 // noRoute answers a request no pattern matched: the mux's own answer (404,

@@ -204,6 +204,7 @@ func (a *api) createMeeting(w http.ResponseWriter, r *http.Request) error {
 	if err := checkEmail("organizer", email); err != nil {
 		return err
 	}
+	auditUser(r, email)
 	u, err := a.meetingDir.UserByEmail(r.Context(), email)
 	if err != nil {
 		return about(err, "user "+email)
@@ -355,6 +356,7 @@ func (a *api) startMeeting(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("start meeting: conference ID %s is no longer in the directory", m.ConferenceID)
 	}
 	a.live.Start(m.ConferenceID, conf)
+	auditNote(r, "", "started from the API")
 	return a.writeMeeting(w, r, http.StatusOK, m)
 }
 
@@ -371,6 +373,7 @@ func (a *api) endMeeting(w http.ResponseWriter, r *http.Request) error {
 	if err := a.live.End(m.ConferenceID); err != nil {
 		return liveError(err, m.ConferenceID, "")
 	}
+	auditNote(r, "", "ended: everyone hung up")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -386,6 +389,9 @@ func (a *api) admit(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if req.CallerID != "" && store.ValidConferenceID(r.PathValue("conference_id")) {
+		auditNote(r, "lobby caller "+req.CallerID+" of meeting "+r.PathValue("conference_id"), "")
+	}
 	m, err := a.liveMeeting(r)
 	if err != nil {
 		return err
@@ -394,6 +400,7 @@ func (a *api) admit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return liveError(err, m.ConferenceID, req.CallerID)
 	}
+	auditNote(r, "", fmt.Sprintf("%d caller(s) admitted", n))
 	writeJSON(w, http.StatusOK, wire.AdmitResult{Admitted: n})
 	return nil
 }
@@ -415,6 +422,11 @@ func (a *api) setMuted(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	detail := "unmute"
+	if *req.Muted {
+		detail = "mute"
+	}
+	auditNote(r, "", detail)
 	if err := a.live.SetMuted(m.ConferenceID, pid, *req.Muted); err != nil {
 		return liveError(err, m.ConferenceID, pid)
 	}
@@ -435,6 +447,7 @@ func (a *api) removeCaller(w http.ResponseWriter, r *http.Request) error {
 	if err := a.live.Remove(m.ConferenceID, pid); err != nil {
 		return liveError(err, m.ConferenceID, pid)
 	}
+	auditNote(r, "", "hung up")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -59,6 +59,10 @@ func (a *api) withSelf(h userFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
+		// The user's own token is the credential the audit names.
+		if e := store.AuditOf(r.Context()); e != nil {
+			e.Credential, e.User, e.Target = userCredential(u.Email), u.Email, "user "+u.Email
+		}
 		return about(h(w, r, u), "user "+u.Email)
 	}
 }

@@ -127,6 +127,7 @@ func (a *api) enableUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The store checks the addresses, naming the field.
 	req.Email = strings.TrimSpace(req.Email)
+	auditUser(r, req.Email)
 	c, err := a.users.EnableUser(r.Context(), store.EnableRequest{
 		Email:         req.Email,
 		DisplayName:   req.DisplayName,

@@ -280,6 +280,9 @@ type Admin struct {
 	// Empty: DIALIN_ADMIN_TOKEN, else the file admin-token in data_dir,
 	// created with a random token on first start.
 	Token string `yaml:"token"`
+	// Tokens are more administrators' tokens, each with the name the audit
+	// trail records (admin_tokens.go); the built-in token above works too.
+	Tokens []AdminToken `yaml:"tokens"`
 	// TLSCert and TLSKey are PEM files; both set serves HTTPS, both empty HTTP.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`

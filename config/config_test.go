@@ -244,6 +244,9 @@ func TestExampleFile(t *testing.T) {
 	if len(got.SIP.CarrierNetworks) == 0 {
 		got.SIP.CarrierNetworks = nil
 	}
+	if len(got.Admin.Tokens) == 0 {
+		got.Admin.Tokens = nil
+	}
 	if !reflect.DeepEqual(got, Default()) {
 		t.Errorf("example differs from Default():\n got  %+v\n want %+v", got, Default())
 	}
@@ -529,6 +532,19 @@ func TestValidate(t *testing.T) {
 		{"admin listen bad port", func(c *Config) { c.Admin.Listen = "127.0.0.1:http" }, `admin.listen: "127.0.0.1:http": port "http" is not 0-65535`},
 		{"admin token short", func(c *Config) { c.Admin.Token = "short" }, "admin.token: is 5 characters; use at least 16"},
 		{"admin token space", func(c *Config) { c.Admin.Token = "0123456789 abcdef" }, "admin.token: contains a space"},
+		{"admin tokens no name", func(c *Config) { c.Admin.Tokens = []AdminToken{{Token: "0123456789abcdef"}} }, "admin.tokens[0].name: is required"},
+		{"admin tokens reserved name", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "local", Token: "0123456789abcdef"}} },
+			"admin.tokens[0].name: \"local\" is used twice or is reserved"},
+		{"admin tokens same name", func(c *Config) {
+			c.Admin.Tokens = []AdminToken{{Name: "ops", TokenEnv: "A"}, {Name: "ops", TokenEnv: "B"}}
+		}, "admin.tokens[1].name: \"ops\" is used twice"},
+		{"admin tokens bad name", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "a:b", TokenEnv: "A"}} }, "admin.tokens[0].name: \"a:b\": use 1-64"},
+		{"admin tokens two ways", func(c *Config) {
+			c.Admin.Tokens = []AdminToken{{Name: "ops", Token: "0123456789abcdef", TokenEnv: "A"}}
+		}, "admin.tokens[0]: give exactly one of token, token_file and token_env (2 given)"},
+		{"admin tokens none", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "ops"}} }, "admin.tokens[0]: give exactly one"},
+		{"admin tokens short", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "ops", Token: "short"}} }, "admin.tokens[0].token: is 5 characters"},
+		{"admin tokens bad env", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "ops", TokenEnv: "A-B"}} }, "admin.tokens[0].token_env: \"A-B\" is not"},
 		{"admin tls half", func(c *Config) { c.Admin.TLSCert = notDir }, "admin.tls_cert: tls_cert and tls_key go together"},
 		{"admin tls missing", func(c *Config) { c.Admin.TLSCert, c.Admin.TLSKey = notDir, notDir+".nope" }, "admin.tls_key: "},
 		// email

@@ -352,6 +352,7 @@ func (a *Admin) validate(p *problems) {
 	if strings.IndexFunc(a.Token, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
 		p.add("admin.token", "contains a space or control character")
 	}
+	validateTokens(a.Tokens, p)
 	if (a.TLSCert == "") != (a.TLSKey == "") {
 		p.add("admin.tls_cert", "tls_cert and tls_key go together: give both or neither")
 	}

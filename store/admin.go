@@ -62,6 +62,7 @@ func (d *Directory) ResetPIN(ctx context.Context, id int64, opts MailOptions) (C
 	if err != nil {
 		return Change{}, err
 	}
+	d.note(ctx, u.Email, "user "+u.Email, "new PIN generated; "+mailNote(mail))
 	if err := d.setPINLocked(ctx, &u, pin, mail); err != nil {
 		return Change{}, err
 	}
@@ -83,6 +84,7 @@ func (d *Directory) SetPIN(ctx context.Context, id int64, pin string) (User, err
 	if err := CheckPIN(pin, pinRules(d.settings.Load(), &u.Policy, u.ConferenceID)); err != nil {
 		return User{}, err
 	}
+	d.note(ctx, u.Email, "user "+u.Email, "PIN chosen by hand")
 	if err := d.setPINLocked(ctx, &u, pin, nil); err != nil {
 		return User{}, err
 	}
@@ -118,6 +120,11 @@ func (d *Directory) UnlockPIN(ctx context.Context, id int64) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
+	was := "was not locked; failure counters cleared"
+	if u.Lock.Locked(d.now()) {
+		was = "was locked"
+	}
+	d.note(ctx, u.Email, "user "+u.Email, was)
 	if err := d.backend.SaveLockState(ctx, id, LockState{}); err != nil {
 		return User{}, fmt.Errorf("directory: unlock user %d: %w", id, err)
 	}
@@ -209,6 +216,7 @@ func (d *Directory) replaceConferenceIDLocked(ctx context.Context, u *User, newI
 	if err != nil {
 		return Change{}, err
 	}
+	d.note(ctx, u.Email, "user "+u.Email, "conference ID "+conferenceIDText(oldID)+" -> "+newID+"; "+mailNote(mail))
 	if err := d.backend.ReplaceConferenceID(ctx, u.ID, oldID, newID, mail); err != nil {
 		return Change{}, fmt.Errorf("directory: change conference ID of user %d: %w", u.ID, err)
 	}
@@ -235,6 +243,7 @@ func (d *Directory) DisableUser(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("directory: disable user %d: %w", id, err)
 	}
+	d.note(ctx, "", "", fmt.Sprintf("disabled with %d meeting(s)", len(meetings)))
 	if err := d.backend.DeleteUser(ctx, id); err != nil {
 		return fmt.Errorf("directory: disable user %d: %w", id, err)
 	}
@@ -263,6 +272,7 @@ func (d *Directory) UpdateSettings(ctx context.Context, change func(*Settings) e
 	if err := s.Validate(); err != nil {
 		return Settings{}, err
 	}
+	d.note(ctx, "", "settings", settingsChanges(*d.settings.Load(), s))
 	if err := d.backend.SaveSettings(ctx, s); err != nil {
 		return Settings{}, fmt.Errorf("directory: save settings: %w", err)
 	}
@@ -343,6 +353,7 @@ func (d *Directory) CreateMeeting(ctx context.Context, organizerID int64, requir
 		return Meeting{}, err
 	}
 	m := Meeting{ConferenceID: id, OrganizerID: organizerID, RequireOrganizer: requireOrganizer, BypassLobby: bypassLobby, CreatedAt: d.now().UTC()}
+	d.note(ctx, "", "meeting "+id, fmt.Sprintf("require organizer %s, bypass lobby %s", yesNo(requireOrganizer), yesNo(bypassLobby)))
 	if err := d.backend.CreateMeeting(ctx, &m); err != nil {
 		return Meeting{}, fmt.Errorf("directory: create meeting: %w", err)
 	}
@@ -362,6 +373,7 @@ func (d *Directory) DeleteMeeting(ctx context.Context, conferenceID string) erro
 	if e := d.conf.get(key); e != nil && e.static {
 		return fmt.Errorf("%w: %s is a user's static conference ID: reset it instead", ErrInvalidInput, conferenceID)
 	}
+	d.note(ctx, "", "meeting "+conferenceID, "")
 	if err := d.backend.DeleteMeeting(ctx, conferenceID); err != nil {
 		return fmt.Errorf("directory: delete meeting %s: %w", conferenceID, err)
 	}

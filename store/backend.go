@@ -15,11 +15,19 @@ import (
 // so, for errors.Is; any other error is a failure of the storage itself.
 // Every call but Close takes the caller's context.
 //
+// The audit: every method that writes (everything but Load, the reads and
+// Close) writes the *AuditEntry its context carries (AuditOf), if any and
+// if its ID is still 0, in the same transaction as its change, and sets
+// the ID once committed; a rolled-back change leaves no entry and the ID 0.
+// So a change is never stored without its entry, nor an entry without its
+// change. The Directory hands an entry to one write only.
+//
 // The Directory is its one consumer, so the store package defines it; the
 // engines live in packages of their own, linked only by the program that
 // picks one: store/sqlite (sqlite.Open) today, a PostgreSQL one for several
 // nodes later with the same contract.
 type Backend interface {
+	AuditBackend // audit.go
 	// Load reads the Snapshot (see there: users without names, addresses
 	// or dates); an empty store gives DefaultSettings and no users or
 	// meetings.

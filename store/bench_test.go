@@ -58,7 +58,11 @@ type snapshotBackend struct{ snap *Snapshot }
 
 var errReadOnly = errors.New("snapshot backend is read-only")
 
-func (b snapshotBackend) Load(context.Context) (*Snapshot, error)    { return b.snap, nil }
+func (b snapshotBackend) Load(context.Context) (*Snapshot, error)      { return b.snap, nil }
+func (snapshotBackend) AppendAudit(context.Context, *AuditEntry) error { return errReadOnly }
+func (snapshotBackend) ListAudit(context.Context, AuditFilter) ([]AuditEntry, error) {
+	return nil, nil
+}
 func (snapshotBackend) SaveSettings(context.Context, Settings) error { return errReadOnly }
 func (snapshotBackend) CreateUser(context.Context, *User, *Meeting, *SealedMail) error {
 	return errReadOnly
@@ -104,9 +108,11 @@ func (snapshotBackend) ListMail(context.Context, MailFilter) ([]SealedMail, erro
 func (snapshotBackend) FinishMail(context.Context, int64, MailStatus, string, time.Time) error {
 	return errReadOnly
 }
-func (snapshotBackend) GiveUpMail(context.Context, int64, string, time.Time) error { return errReadOnly }
-func (snapshotBackend) RetryMail(context.Context, int64, time.Time) error         { return errReadOnly }
-func (snapshotBackend) PruneMail(context.Context, time.Time) (int, error)         { return 0, errReadOnly }
+func (snapshotBackend) GiveUpMail(context.Context, int64, string, time.Time) error {
+	return errReadOnly
+}
+func (snapshotBackend) RetryMail(context.Context, int64, time.Time) error { return errReadOnly }
+func (snapshotBackend) PruneMail(context.Context, time.Time) (int, error) { return 0, errReadOnly }
 func (snapshotBackend) RecordMailFailure(context.Context, int64, time.Time, string) error {
 	return errReadOnly
 }

@@ -412,6 +412,7 @@ func (d *Directory) EnableUser(ctx context.Context, req EnableRequest) (Change, 
 	if err != nil {
 		return Change{}, err
 	}
+	d.note(ctx, email, "user "+email, "conference ID "+conferenceIDText(u.ConferenceID)+"; "+mailNote(mail))
 	if err := d.backend.CreateUser(ctx, &u, meeting, mail); err != nil {
 		return Change{}, fmt.Errorf("directory: enable %s: %w", email, err)
 	}

@@ -106,6 +106,7 @@ func (d *Directory) GetMail(ctx context.Context, id int64) (SealedMail, error) {
 // of attempts. Its facts are checked again when it is sent: one no longer
 // true is dropped. ErrMailDone if it was sent or dropped.
 func (d *Directory) RetryMail(ctx context.Context, id int64) (SealedMail, error) {
+	d.note(ctx, "", "", "retried")
 	if err := d.backend.RetryMail(ctx, id, d.now().UTC()); err != nil {
 		return SealedMail{}, fmt.Errorf("directory: retry email %d: %w", id, err)
 	}
@@ -117,6 +118,7 @@ func (d *Directory) RetryMail(ctx context.Context, id int64) (SealedMail, error)
 // content (which may hold a PIN) is erased. ErrMailDone if it was sent or
 // dropped already.
 func (d *Directory) DropMail(ctx context.Context, id int64) (SealedMail, error) {
+	d.note(ctx, "", "", "dropped")
 	if err := d.backend.FinishMail(ctx, id, OutboxDropped, "dropped by an administrator", d.now().UTC()); err != nil {
 		return SealedMail{}, fmt.Errorf("directory: drop email %d: %w", id, err)
 	}

@@ -170,7 +170,7 @@ func (d *Directory) supersede(ctx context.Context, c MailContent, userID int64) 
 	e.mu.Unlock()
 
 	own := factsOf(c) // what the change itself tells
-	facts := own     // and what c tells once it takes on the others'
+	facts := own      // and what c tells once it takes on the others'
 	enabled := c.Kind == MailEnabled
 	reset := c.Kind == MailConferenceIDReset
 	var ids []int64
@@ -393,6 +393,7 @@ func (d *Directory) SendConferenceInfo(ctx context.Context, id int64, opts MailO
 	if err != nil {
 		return Change{}, err
 	}
+	d.note(ctx, u.Email, "user "+u.Email, mailNote(m))
 	if err := d.backend.QueueMail(ctx, m); err != nil {
 		return Change{}, fmt.Errorf("directory: send conference info to user %d: %w", id, err)
 	}

@@ -26,6 +26,11 @@ func (d *Directory) SetEmailOverride(ctx context.Context, id int64, addr string)
 		return u, nil
 	}
 	u.EmailOverride = addr
+	detail := "email override cleared"
+	if addr != "" {
+		detail = "email override set to " + addr
+	}
+	d.note(ctx, u.Email, "", detail)
 	if err := d.backend.UpdateUser(ctx, &u, nil); err != nil {
 		return User{}, fmt.Errorf("directory: set the email override of user %d: %w", id, err)
 	}

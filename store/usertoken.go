@@ -31,6 +31,7 @@ func (d *Directory) IssueUserToken(ctx context.Context, id int64) (string, error
 	}
 	token := UserTokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	hash := sha256.Sum256([]byte(token))
+	d.note(ctx, "", "", "new self-service token issued; any earlier one stops working")
 	if err := d.backend.SaveUserToken(ctx, id, hash[:], d.now()); err != nil {
 		return "", fmt.Errorf("directory: token for user %d: %w", id, err)
 	}

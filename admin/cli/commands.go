@@ -89,6 +89,9 @@ func (a *App) table(serve ServeFunc) []*command {
 		{name: "settings set", args: []string{"KEY", "VALUE"}, access: adminToken, notes: settingsKeysUsage, check: checkSettingsSet,
 			summary: "change one setting (keys below)", run: runSettingsSet},
 
+		{name: "audit list", flags: []string{"from", "to", "credential", "user", "action", "limit"}, access: adminToken,
+			summary: "who changed what: the audit trail, newest first (--limit 50)", run: runAuditList},
+
 		{name: "me show", access: ownToken,
 			summary: "(users, with their own token) show your conference ID and PIN state", run: runMeShow},
 		{name: "me reset-pin", access: ownToken,

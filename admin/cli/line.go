@@ -33,6 +33,13 @@ var flagValues = map[string]string{
 	"bypass-lobby":         "",
 	"off":                  "",
 	"status":               "STATUS",
+	// dialin audit list.
+	"from":       "TIME",
+	"to":         "TIME",
+	"credential": "NAME",
+	"user":       "EMAIL",
+	"action":     "ACTION",
+	"limit":      "N",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).

@@ -51,7 +51,7 @@ func LoadOrCreate(cfg config.Admin, envToken, dataDir string) (token, source str
 	}
 	// Read back what is on disk: if another process created the file
 	// first, its token is the one to use.
-	token, err = readTokenFile(path)
+	token, err = readTokenFile(path, generatedHint)
 	if errors.Is(err, fs.ErrNotExist) { // e.g. a dangling symlink
 		return "", "", false, fmt.Errorf("admin token: %s: %w", path, err)
 	}
@@ -82,7 +82,7 @@ func Read(cfg config.Admin, envToken, dataDir string) (token, source string, err
 			Env, File, fs.ErrNotExist)
 	}
 	path := filepath.Join(dataDir, File)
-	token, err = readTokenFile(path)
+	token, err = readTokenFile(path, generatedHint)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", "", fmt.Errorf("admin token: %s does not exist: start `dialin serve` once with this data folder to create it, "+
 			"or set admin.token in the config or %s: %w", path, Env, fs.ErrNotExist)
@@ -104,10 +104,14 @@ func checkToken(t string) error {
 	return nil
 }
 
-// readTokenFile reads and checks the token file. As for the PIN secret, a
-// file group or others can read is refused: the token is full
-// administrator access. The mode is checked on the open file.
-func readTokenFile(path string) (string, error) {
+// generatedHint ends the error about a bad generated token file.
+const generatedHint = " (delete it to have a new one generated)"
+
+// readTokenFile reads and checks a token file; hint ends the error about a
+// bad token. As for the PIN secret, a file group or others can read is
+// refused: the token is full administrator access. The mode is checked on
+// the open file.
+func readTokenFile(path, hint string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -135,7 +139,7 @@ func readTokenFile(path string) (string, error) {
 	}
 	token := strings.TrimSpace(string(data))
 	if err := checkToken(token); err != nil {
-		return "", fmt.Errorf("admin token: %s %w (delete it to have a new one generated)", path, err)
+		return "", fmt.Errorf("admin token: %s %w%s", path, err, hint)
 	}
 	return token, nil
 }

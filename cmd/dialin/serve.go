@@ -261,7 +261,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		log.Info().Msg("admin API off (admin.listen is empty)")
 		return s, nil
 	}
-	apiToken, source, created, err := token.LoadOrCreate(cfg.Admin, os.Getenv(token.Env), cfg.DataDir)
+	creds, source, created, err := token.LoadAll(cfg.Admin, os.Getenv, cfg.DataDir)
 	if err != nil {
 		s.stop(context.Background())
 		return nil, err
@@ -271,7 +271,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	}
 	h, err := admin.NewHandler(admin.Options{
 		Directory:        dir,
-		Token:            apiToken,
+		Tokens:           adminCredentials(creds),
 		Live:             live,
 		Meetings:         meetings,
 		Calls:            func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
@@ -291,7 +291,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	}
 	s.api = api
 	go func() { s.served <- api.Serve() }()
-	log.Info().Str("url", api.URL()).Str("token_source", source).Msg("admin API ready")
+	log.Info().Str("url", api.URL()).Str("token_source", source).Int("named_tokens", len(cfg.Admin.Tokens)).Msg("admin API ready")
 	return s, nil
 }
 

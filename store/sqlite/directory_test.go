@@ -67,7 +67,22 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+	// Every table of a later migration goes, whichever they are.
+	rows, err := raw.Query(`SELECT name FROM sqlite_schema WHERE type = 'table'
+		AND name NOT IN ('settings', 'users', 'meetings', 'schema_migrations') AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var later []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		later = append(later, `DROP TABLE `+name)
+	}
+	rows.Close()
+	for _, q := range append(later, `DELETE FROM schema_migrations WHERE version >= 2`) {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}

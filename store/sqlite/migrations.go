@@ -111,6 +111,31 @@ CREATE TABLE user_tokens (
 `,
 	},
 	{
+		version: 5,
+		name:    "audit",
+		sql: `
+-- The audit trail (store/audit.go): every administrative change, written
+-- in the transaction of the change, and every refused or failed attempt.
+-- The credential is the name of the token, never the token or its hash; no
+-- column ever holds a PIN. No foreign key: an entry outlives its user.
+CREATE TABLE audit (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	at         INTEGER NOT NULL,              -- Unix nanoseconds, UTC
+	credential TEXT NOT NULL,
+	address    TEXT NOT NULL DEFAULT '',
+	action     TEXT NOT NULL,
+	user_email TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	target     TEXT NOT NULL DEFAULT '',
+	detail     TEXT NOT NULL DEFAULT '',
+	outcome    TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+	error      TEXT NOT NULL DEFAULT ''
+) STRICT;
+
+CREATE INDEX audit_at ON audit (at);
+CREATE INDEX audit_user ON audit (user_email, id);
+`,
+	},
+	{
 		version: 6,
 		name:    "mail_queue",
 		sql: `

@@ -235,9 +235,36 @@ func (s *DB) Close() error {
 	return nil
 }
 
-// inTx runs fn in one (immediate) transaction and commits it; any error
-// rolls everything back and is wrapped as "sqlite: <op>: ...".
+// inTx runs fn in one (immediate) transaction, writes the audit entry ctx
+// carries (store.AuditOf) in it, and commits it; any error rolls
+// everything back and is wrapped as "sqlite: <op>: ...". Every write
+// method goes through here: that is how each keeps store.Backend's audit
+// contract.
 func (s *DB) inTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	e := store.AuditOf(ctx)
+	if e != nil && e.ID != 0 {
+		e = nil // written by an earlier write of the same change
+	}
+	var auditID int64
+	err := s.tx(ctx, op, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		var err error
+		auditID, err = insertAudit(ctx, tx, e)
+		return err
+	})
+	if err == nil && e != nil {
+		e.ID = auditID
+	}
+	return err
+}
+
+// tx runs fn in one (immediate) transaction and commits it, with no audit.
+func (s *DB) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: begin: %w", op, err)
