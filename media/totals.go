@@ -46,7 +46,13 @@ func (t *Totals) Snapshot() TotalsSnapshot {
 // Totals are the clock's media counters; hand them to the sessions
 // (SessionConfig.Totals) and jitter buffers (JitterBuffer.CountInto) the
 // clock serves.
-func (c *Clock) Totals() *Totals { return c.totals }
+// A nil clock has none.
+func (c *Clock) Totals() *Totals {
+	if c == nil {
+		return nil
+	}
+	return c.totals
+}
 
 // tickLatenessBounds are the buckets of the tick-lateness histogram: a
 // tick a few milliseconds late is normal scheduling; one 20 ms late or more
