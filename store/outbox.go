@@ -119,6 +119,7 @@ func (d *Directory) mailQueued(m *SealedMail) bool {
 	if m == nil {
 		return false
 	}
+	d.stats.mailQueued.Add(1)
 	select {
 	case d.mailSignal <- struct{}{}:
 	default: // a wake-up is pending already
