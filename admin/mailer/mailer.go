@@ -71,7 +71,8 @@ type Mailer struct {
 	now        func() time.Time
 	poll       time.Duration
 	clientOpts []mail.Option
-	addr       string // host:port, for messages
+	addr       string    // host:port, for messages
+	stats      mailStats // stats.go
 }
 
 // New checks the options and prepares the SMTP client settings; it does not

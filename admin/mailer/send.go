@@ -92,6 +92,8 @@ func (p permanent) Error() string { return p.err.Error() }
 func (p permanent) Unwrap() error { return p.err }
 
 func (m *Mailer) sent(ctx context.Context, om store.OutboxMail) {
+	m.stats.sent.Add(1)
+	m.stats.lastSent.Store(m.now().UnixNano())
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	if err := m.outbox.MailSent(bctx, om.ID); err != nil {
@@ -104,6 +106,7 @@ func (m *Mailer) sent(ctx context.Context, om store.OutboxMail) {
 }
 
 func (m *Mailer) failed(ctx context.Context, om store.OutboxMail, sendErr error) {
+	m.stats.failed.Add(1)
 	wait := m.backoff(om.Attempts)
 	if errors.As(sendErr, new(permanent)) {
 		wait = m.cfg.RetryMax
