@@ -217,6 +217,7 @@ pin_secret_file: /etc/dialin/pin-secret
 			Username: "conferencing@example.com", Password: "secret",
 			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,
 			RetryMin: time.Second, RetryMax: time.Hour},
+		Metrics: defaultMetrics(), // not in the file: the defaults
 		Prompts: dir,
 		DataDir: "/var/lib/dialin",
 
