@@ -79,3 +79,29 @@ func TestClockLatenessAndStall(t *testing.T) {
 	waitFor(t, "the stall seen", func() bool { return c.Stalled(time.Now(), 100*time.Millisecond) != nil })
 	c.Remove(tk)
 }
+
+// Counting into the Totals adds no allocation to the per-packet paths (the
+// benchmarks, unchanged, run without Totals).
+func TestTotalsAllocateNothing(t *testing.T) {
+	totals := new(Totals)
+	s, _, _, _ := newTestSessionWith(t, time.Second, func(c *SessionConfig) { c.Totals = totals })
+	frame := SilenceFrame(PCMU)
+	if n := testing.AllocsPerRun(200, func() { _ = s.writeFrame(frame) }); n != 0 {
+		t.Errorf("writeFrame with Totals allocates %v", n)
+	}
+	j := NewJitterBuffer(1)
+	j.CountInto(totals)
+	pcm, out := make([]int16, FrameSamples), make([]int16, FrameSamples)
+	seq := uint16(0)
+	if n := testing.AllocsPerRun(200, func() {
+		seq += 2 // every other packet lost
+		j.Push(seq, uint32(seq)*FrameSamples, pcm)
+		j.Pop(out)
+		j.Pop(out)
+	}); n != 0 {
+		t.Errorf("jitter push/pop with Totals allocates %v", n)
+	}
+	if totals.Snapshot().JitterLost == 0 {
+		t.Error("no loss counted")
+	}
+}
