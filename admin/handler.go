@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"runtime"
 	"runtime/metrics"
@@ -66,6 +67,11 @@ type Options struct {
 	// side was gone (no media, no answer to the in-dialog OPTIONS); nil
 	// reports 0.
 	PeersGone func() uint64
+
+	// Health serves GET /healthz and GET /readyz (the metrics package's
+	// checks), here as on the metrics listener, without a token; nil
+	// answers both 200 "ok" (the process serves HTTP, nothing more known).
+	Health http.Handler
 }
 
 // api holds the handlers' dependencies.
@@ -88,7 +94,8 @@ type api struct {
 	public           map[string]bool // patterns served without a token
 	self             map[string]bool // patterns served with a user's own token
 
-	peersGone func() uint64
+	peersGone    func() uint64
+	healthChecks http.Handler
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -107,6 +114,8 @@ type route struct {
 func (a *api) routes() []route {
 	return []route{
 		{"GET", "/api/v1/health", true, a.health},
+		{"GET", "/healthz", true, a.probe},
+		{"GET", "/readyz", true, a.probe},
 		{"GET", "/api/v1/openapi.json", true, a.openAPI},
 		{"GET", "/api/v1/status", false, a.status},
 		{"GET", "/api/v1/audit", false, a.listAudit},
@@ -175,6 +184,7 @@ func newAPI(opts Options) *api {
 	}
 	a.peersGone = opts.PeersGone
 	a.credentials, _ = credentialsOf(opts) // NewHandler has checked them
+	a.healthChecks = opts.Health
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
 		a.mux.Handle(pattern, a.serve(a.audited(rt.method, rt.path, rt.handle)))
@@ -405,6 +415,17 @@ func memoryUse() (heapLive, held uint64) {
 		return samples[i].Value.Uint64()
 	}
 	return value(0), value(1) - min(value(2), value(1))
+}
+
+// probe answers /healthz and /readyz with the health checks' handler.
+func (a *api) probe(w http.ResponseWriter, r *http.Request) error {
+	if a.healthChecks == nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+		return nil
+	}
+	a.healthChecks.ServeHTTP(w, r)
+	return nil
 }
 
 func (a *api) health(w http.ResponseWriter, r *http.Request) error {

@@ -75,6 +75,7 @@ type Bridge struct {
 	keys keyMap
 
 	nextID atomic.Uint64 // for member ids
+	stats  bridgeStats   // for metrics (stats.go)
 
 	mu       sync.Mutex
 	meetings map[string]*Meeting // by conference ID, while started or anyone is in it

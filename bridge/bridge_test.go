@@ -222,6 +222,9 @@ func TestOrganizerAdmissionKeepsLobbyUntilStarOneTwo(t *testing.T) {
 	// An attendee's *21 admits nobody.
 	other := tb.join(confID, newFakeCall("+300"), store.Conference{RequireOrganizer: true, BypassLobby: true, LobbyAdmission: store.AdmitByOrganizer}, false)
 	tb.waitCounts(confID, 2, 1) // bypass: straight in
+	if c := tb.Counts(); c.Meetings != 1 || c.Participants != 2 || c.Lobby != 1 {
+		t.Fatalf("counts %+v, want 1 meeting, 2 in, 1 waiting", c)
+	}
 	other.call.press("*21")
 	waitFor(t, "organizer only", func() bool { return other.call.heard(prompts.OrganizerOnly) })
 	if p, l := tb.counts(confID); p != 2 || l != 1 {
@@ -322,6 +325,9 @@ func TestFullAndLocked(t *testing.T) {
 	<-full.done
 	if !full.call.heard(prompts.MeetingFull) {
 		t.Fatal("the caller over the limit was not told the meeting is full")
+	}
+	if c := tb.Counts(); c.RefusedFull != 1 || c.RefusedLocked != 1 {
+		t.Fatalf("refusals %+v, want one full and one locked", c)
 	}
 }
 

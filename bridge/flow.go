@@ -24,10 +24,12 @@ func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
 	}
 	switch place {
 	case placeFull:
+		m.b.stats.full.Add(1)
 		log.Warn().Str("conference_id", m.id).Int("max_participants", m.b.opts.Meeting.MaxParticipants).Msg("call refused: meeting full")
 		m.say(ctx, call, prompts.MeetingFull, prompts.Goodbye)
 		return
 	case placeLocked:
+		m.b.stats.locked.Add(1)
 		log.Info().Str("conference_id", m.id).Msg("call refused: meeting locked")
 		m.say(ctx, call, prompts.MeetingIsLocked, prompts.Goodbye)
 		return
@@ -115,6 +117,7 @@ func (m *Meeting) isStarted() bool {
 func (m *Meeting) attend(ctx context.Context, mem *member) {
 	call := mem.call
 	jitter := media.NewJitterBuffer(m.b.opts.Meeting.JitterDepth)
+	jitter.CountInto(m.b.opts.Clock.Totals())
 	call.SetAudioInput(jitter)
 	defer call.SetAudioInput(nil)
 	part := m.mixer.Add(ParticipantID(mem.id), call.Codec(), jitter, call)

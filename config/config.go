@@ -25,6 +25,7 @@ type Config struct {
 	Log     Log     `yaml:"log"`
 	Admin   Admin   `yaml:"admin"`
 	Email   Email   `yaml:"email"`
+	Metrics Metrics `yaml:"metrics"` // metrics.go
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
@@ -377,8 +378,9 @@ func Default() Config {
 				Lock: "*7", Admit: "*21", MuteAll: "*22", Announcements: "*23",
 			},
 		},
-		Log:   Log{Level: "info", Format: "console"},
-		Admin: Admin{Listen: "127.0.0.1:8080"},
+		Log:     Log{Level: "info", Format: "console"},
+		Admin:   Admin{Listen: "127.0.0.1:8080"},
+		Metrics: defaultMetrics(),
 		Email: Email{
 			SMTPPort: 587,
 			Security: "starttls",

@@ -219,6 +219,7 @@ pin_secret_file: /etc/dialin/pin-secret
 			Username: "conferencing@example.com", Password: "secret",
 			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,
 			RetryMin: time.Second, RetryMax: time.Hour, MaxAttempts: 8, Retention: 72 * time.Hour},
+		Metrics: defaultMetrics(), // not in the file: the defaults
 		Prompts: dir,
 		DataDir: "/var/lib/dialin",
 

@@ -42,6 +42,8 @@ type Menu struct {
 	Meetings  Meetings
 	Guard     *Guard // nil: nobody is refused
 	Config    config.IVR
+
+	stats menuStats // for metrics (stats.go)
 }
 
 // maxPINDigits ends a PIN entry that has no '#': no PIN is longer.
@@ -79,6 +81,7 @@ func (m *menuCall) identify(ctx context.Context) (Entry, bool) {
 	log := call.Log()
 	p := m.Prompts.MustGet
 	if refused, until := m.Guard.Refused(call.Caller(), call.SourceIP()); refused {
+		m.stats.callsRefused.Add(1)
 		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", until).
 			Msg("call refused: too many failed conference IDs or PINs from this caller")
 		_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.TryLater))
@@ -114,6 +117,7 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 		case entryNoInput:
 			silent++
 			if silent >= 2 {
+				m.stats.idGaveUp.Add(1)
 				log.Info().Msg("no conference ID entered: goodbye")
 				_ = play(ctx, call, p(prompts.NoDigits), p(prompts.Goodbye))
 				return "", store.Conference{}, false
@@ -129,10 +133,12 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 		}
 		if conf, ok := m.Directory.LookupConference(entry); ok {
 			turn.Right()
+			m.stats.idFound.Add(1)
 			log.Info().Str("conference_id", entry).Bool("require_organizer", conf.RequireOrganizer).Msg("conference ID found")
 			return entry, conf, true
 		}
 		failed++
+		m.stats.idNotFound.Add(1)
 		if !m.failed(ctx, turn, "conference ID not found", failed) {
 			return "", store.Conference{}, false
 		}
@@ -184,9 +190,11 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) (organizer, ok b
 		switch result {
 		case store.PINOK:
 			turn.Right()
+			m.stats.pinOK.Add(1)
 			log.Info().Str("conference_id", id).Msg("organizer PIN accepted")
 			return true, true
 		case store.PINLocked:
+			m.stats.pinLocked.Add(1)
 			// Counted: the attempt that locks the PIN is answered so too.
 			if !m.failed(ctx, turn, "organizer PIN locked", failed+1) {
 				return false, false
@@ -195,6 +203,7 @@ func (m *menuCall) askOrganizer(ctx context.Context, id string) (organizer, ok b
 			return false, true
 		}
 		failed++
+		m.stats.pinWrong.Add(1)
 		if !m.failed(ctx, turn, "organizer PIN wrong", failed) {
 			return false, false
 		}
@@ -255,11 +264,13 @@ func (m *menuCall) turn(ctx context.Context, metered bool) (*Attempt, bool) {
 	a := m.Guard.Begin(call.Caller(), call.SourceIP(), metered)
 	switch a.Verdict {
 	case Refused:
+		m.stats.entriesRefused.Add(1)
 		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", a.Until).
 			Msg("entry refused: too many failed conference IDs or PINs from this caller")
 		m.refuse(ctx)
 		return nil, false
 	case OverRate:
+		m.stats.overRate.Add(1)
 		log.Warn().Str("caller", call.Caller()).Str("carrier", a.Carrier).
 			Msg("entry not checked: the carrier is over its guessing rate")
 		m.refuse(ctx)
@@ -298,6 +309,7 @@ func (m *menuCall) failed(ctx context.Context, turn *Attempt, what string, attem
 	ev.Int("attempt", attempt).Int("number_failures", r.NumberFailures).Int("address_failures", r.AddressFailures).
 		Bool("caller_blocked", r.Blocked).Msg(what)
 	if r.Blocked {
+		m.stats.blocked.Add(1)
 		m.refuse(ctx)
 		return false
 	}

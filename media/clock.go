@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialin/dialin/internal/atomichist"
 	"github.com/dialin/dialin/internal/cowlist"
 )
 
@@ -41,6 +42,7 @@ const maxCatchUp = 5
 type Clock struct {
 	shards []*clockShard
 	mu     sync.Mutex // serialises Add/Remove
+	totals *Totals    // the media counters of everything the clock serves (totals.go)
 }
 
 type clockShard struct {
@@ -51,6 +53,10 @@ type clockShard struct {
 	readable []bool        // per session, this tick
 	wake     chan struct{} // an idle shard waits here for work
 	resets   atomic.Uint64
+	// For metrics and readiness (totals.go): how late each tick started,
+	// and when the last one did (unix ns; 0 while idle).
+	lateness *atomichist.Histogram
+	lastTick atomic.Int64
 }
 
 func (sh *clockShard) load() int { return sh.tickers.Len() + sh.sessions.Len() }
@@ -67,9 +73,9 @@ func (sh *clockShard) notify() {
 
 // NewClock returns a clock with n shards (at least one).
 func NewClock(n int) *Clock {
-	c := &Clock{shards: make([]*clockShard, max(n, 1))}
+	c := &Clock{shards: make([]*clockShard, max(n, 1)), totals: new(Totals)}
 	for i := range c.shards {
-		c.shards[i] = &clockShard{recv: newRecvBuffers(), wake: make(chan struct{}, 1)}
+		c.shards[i] = &clockShard{recv: newRecvBuffers(), wake: make(chan struct{}, 1), lateness: atomichist.New(tickLatenessBounds...)}
 	}
 	return c
 }
@@ -186,12 +192,14 @@ func (sh *clockShard) run(ctx context.Context) {
 			// Nothing to send or read: sleep until there is, then start a
 			// fresh schedule.
 			ticker.Stop()
+			sh.lastTick.Store(0)
 			select {
 			case <-ctx.Done():
 				return
 			case <-sh.wake:
 			}
 			start, done = time.Now(), 0
+			sh.lastTick.Store(start.UnixNano())
 			ticker.Reset(FrameDuration)
 			continue
 		}
@@ -200,6 +208,11 @@ func (sh *clockShard) run(ctx context.Context) {
 			return
 		case <-sh.wake: // work added while ticking: nothing to do now
 		case now := <-ticker.C:
+			// How late this tick starts against the schedule: the ticker's
+			// time is when it fired, not when this goroutine got to run.
+			began := time.Now()
+			sh.lateness.Observe(began.Sub(start.Add(time.Duration(done+1) * FrameDuration)))
+			sh.lastTick.Store(began.UnixNano())
 			due := int64(now.Sub(start)/FrameDuration) - done
 			if due > maxCatchUp {
 				sh.resets.Add(1)

@@ -133,6 +133,8 @@ type JitterBuffer struct {
 	high     uint16 // newest sequence number buffered, valid while count > 0
 	count    int    // frames buffered
 
+	totals *Totals // nil: counted in stats only (CountInto)
+
 	// The last frame played, to tell a late packet from a restarted sender:
 	// sequence number and timestamp of one stream move the same way.
 	refValid bool
@@ -165,6 +167,20 @@ func NewJitterBuffer(depth int) *JitterBuffer {
 		slack: slack,
 		slots: make([]jitterSlot, size),
 		mask:  uint16(size - 1),
+	}
+}
+
+// CountInto adds the buffer's late, lost and discarded packets to t as
+// well (the bridge-wide Totals). Call it before the first Push.
+func (j *JitterBuffer) CountInto(t *Totals) { j.totals = t }
+
+// tally adds to the bridge-wide counters, if any (CountInto): late, lost
+// and discarded packets.
+func (j *JitterBuffer) tally(late, lost, discarded uint64) {
+	if t := j.totals; t != nil {
+		t.late.Add(late)
+		t.lost.Add(lost)
+		t.discarded.Add(discarded)
 	}
 }
 
@@ -213,6 +229,7 @@ func (j *JitterBuffer) push(seq uint16, ts uint32, pcm []int16) {
 			return
 		case d < 0 && j.floored && d >= -maxMisorder && j.count > 0:
 			j.stats.Late++
+			j.tally(1, 0, 0)
 			return
 		}
 	}
@@ -250,6 +267,15 @@ func (j *JitterBuffer) stray(seq uint16, ts uint32, pcm []int16, behind bool) {
 		}
 	}
 	// The probe counts as late or dropped now; a confirmation takes it back.
+	// The bridge-wide counters only grow: they count a probe once another
+	// stray replaces it, a lone stray for sure.
+	if p.full {
+		if j.probeLate {
+			j.tally(1, 0, 0)
+		} else {
+			j.tally(0, 0, 1)
+		}
+	}
 	if behind {
 		j.stats.Late++
 	} else {
@@ -291,6 +317,7 @@ func (j *JitterBuffer) anchor(seq uint16) {
 // flush drops every buffered frame.
 func (j *JitterBuffer) flush() {
 	j.stats.Dropped += uint64(j.count)
+	j.tally(0, 0, uint64(j.count))
 	for i := range j.slots {
 		j.slots[i].full = false
 	}
@@ -341,6 +368,7 @@ func (j *JitterBuffer) Pop(out []int16) FrameKind {
 	j.next++
 	if !s.full {
 		j.stats.Lost++
+		j.tally(0, 1, 0)
 		return j.conceal(out)
 	}
 	s.full = false
@@ -374,6 +402,7 @@ func (j *JitterBuffer) start() {
 	for !j.slots[j.next&j.mask].full {
 		j.next++
 		j.stats.Lost++
+		j.tally(0, 1, 0)
 	}
 }
 
@@ -384,8 +413,10 @@ func (j *JitterBuffer) skip() {
 		s.full = false
 		j.count--
 		j.stats.Dropped++
+		j.tally(0, 0, 1)
 	} else {
 		j.stats.Lost++
+		j.tally(0, 1, 0)
 	}
 	j.next++
 }

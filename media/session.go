@@ -60,6 +60,9 @@ type SessionConfig struct {
 	RTCPMux      bool
 	RTCPInterval time.Duration
 	OnRTCPBye    func()
+	// Totals, when set, counts the session's packets into the bridge-wide
+	// media counters too (Clock.Totals), for metrics.
+	Totals *Totals
 }
 
 // Session is one call's RTP stream, both ways. There is no goroutine per
@@ -75,6 +78,7 @@ type Session struct {
 	port      int
 	timeout   time.Duration
 	onFailure func(error)
+	totals    *Totals // nil: counted in the session only
 
 	// Shared between goroutines.
 	remote      atomic.Pointer[netip.AddrPort] // where we send
@@ -147,6 +151,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		port:      port,
 		timeout:   cfg.InactivityTimeout,
 		onFailure: cfg.OnFailure,
+		totals:    cfg.Totals,
 		onDigit:   cfg.OnDigit,
 		onInband:  cfg.OnInbandDigit,
 		seq:       uint16(rand.Uint32()),
@@ -285,7 +290,7 @@ func (s *Session) read(now time.Time, b *recvBuffers) {
 		}
 		for i := range n {
 			if b.truncated[i] {
-				s.droppedPkts.Add(1) // bigger than any G.711 packet
+				s.drop() // bigger than any G.711 packet
 				continue
 			}
 			b.arrival = b.stamps[i]
@@ -318,6 +323,9 @@ func (s *Session) fail(err error) {
 func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recvBuffers) {
 	if s.foreign(src) {
 		s.foreignPkts.Add(1)
+		if s.totals != nil {
+			s.totals.foreign.Add(1)
+		}
 		return
 	}
 	if isRTCP(data) {
@@ -326,7 +334,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	}
 	pkt := &b.pkt
 	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
-		s.droppedPkts.Add(1)
+		s.drop()
 		return
 	}
 	codecs := s.codecs.Load()
@@ -334,7 +342,7 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 	isAudio := pkt.PayloadType == audioPT
 	isDTMF := dtmfPT != 0 && pkt.PayloadType == dtmfPT
 	if !isAudio && !isDTMF && pkt.PayloadType != payloadTypeCN {
-		s.droppedPkts.Add(1) // other codecs, garbage
+		s.drop() // other codecs, garbage
 		return
 	}
 	if s.relatch.Swap(false) {
@@ -345,10 +353,13 @@ func (s *Session) handle(now time.Time, data []byte, src netip.AddrPort, b *recv
 		to := src // a copy: the sending goroutine reads it while latched changes
 		s.remote.Store(&to)
 	} else if src != s.latched {
-		s.droppedPkts.Add(1)
+		s.drop()
 		return
 	}
 	s.recvPkts.Add(1)
+	if s.totals != nil {
+		s.totals.received.Add(1)
+	}
 	s.heard.Store(now.UnixNano())
 	s.countRTP(pkt, isDTMF, now, b)
 	switch {
@@ -413,6 +424,17 @@ func (s *Session) writeFrame(payload []byte) error {
 		return fmt.Errorf("rtp: send: %w", err)
 	}
 	s.sentPkts.Add(1)
+	if s.totals != nil {
+		s.totals.sent.Add(1)
+	}
 	s.sentOctets.Add(uint64(len(payload)))
 	return nil
+}
+
+// drop counts a packet from an allowed address that was of no use.
+func (s *Session) drop() {
+	s.droppedPkts.Add(1)
+	if s.totals != nil {
+		s.totals.dropped.Add(1)
+	}
 }

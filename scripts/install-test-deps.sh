@@ -8,7 +8,10 @@
 # - kamailio (the stateful proxy in front of the bridge in
 #   cmd/dialin/kamailio_test.go, with the kamcmd it reads the dispatcher
 #   with), baresip (a real softphone) and tshark (counts packets on the
-#   wire).
+#   wire);
+# - promtool (Debian's prometheus package), which checks what /metrics
+#   serves (cmd/dialin/metrics_e2e_test.go). The package also brings the
+#   Prometheus server and its unit; nothing here starts it.
 # With --lint it installs only the Go tools.
 set -euo pipefail
 GO=${GO:-go}
@@ -46,6 +49,7 @@ command -v sox >/dev/null || missing+=(sox)
 command -v kamailio >/dev/null && command -v kamcmd >/dev/null || missing+=(kamailio)
 command -v baresip >/dev/null || missing+=(baresip)
 command -v tshark >/dev/null || missing+=(tshark)
+command -v promtool >/dev/null || missing+=(prometheus)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -57,6 +61,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-for cmd in sipp espeak-ng sox kamailio kamcmd baresip tshark; do
+for cmd in sipp espeak-ng sox kamailio kamcmd baresip tshark promtool; do
   command -v "$cmd" >/dev/null || { echo "install-test-deps: $cmd still missing" >&2; exit 1; }
 done

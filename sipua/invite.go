@@ -29,6 +29,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
+	arrived := time.Now()
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
 
@@ -44,17 +45,19 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
-	offer, neg, ok := readOffer(req, tx, log)
+	offer, neg, ok := s.readOffer(req, tx, log)
 	if !ok {
 		return
 	}
 	terms, ok := s.checkTimer(req, tx)
 	if !ok {
+		s.counts.sessionTimer.Add(1)
 		log.Info().Str("session_expires", headerValue(req, "Session-Expires", "x")).Msg("refused: session timer")
 		return
 	}
 	dialog, err := s.dialogUA[dialogTransport(req)].ReadInvite(req, tx)
 	if err != nil {
+		s.counts.badRequest.Add(1)
 		log.Info().Err(err).Msg("refused: bad INVITE")
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return
@@ -70,9 +73,11 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.register(in)
 	defer s.unregister(in)
 
-	if !s.ring(in) || !s.answer(in, offer) {
+	if !s.ring(in) || !s.answer(in, offer, arrived) {
+		s.counts.unanswered.Add(1)
 		return
 	}
+	s.counts.answered.Add(1)
 	call := in.call
 	call.started = time.Now()
 	in.mu.Lock()
@@ -93,14 +98,17 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 	}
 	switch {
 	case s.draining.Load():
+		s.counts.shutdown.Add(1)
 		log.Info().Msg("refused: shutting down")
 		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	case !s.acceptsNumber(req.Recipient.User):
+		s.counts.notDialIn.Add(1)
 		log.Info().Str("number", loglimit.Excerpt(req.Recipient.User)).Msg("refused: not a dial-in number")
 		respond(tx, req, 404, "Not Found")
 		return false
 	case n > int64(s.opts.Limits.MaxCalls):
+		s.counts.maxCalls.Add(1)
 		log.Warn().Int("max_calls", s.opts.Limits.MaxCalls).Msg("refused: too many calls")
 		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return false
@@ -113,18 +121,20 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 // them): offer is then nil, we offer in the 200 what neg says, and the
 // answer comes in the ACK. When the offer is unusable, readOffer has
 // answered the INVITE (400, 488) and reports false.
-func readOffer(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger) (offer *Offer, neg Negotiated, ok bool) {
+func (s *Server) readOffer(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger) (offer *Offer, neg Negotiated, ok bool) {
 	neg = Negotiated{Codec: media.PCMU, DTMFPayloadType: 101, Direction: SendRecv, ComfortNoise: true}
 	if len(req.Body()) == 0 {
 		return nil, neg, true
 	}
 	offer, err := ParseSDP(req.Body())
 	if err != nil {
+		s.counts.badRequest.Add(1)
 		log.Info().Err(err).Msg("refused: bad SDP offer")
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return nil, neg, false
 	}
 	if neg, err = Negotiate(offer, nil); err != nil {
+		s.counts.noCodec.Add(1)
 		log.Info().Err(err).Msg("refused: no common codec")
 		respond(tx, req, 488, "Not Acceptable Here", warning(err))
 		return nil, neg, false
@@ -141,6 +151,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 	pair, err := s.ports.ListenPair(s.mediaIP)
 	port := pair.Port
 	if err != nil {
+		s.counts.noMedia.Add(1)
 		log.Error().Err(err).Msg("refused: no RTP port")
 		_ = dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
 		return nil, nil, false
@@ -167,6 +178,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 		OnFailure:         call.Hangup,
 		Latch:             latchRule(s.opts.RTP.Latch),
 		SignallingIP:      signallingIP(req),
+		Totals:            s.clock.Totals(),
 	}
 	if call.dtmf.inband {
 		cfg.OnInbandDigit = call.onInbandKey
@@ -174,6 +186,7 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 	s.rtcpConfig(&cfg, pair, neg, log)
 	session, err := media.NewSession(cfg)
 	if err != nil {
+		s.counts.noMedia.Add(1)
 		log.Error().Err(err).Msg("refused: no RTP socket")
 		_ = dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
 		cancel(nil)
@@ -251,7 +264,7 @@ func (s *Server) ring(in *inbound) bool {
 
 // answer sends the 200 OK with our SDP and waits for the ACK. It reports
 // false, having cleaned up the dialog, when the call did not get going.
-func (s *Server) answer(in *inbound, offer *Offer) bool {
+func (s *Server) answer(in *inbound, offer *Offer, arrived time.Time) bool {
 	call := in.call
 	acked := make(chan error, 1)
 	var sdp []byte
@@ -269,6 +282,7 @@ func (s *Server) answer(in *inbound, offer *Offer) bool {
 	// blocks meanwhile (up to 64×T1 = 32 s without one). The 200 carries
 	// the session timer (okResponse).
 	res := in.okResponse(sdp)
+	s.counts.answerLatency.Observe(time.Since(arrived))
 	go func() { acked <- in.dialog.WriteResponse(res) }()
 	err := <-acked
 	if err == nil && offer == nil {

@@ -90,6 +90,10 @@ type Server struct {
 	// are per call).
 	otherMethodLog loglimit.Limiter
 	peersGone      atomic.Uint64 // calls hung up by the liveness probes (liveness.go)
+
+	// For metrics and readiness (stats.go).
+	counts                      callCounters
+	listenersTotal, listenersUp atomic.Int64 // while Serve runs
 }
 
 // New builds the user agent; Listen binds it and Serve runs it.
@@ -120,6 +124,7 @@ func New(opts Options) (*Server, error) {
 	}
 	baseCtx, stop := context.WithCancelCause(context.Background())
 	s := &Server{
+		counts:   newCallCounters(),
 		opts:     opts,
 		log:      opts.Logger,
 		clock:    opts.Clock,
@@ -254,6 +259,9 @@ func (s *Server) Addrs() []config.ListenAddr { return s.listening }
 func (s *Server) Serve(ctx context.Context) error {
 	running := len(s.udpConns) + len(s.tcpLns)
 	errc := make(chan error, running)
+	s.listenersUp.Store(int64(running))
+	s.listenersTotal.Store(int64(running))
+	defer s.listenersUp.Store(0)
 	s.guardListeners()
 	for _, g := range s.udpGuards {
 		go func() { errc <- s.sip.ServeUDP(g) }()
@@ -274,6 +282,7 @@ wait:
 			break wait
 		case err := <-errc:
 			running--
+			s.listenersUp.Add(-1)
 			s.log.Error().Err(err).Int("listeners_left", running).Msg("sip: a listener stopped")
 		}
 	}

@@ -28,6 +28,8 @@ import (
 // nodes later with the same contract.
 type Backend interface {
 	AuditBackend // audit.go
+	ProbeBackend // probe.go: the readiness check's write
+
 	// Load reads the Snapshot (see there: users without names, addresses
 	// or dates); an empty store gives DefaultSettings and no users or
 	// meetings.

@@ -118,6 +118,7 @@ func (snapshotBackend) RecordMailFailure(context.Context, int64, time.Time, stri
 }
 func (snapshotBackend) CountMail(context.Context) (int, error) { return 0, errReadOnly }
 func (snapshotBackend) Close() error                           { return nil }
+func (snapshotBackend) Probe(context.Context) error            { return errReadOnly }
 
 func openMillion(b *testing.B) (*Directory, []string) {
 	snap, pins := millionUsers(b)

@@ -41,8 +41,9 @@ type Directory struct {
 	closeErr  error
 	retry     atomic.Bool // some entry is dirty but not queued: sweep
 
-	mailSignal     chan struct{} // an email was queued (MailQueued)
-	mailSuperseded atomic.Uint64 // emails superseded since start (SupersededMail)
+	mailSignal     chan struct{}  // an email was queued (MailQueued)
+	mailSuperseded atomic.Uint64  // emails superseded since start (SupersededMail)
+	stats          directoryStats // for metrics (stats.go)
 }
 
 // Options configure a Directory.
@@ -233,6 +234,7 @@ func (d *Directory) VerifyOrganizerPIN(ctx context.Context, id, pin string) (PIN
 		}
 		return PINWrong, nil
 	case attemptLockedNow, attemptLockedAdmin:
+		d.stats.lockouts.Add(1)
 		// The caller hanging up must not cancel the write of its lock.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		err := d.persistNow(wctx, u)

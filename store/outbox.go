@@ -281,6 +281,7 @@ func (d *Directory) mailQueued(m *SealedMail) bool {
 	}
 	// Counting point: emails superseded by m (dropped in m's transaction).
 	d.mailSuperseded.Add(uint64(len(m.Supersedes)))
+	d.stats.mailQueued.Add(1)
 	d.wakeMailer()
 	return true
 }

@@ -89,6 +89,7 @@ type Mailer struct {
 	clientOpts []mail.Option
 	addr       string    // host:port, for messages
 	lastPrune  time.Time // Run's goroutine only
+	stats      mailStats // stats.go
 }
 
 // New checks the options and prepares the SMTP client settings; it does not

@@ -43,6 +43,13 @@ func testConfig(srv *smtptest.Server) config.Email {
 // promptly once its context is cancelled.
 func start(t *testing.T, cfg config.Email, outbox Outbox, poll time.Duration) *logBuffer {
 	t.Helper()
+	logs, _ := startMailer(t, cfg, outbox, poll)
+	return logs
+}
+
+// startMailer is start, and gives the mailer too.
+func startMailer(t *testing.T, cfg config.Email, outbox Outbox, poll time.Duration) (*logBuffer, *Mailer) {
+	t.Helper()
 	logs := &logBuffer{}
 	m, err := New(Options{
 		Config:        cfg,
@@ -68,7 +75,7 @@ func start(t *testing.T, cfg config.Email, outbox Outbox, poll time.Duration) *l
 			t.Error("Run did not return after cancel")
 		}
 	})
-	return logs
+	return logs, m
 }
 
 // entries decodes the JSON log lines with the given message.
@@ -190,7 +197,7 @@ func TestServerDownThenBack(t *testing.T) {
 	id := outbox.queue(store.MailContent{Kind: store.MailEnabled, To: "ada@example.com",
 		ConferenceID: "1234567", PIN: testPIN})
 
-	logs := start(t, testConfig(srv), outbox, 10*time.Millisecond)
+	logs, m := startMailer(t, testConfig(srv), outbox, 10*time.Millisecond)
 	waitUntil(t, "3 failed attempts", func() bool {
 		m, _ := outbox.get(id)
 		return m.Attempts >= 3
@@ -228,6 +235,9 @@ func TestServerDownThenBack(t *testing.T) {
 	waitUntil(t, "the send is logged", func() bool { return logs.count(`"email sent"`) == 1 })
 	if e := entries(t, logs, "email sent")[0]; e["attempts"].(float64) < 4 {
 		t.Errorf("email sent entry = %v, want attempts >= 4", e)
+	}
+	if st := m.Stats(); st.Sent != 1 || st.Failed < 3 || st.LastSent.IsZero() {
+		t.Errorf("stats %+v, want 1 sent after 3 or more failures", st)
 	}
 	assertNoSecrets(t, logs, testPIN)
 }

@@ -129,6 +129,8 @@ func (m *Mailer) message(om store.OutboxMail) (*mail.Msg, error) {
 // supersedes them when the newer one is queued.
 
 func (m *Mailer) sent(ctx context.Context, om store.OutboxMail) {
+	m.stats.sent.Add(1)
+	m.stats.lastSent.Store(m.now().UnixNano())
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	if err := m.outbox.MailSent(bctx, om.ID); err != nil {
@@ -142,6 +144,7 @@ func (m *Mailer) sent(ctx context.Context, om store.OutboxMail) {
 
 // failed records a failed attempt; the email is retried after the backoff.
 func (m *Mailer) failed(ctx context.Context, om store.OutboxMail, sendErr error) {
+	m.stats.failed.Add(1)
 	wait := m.backoff(om.Attempts)
 	bctx, cancel := bookkeeping(ctx)
 	defer cancel()

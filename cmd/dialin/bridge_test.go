@@ -80,6 +80,8 @@ limits:
   shutdown_grace: 2s
 admin:
   listen: 127.0.0.1:0
+metrics:
+  listen: 127.0.0.1:0
 log:
   level: info
   format: json

@@ -118,10 +118,19 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, log)
+	ops := &operations{cfg: cfg, ua: ua, menu: menu, meetings: meetings, clock: clock, dir: dir}
+	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, ops, log)
 	if err != nil {
 		return err
 	}
+	// Metrics and health checks (operations.go); logs "metrics ready".
+	if err := ops.listen(log.With().Str("component", "metrics").Logger()); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = adminSvc.stop(ctx)
+		cancel()
+		return err
+	}
+	defer ops.stop(log)
 	stopAdmin := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -236,7 +245,7 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int, ops *operations, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
@@ -248,6 +257,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	if err != nil {
 		return nil, err
 	}
+	ops.setMailer(m)
 	s := &adminServices{served: make(chan error, 1)}
 	mailCtx, stop := context.WithCancel(context.Background())
 	s.stopMail = stop
@@ -278,6 +288,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		RefusedUntrusted: ua.RefusedUntrusted,
 		RefusedAuth:      ua.RefusedAuth,
 		PeersGone:        ua.PeersGone,
+		Health:           ops.healthHandler(),
 		Logger:           log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {

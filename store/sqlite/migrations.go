@@ -158,6 +158,18 @@ CREATE INDEX outbox_status ON outbox (status, id);
 CREATE INDEX outbox_done ON outbox (done_at) WHERE status != 'pending';
 `,
 	},
+	{
+		// The readiness check's scratch table (Probe): one row, rewritten
+		// by every /readyz, so a database that cannot be written to fails
+		// readiness before an administrator's change does.
+		version: 8,
+		name:    "readiness probe",
+		sql: `
+CREATE TABLE probe (
+	id INTEGER PRIMARY KEY CHECK (id = 1), -- one row
+	at INTEGER NOT NULL                    -- when the last probe wrote it
+) STRICT;`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.
