@@ -7,8 +7,10 @@ FUZZTIME ?= 30s
 
 .PHONY: build run test test-deps lint lint-deps bench bench-go bench-sipp bench-load prompts fuzz vet clean
 
+# -buildvcs=auto stamps the git revision into the binary (dialin --version)
+# even where GOFLAGS turns stamping off; outside a checkout it stamps none.
 build:
-	$(GO) build -o $(BIN) ./cmd/dialin
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/dialin
 
 # Start the bridge with its embedded defaults (loopback, demo configuration),
 # or with CONFIG=path/to/dialin.yaml.

@@ -62,6 +62,11 @@ type Options struct {
 	// side was gone (no media, no answer to the in-dialog OPTIONS); nil
 	// reports 0.
 	PeersGone func() uint64
+
+	// Version is the bridge's build for GET /api/v1/status (version.Get's
+	// Short); Started is when it started, for the uptime (zero: now).
+	Version string
+	Started time.Time
 }
 
 // api holds the handlers' dependencies.
@@ -83,6 +88,8 @@ type api struct {
 	self             map[string]bool // patterns served with a user's own token
 
 	peersGone func() uint64
+	version   string
+	started   time.Time
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -161,6 +168,10 @@ func newAPI(opts Options) *api {
 		self:             map[string]bool{},
 	}
 	a.peersGone = opts.PeersGone
+	a.version, a.started = opts.Version, opts.Started
+	if a.started.IsZero() {
+		a.started = time.Now()
+	}
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
 		a.mux.Handle(pattern, a.serve(rt.handle))
@@ -304,6 +315,8 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	if a.peersGone != nil {
 		st.SIPPeersGone = a.peersGone()
 	}
+	st.Version, st.StartedAt = a.version, a.started
+	st.UptimeSeconds = int64(time.Since(a.started) / time.Second)
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()
 	n, err := a.mail.PendingMail(r.Context())

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/admin"
@@ -24,6 +25,7 @@ import (
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/idletrim"
+	"github.com/dialin/dialin/internal/version"
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
@@ -36,14 +38,28 @@ import (
 func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
 	// Millisecond timestamps: signalling races are read off the log.
 	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
+	// Durations as the config writes them ("1.5s", "250ms"), never a bare
+	// number whose unit the reader must guess. Measurements meant to be
+	// compared across lines (rtt_ms, duration_ms) carry the unit in their
+	// name instead.
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	level, err := zerolog.ParseLevel(cfg.Level)
 	if err != nil {
 		level = zerolog.InfoLevel // Validate has refused anything else already
 	}
 	if cfg.Format == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000"}
+		// Colour codes only for a person at a terminal: redirected to a
+		// file or journald they are noise.
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000", NoColor: !isTerminal(out)}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// isTerminal reports whether w is a terminal (a character device
+// answering terminal ioctls), where colours are read by a person.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
 }
 
 func serve(cfg config.Config, stdout, stderr io.Writer) error {
@@ -53,7 +69,10 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(signals)
 
+	started := time.Now()
+	build := version.Get()
 	log := newLogger(cfg.Log, stdout)
+	log.Info().Str("version", build.Short()).Str("go", build.GoVersion).Msg("starting")
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
 	sip.SetDefaultLogger(sipgoLogger(log))
@@ -118,7 +137,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, log)
+	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, build.Short(), started, log)
 	if err != nil {
 		return err
 	}
@@ -236,7 +255,8 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int,
+	build string, started time.Time, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
@@ -278,6 +298,8 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		RefusedUntrusted: ua.RefusedUntrusted,
 		RefusedAuth:      ua.RefusedAuth,
 		PeersGone:        ua.PeersGone,
+		Version:          build,
+		Started:          started,
 		Logger:           log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {
