@@ -30,9 +30,11 @@ type Config struct {
 	Prompts string `yaml:"prompts"`
 	// DataDir holds the database (dialin.db) and the PIN secret (pin-secret).
 	DataDir string `yaml:"data_dir"`
-	// DemoOrganizer creates a demo organizer on first start with an empty
-	// directory and prints its conference ID and PIN once, so a new
-	// installation can be called at once.
+	// DemoOrganizer creates a demo organizer (demo@example.com) on first
+	// start with an empty directory and prints its conference ID and PIN
+	// once, so the demo can be called at once. Off unless asked for: Load
+	// turns it on only when there is no configuration file at all (make
+	// run), so a deployment never gets it silently.
 	DemoOrganizer bool `yaml:"demo_organizer"`
 
 	// PINSecretFile is where the PIN secret lives when it is kept out of
@@ -375,8 +377,7 @@ func Default() Config {
 			RetryMin: 30 * time.Second,
 			RetryMax: 30 * time.Minute,
 		},
-		DataDir:       "data",
-		DemoOrganizer: true,
+		DataDir: "data",
 	}
 }
 

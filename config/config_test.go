@@ -64,8 +64,30 @@ func TestLoadNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, Default()) {
-		t.Errorf("Load(\"\") = %+v, want defaults %+v", got, Default())
+	// No file is the make run demo: the defaults and the demo organizer.
+	want := Default()
+	want.DemoOrganizer = true
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Load(\"\") = %+v, want defaults and the demo organizer %+v", got, want)
+	}
+}
+
+// TestDemoOrganizerOnlyWhenAsked: a configuration file (a deployment)
+// never gets the demo organizer unless it says demo_organizer: true.
+func TestDemoOrganizerOnlyWhenAsked(t *testing.T) {
+	clearEnv(t)
+	for content, want := range map[string]bool{
+		"":                       false,
+		"data_dir: /var/lib/x\n": false,
+		"demo_organizer: true\n": true,
+	} {
+		got, err := Load(writeConfig(t, content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DemoOrganizer != want {
+			t.Errorf("%q: demo_organizer %v, want %v", content, got.DemoOrganizer, want)
+		}
 	}
 }
 

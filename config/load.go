@@ -17,7 +17,8 @@ import (
 // file's values decoded over it (absent fields keep their defaults; an empty
 // file is valid), ${NAME} references in string values expanded from the
 // environment, the DIALIN_* overrides applied (see ApplyEnv), and the result
-// validated. An empty path means no file: defaults plus environment.
+// validated. An empty path means no file: defaults plus environment, and
+// the demo organizer (demo_organizer) on.
 //
 // Every problem found is reported, one per line, each starting with the file
 // name and, where known, the line in the file.
@@ -25,7 +26,11 @@ func Load(path string) (Config, error) {
 	cfg := Default()
 	var root *yaml.Node // the parsed file, to find the line of a bad field
 	prefix := "config"
-	if path != "" {
+	if path == "" {
+		// No file: the loopback demo of make run, which may be called at
+		// once. A file (a deployment) asks for the demo organizer itself.
+		cfg.DemoOrganizer = true
+	} else {
 		prefix = path
 		data, err := os.ReadFile(path)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/dialin/dialin/admin/token"
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/datalock"
 	"github.com/dialin/dialin/internal/idletrim"
 	"github.com/dialin/dialin/internal/version"
 	"github.com/dialin/dialin/ivr"
@@ -79,6 +80,12 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	// Every call needs descriptors (RTP, RTCP, maybe TCP): raise the soft
 	// limit to the hard one and say how many calls it holds.
 	sipua.RaiseFDLimit(cfg.Limits.MaxCalls, log)
+	// One bridge per data folder, before anything in it is read or made.
+	lock, err := datalock.Acquire(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 
 	list, err := prompts.Load(cfg.Prompts)
 	if err != nil {
@@ -213,9 +220,14 @@ func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bri
 	meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
 }
 
+// demoEmail is the demo organizer's address (config.Config.DemoOrganizer).
+const demoEmail = "demo@example.com"
+
 // openDirectory opens the directory in the data folder: the SQLite
-// database and the PIN secret (see loadPINSecret). On first start with an empty directory it creates a
-// demo organizer and prints its conference ID and PIN, once, to banner.
+// database and the PIN secret (see loadPINSecret). On first start with an
+// empty directory, when demo_organizer is on (no config file, or asked
+// for), it creates the demo organizer and prints its conference ID and
+// PIN, once, to banner.
 func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, banner io.Writer) (*store.Directory, error) {
 	secret, err := loadPINSecret(cfg, log)
 	if err != nil {
@@ -233,14 +245,16 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 	}
 	log.Info().Str("database", path).Int("users", dir.Users()).Msg("directory loaded")
 	if dir.Users() == 0 && cfg.DemoOrganizer {
-		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: "demo@example.com", DisplayName: "Demo Organizer", Mail: store.MailOptions{Skip: true}})
+		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: demoEmail, DisplayName: "Demo Organizer", Mail: store.MailOptions{Skip: true}})
 		if err != nil {
 			dir.Close()
 			return nil, fmt.Errorf("create the demo organizer: %w", err)
 		}
 		// The one time this PIN is shown: on the terminal, never in the log.
-		fmt.Fprintf(banner, "\n  Demo organizer created (shown once):\n    conference ID: %s\n    PIN:           %s\n\n",
-			e.User.ConferenceID, e.PIN)
+		fmt.Fprintf(banner, "\n  Demo organizer created (shown once):\n    conference ID: %s\n    PIN:           %s\n"+
+			"  Remove it when done: dialin user disable %s\n\n", e.User.ConferenceID, e.PIN, demoEmail)
+		log.Info().Str("email", demoEmail).Str("conference_id", e.User.ConferenceID).
+			Msg("created the demo organizer (demo_organizer): anyone who reads its PIN can start meetings; remove it with dialin user disable " + demoEmail)
 	}
 	return dir, nil
 }
