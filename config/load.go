@@ -39,6 +39,9 @@ func Load(path string) (Config, error) {
 		if err := decode(data, &cfg); err != nil {
 			return Config{}, located(prefix, nil, nil, err)
 		}
+		if err := cfg.renamedKeys(); err != nil {
+			return Config{}, located(prefix, nil, nil, err)
+		}
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) == nil {
 			root = &doc
@@ -50,6 +53,21 @@ func Load(path string) (Config, error) {
 		return Config{}, located(prefix, root, overridden, err)
 	}
 	return cfg, nil
+}
+
+// renamedKeys moves the values of keys that were renamed to their new
+// names, with a warning, so existing files keep working; a file that sets
+// both names is refused.
+func (c *Config) renamedKeys() error {
+	if c.SIP.OldDialInNumbers != nil {
+		if c.SIP.CalledNumbers != nil {
+			return &FieldError{Path: "sip.dial_in_numbers", Msg: "is the old name of sip.called_numbers, which is set too: keep only sip.called_numbers"}
+		}
+		c.SIP.CalledNumbers, c.SIP.OldDialInNumbers = c.SIP.OldDialInNumbers, nil
+		c.Warnings = append(c.Warnings, "sip.dial_in_numbers is now sip.called_numbers (the numbers the bridge answers); "+
+			"rename it: the old name will stop working. The dial-in numbers shown in emails are a setting: dialin settings set dial-in-numbers")
+	}
+	return nil
 }
 
 // dropPaths removes from err the field errors about paths that also appear

@@ -19,8 +19,12 @@ func runServe(serve ServeFunc) func(j *job, args []string) error {
 
 // runCheckConfig is dialin check-config FILE.
 func runCheckConfig(j *job, args []string) error {
-	if _, err := config.Load(args[0]); err != nil {
+	cfg, err := config.Load(args[0])
+	if err != nil {
 		return err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(j.logs, "%s: warning: %s\n", args[0], w)
 	}
 	fmt.Fprintf(j.out, "%s: ok\n", args[0])
 	return nil

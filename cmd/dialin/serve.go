@@ -74,6 +74,9 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	build := version.Get()
 	log := newLogger(cfg.Log, stdout)
 	log.Info().Str("version", build.Short()).Str("go", build.GoVersion).Msg("starting")
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg("config: " + w)
+	}
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
 	sip.SetDefaultLogger(sipgoLogger(log))
@@ -99,6 +102,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dir.Close()
+	warnNoDialInNumbers(dir.Settings(), cfg.SIP, log)
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	var music *media.Prompt // nil: the built-in music-on-hold
 	if cfg.Lobby.Music != "" {
@@ -218,6 +222,16 @@ func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bri
 		return
 	}
 	meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
+}
+
+// warnNoDialInNumbers warns when emails are on but would tell users no
+// number to call: the directory's dial_in_numbers setting is empty and
+// sip.called_numbers, the fallback, holds no phone number.
+func warnNoDialInNumbers(s store.Settings, sip config.SIP, log zerolog.Logger) {
+	if s.SendEmails && len(s.DialInNumbers) == 0 && len(sip.PhoneNumbers()) == 0 {
+		log.Warn().Msg("emails are on (send-emails) but name no dial-in number: users will read \"Ask your administrator for the dial-in numbers\"; " +
+			"run dialin settings set dial-in-numbers \"+1 425 555 0100\" (or list phone numbers in sip.called_numbers)")
+	}
 }
 
 // demoEmail is the demo organizer's address (config.Config.DemoOrganizer).

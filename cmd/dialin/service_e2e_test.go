@@ -144,3 +144,27 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestE2EDialInNumbersWarnings: with emails on and no number to print the
+// bridge warns at start; a phone number in sip.called_numbers (the
+// fallback) silences it; the old key name still works, with a warning,
+// in serve and in check-config.
+func TestE2EDialInNumbersWarnings(t *testing.T) {
+	t.Parallel()
+	noNumber := "emails are on (send-emails) but name no dial-in number"
+	b := startBridge(t, udpOnlySIP)
+	b.WaitLog(t, allOf(msgHasPrefix(noNumber), fieldIs("level", "warn")), 5*time.Second)
+
+	old := startBridge(t, "sip: {listen: [\"udp:127.0.0.1:0\"], dial_in_numbers: [\"+14255550100\", conference]}")
+	old.WaitLog(t, allOf(msgHasPrefix("config: sip.dial_in_numbers is now sip.called_numbers"), fieldIs("level", "warn")), 5*time.Second)
+	old.WaitLog(t, msgIs("directory loaded"), 5*time.Second)
+	if n := old.CountLogs(msgHasPrefix(noNumber)); n != 0 {
+		t.Errorf("warned of no dial-in number with +14255550100 in the called numbers")
+	}
+	r := runCLI(t, old.Dir, nil, "check-config", "dialin.yaml")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "dialin.yaml: warning: sip.dial_in_numbers is now sip.called_numbers") {
+		t.Errorf("check-config: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+func msgHasPrefix(prefix string) logPred { return fieldHasPrefix("message", prefix) }
