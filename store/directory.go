@@ -164,14 +164,25 @@ func (d *Directory) LookupConference(id string) (Conference, bool) {
 	}
 	s := d.settings.Load()
 	c := Conference{OrganizerID: e.organizerID, Static: e.static, LobbyAdmission: s.LobbyAdmission}
-	if e.static {
-		c.RequireOrganizer = !s.AnonymousCanStart
-		c.BypassLobby = s.DialInBypassLobby
-	} else {
-		c.RequireOrganizer = e.requireOrganizer
-		c.BypassLobby = e.bypassLobby
-	}
+	c.RequireOrganizer, c.BypassLobby = admissionOf(e.static, e.requireOrganizer, e.bypassLobby, s)
 	return c, true
+}
+
+// admissionOf is the one rule of who may start a meeting and who skips
+// the lobby, for the call path and for what the API lists: a dynamic
+// meeting keeps its own flags; a static conference ID follows the
+// settings (anonymous_can_start, dial_in_bypass_lobby), whatever its row
+// stores.
+func admissionOf(static, requireOrganizer, bypassLobby bool, s *Settings) (require, bypass bool) {
+	if static {
+		return !s.AnonymousCanStart, s.DialInBypassLobby
+	}
+	return requireOrganizer, bypassLobby
+}
+
+// effective sets m's flags to what a call to it does (admissionOf).
+func (d *Directory) effective(m *Meeting) {
+	m.RequireOrganizer, m.BypassLobby = admissionOf(m.Static, m.RequireOrganizer, m.BypassLobby, d.settings.Load())
 }
 
 // PINResult is the outcome of a PIN attempt.
