@@ -115,6 +115,7 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/users", false, a.enableUser},
 		{"GET", "/api/v1/users/{email}", false, a.withUser(a.getUser)},
 		{"DELETE", "/api/v1/users/{email}", false, a.withUser(a.disableUser)},
+		{"PATCH", "/api/v1/users/{email}", false, a.withUser(a.patchUser)},
 		{"POST", "/api/v1/users/{email}/pin/reset", false, a.withUser(a.resetPIN)},
 		{"PUT", "/api/v1/users/{email}/pin", false, a.withUser(a.setPIN)},
 		{"POST", "/api/v1/users/{email}/pin/unlock", false, a.withUser(a.unlockPIN)},

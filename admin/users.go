@@ -24,6 +24,7 @@ type userDirectory interface {
 	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
 	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
+	SetPINLength(ctx context.Context, id int64, length int) (store.User, error)
 }
 
 // viewUser is a user as the API shows it. wire.User lists every field by
@@ -249,5 +250,22 @@ func (a *api) sendConferenceInfo(w http.ResponseWriter, r *http.Request, u store
 		return err
 	}
 	writeJSON(w, http.StatusOK, viewChange(c))
+	return nil
+}
+
+// PATCH /api/v1/users/{email}
+func (a *api) patchUser(w http.ResponseWriter, r *http.Request, u store.User) error {
+	var req wire.UserPatch
+	if err := decodeBody(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.PINLength == nil {
+		return invalidInput("pin_length", "nothing to change: give pin_length")
+	}
+	updated, err := a.users.SetPINLength(r.Context(), u.ID, *req.PINLength)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewUser(updated))
 	return nil
 }

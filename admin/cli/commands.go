@@ -44,6 +44,8 @@ func (a *App) table(serve ServeFunc) []*command {
 			summary: "disable a user: its conference ID and meetings stop working", run: runUserDisable},
 		{name: "user list", access: adminToken, summary: "list every user", run: runUserList},
 		{name: "user show", args: []string{"EMAIL"}, access: adminToken, summary: "show a user", run: runUserShow},
+		{name: "user set", args: []string{"EMAIL"}, flags: []string{"pin-length"}, access: adminToken,
+			summary: "change a user: --pin-length N (4-12; 0: the pin-length setting) for its generated PINs from the next reset", run: runUserSet},
 		{name: "user token", args: []string{"EMAIL"}, access: adminToken,
 			summary: "issue the user's self-service token: prints it, once (their earlier one stops working)", run: runUserToken},
 

@@ -32,6 +32,7 @@ var flagValues = map[string]string{
 	"no-require-organizer": "",
 	"bypass-lobby":         "",
 	"off":                  "",
+	"pin-length":           "N",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).

@@ -202,6 +202,13 @@ func (c *Client) DisableUser(ctx context.Context, email string) error {
 	return c.do(ctx, http.MethodDelete, userPath(email), nil, nil, nil)
 }
 
+// UpdateUser changes the fields patch sets (PATCH /users/{email}).
+func (c *Client) UpdateUser(ctx context.Context, email string, patch UserPatch) (User, error) {
+	var u User
+	err := c.do(ctx, http.MethodPatch, userPath(email), nil, patch, &u)
+	return u, err
+}
+
 // MailOptions choose the email one change sends.
 type MailOptions struct {
 	NoEmail bool   // send none, whatever the send_emails setting says

@@ -132,6 +132,15 @@ type SendInfoRequest struct {
 	EmailTo string `json:"email_to,omitempty"`
 }
 
+// UserPatch is the body of PATCH /users/{email}: the fields to change,
+// absent ones unchanged.
+type UserPatch struct {
+	// PINLength is the length of the user's generated PINs (4-12, also the
+	// shortest PIN that may be set for them); 0 goes back to the
+	// pin_length setting. It applies from the next PIN reset.
+	PINLength *int `json:"pin_length,omitempty"`
+}
+
 // PINRequest is the body of PUT /users/{email}/pin.
 type PINRequest struct {
 	PIN *string `json:"pin"` // required

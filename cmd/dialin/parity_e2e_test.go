@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -46,4 +47,27 @@ func fmtBool(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// TestCLIUserSetPINLength: dialin user set --pin-length gives one user
+// longer generated PINs from the next reset; 0 goes back to the setting.
+func TestCLIUserSetPINLength(t *testing.T) {
+	t.Parallel()
+	_, c := startAdminBridge(t, "demo_organizer: false")
+	c.ok("user", "enable", "ada@example.com", "--no-email")
+	out := c.ok("user", "set", "ada@example.com", "--pin-length", "8")
+	if !outLine(out, "PIN length", "8 digits for generated PINs, from the next reset (dialin pin reset ada@example.com)") {
+		t.Errorf("user set:\n%s", out)
+	}
+	if out := c.ok("user", "show", "ada@example.com"); !outLine(out, "PIN policy", "length 8") {
+		t.Errorf("user show:\n%s", out)
+	}
+	checkPIN(t, outField(t, c.ok("pin", "reset", "ada@example.com", "--no-email"), "PIN"), 8)
+	if stderr := c.fails(1, "user", "set", "ada@example.com", "--pin-length", "13"); !strings.Contains(stderr, "pin_length") {
+		t.Errorf("--pin-length 13: %s", stderr)
+	}
+	c.fails(2, "user", "set", "ada@example.com")
+	c.fails(2, "user", "set", "ada@example.com", "--pin-length", "eight")
+	c.ok("user", "set", "ada@example.com", "--pin-length", "0")
+	checkPIN(t, outField(t, c.ok("pin", "reset", "ada@example.com", "--no-email"), "PIN"), 5)
 }
