@@ -23,6 +23,7 @@ type userDirectory interface {
 	UnlockPIN(ctx context.Context, id int64) (store.User, error)
 	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
+	ImportConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
 	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 	SetPINLength(ctx context.Context, id int64, length int) (store.User, error)
 }
@@ -228,7 +229,11 @@ func (a *api) setConferenceID(w http.ResponseWriter, r *http.Request, u store.Us
 	if req.ConferenceID == "" {
 		return invalidInput("conference_id", "conference_id is required")
 	}
-	c, err := a.users.SetConferenceID(r.Context(), u.ID, req.ConferenceID, mailOptions(req.SendEmail, req.EmailTo))
+	set := a.users.SetConferenceID
+	if req.NoCheckDigit {
+		set = a.users.ImportConferenceID
+	}
+	c, err := set(r.Context(), u.ID, req.ConferenceID, mailOptions(req.SendEmail, req.EmailTo))
 	if errors.Is(err, store.ErrExists) {
 		return conflict("conference ID %s is already taken", req.ConferenceID)
 	}

@@ -109,7 +109,8 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		if !ok || u == nil {
 			return nil, fmt.Errorf("directory: meeting %s: bad ID or unknown organizer %d", m.ConferenceID, m.OrganizerID)
 		}
-		d.conf.put(&confEntry{key: key, organizerID: u.id, user: u, static: m.Static, requireOrganizer: m.RequireOrganizer, bypassLobby: m.BypassLobby})
+		d.conf.put(&confEntry{key: key, organizerID: u.id, user: u, static: m.Static, requireOrganizer: m.RequireOrganizer,
+			bypassLobby: m.BypassLobby, noCheckDigit: m.NoCheckDigit})
 	}
 	d.persisted.Add(1)
 	go d.persistLoop()
@@ -150,15 +151,34 @@ type Conference struct {
 	LobbyAdmission   string
 }
 
-// LookupConference finds a conference ID. A mistyped ID (bad check digit)
-// is refused before any lookup. It takes no lock a writer holds for more
-// than one map operation, and allocates nothing.
-func (d *Directory) LookupConference(id string) (Conference, bool) {
-	if !ValidConferenceID(id) {
-		return Conference{}, false
+// find is the entry of conference ID id, nil if none. A mistyped ID (bad
+// check digit) is refused before any lookup unless some ID was imported
+// without a check digit. No lock, no allocation.
+func (d *Directory) find(id string) *confEntry {
+	if !d.MayExist(id) {
+		return nil
 	}
 	key, _ := ConferenceIDKey(id)
-	e := d.conf.get(key)
+	return d.conf.get(key)
+}
+
+// MayExist reports whether an entered ID may be one of the directory's by
+// its form: seven digits with a right check digit, or any seven digits
+// while an ID imported without a check digit exists (a typo of that one
+// cannot be told from its form). False is a typo, never a guess that could
+// have hit. It allocates nothing.
+func (d *Directory) MayExist(id string) bool {
+	if ValidConferenceID(id) {
+		return true
+	}
+	_, ok := ConferenceIDKey(id)
+	return ok && d.conf.unchecked.Load() > 0
+}
+
+// LookupConference finds a conference ID (see find). It takes no lock a
+// writer holds for more than one map operation, and allocates nothing.
+func (d *Directory) LookupConference(id string) (Conference, bool) {
+	e := d.find(id)
 	if e == nil {
 		return Conference{}, false
 	}
@@ -210,11 +230,7 @@ func (r PINResult) String() string {
 // that write failed; the PIN is locked in memory all the same). The right
 // PIN on an unlocked PIN allocates nothing and waits on nothing.
 func (d *Directory) VerifyOrganizerPIN(ctx context.Context, id, pin string) (PINResult, error) {
-	if !ValidConferenceID(id) {
-		return PINWrong, nil
-	}
-	key, _ := ConferenceIDKey(id)
-	e := d.conf.get(key)
+	e := d.find(id)
 	if e == nil {
 		return PINWrong, nil
 	}

@@ -209,9 +209,13 @@ type Meeting struct {
 	// callers skip the lobby. A static meeting's row stores neither (it
 	// follows the settings); the Directory's GetMeeting and ListMeetings
 	// fill in what a call to it does.
-	RequireOrganizer bool      `json:"require_organizer"`
-	BypassLobby      bool      `json:"bypass_lobby"`
-	CreatedAt        time.Time `json:"created_at"`
+	RequireOrganizer bool `json:"require_organizer"`
+	BypassLobby      bool `json:"bypass_lobby"`
+	// NoCheckDigit: the ID was imported from another system without a
+	// Damm check digit (ImportConferenceID); the bridge's own IDs always
+	// have one.
+	NoCheckDigit bool      `json:"no_check_digit"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Snapshot is what the directory keeps in memory, read once at start-up:

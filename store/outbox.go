@@ -184,7 +184,7 @@ func (d *Directory) ListUsers(ctx context.Context, afterID int64, limit int) ([]
 // GetMeeting reads one meeting, its admission flags as a call to it finds
 // them (a static ID's follow the settings). ErrNotFound if none.
 func (d *Directory) GetMeeting(ctx context.Context, conferenceID string) (Meeting, error) {
-	if !ValidConferenceID(conferenceID) {
+	if _, ok := ConferenceIDKey(conferenceID); !ok {
 		return Meeting{}, fmt.Errorf("meeting %s: %w", conferenceID, ErrNotFound)
 	}
 	m, err := d.backend.GetMeeting(ctx, conferenceID)

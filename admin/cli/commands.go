@@ -56,8 +56,8 @@ func (a *App) table(serve ServeFunc) []*command {
 
 		{name: "conference-id reset", args: []string{"EMAIL"}, flags: []string{"no-email", "email-to"}, access: adminToken,
 			summary: "give a user a new conference ID (the old one stops working)", run: runConfIDReset},
-		{name: "conference-id set", args: []string{"EMAIL", "ID"}, flags: []string{"no-email", "email-to"}, access: adminToken,
-			summary: "give a user the conference ID ID", run: runConfIDSet},
+		{name: "conference-id set", args: []string{"EMAIL", "ID"}, flags: []string{"no-email", "email-to", "no-check-digit"}, access: adminToken,
+			summary: "give a user the conference ID ID (7 digits, the last a check digit; --no-check-digit: import one from another system)", run: runConfIDSet},
 		{name: "conference-id send-info", args: []string{"EMAIL"}, flags: []string{"email-to"}, access: adminToken,
 			summary: "email the conference ID and dial-in numbers (never the PIN)", run: runConfIDSendInfo},
 

@@ -33,6 +33,7 @@ var flagValues = map[string]string{
 	"bypass-lobby":         "",
 	"off":                  "",
 	"pin-length":           "N",
+	"no-check-digit":       "",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).

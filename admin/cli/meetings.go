@@ -79,6 +79,13 @@ func admissionText(on, static bool) string {
 	return yesNo(on)
 }
 
+func checkDigitText(none bool) string {
+	if none {
+		return "none (imported): the IVR looks up every 7-digit entry, typos included"
+	}
+	return "yes"
+}
+
 func runMeetingShow(j *job, args []string) error {
 	m, err := j.client.Meeting(j.ctx, args[0])
 	if err != nil {
@@ -101,6 +108,7 @@ func runMeetingShow(j *job, args []string) error {
 		"kind", kind,
 		"require organizer", admissionText(m.RequireOrganizer, m.Static),
 		"bypass lobby", admissionText(m.BypassLobby, m.Static),
+		"check digit", checkDigitText(m.NoCheckDigit),
 		"created", timeText(m.CreatedAt),
 		"started", yesNo(l.Started),
 		"organizer present", yesNo(l.OrganizerPresent),

@@ -285,6 +285,16 @@ func (c *Client) SetConferenceID(ctx context.Context, email, id string, mail Mai
 	return ch, err
 }
 
+// ImportConferenceID gives the user the static conference ID id brought
+// from another system: any seven digits, without a Damm check digit.
+func (c *Client) ImportConferenceID(ctx context.Context, email, id string, mail MailOptions) (Change, error) {
+	var ch Change
+	m := mail.body()
+	body := wire.ConferenceIDRequest{ConferenceID: id, NoCheckDigit: true, SendEmail: m.SendEmail, EmailTo: m.EmailTo}
+	err := c.do(ctx, http.MethodPut, userPath(email)+"/conference-id", nil, body, &ch)
+	return ch, err
+}
+
 // SendConferenceInfo emails the user (or to, when not empty) the conference
 // ID and dial-in numbers; never the PIN.
 func (c *Client) SendConferenceInfo(ctx context.Context, email, to string) (Change, error) {

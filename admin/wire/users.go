@@ -121,6 +121,9 @@ type MailRequest struct {
 // ConferenceIDRequest is the body of PUT /users/{email}/conference-id.
 type ConferenceIDRequest struct {
 	ConferenceID string `json:"conference_id,omitempty"` // required
+	// NoCheckDigit imports an ID from another system: any seven digits,
+	// without the Damm check digit the bridge's own IDs end with.
+	NoCheckDigit bool   `json:"no_check_digit,omitempty"`
 	SendEmail    *bool  `json:"send_email,omitempty"`
 	EmailTo      string `json:"email_to,omitempty"`
 }

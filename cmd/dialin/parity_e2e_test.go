@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/internal/testphone"
+	"github.com/dialin/dialin/store"
 )
 
 // TestE2EMeetingListSaysWhatACallDoes: dialin meeting list shows a static
@@ -70,4 +71,48 @@ func TestCLIUserSetPINLength(t *testing.T) {
 	c.fails(2, "user", "set", "ada@example.com", "--pin-length", "eight")
 	c.ok("user", "set", "ada@example.com", "--pin-length", "0")
 	checkPIN(t, outField(t, c.ok("pin", "reset", "ada@example.com", "--no-email"), "PIN"), 5)
+}
+
+// TestE2EImportedConferenceIDWithoutCheckDigit: an ID from another system,
+// imported with conference-id set --no-check-digit, is found by a real
+// call and takes its organizer's PIN; a typo of it is looked up (not
+// refused by its form) and not found; a plain set still asks for the check
+// digit.
+func TestE2EImportedConferenceIDWithoutCheckDigit(t *testing.T) {
+	t.Parallel()
+	b := startBridge(t, ivrBridgeConfig)
+	c := apiCLI{t: t, url: apiURL(t, b), token: testAdminToken}
+	_, pin := ivrOrganizer(t, b, "ada@example.com")
+	right := ivrValidID("271828")
+	imported := "271828" + string('0'+(right[6]-'0'+1)%10)
+	if stderr := c.fails(1, "conference-id", "set", "ada@example.com", imported, "--no-email"); !strings.Contains(stderr, "wrong check digit") {
+		t.Fatalf("plain set of %s: %s", imported, stderr)
+	}
+	out := c.ok("conference-id", "set", "ada@example.com", imported, "--no-email", "--no-check-digit")
+	if !strings.Contains(out, "conference ID imported (no check digit") {
+		t.Errorf("import:\n%s", out)
+	}
+	if out := c.ok("meeting", "show", imported); !strings.Contains(out, "none (imported)") {
+		t.Errorf("meeting show:\n%s", out)
+	}
+	ctx := ivrContext(t)
+	org := dial(t, b, testphone.Options{})
+	ivrKeys(t, ctx, org, imported)
+	b.WaitLog(t, allOf(ofCall(org, "conference ID found"), fieldIs("conference_id", imported)), 5*time.Second)
+	ivrKeys(t, ctx, org, "*"+pin+"#")
+	b.WaitLog(t, ofCall(org, "organizer PIN accepted"), 5*time.Second)
+	ivrHangup(t, b, org)
+
+	// One digit off, with a wrong check digit too: once refused by its
+	// form, now looked up because an ID without a check digit exists.
+	typo := ""
+	for d := byte('0'); d <= '9' && typo == ""; d++ {
+		if w := imported[:2] + string(d) + imported[3:]; w != imported && !store.ValidConferenceID(w) {
+			typo = w
+		}
+	}
+	call := dial(t, b, testphone.Options{})
+	ivrKeys(t, ctx, call, typo)
+	b.WaitLog(t, allOf(ofCall(call, "conference ID not found"), fieldIs("attempt", "1")), 10*time.Second)
+	ivrHangup(t, b, call)
 }

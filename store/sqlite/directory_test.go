@@ -67,7 +67,8 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `ALTER TABLE meetings DROP COLUMN no_check_digit`,
+		`DELETE FROM schema_migrations WHERE version >= 2`} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -110,6 +110,17 @@ CREATE TABLE user_tokens (
 ) STRICT;
 `,
 	},
+	{
+		version: 7,
+		name:    "meetings_no_check_digit",
+		sql: `
+-- A conference ID imported from another system without a Damm check digit
+-- (conference-id set --no-check-digit): the IVR looks up any seven digits
+-- while such IDs exist, since a typo of one cannot be told by its form.
+-- Every ID the bridge makes has a check digit (0).
+ALTER TABLE meetings ADD COLUMN no_check_digit INTEGER NOT NULL DEFAULT 0 CHECK (no_check_digit IN (0, 1));
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.

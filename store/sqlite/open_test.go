@@ -40,12 +40,13 @@ func TestSQLiteMigrationsRecorded(t *testing.T) {
 		return got
 	}
 	first := versions()
-	if len(first) != latestSchemaVersion() {
-		t.Fatalf("schema_migrations = %v, want versions 1-%d", first, latestSchemaVersion())
+	// Versions may have gaps (each part of the work reserves its own).
+	if len(first) != len(migrations) {
+		t.Fatalf("schema_migrations = %v, want the %d versions of migrations", first, len(migrations))
 	}
-	for v := int64(1); v <= int64(latestSchemaVersion()); v++ {
-		if first[v] == 0 {
-			t.Fatalf("schema_migrations = %v: version %d missing", first, v)
+	for _, m := range migrations {
+		if first[int64(m.version)] == 0 {
+			t.Fatalf("schema_migrations = %v: version %d missing", first, m.version)
 		}
 	}
 	// Reopening applies nothing again.
