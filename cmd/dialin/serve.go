@@ -309,10 +309,24 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		log.Info().Msg("admin API off (admin.listen is empty)")
 		return s, nil
 	}
-	apiToken, source, created, err := token.LoadOrCreate(cfg.Admin, os.Getenv(token.Env), cfg.DataDir)
+	// Under systemd the token may be a credential (LoadCredential=
+	// admin-token:...), read like DIALIN_ADMIN_TOKEN and after it.
+	envToken, fromCredential := os.Getenv(token.Env), false
+	if envToken == "" && cfg.Admin.Token == "" {
+		t, ok, err := token.ReadCredential(os.Getenv(store.CredentialsEnv))
+		if err != nil {
+			s.stop(context.Background())
+			return nil, err
+		}
+		envToken, fromCredential = t, ok
+	}
+	apiToken, source, created, err := token.LoadOrCreate(cfg.Admin, envToken, cfg.DataDir)
 	if err != nil {
 		s.stop(context.Background())
 		return nil, err
+	}
+	if fromCredential {
+		source = "systemd credential " + token.File
 	}
 	if created {
 		log.Info().Str("file", source).Msg("created the admin API token; the dialin subcommands read it from there")
