@@ -5,10 +5,12 @@ BIN := bin/dialin
 CONFIG ?=
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-deps lint lint-deps bench bench-go bench-sipp bench-load prompts fuzz vet clean
+.PHONY: build run test test-deps lint lint-deps check-deploy bench bench-go bench-sipp bench-load prompts fuzz vet clean
 
+# -buildvcs=auto stamps the git revision into the binary (dialin --version)
+# even where GOFLAGS turns stamping off; outside a checkout it stamps none.
 build:
-	$(GO) build -o $(BIN) ./cmd/dialin
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/dialin
 
 # Start the bridge with its embedded defaults (loopback, demo configuration),
 # or with CONFIG=path/to/dialin.yaml.
@@ -19,6 +21,13 @@ run: build
 # lint tools when they are missing.
 test: test-deps lint
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+# The service files: systemd-analyze verify (and an offline security score)
+# on deploy/systemd/dialin.service, the Dockerfile's structure (hadolint too
+# where installed), and a docker build where a daemon answers and the base
+# images are present locally (tests never pull). make test runs these too.
+check-deploy:
+	$(GO) test -count=1 -v ./deploy
 
 test-deps:
 	@GO=$(GO) bash scripts/install-test-deps.sh

@@ -214,6 +214,9 @@ func TestAuditEveryRoute(t *testing.T) {
 			body: `{"email_override":"ada.home@example.com"}`, status: 200, outcome: "ok", credential: "alice",
 			user: "ada@example.com", detail: "email override set to ada.home@example.com"},
 		{pattern: "PATCH /api/v1/users/{email}", token: aliceToken, method: "PATCH", path: ada,
+			body: `{"pin_length":8}`, status: 200, outcome: "ok", credential: "alice",
+			user: "ada@example.com", detail: "PIN length: 8 digits"},
+		{pattern: "PATCH /api/v1/users/{email}", token: aliceToken, method: "PATCH", path: ada,
 			body: `{"email_override":"not an address"}`, status: 400, outcome: "refused", credential: "alice",
 			user: "ada@example.com", errText: "invalid_input (field email_override)"},
 

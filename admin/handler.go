@@ -72,6 +72,10 @@ type Options struct {
 	// checks), here as on the metrics listener, without a token; nil
 	// answers both 200 "ok" (the process serves HTTP, nothing more known).
 	Health http.Handler
+	// Version is the bridge's build for GET /api/v1/status (version.Get's
+	// Short); Started is when it started, for the uptime (zero: now).
+	Version string
+	Started time.Time
 }
 
 // api holds the handlers' dependencies.
@@ -96,6 +100,8 @@ type api struct {
 
 	peersGone    func() uint64
 	healthChecks http.Handler
+	version      string
+	started      time.Time
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -185,6 +191,10 @@ func newAPI(opts Options) *api {
 	a.peersGone = opts.PeersGone
 	a.credentials, _ = credentialsOf(opts) // NewHandler has checked them
 	a.healthChecks = opts.Health
+	a.version, a.started = opts.Version, opts.Started
+	if a.started.IsZero() {
+		a.started = time.Now()
+	}
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
 		a.mux.Handle(pattern, a.serve(a.audited(rt.method, rt.path, rt.handle)))
@@ -386,6 +396,8 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	if a.peersGone != nil {
 		st.SIPPeersGone = a.peersGone()
 	}
+	st.Version, st.StartedAt = a.version, a.started
+	st.UptimeSeconds = int64(time.Since(a.started) / time.Second)
 	st.Goroutines = runtime.NumGoroutine()
 	st.HeapLiveBytes, st.GoHeldBytes = memoryUse()
 	n, err := a.mail.PendingMail(r.Context())

@@ -81,6 +81,7 @@ func (a *api) viewMeetings(ctx context.Context, meetings []store.Meeting) ([]wir
 			Static:           m.Static,
 			RequireOrganizer: m.RequireOrganizer,
 			BypassLobby:      m.BypassLobby,
+			NoCheckDigit:     m.NoCheckDigit,
 			CreatedAt:        m.CreatedAt,
 			Live:             &live, // always sent
 		})
@@ -225,8 +226,8 @@ func (a *api) createMeeting(w http.ResponseWriter, r *http.Request) error {
 // name a meeting, so it is not found rather than a bad request.
 func meetingID(r *http.Request) (string, error) {
 	id := r.PathValue("conference_id")
-	if !store.ValidConferenceID(id) {
-		return "", notFound("meeting %s not found (a conference ID is %d digits with a valid check digit)", id, store.ConferenceIDLength)
+	if !isDigits(id, store.ConferenceIDLength) {
+		return "", notFound("meeting %s not found (a conference ID is %d digits)", id, store.ConferenceIDLength)
 	}
 	return id, nil
 }

@@ -23,8 +23,10 @@ type userDirectory interface {
 	UnlockPIN(ctx context.Context, id int64) (store.User, error)
 	ResetConferenceID(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 	SetConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
+	ImportConferenceID(ctx context.Context, id int64, conferenceID string, mail store.MailOptions) (store.Change, error)
 	SendConferenceInfo(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
 	SetEmailOverride(ctx context.Context, id int64, addr string) (store.User, error)
+	SetPINLength(ctx context.Context, id int64, length int) (store.User, error)
 }
 
 // viewUser is a user as the API shows it. wire.User lists every field by
@@ -157,6 +159,16 @@ func (a *api) patchUser(w http.ResponseWriter, r *http.Request, u store.User) er
 	if err := decodeBody(w, r, &req, false); err != nil {
 		return err
 	}
+	if req.EmailOverride == nil && req.PINLength == nil {
+		return invalidInput("pin_length", "nothing to change: give email_override or pin_length")
+	}
+	if req.PINLength != nil {
+		updated, err := a.users.SetPINLength(r.Context(), u.ID, *req.PINLength)
+		if err != nil {
+			return err
+		}
+		u = updated
+	}
 	if req.EmailOverride != nil {
 		// The store checks the address, naming the field.
 		updated, err := a.users.SetEmailOverride(r.Context(), u.ID, *req.EmailOverride)
@@ -247,7 +259,11 @@ func (a *api) setConferenceID(w http.ResponseWriter, r *http.Request, u store.Us
 	if req.ConferenceID == "" {
 		return invalidInput("conference_id", "conference_id is required")
 	}
-	c, err := a.users.SetConferenceID(r.Context(), u.ID, req.ConferenceID, mailOptions(req.SendEmail, req.EmailTo))
+	set := a.users.SetConferenceID
+	if req.NoCheckDigit {
+		set = a.users.ImportConferenceID
+	}
+	c, err := set(r.Context(), u.ID, req.ConferenceID, mailOptions(req.SendEmail, req.EmailTo))
 	if errors.Is(err, store.ErrExists) {
 		return conflict("conference ID %s is already taken", req.ConferenceID)
 	}

@@ -26,16 +26,18 @@ type AdminToken struct {
 }
 
 // Names the built-in token takes in the audit, by where it came from:
-// admin.token, DIALIN_ADMIN_TOKEN, or the file admin-token in data_dir.
+// admin.token, DIALIN_ADMIN_TOKEN, the systemd credential admin-token, or
+// the file admin-token in data_dir.
 const (
-	TokenNameConfig = "config"
-	TokenNameEnv    = "env"
-	TokenNameLocal  = "local"
+	TokenNameConfig     = "config"
+	TokenNameEnv        = "env"
+	TokenNameCredential = "credential"
+	TokenNameLocal      = "local"
 )
 
 // ReservedTokenNames are the built-in token's names, which admin.tokens
 // may not use.
-var ReservedTokenNames = []string{TokenNameConfig, TokenNameEnv, TokenNameLocal}
+var ReservedTokenNames = []string{TokenNameConfig, TokenNameEnv, TokenNameCredential, TokenNameLocal}
 
 var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -31,9 +31,15 @@ type Config struct {
 	Prompts string `yaml:"prompts"`
 	// DataDir holds the database (dialin.db) and the PIN secret (pin-secret).
 	DataDir string `yaml:"data_dir"`
-	// DemoOrganizer creates a demo organizer on first start with an empty
-	// directory and prints its conference ID and PIN once, so a new
-	// installation can be called at once.
+	// Warnings are what Load found worth telling but not refusing (a
+	// renamed key); serve logs them, check-config prints them.
+	Warnings []string `yaml:"-"`
+
+	// DemoOrganizer creates a demo organizer (demo@example.com) on first
+	// start with an empty directory and prints its conference ID and PIN
+	// once, so the demo can be called at once. Off unless asked for: Load
+	// turns it on only when there is no configuration file at all (make
+	// run), so a deployment never gets it silently.
 	DemoOrganizer bool `yaml:"demo_organizer"`
 
 	// PINSecretFile is where the PIN secret lives when it is kept out of
@@ -59,9 +65,14 @@ type SIP struct {
 	// PublicAddress is the IP written into SDP c= and the Contact header;
 	// empty means the listen address.
 	PublicAddress string `yaml:"public_address"`
-	// DialInNumbers, when not empty, is the list of called user parts we
-	// accept ("+14255550100", "conference"); any other gets 404.
-	DialInNumbers []string `yaml:"dial_in_numbers"`
+	// CalledNumbers, when not empty, is the list of called user parts we
+	// answer ("+14255550100", "conference"); any other gets 404. (Not the
+	// dial-in numbers printed in emails: those are the directory's
+	// dial_in_numbers setting, `dialin settings set dial-in-numbers`.)
+	CalledNumbers []string `yaml:"called_numbers"`
+	// OldDialInNumbers is the key called_numbers had before: still read,
+	// with a warning (Config.Warnings), into CalledNumbers.
+	OldDialInNumbers []string `yaml:"dial_in_numbers"`
 	// AnswerDelay waits this long (sending 180 Ringing) before answering,
 	// which makes CANCEL-before-answer testable and mimics a real IVR.
 	AnswerDelay time.Duration `yaml:"answer_delay"`
@@ -392,8 +403,7 @@ func Default() Config {
 			MaxAttempts: 20,
 			Retention:   7 * 24 * time.Hour,
 		},
-		DataDir:       "data",
-		DemoOrganizer: true,
+		DataDir: "data",
 	}
 }
 
@@ -411,12 +421,12 @@ func (k MeetingKeys) List() []MeetingKey {
 	}
 }
 
-// PhoneNumbers keeps the dial-in numbers that are phone numbers (not names
+// PhoneNumbers keeps the called numbers that are phone numbers (not names
 // like "conference"): emails fall back on them when the directory's
 // dial_in_numbers setting is empty.
 func (s SIP) PhoneNumbers() []string {
 	var numbers []string
-	for _, n := range s.DialInNumbers {
+	for _, n := range s.CalledNumbers {
 		if strings.Trim(n, "+0123456789-() ") == "" && strings.ContainsAny(n, "0123456789") {
 			numbers = append(numbers, n)
 		}

@@ -64,8 +64,30 @@ func TestLoadNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, Default()) {
-		t.Errorf("Load(\"\") = %+v, want defaults %+v", got, Default())
+	// No file is the make run demo: the defaults and the demo organizer.
+	want := Default()
+	want.DemoOrganizer = true
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Load(\"\") = %+v, want defaults and the demo organizer %+v", got, want)
+	}
+}
+
+// TestDemoOrganizerOnlyWhenAsked: a configuration file (a deployment)
+// never gets the demo organizer unless it says demo_organizer: true.
+func TestDemoOrganizerOnlyWhenAsked(t *testing.T) {
+	clearEnv(t)
+	for content, want := range map[string]bool{
+		"":                       false,
+		"data_dir: /var/lib/x\n": false,
+		"demo_organizer: true\n": true,
+	} {
+		got, err := Load(writeConfig(t, content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DemoOrganizer != want {
+			t.Errorf("%q: demo_organizer %v, want %v", content, got.DemoOrganizer, want)
+		}
 	}
 }
 
@@ -111,7 +133,7 @@ sip:
   carrier_networks: ["203.0.113.0/29"]
   auth: {username: carrier-a, password: "correct horse battery", realm: conf.example.com}
   public_address: 2001:db8::10
-  dial_in_numbers: ["+14255550100", conference]
+  called_numbers: ["+14255550100", conference]
   answer_delay: 1500ms
   user_agent: "dialin test"
   dtmf: inband
@@ -186,7 +208,7 @@ pin_secret_file: /etc/dialin/pin-secret
 			TrustedNetworks: []string{"203.0.113.0/28", "198.51.100.7"},
 			Auth:            SIPAuth{Username: "carrier-a", Password: "correct horse battery", Realm: "conf.example.com"},
 			PublicAddress:   "2001:db8::10",
-			DialInNumbers:   []string{"+14255550100", "conference"},
+			CalledNumbers:   []string{"+14255550100", "conference"},
 			AnswerDelay:     1500 * time.Millisecond,
 			UserAgent:       "dialin test",
 			DTMF:            DTMFInband,
@@ -239,8 +261,8 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.SIP.DialInNumbers) == 0 {
-		got.SIP.DialInNumbers = nil // "[]" in the file, nil in Default
+	if len(got.SIP.CalledNumbers) == 0 {
+		got.SIP.CalledNumbers = nil // "[]" in the file, nil in Default
 	}
 	if len(got.SIP.CarrierNetworks) == 0 {
 		got.SIP.CarrierNetworks = nil
@@ -261,6 +283,9 @@ func TestExampleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range fieldPaths(reflect.TypeOf(Config{}), "") {
+		if p == "sip.dial_in_numbers" {
+			continue // the old name of sip.called_numbers: not for newcomers
+		}
 		if lineOf(&doc, p) == 0 {
 			t.Errorf("example file does not set %s", p)
 		}
@@ -272,6 +297,9 @@ func fieldPaths(t reflect.Type, prefix string) []string {
 	var paths []string
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if yamlName(f) == "" {
+			continue // not in the file (Warnings)
+		}
 		p := joinPath(prefix, yamlName(f))
 		if f.Type.Kind() == reflect.Struct {
 			paths = append(paths, fieldPaths(f.Type, p)...)
@@ -465,9 +493,9 @@ func TestValidate(t *testing.T) {
 		{"public address with port", func(c *Config) { c.SIP.PublicAddress = "192.0.2.1:5060" }, "sip.public_address"},
 		{"public address unspecified", func(c *Config) { c.SIP.PublicAddress = "0.0.0.0" }, "sip.public_address: 0.0.0.0 cannot be reached"},
 		{"public address ipv6 ok", func(c *Config) { c.SIP.PublicAddress = "2001:db8::1" }, ""},
-		// sip.dial_in_numbers
-		{"dial-in empty entry", func(c *Config) { c.SIP.DialInNumbers = []string{"+1", ""} }, "sip.dial_in_numbers[1]: is empty"},
-		{"dial-in space", func(c *Config) { c.SIP.DialInNumbers = []string{"+1 425 555 0100"} }, `sip.dial_in_numbers[0]: "+1 425 555 0100" contains a space`},
+		// sip.called_numbers
+		{"dial-in empty entry", func(c *Config) { c.SIP.CalledNumbers = []string{"+1", ""} }, "sip.called_numbers[1]: is empty"},
+		{"dial-in space", func(c *Config) { c.SIP.CalledNumbers = []string{"+1 425 555 0100"} }, `sip.called_numbers[0]: "+1 425 555 0100" contains a space`},
 		// sip.answer_delay, sip.user_agent
 		{"answer delay negative", func(c *Config) { c.SIP.AnswerDelay = -time.Second }, "sip.answer_delay: -1s is not between 0s and 1m0s"},
 		{"answer delay too long", func(c *Config) { c.SIP.AnswerDelay = 61 * time.Second }, "sip.answer_delay: 1m1s"},
@@ -640,10 +668,10 @@ func TestExpandEnv(t *testing.T) {
 		},
 		{
 			name:    "inside a value and a list",
-			content: "sip:\n  user_agent: \"dialin/${DIALIN_TEST_IP}\"\n  dial_in_numbers: [\"${DIALIN_TEST_NUM}\", conf]\n",
+			content: "sip:\n  user_agent: \"dialin/${DIALIN_TEST_IP}\"\n  called_numbers: [\"${DIALIN_TEST_NUM}\", conf]\n",
 			check: func(c Config) bool {
 				return c.SIP.UserAgent == "dialin/192.0.2.7" &&
-					reflect.DeepEqual(c.SIP.DialInNumbers, []string{"+14255550100", "conf"})
+					reflect.DeepEqual(c.SIP.CalledNumbers, []string{"+14255550100", "conf"})
 			},
 		},
 		{
@@ -668,10 +696,10 @@ func TestExpandEnv(t *testing.T) {
 		},
 		{
 			name:    "several unset",
-			content: "sip:\n  user_agent: ${DIALIN_TEST_UNSET}${DIALIN_TEST_UNSET2}\n  dial_in_numbers: [\"${DIALIN_TEST_UNSET2}\"]\n",
+			content: "sip:\n  user_agent: ${DIALIN_TEST_UNSET}${DIALIN_TEST_UNSET2}\n  called_numbers: [\"${DIALIN_TEST_UNSET2}\"]\n",
 			wantErr: []string{
 				"sip.user_agent: environment variable DIALIN_TEST_UNSET, DIALIN_TEST_UNSET2 is not set",
-				"line 3: sip.dial_in_numbers[0]: environment variable DIALIN_TEST_UNSET2 is not set",
+				"line 3: sip.called_numbers[0]: environment variable DIALIN_TEST_UNSET2 is not set",
 			},
 		},
 		{
@@ -848,10 +876,33 @@ func TestParseNetwork(t *testing.T) {
 }
 
 func TestSIPPhoneNumbers(t *testing.T) {
-	s := SIP{DialInNumbers: []string{"+14255550100", "conference", "(425) 555-0101", "+", "conf1"}}
+	s := SIP{CalledNumbers: []string{"+14255550100", "conference", "(425) 555-0101", "+", "conf1"}}
 	got := s.PhoneNumbers()
 	want := []string{"+14255550100", "(425) 555-0101"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("PhoneNumbers = %q, want %q", got, want)
+	}
+}
+
+// TestOldDialInNumbersKey: the old name of sip.called_numbers still works,
+// with a warning; both names at once are refused.
+func TestOldDialInNumbersKey(t *testing.T) {
+	clearEnv(t)
+	got, err := Load(writeConfig(t, "sip:\n  dial_in_numbers: [\"+14255550100\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.SIP.CalledNumbers, []string{"+14255550100"}) || got.SIP.OldDialInNumbers != nil {
+		t.Errorf("called_numbers %q, old %q", got.SIP.CalledNumbers, got.SIP.OldDialInNumbers)
+	}
+	if len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "sip.dial_in_numbers is now sip.called_numbers") {
+		t.Errorf("warnings %q", got.Warnings)
+	}
+	_, err = Load(writeConfig(t, "sip:\n  dial_in_numbers: [\"1\"]\n  called_numbers: [\"2\"]\n"))
+	if err == nil || !strings.Contains(err.Error(), "sip.dial_in_numbers: is the old name of sip.called_numbers") {
+		t.Errorf("both names: %v", err)
+	}
+	if got, _ := Load(writeConfig(t, "sip:\n  called_numbers: [\"1\"]\n")); len(got.Warnings) != 0 {
+		t.Errorf("new name warned: %q", got.Warnings)
 	}
 }

@@ -17,7 +17,8 @@ import (
 // file's values decoded over it (absent fields keep their defaults; an empty
 // file is valid), ${NAME} references in string values expanded from the
 // environment, the DIALIN_* overrides applied (see ApplyEnv), and the result
-// validated. An empty path means no file: defaults plus environment.
+// validated. An empty path means no file: defaults plus environment, and
+// the demo organizer (demo_organizer) on.
 //
 // Every problem found is reported, one per line, each starting with the file
 // name and, where known, the line in the file.
@@ -25,13 +26,20 @@ func Load(path string) (Config, error) {
 	cfg := Default()
 	var root *yaml.Node // the parsed file, to find the line of a bad field
 	prefix := "config"
-	if path != "" {
+	if path == "" {
+		// No file: the loopback demo of make run, which may be called at
+		// once. A file (a deployment) asks for the demo organizer itself.
+		cfg.DemoOrganizer = true
+	} else {
 		prefix = path
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return Config{}, fmt.Errorf("read config: %w", err)
 		}
 		if err := decode(data, &cfg); err != nil {
+			return Config{}, located(prefix, nil, nil, err)
+		}
+		if err := cfg.renamedKeys(); err != nil {
 			return Config{}, located(prefix, nil, nil, err)
 		}
 		var doc yaml.Node
@@ -45,6 +53,21 @@ func Load(path string) (Config, error) {
 		return Config{}, located(prefix, root, overridden, err)
 	}
 	return cfg, nil
+}
+
+// renamedKeys moves the values of keys that were renamed to their new
+// names, with a warning, so existing files keep working; a file that sets
+// both names is refused.
+func (c *Config) renamedKeys() error {
+	if c.SIP.OldDialInNumbers != nil {
+		if c.SIP.CalledNumbers != nil {
+			return &FieldError{Path: "sip.dial_in_numbers", Msg: "is the old name of sip.called_numbers, which is set too: keep only sip.called_numbers"}
+		}
+		c.SIP.CalledNumbers, c.SIP.OldDialInNumbers = c.SIP.OldDialInNumbers, nil
+		c.Warnings = append(c.Warnings, "sip.dial_in_numbers is now sip.called_numbers (the numbers the bridge answers); "+
+			"rename it: the old name will stop working. The dial-in numbers shown in emails are a setting: dialin settings set dial-in-numbers")
+	}
+	return nil
 }
 
 // dropPaths removes from err the field errors about paths that also appear

@@ -105,8 +105,8 @@ func (s *SIP) validate(p *problems) {
 		}
 	}
 
-	for i, n := range s.DialInNumbers {
-		path := fmt.Sprintf("sip.dial_in_numbers[%d]", i)
+	for i, n := range s.CalledNumbers {
+		path := fmt.Sprintf("sip.called_numbers[%d]", i)
 		switch {
 		case n == "":
 			p.add(path, "is empty")

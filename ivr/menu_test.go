@@ -29,6 +29,8 @@ func (d *fakeDirectory) LookupConference(id string) (store.Conference, bool) {
 	return c, ok
 }
 
+func (d *fakeDirectory) MayExist(id string) bool { return store.ValidConferenceID(id) }
+
 func (d *fakeDirectory) VerifyOrganizerPIN(_ context.Context, id, pin string) (store.PINResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -1,8 +1,7 @@
 package metrics
 
 import (
-	"runtime/debug"
-
+	"github.com/dialin/dialin/internal/version"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -21,24 +20,18 @@ func NewRegistry(src Sources) *prometheus.Registry {
 }
 
 // buildInfo is dialin_build_info, always 1, with the version and commit
-// the binary was built from as labels.
+// the binary was built from as labels (internal/version, as --version and
+// the status say them).
 func buildInfo() prometheus.Collector {
-	version, revision, goVersion := "unknown", "unknown", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		goVersion = bi.GoVersion
-		if bi.Main.Version != "" {
-			version = bi.Main.Version // "(devel)" for a build from a work tree
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
+	info := version.Get()
+	revision := info.Revision
+	if revision == "" {
+		revision = "unknown"
 	}
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "dialin_build_info",
 		Help:        "The version and commit dialin was built from (always 1).",
-		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": goVersion},
+		ConstLabels: prometheus.Labels{"version": info.Short(), "revision": revision, "goversion": info.GoVersion},
 	})
 	g.Set(1)
 	return g

@@ -391,10 +391,10 @@ func dialogTransport(req *sip.Request) string {
 }
 
 func (s *Server) acceptsNumber(user string) bool {
-	if len(s.opts.SIP.DialInNumbers) == 0 {
+	if len(s.opts.SIP.CalledNumbers) == 0 {
 		return true
 	}
-	for _, n := range s.opts.SIP.DialInNumbers {
+	for _, n := range s.opts.SIP.CalledNumbers {
 		if n == user {
 			return true
 		}

@@ -164,10 +164,28 @@ func (d *Directory) ResetConferenceID(ctx context.Context, id int64, opts MailOp
 // digits with a valid check digit (an *InputError names the right one),
 // not anyone else's (ErrExists). The old ID stops working at once.
 func (d *Directory) SetConferenceID(ctx context.Context, id int64, conferenceID string, opts MailOptions) (Change, error) {
-	if err := checkMailOptions(opts); err != nil {
+	if err := checkConferenceID(conferenceID); err != nil {
 		return Change{}, err
 	}
-	if err := checkConferenceID(conferenceID); err != nil {
+	return d.setConferenceID(ctx, id, conferenceID, opts)
+}
+
+// ImportConferenceID is SetConferenceID for an ID brought from another
+// system: any seven digits, whether or not the last is a Damm check digit.
+// An ID whose check digit is wrong is flagged (Meeting.NoCheckDigit): from
+// then on the IVR looks up every seven-digit entry, since a typo of it
+// cannot be refused by its form (and may land in another meeting). The
+// bridge's own IDs keep their check digit.
+func (d *Directory) ImportConferenceID(ctx context.Context, id int64, conferenceID string, opts MailOptions) (Change, error) {
+	if _, ok := ConferenceIDKey(conferenceID); !ok {
+		return Change{}, &InputError{Field: "conference_id", Msg: fmt.Sprintf("%q is not %d digits", conferenceID, ConferenceIDLength)}
+	}
+	return d.setConferenceID(ctx, id, conferenceID, opts)
+}
+
+// setConferenceID moves the user to conferenceID, checked for its form.
+func (d *Directory) setConferenceID(ctx context.Context, id int64, conferenceID string, opts MailOptions) (Change, error) {
+	if err := checkMailOptions(opts); err != nil {
 		return Change{}, err
 	}
 	d.mu.Lock()
@@ -182,7 +200,7 @@ func (d *Directory) SetConferenceID(ctx context.Context, id int64, conferenceID 
 	if conferenceID == u.ConferenceID {
 		return Change{User: u}, nil // nothing changes, nothing to tell
 	}
-	if key, _ := ConferenceIDKey(conferenceID); d.conf.has(key) {
+	if key, _ := ConferenceIDKey(conferenceID); d.conf.get(key) != nil {
 		return Change{}, fmt.Errorf("conference ID %s is taken: %w", conferenceID, ErrExists)
 	}
 	return d.replaceConferenceIDLocked(ctx, &u, conferenceID, opts)
@@ -223,7 +241,7 @@ func (d *Directory) replaceConferenceIDLocked(ctx context.Context, u *User, newI
 	oldKey, _ := ConferenceIDKey(oldID)
 	newKey, _ := ConferenceIDKey(newID)
 	e := d.users[u.ID]
-	d.conf.put(&confEntry{key: newKey, organizerID: u.ID, user: e, static: true})
+	d.conf.put(&confEntry{key: newKey, organizerID: u.ID, user: e, static: true, noCheckDigit: !ValidConferenceID(newID)})
 	d.conf.remove(oldKey)
 	e.mu.Lock()
 	e.conferenceID = newID

@@ -48,7 +48,8 @@ type Backend interface {
 	SaveLockState(ctx context.Context, userID int64, lock LockState) error
 	// ReplaceConferenceID moves a user's static meeting from oldID to
 	// newID and updates the user, and queues mail when not nil, all at
-	// once. ErrExists if newID is taken.
+	// once; the meeting's NoCheckDigit becomes !ValidConferenceID(newID).
+	// ErrExists if newID is taken.
 	ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID string, mail *SealedMail) error
 	// DeleteUser removes a user and every meeting it organizes.
 	DeleteUser(ctx context.Context, userID int64) error

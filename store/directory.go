@@ -111,7 +111,8 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		if !ok || u == nil {
 			return nil, fmt.Errorf("directory: meeting %s: bad ID or unknown organizer %d", m.ConferenceID, m.OrganizerID)
 		}
-		d.conf.put(&confEntry{key: key, organizerID: u.id, user: u, static: m.Static, requireOrganizer: m.RequireOrganizer, bypassLobby: m.BypassLobby})
+		d.conf.put(&confEntry{key: key, organizerID: u.id, user: u, static: m.Static, requireOrganizer: m.RequireOrganizer,
+			bypassLobby: m.BypassLobby, noCheckDigit: m.NoCheckDigit})
 	}
 	d.persisted.Add(1)
 	go d.persistLoop()
@@ -152,28 +153,58 @@ type Conference struct {
 	LobbyAdmission   string
 }
 
-// LookupConference finds a conference ID. A mistyped ID (bad check digit)
-// is refused before any lookup. It takes no lock a writer holds for more
-// than one map operation, and allocates nothing.
-func (d *Directory) LookupConference(id string) (Conference, bool) {
-	if !ValidConferenceID(id) {
-		return Conference{}, false
+// find is the entry of conference ID id, nil if none. A mistyped ID (bad
+// check digit) is refused before any lookup unless some ID was imported
+// without a check digit. No lock, no allocation.
+func (d *Directory) find(id string) *confEntry {
+	if !d.MayExist(id) {
+		return nil
 	}
 	key, _ := ConferenceIDKey(id)
-	e := d.conf.get(key)
+	return d.conf.get(key)
+}
+
+// MayExist reports whether an entered ID may be one of the directory's by
+// its form: seven digits with a right check digit, or any seven digits
+// while an ID imported without a check digit exists (a typo of that one
+// cannot be told from its form). False is a typo, never a guess that could
+// have hit. It allocates nothing.
+func (d *Directory) MayExist(id string) bool {
+	if ValidConferenceID(id) {
+		return true
+	}
+	_, ok := ConferenceIDKey(id)
+	return ok && d.conf.unchecked.Load() > 0
+}
+
+// LookupConference finds a conference ID (see find). It takes no lock a
+// writer holds for more than one map operation, and allocates nothing.
+func (d *Directory) LookupConference(id string) (Conference, bool) {
+	e := d.find(id)
 	if e == nil {
 		return Conference{}, false
 	}
 	s := d.settings.Load()
 	c := Conference{OrganizerID: e.organizerID, Static: e.static, LobbyAdmission: s.LobbyAdmission}
-	if e.static {
-		c.RequireOrganizer = !s.AnonymousCanStart
-		c.BypassLobby = s.DialInBypassLobby
-	} else {
-		c.RequireOrganizer = e.requireOrganizer
-		c.BypassLobby = e.bypassLobby
-	}
+	c.RequireOrganizer, c.BypassLobby = admissionOf(e.static, e.requireOrganizer, e.bypassLobby, s)
 	return c, true
+}
+
+// admissionOf is the one rule of who may start a meeting and who skips
+// the lobby, for the call path and for what the API lists: a dynamic
+// meeting keeps its own flags; a static conference ID follows the
+// settings (anonymous_can_start, dial_in_bypass_lobby), whatever its row
+// stores.
+func admissionOf(static, requireOrganizer, bypassLobby bool, s *Settings) (require, bypass bool) {
+	if static {
+		return !s.AnonymousCanStart, s.DialInBypassLobby
+	}
+	return requireOrganizer, bypassLobby
+}
+
+// effective sets m's flags to what a call to it does (admissionOf).
+func (d *Directory) effective(m *Meeting) {
+	m.RequireOrganizer, m.BypassLobby = admissionOf(m.Static, m.RequireOrganizer, m.BypassLobby, d.settings.Load())
 }
 
 // PINResult is the outcome of a PIN attempt.
@@ -201,11 +232,7 @@ func (r PINResult) String() string {
 // that write failed; the PIN is locked in memory all the same). The right
 // PIN on an unlocked PIN allocates nothing and waits on nothing.
 func (d *Directory) VerifyOrganizerPIN(ctx context.Context, id, pin string) (PINResult, error) {
-	if !ValidConferenceID(id) {
-		return PINWrong, nil
-	}
-	key, _ := ConferenceIDKey(id)
-	e := d.conf.get(key)
+	e := d.find(id)
 	if e == nil {
 		return PINWrong, nil
 	}

@@ -11,7 +11,8 @@ import (
 const confSlots = 1_000_000
 
 // confEntry is what the call path needs for a conference ID. It is never
-// changed once published: a change publishes a new entry.
+// changed once published: a change publishes a new entry (and new copies
+// of the entries chained after it).
 type confEntry struct {
 	key              uint32 // the full 7-digit ID as a number
 	organizerID      int64
@@ -19,13 +20,21 @@ type confEntry struct {
 	static           bool
 	requireOrganizer bool // dynamic meetings only: static ones follow Settings
 	bypassLobby      bool
+	noCheckDigit     bool       // imported without a Damm check digit
+	next             *confEntry // another ID of the same slot (imports only)
 }
 
 // confIndex maps conference IDs to entries with one slot per possible ID,
 // indexed by the six digits before the check digit. A lookup is one atomic
-// load and no lock at all; a million slots take 8 MB.
+// load and no lock at all; a million slots take 8 MB. The bridge's own IDs
+// each have a slot to themselves (one right check digit per six digits);
+// IDs imported without a check digit may share one with others of the same
+// six digits, chained.
 type confIndex struct {
 	slots []atomic.Pointer[confEntry]
+	// unchecked counts the entries imported without a check digit: while
+	// there is none, an ID with a wrong check digit is a typo for sure.
+	unchecked atomic.Int64
 }
 
 func newConfIndex() *confIndex {
@@ -33,24 +42,61 @@ func newConfIndex() *confIndex {
 }
 
 func (x *confIndex) get(key uint32) *confEntry {
-	e := x.slots[key/10%confSlots].Load()
-	if e == nil || e.key != key {
-		return nil // free, or an ID differing only in its check digit
+	for e := x.slots[key/10%confSlots].Load(); e != nil; e = e.next {
+		if e.key == key {
+			return e
+		}
 	}
-	return e
+	return nil // free, or only IDs differing in the last digit
 }
 
-// put publishes e under its key; writers are serialised by Directory.mu.
-func (x *confIndex) put(e *confEntry) { x.slots[e.key/10%confSlots].Store(e) }
+// put publishes e (not yet published) under its key, replacing the entry
+// of the same key; writers are serialised by Directory.mu.
+func (x *confIndex) put(e *confEntry) {
+	slot := &x.slots[e.key/10%confSlots]
+	rest, old := without(slot.Load(), e.key)
+	e.next = rest
+	slot.Store(e)
+	x.count(old, -1)
+	x.count(e, 1)
+}
 
 func (x *confIndex) remove(key uint32) {
 	slot := &x.slots[key/10%confSlots]
-	if e := slot.Load(); e != nil && e.key == key {
-		slot.Store(nil)
+	rest, old := without(slot.Load(), key)
+	if old != nil {
+		slot.Store(rest)
+		x.count(old, -1)
 	}
 }
 
-// has reports whether the slot of key is taken, whatever its check digit.
+func (x *confIndex) count(e *confEntry, delta int64) {
+	if e != nil && e.noCheckDigit {
+		x.unchecked.Add(delta)
+	}
+}
+
+// without returns the chain head without key's entry (copying the entries
+// before it, since published entries never change) and that entry, if any.
+func without(head *confEntry, key uint32) (rest, removed *confEntry) {
+	if head == nil {
+		return nil, nil
+	}
+	if head.key == key {
+		return head.next, head
+	}
+	tail, removed := without(head.next, key)
+	if removed == nil {
+		return head, nil
+	}
+	c := *head
+	c.next = tail
+	return &c, removed
+}
+
+// has reports whether the slot of key is taken, whatever its check digit:
+// the bridge makes only IDs whose slot is free, so that none is one last
+// digit away from another.
 func (x *confIndex) has(key uint32) bool { return x.slots[key/10%confSlots].Load() != nil }
 
 // userEntry is the call path's copy of a user: PIN digest and lock state.

@@ -202,12 +202,20 @@ func (u User) MarshalJSON() ([]byte, error) {
 // Meeting maps a conference ID to its organizer. In static mode each user's
 // conference ID has one (Static); in dynamic mode each created meeting does.
 type Meeting struct {
-	ConferenceID     string    `json:"conference_id"`
-	OrganizerID      int64     `json:"organizer_id"`
-	Static           bool      `json:"static"`
-	RequireOrganizer bool      `json:"require_organizer"` // the organizer must start it
-	BypassLobby      bool      `json:"bypass_lobby"`
-	CreatedAt        time.Time `json:"created_at"`
+	ConferenceID string `json:"conference_id"`
+	OrganizerID  int64  `json:"organizer_id"`
+	Static       bool   `json:"static"`
+	// RequireOrganizer: the organizer must start it; BypassLobby: phone
+	// callers skip the lobby. A static meeting's row stores neither (it
+	// follows the settings); the Directory's GetMeeting and ListMeetings
+	// fill in what a call to it does.
+	RequireOrganizer bool `json:"require_organizer"`
+	BypassLobby      bool `json:"bypass_lobby"`
+	// NoCheckDigit: the ID was imported from another system without a
+	// Damm check digit (ImportConferenceID); the bridge's own IDs always
+	// have one.
+	NoCheckDigit bool      `json:"no_check_digit"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Snapshot is what the directory keeps in memory, read once at start-up:

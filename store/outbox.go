@@ -348,19 +348,22 @@ func (d *Directory) ListUsers(ctx context.Context, afterID int64, limit int) ([]
 	return users, nil
 }
 
-// GetMeeting reads one meeting. ErrNotFound if none.
+// GetMeeting reads one meeting, its admission flags as a call to it finds
+// them (a static ID's follow the settings). ErrNotFound if none.
 func (d *Directory) GetMeeting(ctx context.Context, conferenceID string) (Meeting, error) {
-	if !ValidConferenceID(conferenceID) {
+	if _, ok := ConferenceIDKey(conferenceID); !ok {
 		return Meeting{}, fmt.Errorf("meeting %s: %w", conferenceID, ErrNotFound)
 	}
 	m, err := d.backend.GetMeeting(ctx, conferenceID)
 	if err != nil {
 		return Meeting{}, fmt.Errorf("directory: %w", err)
 	}
+	d.effective(&m)
 	return m, nil
 }
 
-// ListMeetings reads meetings by conference ID (f.Limit 0: 100, at most 1000).
+// ListMeetings reads meetings by conference ID (f.Limit 0: 100, at most
+// 1000), their admission flags as GetMeeting's.
 func (d *Directory) ListMeetings(ctx context.Context, f MeetingFilter) ([]Meeting, error) {
 	if f.Limit == 0 {
 		f.Limit = 100
@@ -371,6 +374,9 @@ func (d *Directory) ListMeetings(ctx context.Context, f MeetingFilter) ([]Meetin
 	meetings, err := d.backend.ListMeetings(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
+	}
+	for i := range meetings {
+		d.effective(&meetings[i])
 	}
 	return meetings, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialin/dialin/admin/client"
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/version"
 )
 
 // Exit codes, the same for every command.
@@ -111,7 +112,7 @@ func (a *App) dispatch(args []string, stdout, stderr io.Writer, getenv func(stri
 			fmt.Fprint(stdout, a.usage())
 			return nil
 		case l.has("version"):
-			fmt.Fprintln(stdout, version())
+			fmt.Fprintln(stdout, version.Get().String())
 			return nil
 		}
 		return &usageError{msg: "no command given", usage: a.shortUsage()}

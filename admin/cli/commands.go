@@ -40,8 +40,8 @@ func (a *App) table(serve ServeFunc) []*command {
 
 		{name: "user enable", args: []string{"EMAIL"}, flags: []string{"name", "email-override", "no-email", "email-to"}, access: adminToken,
 			summary: "enable a user: prints the conference ID and the PIN, once", run: runUserEnable},
-		{name: "user set", args: []string{"EMAIL"}, flags: []string{"email-override"}, access: adminToken,
-			summary: "change a user: --email-override ADDRESS sends its emails there (\"\" clears it)", run: runUserSet},
+		{name: "user set", args: []string{"EMAIL"}, flags: []string{"email-override", "pin-length"}, access: adminToken,
+			summary: "change a user: --email-override ADDRESS sends its emails there (\"\" clears it); --pin-length N (4-12; 0: the pin-length setting) for its generated PINs from the next reset", run: runUserSet},
 		{name: "user disable", args: []string{"EMAIL"}, access: adminToken,
 			summary: "disable a user: its conference ID and meetings stop working", run: runUserDisable},
 		{name: "user list", access: adminToken, summary: "list every user", run: runUserList},
@@ -56,8 +56,8 @@ func (a *App) table(serve ServeFunc) []*command {
 
 		{name: "conference-id reset", args: []string{"EMAIL"}, flags: []string{"no-email", "email-to"}, access: adminToken,
 			summary: "give a user a new conference ID (the old one stops working)", run: runConfIDReset},
-		{name: "conference-id set", args: []string{"EMAIL", "ID"}, flags: []string{"no-email", "email-to"}, access: adminToken,
-			summary: "give a user the conference ID ID", run: runConfIDSet},
+		{name: "conference-id set", args: []string{"EMAIL", "ID"}, flags: []string{"no-email", "email-to", "no-check-digit"}, access: adminToken,
+			summary: "give a user the conference ID ID (7 digits, the last a check digit; --no-check-digit: import one from another system)", run: runConfIDSet},
 		{name: "conference-id send-info", args: []string{"EMAIL"}, flags: []string{"email-to"}, access: adminToken,
 			summary: "email the conference ID and dial-in numbers (never the PIN)", run: runConfIDSendInfo},
 

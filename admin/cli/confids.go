@@ -13,11 +13,15 @@ func runConfIDReset(j *job, args []string) error {
 }
 
 func runConfIDSet(j *job, args []string) error {
-	ch, err := j.client.SetConferenceID(j.ctx, args[0], args[1], j.mailOptions())
+	set, what := j.client.SetConferenceID, "conference ID set"
+	if j.line.has("no-check-digit") {
+		set, what = j.client.ImportConferenceID, "conference ID imported (no check digit: the IVR cannot refuse typos of it by their form)"
+	}
+	ch, err := set(j.ctx, args[0], args[1], j.mailOptions())
 	if err != nil {
 		return err
 	}
-	return j.printConfIDChange(ch, "conference ID set")
+	return j.printConfIDChange(ch, what)
 }
 
 func (j *job) printConfIDChange(ch client.Change, what string) error {

@@ -34,12 +34,14 @@ var flagValues = map[string]string{
 	"off":                  "",
 	"status":               "STATUS",
 	// dialin audit list.
-	"from":       "TIME",
-	"to":         "TIME",
-	"credential": "NAME",
-	"user":       "EMAIL",
-	"action":     "ACTION",
-	"limit":      "N",
+	"from":           "TIME",
+	"to":             "TIME",
+	"credential":     "NAME",
+	"user":           "EMAIL",
+	"action":         "ACTION",
+	"limit":          "N",
+	"pin-length":     "N",
+	"no-check-digit": "",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).

@@ -62,11 +62,28 @@ func runMeetingList(j *job, _ []string) error {
 			kind = "static"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ConferenceID, dash(m.Organizer), kind,
-			yesNo(m.RequireOrganizer), yesNo(m.BypassLobby), timeText(m.CreatedAt))
+			admissionText(m.RequireOrganizer, m.Static), admissionText(m.BypassLobby, m.Static), timeText(m.CreatedAt))
 	}
 	tw.Flush()
 	fmt.Fprintf(j.out, "%d meeting(s)\n", len(meetings))
 	return nil
+}
+
+// admissionText is a meeting's admission flag as a call finds it: a static
+// ID's follow the settings (anonymous-can-start, dial-in-bypass-lobby),
+// which the server has applied already; this says where it comes from.
+func admissionText(on, static bool) string {
+	if static {
+		return yesNo(on) + " (settings)"
+	}
+	return yesNo(on)
+}
+
+func checkDigitText(none bool) string {
+	if none {
+		return "none (imported): the IVR looks up every 7-digit entry, typos included"
+	}
+	return "yes"
 }
 
 func runMeetingShow(j *job, args []string) error {
@@ -89,8 +106,9 @@ func runMeetingShow(j *job, args []string) error {
 		"conference ID", m.ConferenceID,
 		"organizer", dash(m.Organizer),
 		"kind", kind,
-		"require organizer", yesNo(m.RequireOrganizer),
-		"bypass lobby", yesNo(m.BypassLobby),
+		"require organizer", admissionText(m.RequireOrganizer, m.Static),
+		"bypass lobby", admissionText(m.BypassLobby, m.Static),
+		"check digit", checkDigitText(m.NoCheckDigit),
 		"created", timeText(m.CreatedAt),
 		"started", yesNo(l.Started),
 		"organizer present", yesNo(l.OrganizerPresent),

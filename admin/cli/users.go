@@ -6,6 +6,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -43,8 +44,15 @@ func runUserSet(j *job, args []string) error {
 	if o, ok := j.line.flags["email-override"]; ok {
 		p.EmailOverride = &o
 	}
+	if v, ok := j.line.flags["pin-length"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return &usageError{msg: fmt.Sprintf("--pin-length %q is not a whole number", v)}
+		}
+		p.PINLength = &n
+	}
 	if p == (client.UserPatch{}) {
-		return &usageError{msg: "user set: nothing to change: give --email-override ADDRESS (\"\" clears it)"}
+		return &usageError{msg: "user set: nothing to change: give --email-override ADDRESS (\"\" clears it) or --pin-length N"}
 	}
 	u, err := j.client.UpdateUser(j.ctx, args[0], p)
 	if err != nil {
@@ -57,8 +65,14 @@ func runUserSet(j *job, args []string) error {
 	if override == "" {
 		override = "none: emails go to " + u.Email
 	}
+	length := "the pin-length setting"
+	if u.Policy.Length != nil {
+		length = fmt.Sprintf("%d digits", *u.Policy.Length)
+	}
 	j.block(u.Email+": changed",
-		"email override", override+"  (emails already queued keep their address)")
+		"email override", override+"  (emails already queued keep their address)",
+		"PIN length", length+" for generated PINs, from the next reset (dialin pin reset "+u.Email+")",
+		"PIN", pinText(u))
 	return nil
 }
 

@@ -202,6 +202,13 @@ func (c *Client) DisableUser(ctx context.Context, email string) error {
 	return c.do(ctx, http.MethodDelete, userPath(email), nil, nil, nil)
 }
 
+// UpdateUser changes the fields patch sets (PATCH /users/{email}).
+func (c *Client) UpdateUser(ctx context.Context, email string, patch UserPatch) (User, error) {
+	var u User
+	err := c.do(ctx, http.MethodPatch, userPath(email), nil, patch, &u)
+	return u, err
+}
+
 // MailOptions choose the email one change sends.
 type MailOptions struct {
 	NoEmail bool   // send none, whatever the send_emails setting says
@@ -274,6 +281,16 @@ func (c *Client) SetConferenceID(ctx context.Context, email, id string, mail Mai
 	var ch Change
 	m := mail.body()
 	body := wire.ConferenceIDRequest{ConferenceID: id, SendEmail: m.SendEmail, EmailTo: m.EmailTo}
+	err := c.do(ctx, http.MethodPut, userPath(email)+"/conference-id", nil, body, &ch)
+	return ch, err
+}
+
+// ImportConferenceID gives the user the static conference ID id brought
+// from another system: any seven digits, without a Damm check digit.
+func (c *Client) ImportConferenceID(ctx context.Context, email, id string, mail MailOptions) (Change, error) {
+	var ch Change
+	m := mail.body()
+	body := wire.ConferenceIDRequest{ConferenceID: id, NoCheckDigit: true, SendEmail: m.SendEmail, EmailTo: m.EmailTo}
 	err := c.do(ctx, http.MethodPut, userPath(email)+"/conference-id", nil, body, &ch)
 	return ch, err
 }

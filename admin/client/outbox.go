@@ -14,7 +14,6 @@ import (
 type (
 	OutboxEmail = wire.OutboxEmail
 	OutboxPage  = wire.OutboxPage
-	UserPatch   = wire.UserPatch
 )
 
 // ListOutbox returns one page of emails with IDs above after, in status
@@ -67,11 +66,4 @@ func (c *Client) DropEmail(ctx context.Context, id int64) (OutboxEmail, error) {
 	var e OutboxEmail
 	err := c.do(ctx, http.MethodDelete, "/outbox/"+strconv.FormatInt(id, 10), nil, nil, &e)
 	return e, err
-}
-
-// UpdateUser changes the fields of p that are set.
-func (c *Client) UpdateUser(ctx context.Context, email string, p UserPatch) (User, error) {
-	var u User
-	err := c.do(ctx, http.MethodPatch, userPath(email), nil, p, &u)
-	return u, err
 }

@@ -13,6 +13,7 @@ type (
 	UserPage      = wire.UserPage
 	UserToken     = wire.UserToken
 	EnableRequest = wire.EnableRequest
+	UserPatch     = wire.UserPatch
 	Meeting       = wire.Meeting
 	Live          = wire.Live
 	Participant   = wire.Participant

@@ -8,14 +8,17 @@ import (
 // Meeting is a meeting as the API shows it: the organizer's address and
 // the live state (the server always sends it; nil only if absent).
 type Meeting struct {
-	ConferenceID     string    `json:"conference_id"`
-	Organizer        string    `json:"organizer"` // the organizer's email
-	OrganizerID      int64     `json:"organizer_id"`
-	Static           bool      `json:"static"`
-	RequireOrganizer bool      `json:"require_organizer"`
-	BypassLobby      bool      `json:"bypass_lobby"`
-	CreatedAt        time.Time `json:"created_at"`
-	Live             *Live     `json:"live,omitempty"`
+	ConferenceID     string `json:"conference_id"`
+	Organizer        string `json:"organizer"` // the organizer's email
+	OrganizerID      int64  `json:"organizer_id"`
+	Static           bool   `json:"static"`
+	RequireOrganizer bool   `json:"require_organizer"`
+	BypassLobby      bool   `json:"bypass_lobby"`
+	// NoCheckDigit: the ID was imported without a Damm check digit
+	// (PUT /users/{email}/conference-id with no_check_digit).
+	NoCheckDigit bool      `json:"no_check_digit"`
+	CreatedAt    time.Time `json:"created_at"`
+	Live         *Live     `json:"live,omitempty"`
 
 	Raw json.RawMessage `json:"-"`
 }

@@ -121,6 +121,9 @@ type MailRequest struct {
 // ConferenceIDRequest is the body of PUT /users/{email}/conference-id.
 type ConferenceIDRequest struct {
 	ConferenceID string `json:"conference_id,omitempty"` // required
+	// NoCheckDigit imports an ID from another system: any seven digits,
+	// without the Damm check digit the bridge's own IDs end with.
+	NoCheckDigit bool   `json:"no_check_digit,omitempty"`
 	SendEmail    *bool  `json:"send_email,omitempty"`
 	EmailTo      string `json:"email_to,omitempty"`
 }
@@ -132,15 +135,19 @@ type SendInfoRequest struct {
 	EmailTo string `json:"email_to,omitempty"`
 }
 
-// PINRequest is the body of PUT /users/{email}/pin.
-type PINRequest struct {
-	PIN *string `json:"pin"` // required
-}
-
-// UserPatch is the body of PATCH /users/{email}: nil fields are left as
-// they are.
+// UserPatch is the body of PATCH /users/{email}: the fields to change,
+// absent ones unchanged.
 type UserPatch struct {
+	// PINLength is the length of the user's generated PINs (4-12, also the
+	// shortest PIN that may be set for them); 0 goes back to the
+	// pin_length setting. It applies from the next PIN reset.
+	PINLength *int `json:"pin_length,omitempty"`
 	// EmailOverride: the address the user's emails go to; "" sends them to
 	// the primary address again.
 	EmailOverride *string `json:"email_override,omitempty"`
+}
+
+// PINRequest is the body of PUT /users/{email}/pin.
+type PINRequest struct {
+	PIN *string `json:"pin"` // required
 }

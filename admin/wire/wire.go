@@ -12,7 +12,10 @@
 // request or a lossy re-encoding. Raw is never encoded.
 package wire
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // MaskedPIN is how a PIN is shown anywhere but the one response that set it.
 const MaskedPIN = "***********"
@@ -56,4 +59,11 @@ type Status struct {
 	// Calls hung up because the caller's side was gone: no media and no
 	// answer (or 408, 481) to the bridge's in-dialog OPTIONS.
 	SIPPeersGone uint64 `json:"sip_peers_gone"`
+
+	// Version is the bridge's build (internal/version's Short: a module
+	// version or pseudo-version naming the commit); StartedAt and
+	// UptimeSeconds say since when it runs.
+	Version       string    `json:"version"`
+	StartedAt     time.Time `json:"started_at"`
+	UptimeSeconds int64     `json:"uptime_seconds"`
 }

@@ -52,7 +52,9 @@ func buildBridge(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		bin := filepath.Join(binDir, "dialin")
-		args := []string{"build", "-o", bin}
+		// -buildvcs=auto: stamp the revision (dialin --version) even where
+		// GOFLAGS says -buildvcs=false; outside a checkout it stamps none.
+		args := []string{"build", "-buildvcs=auto", "-o", bin}
 		if os.Getenv("DIALIN_E2E_RACE") != "" {
 			args = append(args, "-race")
 		}

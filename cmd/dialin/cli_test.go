@@ -367,7 +367,7 @@ func TestCLIConfigAndConnection(t *testing.T) {
 	t.Parallel()
 	port := freePort(t, false)
 	// No admin.token: the bridge creates data/admin-token.
-	b := startBridge(t, udpOnlySIP+fmt.Sprintf("admin: {listen: \"127.0.0.1:%d\"}", port))
+	b := startBridge(t, udpOnlySIP+"demo_organizer: true\n"+fmt.Sprintf("admin: {listen: \"127.0.0.1:%d\"}", port))
 	url := apiURL(t, b)
 	if want := fmt.Sprintf("http://127.0.0.1:%d", port); url != want {
 		t.Fatalf("API at %s, want %s", url, want)

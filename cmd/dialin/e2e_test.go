@@ -192,7 +192,7 @@ func TestE2ECallLimitAndDialInNumbers(t *testing.T) {
 	t.Parallel()
 	b := startBridge(t, `
 limits: {max_calls: 1, retry_after: 7s}
-sip: {dial_in_numbers: ["+14255550100"]}`)
+sip: {called_numbers: ["+14255550100"]}`)
 	target := func(user string) string { return fmt.Sprintf("sip:%s@127.0.0.1:%d", user, b.SIPPort) }
 	if code := dialStatus(t, b, testphone.Options{Target: target("12345")}); code != 404 {
 		t.Errorf("unlisted number: %d, want 404", code)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/admin"
@@ -23,7 +24,9 @@ import (
 	"github.com/dialin/dialin/admin/token"
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/config"
+	"github.com/dialin/dialin/internal/datalock"
 	"github.com/dialin/dialin/internal/idletrim"
+	"github.com/dialin/dialin/internal/version"
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/lobby"
 	"github.com/dialin/dialin/media"
@@ -36,14 +39,28 @@ import (
 func newLogger(cfg config.Log, out io.Writer) zerolog.Logger {
 	// Millisecond timestamps: signalling races are read off the log.
 	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
+	// Durations as the config writes them ("1.5s", "250ms"), never a bare
+	// number whose unit the reader must guess. Measurements meant to be
+	// compared across lines (rtt_ms, duration_ms) carry the unit in their
+	// name instead.
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	level, err := zerolog.ParseLevel(cfg.Level)
 	if err != nil {
 		level = zerolog.InfoLevel // Validate has refused anything else already
 	}
 	if cfg.Format == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000"}
+		// Colour codes only for a person at a terminal: redirected to a
+		// file or journald they are noise.
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05.000", NoColor: !isTerminal(out)}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// isTerminal reports whether w is a terminal (a character device
+// answering terminal ioctls), where colours are read by a person.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
 }
 
 func serve(cfg config.Config, stdout, stderr io.Writer) error {
@@ -53,13 +70,25 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(signals)
 
+	started := time.Now()
+	build := version.Get()
 	log := newLogger(cfg.Log, stdout)
+	log.Info().Str("version", build.Short()).Str("go", build.GoVersion).Msg("starting")
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg("config: " + w)
+	}
 	// sipgo logs through log/slog; route it into the same zerolog output.
 	// sipgo reads this default when its layers are built, so set it first.
 	sip.SetDefaultLogger(sipgoLogger(log))
 	// Every call needs descriptors (RTP, RTCP, maybe TCP): raise the soft
 	// limit to the hard one and say how many calls it holds.
 	sipua.RaiseFDLimit(cfg.Limits.MaxCalls, log)
+	// One bridge per data folder, before anything in it is read or made.
+	lock, err := datalock.Acquire(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 
 	list, err := prompts.Load(cfg.Prompts)
 	if err != nil {
@@ -73,6 +102,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dir.Close()
+	warnNoDialInNumbers(dir.Settings(), cfg.SIP, log)
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	var music *media.Prompt // nil: the built-in music-on-hold
 	if cfg.Lobby.Music != "" {
@@ -119,7 +149,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
 	ops := &operations{cfg: cfg, ua: ua, menu: menu, meetings: meetings, clock: clock, dir: dir}
-	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, ops, log)
+	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, ops, build.Short(), started, log)
 	if err != nil {
 		return err
 	}
@@ -203,9 +233,24 @@ func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bri
 	meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
 }
 
+// warnNoDialInNumbers warns when emails are on but would tell users no
+// number to call: the directory's dial_in_numbers setting is empty and
+// sip.called_numbers, the fallback, holds no phone number.
+func warnNoDialInNumbers(s store.Settings, sip config.SIP, log zerolog.Logger) {
+	if s.SendEmails && len(s.DialInNumbers) == 0 && len(sip.PhoneNumbers()) == 0 {
+		log.Warn().Msg("emails are on (send-emails) but name no dial-in number: users will read \"Ask your administrator for the dial-in numbers\"; " +
+			"run dialin settings set dial-in-numbers \"+1 425 555 0100\" (or list phone numbers in sip.called_numbers)")
+	}
+}
+
+// demoEmail is the demo organizer's address (config.Config.DemoOrganizer).
+const demoEmail = "demo@example.com"
+
 // openDirectory opens the directory in the data folder: the SQLite
-// database and the PIN secret (see loadPINSecret). On first start with an empty directory it creates a
-// demo organizer and prints its conference ID and PIN, once, to banner.
+// database and the PIN secret (see loadPINSecret). On first start with an
+// empty directory, when demo_organizer is on (no config file, or asked
+// for), it creates the demo organizer and prints its conference ID and
+// PIN, once, to banner.
 func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, banner io.Writer) (*store.Directory, error) {
 	secret, err := loadPINSecret(cfg, log)
 	if err != nil {
@@ -223,14 +268,16 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 	}
 	log.Info().Str("database", path).Int("users", dir.Users()).Msg("directory loaded")
 	if dir.Users() == 0 && cfg.DemoOrganizer {
-		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: "demo@example.com", DisplayName: "Demo Organizer", Mail: store.MailOptions{Skip: true}})
+		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: demoEmail, DisplayName: "Demo Organizer", Mail: store.MailOptions{Skip: true}})
 		if err != nil {
 			dir.Close()
 			return nil, fmt.Errorf("create the demo organizer: %w", err)
 		}
 		// The one time this PIN is shown: on the terminal, never in the log.
-		fmt.Fprintf(banner, "\n  Demo organizer created (shown once):\n    conference ID: %s\n    PIN:           %s\n\n",
-			e.User.ConferenceID, e.PIN)
+		fmt.Fprintf(banner, "\n  Demo organizer created (shown once):\n    conference ID: %s\n    PIN:           %s\n"+
+			"  Remove it when done: dialin user disable %s\n\n", e.User.ConferenceID, e.PIN, demoEmail)
+		log.Info().Str("email", demoEmail).Str("conference_id", e.User.ConferenceID).
+			Msg("created the demo organizer (demo_organizer): anyone who reads its PIN can start meetings; remove it with dialin user disable " + demoEmail)
 	}
 	return dir, nil
 }
@@ -245,7 +292,8 @@ type adminServices struct {
 }
 
 // startAdmin starts the mailer and, unless admin.listen is empty, the API.
-func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int, ops *operations, log zerolog.Logger) (*adminServices, error) {
+func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live admin.LiveMeetings, meetings func() int,
+	ops *operations, build string, started time.Time, log zerolog.Logger) (*adminServices, error) {
 	m, err := mailer.New(mailer.Options{
 		Config:        cfg.Email,
 		Outbox:        dir,
@@ -271,10 +319,33 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		log.Info().Msg("admin API off (admin.listen is empty)")
 		return s, nil
 	}
-	creds, source, created, err := token.LoadAll(cfg.Admin, os.Getenv, cfg.DataDir)
+	// Under systemd the built-in token may be a credential (LoadCredential=
+	// admin-token:...), read like DIALIN_ADMIN_TOKEN and after it.
+	getenv, fromCredential := os.Getenv, false
+	if os.Getenv(token.Env) == "" && cfg.Admin.Token == "" {
+		t, ok, err := token.ReadCredential(os.Getenv(store.CredentialsEnv))
+		if err != nil {
+			s.stop(context.Background())
+			return nil, err
+		}
+		if ok {
+			fromCredential = true
+			getenv = func(name string) string {
+				if name == token.Env {
+					return t
+				}
+				return os.Getenv(name)
+			}
+		}
+	}
+	creds, source, created, err := token.LoadAll(cfg.Admin, getenv, cfg.DataDir)
 	if err != nil {
 		s.stop(context.Background())
 		return nil, err
+	}
+	if fromCredential {
+		source = "systemd credential " + token.File
+		creds[0].Name = config.TokenNameCredential
 	}
 	if created {
 		log.Info().Str("file", source).Msg("created the admin API token; the dialin subcommands read it from there")
@@ -289,6 +360,8 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		RefusedAuth:      ua.RefusedAuth,
 		PeersGone:        ua.PeersGone,
 		Health:           ops.healthHandler(),
+		Version:          build,
+		Started:          started,
 		Logger:           log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {

@@ -10,11 +10,12 @@ import (
 	"time"
 )
 
-// The demo organizer is created on first start, its PIN printed once on
-// the terminal and nowhere else: not in the log, not in the data folder.
+// The demo organizer (asked for by the config, as the no-config demo
+// does) is created on first start, its PIN printed once on the terminal and
+// nowhere else: not in the log, not in the data folder.
 func TestE2EDemoOrganizerPrintedOnceNeverStored(t *testing.T) {
 	t.Parallel()
-	b := startBridge(t, "")
+	b := startBridge(t, "demo_organizer: true")
 	b.WaitLog(t, msgIs("directory loaded"), 5*time.Second)
 	var id, pin string
 	deadline := time.Now().Add(5 * time.Second)
@@ -59,7 +60,7 @@ func TestE2EDemoOrganizerPrintedOnceNeverStored(t *testing.T) {
 	}
 
 	// A restart keeps the organizer and prints nothing again.
-	again := startBridgeIn(t, b.Dir, "")
+	again := startBridgeIn(t, b.Dir, "demo_organizer: true")
 	again.WaitLog(t, allOf(msgIs("directory loaded"), fieldIs("users", "1")), 5*time.Second)
 	if strings.Contains(again.tail(1000), "Demo organizer") {
 		t.Error("the demo organizer was printed again on restart")

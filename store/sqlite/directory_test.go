@@ -82,6 +82,7 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 		later = append(later, `DROP TABLE `+name)
 	}
 	rows.Close()
+	later = append(later, `ALTER TABLE meetings DROP COLUMN no_check_digit`) // migration 7's
 	for _, q := range append(later, `DELETE FROM schema_migrations WHERE version >= 2`) {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)

@@ -41,11 +41,11 @@ func (s *DB) GetMeeting(ctx context.Context, conferenceID string) (store.Meeting
 	return meetings[0], nil
 }
 
-// meetingSelect packs the three flags into one integer (SQLite gives << and
+// meetingSelect packs the four flags into one integer (SQLite gives << and
 // | the same precedence: hence the parentheses): each column costs the
 // driver about 0.1 µs per row, which counts at Load.
 const meetingSelect = `SELECT conference_id, organizer_id,
-	static | (require_organizer << 1) | (bypass_lobby << 2), created_at FROM meetings`
+	static | (require_organizer << 1) | (bypass_lobby << 2) | (no_check_digit << 3), created_at FROM meetings`
 
 func queryMeetings(ctx context.Context, q queryer, meetings []store.Meeting, query string, args ...any) ([]store.Meeting, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
@@ -63,6 +63,7 @@ func queryMeetings(ctx context.Context, q queryer, meetings []store.Meeting, que
 		m.Static = flags&1 != 0
 		m.RequireOrganizer = flags&2 != 0
 		m.BypassLobby = flags&4 != 0
+		m.NoCheckDigit = flags&8 != 0
 		m.CreatedAt = timeFromNanos(createdAt)
 	}
 	if err := rows.Err(); err != nil {
@@ -108,8 +109,8 @@ func (s *DB) DeleteMeeting(ctx context.Context, conferenceID string) error {
 
 func insertMeeting(ctx context.Context, tx *sql.Tx, m *store.Meeting, organizerID int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO meetings (conference_id, organizer_id, static,
-		require_organizer, bypass_lobby, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.ConferenceID, organizerID, m.Static, m.RequireOrganizer, m.BypassLobby, nanos(m.CreatedAt))
+		require_organizer, bypass_lobby, no_check_digit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		m.ConferenceID, organizerID, m.Static, m.RequireOrganizer, m.BypassLobby, m.NoCheckDigit, nanos(m.CreatedAt))
 	if err != nil {
 		return meetingConstraintErr(err, m.ConferenceID, organizerID)
 	}

@@ -159,6 +159,17 @@ CREATE INDEX outbox_done ON outbox (done_at) WHERE status != 'pending';
 `,
 	},
 	{
+		version: 7,
+		name:    "meetings_no_check_digit",
+		sql: `
+-- A conference ID imported from another system without a Damm check digit
+-- (conference-id set --no-check-digit): the IVR looks up any seven digits
+-- while such IDs exist, since a typo of one cannot be told by its form.
+-- Every ID the bridge makes has a check digit (0).
+ALTER TABLE meetings ADD COLUMN no_check_digit INTEGER NOT NULL DEFAULT 0 CHECK (no_check_digit IN (0, 1));
+`,
+	},
+	{
 		// The readiness check's scratch table (Probe): one row, rewritten
 		// by every /readyz, so a database that cannot be written to fails
 		// readiness before an administrator's change does.

@@ -278,8 +278,10 @@ func (s *DB) ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID
 			return fmt.Errorf("user %d with conference ID %q: %w", userID, oldID, store.ErrNotFound)
 		}
 		if oldID != "" {
-			_, err = tx.ExecContext(ctx, `UPDATE meetings SET conference_id = ?
-				WHERE conference_id = ? AND organizer_id = ?`, newID, oldID, userID)
+			// The flag follows the ID: one imported without a check digit
+			// is flagged, one with a right check digit is not.
+			_, err = tx.ExecContext(ctx, `UPDATE meetings SET conference_id = ?, no_check_digit = ?
+				WHERE conference_id = ? AND organizer_id = ?`, newID, !store.ValidConferenceID(newID), oldID, userID)
 			if err != nil {
 				return meetingConstraintErr(err, newID, userID)
 			}

@@ -357,7 +357,8 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	}
 	want := *ma
 	want.ConferenceID = newID
-	sqCheckMeeting(t, ms[0], want) // moved with its options and creation time
+	want.NoCheckDigit = !store.ValidConferenceID(newID) // the flag follows the ID
+	sqCheckMeeting(t, ms[0], want)                      // moved with its options and creation time
 
 	// A stale old ID (already replaced) is refused and changes nothing.
 	sqMustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005", nil), store.ErrNotFound, oldID)
