@@ -67,7 +67,7 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+	for _, q := range []string{`DROP TABLE outbox`, `DROP TABLE user_tokens`, `DROP TABLE IF EXISTS call_records`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}
