@@ -25,6 +25,8 @@ type Config struct {
 	Log     Log     `yaml:"log"`
 	Admin   Admin   `yaml:"admin"`
 	Email   Email   `yaml:"email"`
+	// CallRecords are the call detail records (callrecords.go).
+	CallRecords CallRecords `yaml:"call_records"`
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
@@ -375,6 +377,7 @@ func Default() Config {
 			RetryMin: 30 * time.Second,
 			RetryMax: 30 * time.Minute,
 		},
+		CallRecords:   DefaultCallRecords(),
 		DataDir:       "data",
 		DemoOrganizer: true,
 	}

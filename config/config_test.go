@@ -169,6 +169,7 @@ email:
   timeout: 20s
   retry_min: 1s
   retry_max: 1h
+call_records: {retention: 720h, mask_calling_number: false, queue: 100}
 prompts: ` + dir + `
 data_dir: /var/lib/dialin
 demo_organizer: false
@@ -217,8 +218,9 @@ pin_secret_file: /etc/dialin/pin-secret
 			Username: "conferencing@example.com", Password: "secret",
 			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,
 			RetryMin: time.Second, RetryMax: time.Hour},
-		Prompts: dir,
-		DataDir: "/var/lib/dialin",
+		CallRecords: CallRecords{Retention: 720 * time.Hour, Queue: 100},
+		Prompts:     dir,
+		DataDir:     "/var/lib/dialin",
 
 		PINSecretFile: "/etc/dialin/pin-secret",
 	}
@@ -832,5 +834,20 @@ func TestSIPPhoneNumbers(t *testing.T) {
 	want := []string{"+14255550100", "(425) 555-0101"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("PhoneNumbers = %q, want %q", got, want)
+	}
+}
+
+func TestCallRecordsConfig(t *testing.T) {
+	c := Default()
+	if c.CallRecords.Retention != 90*24*time.Hour || !c.CallRecords.MaskCallingNumber {
+		t.Errorf("defaults: %+v", c.CallRecords)
+	}
+	c.CallRecords.Retention = time.Minute
+	c.CallRecords.Queue = 1
+	err := c.Validate()
+	for _, field := range []string{"call_records.retention", "call_records.queue"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s not refused: %v", field, err)
+		}
 	}
 }

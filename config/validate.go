@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 	c.Log.validate(&p)
 	c.Admin.validate(&p)
 	c.Email.validate(&p)
+	c.CallRecords.validate(&p)
 
 	// Each call holds one even RTP port, so more calls than ports would fail
 	// at answer time instead of getting a clean 503.
