@@ -62,6 +62,12 @@ type Options struct {
 	// side was gone (no media, no answer to the in-dialog OPTIONS); nil
 	// reports 0.
 	PeersGone func() uint64
+
+	// CallRecords are read by /calls and /reports/usage (calls.go); nil:
+	// they answer 503. ShowCallingNumbers shows calling numbers whole
+	// (call_records.mask_calling_number off).
+	CallRecords        CallRecords
+	ShowCallingNumbers bool
 }
 
 // api holds the handlers' dependencies.
@@ -83,6 +89,9 @@ type api struct {
 	self             map[string]bool // patterns served with a user's own token
 
 	peersGone func() uint64
+
+	records     CallRecords
+	showCallers bool
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -128,6 +137,10 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/meetings/{conference_id}/admit", false, a.admit},
 		{"PUT", "/api/v1/meetings/{conference_id}/participants/{participant_id}/mute", false, a.setMuted},
 		{"DELETE", "/api/v1/meetings/{conference_id}/participants/{participant_id}", false, a.removeCaller},
+
+		{"GET", "/api/v1/calls", false, a.listCalls},
+		{"GET", "/api/v1/calls/{call_id}", false, a.getCall},
+		{"GET", "/api/v1/reports/usage", false, a.usageReport},
 	}
 }
 
@@ -161,6 +174,7 @@ func newAPI(opts Options) *api {
 		self:             map[string]bool{},
 	}
 	a.peersGone = opts.PeersGone
+	a.records, a.showCallers = opts.CallRecords, opts.ShowCallingNumbers
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
 		a.mux.Handle(pattern, a.serve(rt.handle))
