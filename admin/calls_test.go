@@ -167,4 +167,3 @@ func TestCallsWithoutRecords(t *testing.T) {
 	e := newEnv(t)
 	e.fail(503, wire.CodeBridgeUnavailable, "GET", "/api/v1/calls", "")
 }
-

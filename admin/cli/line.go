@@ -32,6 +32,12 @@ var flagValues = map[string]string{
 	"no-require-organizer": "",
 	"bypass-lobby":         "",
 	"off":                  "",
+	"from":                 "TIME",
+	"to":                   "TIME",
+	"conference-id":        "ID",
+	"caller":               "NUMBER",
+	"outcome":              "OUTCOME",
+	"csv":                  "",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).
