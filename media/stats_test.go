@@ -41,3 +41,17 @@ func TestStatsRunningReceiveFigures(t *testing.T) {
 		t.Errorf("peer reports %d without any", st.PeerReports)
 	}
 }
+
+// Counting a packet's arrival and publishing the figures allocate nothing.
+func TestRunningFiguresAllocs(t *testing.T) {
+	var r rtcpSession
+	seq := uint16(1)
+	if n := testing.AllocsPerRun(1000, func() {
+		r.rx.update(7, seq, uint32(seq)*FrameSamples, uint32(seq)*FrameSamples, true)
+		r.gap(uint32(seq)*FrameSamples, true)
+		r.publish()
+		seq++
+	}); n != 0 {
+		t.Errorf("%v allocations per packet", n)
+	}
+}

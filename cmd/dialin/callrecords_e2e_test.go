@@ -128,6 +128,16 @@ func TestCallRecordsEveryIVRPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	ivrHangup(t, b, calls["welcome"])
+	idCall := dial(t, b, testphone.Options{From: "+14255550106"})
+	calls["in ID"] = idCall
+	ivrKeys(t, ctx, idCall, id[:3])
+	b.WaitLogCount(t, ofCall(idCall, "dtmf key"), 3, 5*time.Second)
+	ivrHangup(t, b, idCall)
+	starCall := dial(t, b, testphone.Options{From: "+14255550107"})
+	calls["at star"] = starCall // asked to press * for the organizer's PIN
+	ivrKeys(t, ctx, starCall, id)
+	b.WaitLog(t, ofCall(starCall, "conference ID found"), 5*time.Second)
+	ivrHangup(t, b, starCall)
 	pinCall := dial(t, b, testphone.Options{From: "+14255550102"})
 	calls["in PIN"] = pinCall
 	ivrKeys(t, ctx, pinCall, id)
@@ -174,6 +184,8 @@ func TestCallRecordsEveryIVRPath(t *testing.T) {
 
 	for name, want := range map[string]cdrExpect{
 		"welcome":   {outcome: "abandoned", endReason: "caller hung up", from: "+14255550101"},
+		"in ID":     {outcome: "abandoned", endReason: "caller hung up"},
+		"at star":   {outcome: "abandoned", endReason: "caller hung up"},
 		"in PIN":    {outcome: "abandoned", endReason: "caller hung up"},
 		"not found": {outcome: "not_found", endReason: "conference ID not found"},
 		"gave up":   {outcome: "gave_up", endReason: "no conference ID entered"},

@@ -37,7 +37,12 @@ func startRecords(cfg config.CallRecords, dir *store.Directory, log zerolog.Logg
 		defer close(done)
 		rec.Run(ctx)
 	}()
-	return rec, func() { cancel(); <-done }
+	return rec, func() {
+		cancel()
+		<-done
+		log.Info().Uint64("written", rec.Written()).Uint64("dropped", rec.Dropped()).Uint64("failed", rec.Failed()).
+			Uint64("pruned", rec.Pruned()).Msg("call records stopped")
+	}
 }
 
 // callRecord is a finished call's record: the user agent's side, the IVR's
