@@ -62,12 +62,15 @@ func callRecord(e sipua.Ended) store.CallRecord {
 		r.Outcome = store.OutcomeCancelled
 	case e.Answered.IsZero() && e.Status >= 300:
 		r.Outcome = store.OutcomeRefused
-	case e.Answered.IsZero(), note == nil && e.Reason == sipua.ErrFlowPanic.Error():
-		r.Outcome = store.OutcomeFailed // no ACK, no usable answer, or a bug
+	case e.Answered.IsZero():
+		r.Outcome = store.OutcomeFailed // no ACK, no usable answer
 	case note == nil:
 		r.Outcome = store.OutcomeAbandoned // ended before the menu began
 	default:
 		r.Outcome = note.outcome(&r)
+	}
+	if e.Reason == sipua.ErrFlowPanic.Error() {
+		r.Outcome = store.OutcomeFailed // a bug, wherever the caller was
 	}
 	return r
 }

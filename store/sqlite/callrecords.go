@@ -203,8 +203,8 @@ func (s *DB) PruneCallRecords(ctx context.Context, before time.Time, limit int) 
 	return int(n), err
 }
 
-// usageSelect sums the calls that reached a meeting (a conference ID was
-// found) in [from, to): a meeting is one opening of a conference ID that
+// usageSelect sums the calls that reached a meeting or its lobby in
+// [from, to) (refused by a full or locked one do not count): a meeting is one opening of a conference ID that
 // someone joined; a call's MOS is its worse measured direction.
 const usageSelect = `SELECT organizer_email, %s,
 	count(DISTINCT CASE WHEN outcome = 'joined' THEN conference_id || '@' || meeting_start END),
@@ -212,7 +212,7 @@ const usageSelect = `SELECT organizer_email, %s,
 	coalesce(sum(CASE WHEN answered_at > 0 AND ended_at > answered_at THEN ended_at - answered_at ELSE 0 END), 0),
 	avg(CASE WHEN in_mos IS NULL THEN out_mos WHEN out_mos IS NULL THEN in_mos ELSE min(in_mos, out_mos) END),
 	count(coalesce(in_mos, out_mos))
-	FROM call_records WHERE conference_id != '' AND started_at >= ? AND started_at < ?%s
+	FROM call_records WHERE outcome IN ('joined', 'lobby') AND started_at >= ? AND started_at < ?%s
 	GROUP BY organizer_email%s ORDER BY organizer_email%s`
 
 // CallUsage sums the records of f's range per organizer and per meeting.
