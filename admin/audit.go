@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -262,20 +261,4 @@ func (a *api) listAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// queryTime reads an RFC 3339 time parameter; absent: the zero time.
-func queryTime(q url.Values, name string) (time.Time, error) {
-	s := q.Get(name)
-	if s == "" {
-		if q.Has(name) {
-			return time.Time{}, badParam(name, "empty")
-		}
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, badParam(name, "%q is not an RFC 3339 time like 2026-01-02T15:04:05Z", s)
-	}
-	return t, nil
 }

@@ -76,6 +76,11 @@ type Options struct {
 	// Short); Started is when it started, for the uptime (zero: now).
 	Version string
 	Started time.Time
+	// CallRecords are read by /calls and /reports/usage (calls.go); nil:
+	// they answer 503. ShowCallingNumbers shows calling numbers whole
+	// (call_records.mask_calling_number off).
+	CallRecords        CallRecords
+	ShowCallingNumbers bool
 }
 
 // api holds the handlers' dependencies.
@@ -102,6 +107,9 @@ type api struct {
 	healthChecks http.Handler
 	version      string
 	started      time.Time
+
+	records     CallRecords
+	showCallers bool
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -155,6 +163,10 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/meetings/{conference_id}/admit", false, a.admit},
 		{"PUT", "/api/v1/meetings/{conference_id}/participants/{participant_id}/mute", false, a.setMuted},
 		{"DELETE", "/api/v1/meetings/{conference_id}/participants/{participant_id}", false, a.removeCaller},
+
+		{"GET", "/api/v1/calls", false, a.listCalls},
+		{"GET", "/api/v1/calls/{call_id}", false, a.getCall},
+		{"GET", "/api/v1/reports/usage", false, a.usageReport},
 	}
 }
 
@@ -195,6 +207,7 @@ func newAPI(opts Options) *api {
 	if a.started.IsZero() {
 		a.started = time.Now()
 	}
+	a.records, a.showCallers = opts.CallRecords, opts.ShowCallingNumbers
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
 		a.mux.Handle(pattern, a.serve(a.audited(rt.method, rt.path, rt.handle)))

@@ -126,7 +126,10 @@ func (b *Bridge) Started(conferenceID string) bool {
 // Join takes the caller into the meeting or its lobby and returns when the
 // caller hangs up, is removed, times out in the lobby or the meeting ends
 // for them; returning ends the call.
-func (b *Bridge) Join(ctx context.Context, call Call, j Joining) {
+//
+// The Left it returns says how the caller's time with the meeting ended,
+// for the call's record.
+func (b *Bridge) Join(ctx context.Context, call Call, j Joining) Left {
 	m := b.hold(j.ConferenceID)
 	defer b.release(m)
 	mem := &member{
@@ -136,7 +139,22 @@ func (b *Bridge) Join(ctx context.Context, call Call, j Joining) {
 		admit:     make(chan struct{}),
 		exit:      make(chan struct{}),
 	}
-	m.run(ctx, mem, j.Conference)
+	left := m.run(ctx, mem, j.Conference)
+	left.MeetingStart = m.opened
+	return left
+}
+
+// Left is how a caller's time with a meeting ended.
+type Left struct {
+	// Reason is why the bridge ended the call: "meeting full", "meeting
+	// locked", "lobby timed out", "removed", "meeting ended"; "" when the
+	// call ended otherwise (the caller hung up).
+	Reason string
+	// Admitted: the caller reached the meeting (at once or from the lobby).
+	Admitted bool
+	// MeetingStart is when the bridge opened this meeting of the
+	// conference ID: callers of one meeting share it.
+	MeetingStart time.Time
 }
 
 // hold finds or makes the meeting of a conference ID and counts one more

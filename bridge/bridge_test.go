@@ -143,6 +143,7 @@ type joined struct {
 	call   *fakeCall
 	cancel context.CancelFunc
 	done   chan struct{}
+	left   Left // what Join returned, once done is closed
 }
 
 func (tb *testBridge) join(id string, call *fakeCall, conf store.Conference, organizer bool) *joined {
@@ -150,7 +151,7 @@ func (tb *testBridge) join(id string, call *fakeCall, conf store.Conference, org
 	j := &joined{call: call, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(j.done)
-		tb.Join(ctx, call, Joining{ConferenceID: id, Conference: conf, Organizer: organizer})
+		j.left = tb.Join(ctx, call, Joining{ConferenceID: id, Conference: conf, Organizer: organizer})
 	}()
 	tb.t.Cleanup(func() { cancel(); <-j.done })
 	return j
@@ -303,6 +304,11 @@ func TestEndWhenOrganizerLeaves(t *testing.T) {
 	if !att.call.heard(prompts.MeetingEnded) {
 		t.Fatal("the attendee was not told the meeting ended")
 	}
+	// For the calls' records: how each left, in which meeting.
+	if org.left.Reason != "" || !org.left.Admitted || att.left.Reason != "meeting ended" || !att.left.Admitted ||
+		att.left.MeetingStart.IsZero() || !att.left.MeetingStart.Equal(org.left.MeetingStart) {
+		t.Errorf("left: organizer %+v, attendee %+v", org.left, att.left)
+	}
 }
 
 func TestFullAndLocked(t *testing.T) {
@@ -317,6 +323,9 @@ func TestFullAndLocked(t *testing.T) {
 	if !late.call.heard(prompts.MeetingIsLocked) {
 		t.Fatal("a caller to a locked meeting was not told")
 	}
+	if late.left.Reason != "meeting locked" || late.left.Admitted {
+		t.Errorf("locked out: %+v", late.left)
+	}
 	org.call.press("*7")
 	waitFor(t, "unlocked", func() bool { return org.call.heard(prompts.MeetingUnlocked) })
 	tb.join(confID, newFakeCall("+3"), conf, false)
@@ -328,6 +337,9 @@ func TestFullAndLocked(t *testing.T) {
 	}
 	if c := tb.Counts(); c.RefusedFull != 1 || c.RefusedLocked != 1 {
 		t.Fatalf("refusals %+v, want one full and one locked", c)
+	}
+	if full.left.Reason != "meeting full" {
+		t.Errorf("over the limit: %+v", full.left)
 	}
 }
 

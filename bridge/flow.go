@@ -14,7 +14,7 @@ import (
 // lobby if they must wait, then the meeting, until they hang up or the
 // bridge ends the call (removed, lobby timeout, meeting ended, full,
 // locked). Returning ends the call.
-func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
+func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) Left {
 	call := mem.call
 	log := call.Log()
 	place, startedNow := m.enter(mem, conf)
@@ -27,12 +27,12 @@ func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
 		m.b.stats.full.Add(1)
 		log.Warn().Str("conference_id", m.id).Int("max_participants", m.b.opts.Meeting.MaxParticipants).Msg("call refused: meeting full")
 		m.say(ctx, call, prompts.MeetingFull, prompts.Goodbye)
-		return
+		return Left{Reason: "meeting full"}
 	case placeLocked:
 		m.b.stats.locked.Add(1)
 		log.Info().Str("conference_id", m.id).Msg("call refused: meeting locked")
 		m.say(ctx, call, prompts.MeetingIsLocked, prompts.Goodbye)
-		return
+		return Left{Reason: "meeting locked"}
 	}
 	defer m.leave(mem)
 	log.Info().Str("conference_id", m.id).Str("role", role).Str("member", mem.id).Bool("started_meeting", startedNow).
@@ -41,13 +41,13 @@ func (m *Meeting) run(ctx context.Context, mem *member, conf store.Conference) {
 	call.SetFeed(true)
 	defer call.SetFeed(false)
 	if place == placeLobby {
-		if !m.wait(ctx, mem) {
-			return
+		if ok, why := m.wait(ctx, mem); !ok {
+			return Left{Reason: why}
 		}
 		log.Info().Str("conference_id", m.id).Dur("waited", time.Since(mem.arrived).Round(time.Millisecond)).
 			Msg("caller admitted from the lobby")
 	}
-	m.attend(ctx, mem)
+	return Left{Admitted: true, Reason: m.attend(ctx, mem)}
 }
 
 // say plays prompts to the end (or until the caller hangs up).
@@ -88,8 +88,8 @@ func (r exitReason) String() string {
 
 // wait has the lobby hold the caller until the meeting admits them
 // (true) or the call ends: hang up, removal, the meeting ended by an
-// administrator, or the lobby's timeout.
-func (m *Meeting) wait(ctx context.Context, mem *member) bool {
+// administrator, or the lobby's timeout; why says which ("": hung up).
+func (m *Meeting) wait(ctx context.Context, mem *member) (ok bool, why string) {
 	out := m.b.opts.Lobby.Wait(ctx, mem.call, lobby.Waiting{
 		ConferenceID: m.id,
 		Admitted:     mem.admit,
@@ -98,11 +98,14 @@ func (m *Meeting) wait(ctx context.Context, mem *member) bool {
 	})
 	switch out {
 	case lobby.Admitted:
-		return true
+		return true, ""
 	case lobby.Ended:
 		m.sayExit(ctx, mem, mem.reason)
+		return false, mem.reason.String()
+	case lobby.TimedOut:
+		return false, "lobby timed out"
 	}
-	return false
+	return false, ""
 }
 
 // isStarted reports whether the meeting is on.
@@ -113,8 +116,9 @@ func (m *Meeting) isStarted() bool {
 }
 
 // attend is the caller's time in the meeting: in the mix, answering the
-// in-meeting keys, until the call ends.
-func (m *Meeting) attend(ctx context.Context, mem *member) {
+// in-meeting keys, until the call ends. It says why the bridge ended it
+// ("" when it ended otherwise).
+func (m *Meeting) attend(ctx context.Context, mem *member) string {
 	call := mem.call
 	jitter := media.NewJitterBuffer(m.b.opts.Meeting.JitterDepth)
 	jitter.CountInto(m.b.opts.Clock.Totals())
@@ -151,12 +155,12 @@ func (m *Meeting) attend(ctx context.Context, mem *member) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return ""
 		case <-mem.exit:
 			m.mixer.Remove(part)
 			call.SetAudioInput(nil)
 			m.sayExit(ctx, mem, mem.reason)
-			return
+			return mem.reason.String()
 		case <-call.HoldChanged():
 			m.holdChanged(mem, part, time.Now())
 		case k := <-call.Digits():

@@ -68,9 +68,10 @@ func (mem *member) exited() bool { return mem.reason != 0 }
 // mixer. Its state changes under mu; the mixer runs on the clock while
 // anyone is in the meeting.
 type Meeting struct {
-	b     *Bridge
-	id    string // conference ID
-	mixer *Mixer
+	b      *Bridge
+	id     string // conference ID
+	mixer  *Mixer
+	opened time.Time // when the bridge made it: tells one meeting of an ID from the next
 
 	holders int // callers in Join for this meeting; guarded by Bridge.mu
 
@@ -90,6 +91,7 @@ func newMeeting(b *Bridge, id string) *Meeting {
 	return &Meeting{
 		b:       b,
 		id:      id,
+		opened:  time.Now(),
 		mixer:   NewMixer(),
 		tones:   b.opts.Meeting.JoinLeaveTones,
 		members: map[string]*member{},

@@ -26,6 +26,8 @@ type Config struct {
 	Admin   Admin   `yaml:"admin"`
 	Email   Email   `yaml:"email"`
 	Metrics Metrics `yaml:"metrics"` // metrics.go
+	// CallRecords are the call detail records (callrecords.go).
+	CallRecords CallRecords `yaml:"call_records"`
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
@@ -403,7 +405,8 @@ func Default() Config {
 			MaxAttempts: 20,
 			Retention:   7 * 24 * time.Hour,
 		},
-		DataDir: "data",
+		CallRecords: DefaultCallRecords(),
+		DataDir:     "data",
 	}
 }
 

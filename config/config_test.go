@@ -193,6 +193,7 @@ email:
   retry_max: 1h
   max_attempts: 8
   retention: 72h
+call_records: {retention: 720h, mask_calling_number: false, queue: 100}
 prompts: ` + dir + `
 data_dir: /var/lib/dialin
 demo_organizer: false
@@ -241,9 +242,10 @@ pin_secret_file: /etc/dialin/pin-secret
 			Username: "conferencing@example.com", Password: "secret",
 			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,
 			RetryMin: time.Second, RetryMax: time.Hour, MaxAttempts: 8, Retention: 72 * time.Hour},
-		Metrics: defaultMetrics(), // not in the file: the defaults
-		Prompts: dir,
-		DataDir: "/var/lib/dialin",
+		Metrics:     defaultMetrics(), // not in the file: the defaults
+		CallRecords: CallRecords{Retention: 720 * time.Hour, Queue: 100},
+		Prompts:     dir,
+		DataDir:     "/var/lib/dialin",
 
 		PINSecretFile: "/etc/dialin/pin-secret",
 	}
@@ -904,5 +906,20 @@ func TestOldDialInNumbersKey(t *testing.T) {
 	}
 	if got, _ := Load(writeConfig(t, "sip:\n  called_numbers: [\"1\"]\n")); len(got.Warnings) != 0 {
 		t.Errorf("new name warned: %q", got.Warnings)
+	}
+}
+
+func TestCallRecordsConfig(t *testing.T) {
+	c := Default()
+	if c.CallRecords.Retention != 90*24*time.Hour || !c.CallRecords.MaskCallingNumber {
+		t.Errorf("defaults: %+v", c.CallRecords)
+	}
+	c.CallRecords.Retention = time.Minute
+	c.CallRecords.Queue = 1
+	err := c.Validate()
+	for _, field := range []string{"call_records.retention", "call_records.queue"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s not refused: %v", field, err)
+		}
 	}
 }

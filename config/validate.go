@@ -44,6 +44,7 @@ func (c *Config) Validate() error {
 	c.Admin.validate(&p)
 	c.Email.validate(&p)
 	c.Metrics.validate(&p)
+	c.CallRecords.validate(&p)
 
 	// Each call holds one even RTP port, so more calls than ports would fail
 	// at answer time instead of getting a clean 503.

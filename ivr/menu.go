@@ -33,7 +33,20 @@ type Entry struct {
 	// Organizer: the caller gave the organizer's PIN, which starts the
 	// meeting.
 	Organizer bool
+	// Outcome is how the menu ended, found or not (for the call's record).
+	Outcome Outcome
 }
+
+// Outcome is how a caller's way through the menu ended.
+type Outcome string
+
+const (
+	OutcomeFound    Outcome = "found"     // the conference ID was found
+	OutcomeNotFound Outcome = "not found" // wrong conference IDs up to the attempts
+	OutcomeGaveUp   Outcome = "gave up"   // no conference ID entered
+	OutcomeRefused  Outcome = "refused"   // the guard refused the caller
+	OutcomeHungUp   Outcome = "hung up"   // the call ended in the menu
+)
 
 // Menu is the dial-in IVR of DESIGN.md: welcome, conference ID, the
 // organizer's PIN when the meeting waits for its organizer, then the lobby
@@ -60,6 +73,20 @@ type menuCall struct {
 	// the '#' the prompt asked for; it belongs to that entry, so a '#'
 	// before this time is dropped rather than cutting the next prompt.
 	dropPoundUntil time.Time
+	outcome        Outcome // why the menu ended without an entry; "": hung up
+}
+
+// end notes why the menu ends without an entry, once: the first reason stands.
+func (mc *menuCall) end(o Outcome) {
+	if mc.outcome == "" {
+		mc.outcome = o
+	}
+}
+
+// failedEntry is the menu's answer when it ends without an entry.
+func (mc *menuCall) failedEntry() (Entry, bool) {
+	mc.end(OutcomeHungUp)
+	return Entry{Outcome: mc.outcome}, false
 }
 
 // key filters a key read from the call: false means ignore it.
@@ -87,18 +114,19 @@ func (m *menuCall) identify(ctx context.Context) (Entry, bool) {
 		m.stats.callsRefused.Add(1)
 		log.Warn().Str("caller", call.Caller()).Str("source_ip", call.SourceIP()).Time("until", until).
 			Msg("call refused: too many failed conference IDs or PINs from this caller")
+		m.end(OutcomeRefused)
 		_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.TryLater))
-		return Entry{}, false
+		return m.failedEntry()
 	}
 	id, conf, ok := m.askConferenceID(ctx)
 	if !ok {
-		return Entry{}, false
+		return m.failedEntry()
 	}
-	e := Entry{ConferenceID: id, Conference: conf}
+	e := Entry{ConferenceID: id, Conference: conf, Outcome: OutcomeFound}
 	if conf.RequireOrganizer && !m.Meetings.Started(id) {
 		e.Organizer, ok = m.askOrganizer(ctx, id)
 		if !ok || ctx.Err() != nil {
-			return Entry{}, false
+			return m.failedEntry()
 		}
 	}
 	return e, true
@@ -122,6 +150,7 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 			if silent >= 2 {
 				m.stats.idGaveUp.Add(1)
 				log.Info().Msg("no conference ID entered: goodbye")
+				m.end(OutcomeGaveUp)
 				_ = play(ctx, call, p(prompts.NoDigits), p(prompts.Goodbye))
 				return "", store.Conference{}, false
 			}
@@ -147,6 +176,7 @@ func (m *menuCall) askConferenceID(ctx context.Context) (string, store.Conferenc
 			return "", store.Conference{}, false
 		}
 		if failed >= m.Config.MaxAttempts {
+			m.end(OutcomeNotFound)
 			_ = play(ctx, call, p(prompts.TooManyAttempts), p(prompts.Goodbye))
 			return "", store.Conference{}, false
 		}
@@ -296,6 +326,7 @@ func (m *menuCall) turn(ctx context.Context, metered bool) (*Attempt, bool) {
 
 // refuse tells a caller the guard refused to try again later.
 func (m *menuCall) refuse(ctx context.Context) {
+	m.end(OutcomeRefused)
 	p := m.Prompts.MustGet
 	_ = play(ctx, m.call, p(prompts.TooManyAttempts), p(prompts.TryLater))
 }

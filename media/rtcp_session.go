@@ -44,8 +44,14 @@ type rtcpSession struct {
 	lsr      uint32         // middle of the peer's last SR's NTP time
 	lsrAt    int64          // unix ns when it arrived
 	rx       rxStats
-	buf      [rtcpMaxReport]byte
-	sa       sockaddr // the send's address buffer (the RTP socket's is the player's)
+	// The longest silence between two of the peer's packets whose arrival
+	// is known (gap), in timestamp units; it survives an SSRC restart.
+	lastArrival uint32
+	haveArrival bool
+	maxGap      uint32
+	published   uint32 // rx.received when the figures below were last stored
+	buf         [rtcpMaxReport]byte
+	sa          sockaddr // the send's address buffer (the RTP socket's is the player's)
 
 	// Statistics, read by anyone.
 	sent, received, byes, bad atomic.Uint64
@@ -56,6 +62,11 @@ type rtcpSession struct {
 	ourFraction               atomic.Uint32 // our last report on theirs
 	ourLost                   atomic.Int32
 	ourJitter                 atomic.Uint32
+	peerBlocks                atomic.Uint64 // report blocks about our stream
+	// Our running figures of the peer's stream, stored by the shard at
+	// the tick after they change (publish): the call's record reads them.
+	rxExpected, rxReceived atomic.Uint32
+	rxJitter, rxMaxGap     atomic.Uint32
 }
 
 func (r *rtcpSession) init(sock *rtpSocket, interval time.Duration, remote netip.AddrPort, mux bool) {
@@ -87,6 +98,7 @@ func (s *Session) SetRTCP(remote netip.AddrPort, mux bool) {
 // one is due.
 func (s *Session) rtcpTick(now time.Time, b *recvBuffers) {
 	r := &s.rtcp
+	r.publish()
 	if r.sock != nil {
 		if r.ticks++; r.ticks >= rtcpReadEvery {
 			r.ticks = 0
@@ -169,6 +181,7 @@ func (s *Session) handleRTCP(now, at time.Time, data []byte, src netip.AddrPort,
 	}
 	if info.HasBlock {
 		bl := &info.Block
+		r.peerBlocks.Add(1)
 		r.peerFraction.Store(uint32(bl.FractionLost))
 		r.peerLost.Store(bl.CumulativeLost)
 		r.peerJitter.Store(bl.Jitter)
@@ -290,8 +303,39 @@ func (b *recvBuffers) arrivalTime(now time.Time) time.Time {
 // stamps, neither does a session read every few ticks (a batch would look
 // like jitter).
 func (s *Session) countRTP(pkt *rtp.Packet, isDTMF bool, now time.Time, b *recvBuffers) {
-	withJitter := !isDTMF && (b.arrival != 0 || s.readEvery.Load() <= 1)
-	s.rtcp.rx.update(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, arrivalUnits(b.arrivalTime(now)), withJitter)
+	timed := b.arrival != 0 || s.readEvery.Load() <= 1
+	arrival := arrivalUnits(b.arrivalTime(now))
+	s.rtcp.rx.update(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, arrival, !isDTMF && timed)
+	s.rtcp.gap(arrival, timed)
+}
+
+// gap keeps the longest time between two packets whose arrival is known
+// (events count: they are packets on the wire); a batch read late breaks
+// the chain rather than counting as a gap.
+func (r *rtcpSession) gap(arrival uint32, timed bool) {
+	if !timed {
+		r.haveArrival = false
+		return
+	}
+	if r.haveArrival {
+		if d := arrival - r.lastArrival; d > r.maxGap && d < 1<<31 {
+			r.maxGap = d
+		}
+	}
+	r.lastArrival, r.haveArrival = arrival, true
+}
+
+// publish stores the running figures of the peer's stream for readers
+// (Stats), once per tick and only when a packet came: a few atomic stores.
+func (r *rtcpSession) publish() {
+	if !r.rx.started || r.rx.received == r.published {
+		return
+	}
+	r.published = r.rx.received
+	r.rxExpected.Store(r.rx.cycles + uint32(r.rx.maxSeq) - r.rx.baseSeq + 1)
+	r.rxReceived.Store(r.rx.received)
+	r.rxJitter.Store(r.rx.jitter >> 4)
+	r.rxMaxGap.Store(r.maxGap)
 }
 
 // closeRTCP closes the RTCP socket, if any.

@@ -26,7 +26,24 @@ type Stats struct {
 	FractionLost   uint8
 	CumulativeLost int32
 	Jitter         uint32
+
+	// PeerReports counts the peer's report blocks about our stream: 0
+	// means the Peer figures above were never measured.
+	PeerReports uint64
+
+	// Our running figures of the peer's stream (RFC 3550 A.3, A.8), as of
+	// the last tick a packet came, for the call's record: packets expected
+	// (highest sequence number less the first, plus one) and received of
+	// the current source, the interarrival jitter in timestamp units, and
+	// the longest time between two packets (MaxGap; silence on hold too).
+	RecvExpected, RecvReceived uint32
+	RecvJitter                 uint32
+	MaxGap                     time.Duration
 }
+
+// RecvLost is how many of the peer's packets never came (negative with
+// duplicates), from the running figures.
+func (st Stats) RecvLost() int64 { return int64(st.RecvExpected) - int64(st.RecvReceived) }
 
 // Stats returns the packet counters and RTCP figures.
 func (s *Session) Stats() Stats {
@@ -45,6 +62,12 @@ func (s *Session) Stats() Stats {
 		FractionLost:   uint8(r.ourFraction.Load()),
 		CumulativeLost: r.ourLost.Load(),
 		Jitter:         r.ourJitter.Load(),
+
+		PeerReports: r.peerBlocks.Load(),
+
+		RecvExpected: r.rxExpected.Load(), RecvReceived: r.rxReceived.Load(),
+		RecvJitter: r.rxJitter.Load(),
+		MaxGap:     time.Duration(r.rxMaxGap.Load()) * time.Second / SampleRate,
 	}
 }
 

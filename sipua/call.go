@@ -51,6 +51,11 @@ type Call struct {
 	cancel context.CancelCauseFunc
 
 	hold holdState // the caller holds the bridge (hold.go)
+
+	// For the call's record (record.go).
+	note                   any
+	waitingSince, waitedNS atomic.Int64
+	keysBy                 atomic.Uint32
 }
 
 // ID is the SIP Call-ID, which every log line of the call carries.
@@ -108,6 +113,7 @@ func (c *Call) pushDigit(key byte, source string) {
 	if c.dtmf != nil && !c.dtmf.accept(key, source, time.Now()) {
 		return
 	}
+	c.keyCameBy(source)
 	if c.bargeIn.Swap(false) {
 		c.Player.Stop()
 	}

@@ -22,16 +22,20 @@ import (
 // make the dialog, give it a media session, answer, then run the call flow
 // on this goroutine until the call ends. An in-dialog INVITE is a
 // re-INVITE (reinvite.go).
-func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+func (s *Server) onInvite(req *sip.Request, stx sip.ServerTransaction) {
 	if _, err := sip.DialogIDFromRequestUAS(req); err == nil {
-		s.onReinvite(req, tx)
+		s.onReinvite(req, stx)
 		return
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	arrived := time.Now()
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
+	// The call's record sees every final answer on the transaction; it is
+	// handed over before Shutdown stops waiting for this call.
+	end := newCallEnd(req, stx)
+	defer s.finish(end)
+	tx := end.tx
 
 	log := s.log.With().Str("call_id", loglimit.Excerpt(callID(req))).Logger()
 	from := ""
@@ -41,24 +45,27 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	log.Info().Str("from", loglimit.Excerpt(from)).Str("to", loglimit.Excerpt(req.Recipient.String())).
 		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
 
-	if !s.admit(req, tx, log, n) {
+	if !s.admit(req, tx, log, n, end) {
 		return
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 	offer, neg, ok := s.readOffer(req, tx, log)
 	if !ok {
+		end.refused("bad or unusable SDP offer")
 		return
 	}
 	terms, ok := s.checkTimer(req, tx)
 	if !ok {
 		s.counts.sessionTimer.Add(1)
 		log.Info().Str("session_expires", headerValue(req, "Session-Expires", "x")).Msg("refused: session timer")
+		end.refused("session timer")
 		return
 	}
 	dialog, err := s.dialogUA[dialogTransport(req)].ReadInvite(req, tx)
 	if err != nil {
 		s.counts.badRequest.Add(1)
 		log.Info().Err(err).Msg("refused: bad INVITE")
+		end.refused("bad INVITE")
 		respond(tx, req, 400, "Bad Request", warning(err))
 		return
 	}
@@ -66,14 +73,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 	in, release, ok := s.newInbound(req, dialog, neg, log)
 	if !ok {
+		end.refused("no RTP port or socket")
 		return
 	}
 	defer release()
+	end.call = in.call
 	in.timer = s.newSessionTimer(in, terms)
 	s.register(in)
 	defer s.unregister(in)
 
-	if !s.ring(in) || !s.answer(in, offer, arrived) {
+	if !s.ring(in, end) || !s.answer(in, offer, end) {
 		s.counts.unanswered.Add(1)
 		return
 	}
@@ -92,24 +101,28 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // admit decides whether a new call may start: digest authentication, then
 // shutdown, the dial-in number and the call limit. When it may not, admit
 // has answered the INVITE. n counts this INVITE among those being handled.
-func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger, n int64) bool {
+func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger, n int64, end *callEnd) bool {
 	if s.auth != nil && !s.authenticate(req, tx, log) {
+		end.refused("digest authentication")
 		return false
 	}
 	switch {
 	case s.draining.Load():
 		s.counts.shutdown.Add(1)
 		log.Info().Msg("refused: shutting down")
+		end.refused("shutting down")
 		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	case !s.acceptsNumber(req.Recipient.User):
 		s.counts.notDialIn.Add(1)
 		log.Info().Str("number", loglimit.Excerpt(req.Recipient.User)).Msg("refused: not a dial-in number")
+		end.refused("not a dial-in number")
 		respond(tx, req, 404, "Not Found")
 		return false
 	case n > int64(s.opts.Limits.MaxCalls):
 		s.counts.maxCalls.Add(1)
 		log.Warn().Int("max_calls", s.opts.Limits.MaxCalls).Msg("refused: too many calls")
+		end.refused("too many calls")
 		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	}
@@ -232,7 +245,7 @@ func (s *Server) unregister(in *inbound) {
 // ring sends 180 Ringing and waits out the configured answer delay. It
 // reports false if the caller cancelled meanwhile (sipgo has then answered
 // the CANCEL and sent 487 itself).
-func (s *Server) ring(in *inbound) bool {
+func (s *Server) ring(in *inbound, end *callEnd) bool {
 	delay := s.opts.SIP.AnswerDelay
 	if delay <= 0 {
 		return true
@@ -240,6 +253,7 @@ func (s *Server) ring(in *inbound) bool {
 	call := in.call
 	if err := in.dialog.Respond(180, "Ringing", nil); err != nil {
 		call.log.Info().Err(err).Msg("call ended before answer")
+		end.cancelled("call ended before answer")
 		return false
 	}
 	t := time.NewTimer(delay)
@@ -249,14 +263,17 @@ func (s *Server) ring(in *inbound) bool {
 		return true
 	case <-in.dialog.Context().Done():
 		call.log.Info().Msg("call cancelled before answer")
+		end.cancelled("caller cancelled before answer")
 		return false
 	case <-call.ctx.Done():
 		if errors.Is(context.Cause(call.ctx), ErrRemoteHangup) {
 			// A BYE in the early dialog (onBye): the INVITE ends with 487.
 			call.log.Info().Msg("call hung up (BYE) before answer")
+			end.cancelled("caller hung up before answer")
 			_ = in.dialog.Respond(487, "Request Terminated", nil)
 			return false
 		}
+		end.refused("shutting down")
 		_ = in.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	}
@@ -264,7 +281,7 @@ func (s *Server) ring(in *inbound) bool {
 
 // answer sends the 200 OK with our SDP and waits for the ACK. It reports
 // false, having cleaned up the dialog, when the call did not get going.
-func (s *Server) answer(in *inbound, offer *Offer, arrived time.Time) bool {
+func (s *Server) answer(in *inbound, offer *Offer, end *callEnd) bool {
 	call := in.call
 	acked := make(chan error, 1)
 	var sdp []byte
@@ -275,6 +292,7 @@ func (s *Server) answer(in *inbound, offer *Offer, arrived time.Time) bool {
 		sdp = in.answer.Offer()
 	}
 	if call.ctx.Err() != nil { // shutting down: don't answer at all
+		end.refused("shutting down")
 		_ = in.dialog.Respond(503, "Service Unavailable", nil, retryAfter(s.opts.Limits.RetryAfter))
 		return false
 	}
@@ -282,13 +300,14 @@ func (s *Server) answer(in *inbound, offer *Offer, arrived time.Time) bool {
 	// blocks meanwhile (up to 64×T1 = 32 s without one). The 200 carries
 	// the session timer (okResponse).
 	res := in.okResponse(sdp)
-	s.counts.answerLatency.Observe(time.Since(arrived))
+	s.counts.answerLatency.Observe(time.Since(end.Invited))
 	go func() { acked <- in.dialog.WriteResponse(res) }()
 	err := <-acked
 	if err == nil && offer == nil {
 		err = applyAnswerInACK(in)
 		if err != nil {
 			call.log.Warn().Err(err).Msg("delayed offer: no usable SDP answer in the ACK: hanging up")
+			end.refused("no usable SDP answer in the ACK")
 			s.bye(in)
 			return false
 		}
@@ -298,14 +317,17 @@ func (s *Server) answer(in *inbound, offer *Offer, arrived time.Time) bool {
 	}
 	if cause := context.Cause(in.dialog.Context()); cause != nil && errors.Is(cause, sip.ErrTransactionCanceled) {
 		call.log.Info().Msg("call cancelled before answer")
+		end.cancelled("caller cancelled before answer")
 		return false
 	}
 	if in.dialog.LoadState() == sip.DialogStateEnded {
 		// The caller's BYE arrived though its ACK was lost: it hung up.
 		call.log.Info().Msg("caller hung up before the ACK arrived")
+		end.cancelled("caller hung up before the ACK arrived")
 		return false
 	}
 	call.log.Warn().Err(err).Msg("no ACK for our 200 OK: hanging up")
+	end.refused("no ACK for our 200 OK")
 	s.bye(in)
 	return false
 }

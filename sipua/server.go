@@ -47,6 +47,9 @@ type Options struct {
 	Logger  zerolog.Logger
 	Clock   *media.Clock // the 20 ms media clock that paces every call's audio
 	Handler Handler
+	// OnEnd, if set, gets each call's record once it is over (record.go),
+	// on the call's goroutine: it must not block.
+	OnEnd func(Ended)
 }
 
 // Server is the SIP user agent.

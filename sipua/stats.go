@@ -42,8 +42,8 @@ type CallStats struct {
 	// (404), a bad INVITE or SDP (400), no common codec (488), a session
 	// timer too short (422), no RTP port or socket (503).
 	RefusedUntrusted, RefusedAuth, RefusedMaxCalls, RefusedShutdown, RefusedNotDialIn uint64
-	RefusedBadRequest, RefusedNoCodec, RefusedSessionTimer, RefusedNoMedia               uint64
-	PeersGone                                                                            uint64 // hung up by the liveness probes
+	RefusedBadRequest, RefusedNoCodec, RefusedSessionTimer, RefusedNoMedia            uint64
+	PeersGone                                                                         uint64 // hung up by the liveness probes
 }
 
 // CallStats reads the call counters.

@@ -89,6 +89,8 @@ type Backend interface {
 
 	// Close releases the store.
 	Close() error
+
+	CallRecordBackend // call records (callrecords.go)
 }
 
 // SealedMail is a queued email as a Backend stores it: Kind, To and the

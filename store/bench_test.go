@@ -54,7 +54,10 @@ func millionUsers(tb testing.TB) (*Snapshot, []string) {
 
 // snapshotBackend serves a fixed snapshot; writes are refused. It is a unit
 // below the directory, for benchmarks of the index alone.
-type snapshotBackend struct{ snap *Snapshot }
+type snapshotBackend struct {
+	snap              *Snapshot
+	CallRecordBackend // nil: the index's benchmarks write no call records
+}
 
 var errReadOnly = errors.New("snapshot backend is read-only")
 
@@ -122,7 +125,7 @@ func (snapshotBackend) Probe(context.Context) error            { return errReadO
 
 func openMillion(b *testing.B) (*Directory, []string) {
 	snap, pins := millionUsers(b)
-	d, err := Open(context.Background(), Options{Backend: snapshotBackend{snap}, Secret: testSecret})
+	d, err := Open(context.Background(), Options{Backend: snapshotBackend{snap: snap}, Secret: testSecret})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -181,7 +184,7 @@ func BenchmarkIndexBuild1M(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		d, err := Open(context.Background(), Options{Backend: snapshotBackend{snap}, Secret: testSecret})
+		d, err := Open(context.Background(), Options{Backend: snapshotBackend{snap: snap}, Secret: testSecret})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -84,6 +84,12 @@ func (a *App) table(serve ServeFunc) []*command {
 			summary: "send a failed email again now", run: runOutboxRetry},
 		{name: "outbox drop", args: []string{"ID"}, access: adminToken, check: checkEmailID,
 			summary: "drop a pending or failed email: it is never sent", run: runOutboxDrop},
+		{name: "calls list", flags: []string{"from", "to", "conference-id", "organizer", "caller", "outcome", "csv"}, access: adminToken,
+			notes: callsNote, summary: "list call records, oldest first (TIME: 2026-01-31, 2026-01-31T09:00:00Z or an age: 24h, 7d)", run: runCallsList},
+		{name: "calls show", args: []string{"CALL-ID"}, flags: []string{"csv"}, access: adminToken, check: notEmpty,
+			summary: "show one call's record: outcome, end reason, quality each way", run: runCallsShow},
+		{name: "report usage", flags: []string{"from", "to", "organizer", "csv"}, access: adminToken,
+			summary: "usage per organizer and per meeting: meetings, calls, participant-minutes, MOS (default: the last 30 days)", run: runReportUsage},
 
 		{name: "settings show", access: adminToken, summary: "show the settings", run: runSettingsShow},
 		{name: "settings set", args: []string{"KEY", "VALUE"}, access: adminToken, notes: settingsKeysUsage, check: checkSettingsSet,

@@ -42,6 +42,11 @@ var flagValues = map[string]string{
 	"limit":          "N",
 	"pin-length":     "N",
 	"no-check-digit": "",
+	// dialin calls list, dialin report usage (and from, to above).
+	"conference-id": "ID",
+	"caller":        "NUMBER",
+	"outcome":       "OUTCOME",
+	"csv":           "",
 }
 
 // apiFlags are the options of every client of the REST API (apiOptionsUsage).

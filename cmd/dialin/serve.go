@@ -103,6 +103,8 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 	defer dir.Close()
 	warnNoDialInNumbers(dir.Settings(), cfg.SIP, log)
+	records, stopRecords := startRecords(cfg.CallRecords, dir, log)
+	defer stopRecords() // before the directory closes: what is queued is written
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
 	var music *media.Prompt // nil: the built-in music-on-hold
 	if cfg.Lobby.Music != "" {
@@ -143,6 +145,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Logger:  log,
 		Clock:   clock,
 		Handler: func(ctx context.Context, call *sipua.Call) { answer(ctx, call, menu, meetings) },
+		OnEnd:   func(e sipua.Ended) { records.Record(callRecord(e)) },
 	})
 	if err != nil {
 		return err
@@ -225,12 +228,16 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 
 // answer is one call's way through the bridge: the IVR finds out who the
 // caller is, then the meeting (or its lobby) takes them until the call ends.
+// What they found and how it ended is noted for the call's record.
 func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bridge.Bridge) {
 	e, ok := menu.Identify(ctx, call)
+	note := &flowNote{entry: e}
+	call.Note(note)
 	if !ok {
 		return
 	}
-	meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
+	note.left = meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
+	note.joined = true
 }
 
 // warnNoDialInNumbers warns when emails are on but would tell users no
@@ -351,18 +358,20 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		log.Info().Str("file", source).Msg("created the admin API token; the dialin subcommands read it from there")
 	}
 	h, err := admin.NewHandler(admin.Options{
-		Directory:        dir,
-		Tokens:           adminCredentials(creds),
-		Live:             live,
-		Meetings:         meetings,
-		Calls:            func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
-		RefusedUntrusted: ua.RefusedUntrusted,
-		RefusedAuth:      ua.RefusedAuth,
-		PeersGone:        ua.PeersGone,
-		Health:           ops.healthHandler(),
-		Version:          build,
-		Started:          started,
-		Logger:           log.With().Str("component", "api").Logger(),
+		Directory:          dir,
+		Tokens:             adminCredentials(creds),
+		Live:               live,
+		Meetings:           meetings,
+		Calls:              func() (int, int) { return ua.ActiveCalls(), ua.RTPPortsInUse() },
+		RefusedUntrusted:   ua.RefusedUntrusted,
+		RefusedAuth:        ua.RefusedAuth,
+		PeersGone:          ua.PeersGone,
+		Health:             ops.healthHandler(),
+		Version:            build,
+		Started:            started,
+		CallRecords:        dir.CallRecords(),
+		ShowCallingNumbers: !cfg.CallRecords.MaskCallingNumber,
+		Logger:             log.With().Str("component", "api").Logger(),
 	})
 	if err != nil {
 		s.stop(context.Background())

@@ -81,6 +81,11 @@ type Options struct {
 	RTCPInterval   time.Duration
 	RTCPReportLoss float64
 
+	// DropEvery, when above 0, loses every DropEvery-th RTP packet the
+	// phone would send (audio, silence or key events alike): its sequence
+	// number is spent, as on a network that lost it (Call.DroppedOut).
+	DropEvery int
+
 	Logger zerolog.Logger // sipgo's logs and the phone's own; zero value: silent
 }
 
@@ -150,11 +155,12 @@ type Call struct {
 	recMu sync.Mutex
 	rec   recorder
 
-	remoteBye atomic.Bool
-	wg        sync.WaitGroup
-	endOnce   sync.Once
-	stop      chan struct{} // closed when teardown begins
-	done      chan struct{} // closed when teardown is complete
+	remoteBye  atomic.Bool
+	droppedOut atomic.Int64 // packets DropEvery lost
+	wg         sync.WaitGroup
+	endOnce    sync.Once
+	stop       chan struct{} // closed when teardown begins
+	done       chan struct{} // closed when teardown is complete
 }
 
 // Dial sends an INVITE to opts.Target and waits for the final response. On
@@ -597,6 +603,9 @@ func (c *Call) Reinvite(ctx context.Context, direction string) error {
 	c.applyMedia(info, direction)
 	return nil
 }
+
+// DroppedOut is how many packets Options.DropEvery lost so far.
+func (c *Call) DroppedOut() int64 { return c.droppedOut.Load() }
 
 // CallID is the SIP Call-ID of the call.
 func (c *Call) CallID() string {

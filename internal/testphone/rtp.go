@@ -170,6 +170,7 @@ type sender struct {
 	clock    uint32
 	eventTS  uint32
 	sentLast bool // the previous tick sent a packet (else the next audio gets the marker)
+	packets  int  // packets made, dropped ones included (Options.DropEvery)
 }
 
 // sendLoop runs the sender. Ticks are counted against the wall clock, not
@@ -292,6 +293,12 @@ func (s *sender) tick() {
 		// Taken before the write: the earliest the far end can have it,
 		// so a latency measured from here is never too small.
 		*mark = time.Now()
+	}
+	s.packets++
+	if every := s.c.opts.DropEvery; every > 0 && s.packets%every == 0 {
+		s.c.droppedOut.Add(1)
+		s.sentLast = true // lost on the way: the next packet is no new talk spurt
+		return
 	}
 	if _, err := s.c.rtpConn.WriteToUDP(s.buf[:n], ms.remote); err != nil {
 		s.c.log.Debug().Err(err).Msg("rtp write")

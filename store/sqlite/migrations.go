@@ -111,6 +111,54 @@ CREATE TABLE user_tokens (
 `,
 	},
 	{
+		version: 4,
+		name:    "call_records",
+		sql: `
+-- One row per call that passed the trunk ACL (callrecords.go). Durations
+-- are INTEGER nanoseconds; a direction's quality columns are NULL when it
+-- was not measured. organizer_email is copied at insert, so a record keeps
+-- it when the user is disabled. Pruned by started_at (call_records.retention).
+CREATE TABLE call_records (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	call_id         TEXT NOT NULL,
+	calling         TEXT NOT NULL DEFAULT '',
+	called          TEXT NOT NULL DEFAULT '',
+	source          TEXT NOT NULL DEFAULT '',
+	transport       TEXT NOT NULL DEFAULT '',
+	started_at      INTEGER NOT NULL,
+	answered_at     INTEGER NOT NULL DEFAULT 0,
+	ended_at        INTEGER NOT NULL,
+	status          INTEGER NOT NULL DEFAULT 0,
+	outcome         TEXT NOT NULL,
+	conference_id   TEXT NOT NULL DEFAULT '',
+	organizer_id    INTEGER NOT NULL DEFAULT 0,
+	organizer_email TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+	meeting_start   INTEGER NOT NULL DEFAULT 0,
+	role            TEXT NOT NULL DEFAULT '',
+	lobby_ns        INTEGER NOT NULL DEFAULT 0,
+	end_reason      TEXT NOT NULL DEFAULT '',
+	codec           TEXT NOT NULL DEFAULT '',
+	dtmf            TEXT NOT NULL DEFAULT '',
+	in_packets      INTEGER,
+	in_lost         INTEGER,
+	in_jitter_ns    INTEGER,
+	in_max_gap_ns   INTEGER,
+	in_mos          REAL,
+	out_packets     INTEGER,
+	out_lost        INTEGER,
+	out_jitter_ns   INTEGER,
+	out_max_gap_ns  INTEGER,
+	out_mos         REAL,
+	rtt_ns          INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE INDEX call_records_started ON call_records (started_at);
+CREATE INDEX call_records_call_id ON call_records (call_id);
+CREATE INDEX call_records_conference ON call_records (conference_id, started_at);
+CREATE INDEX call_records_organizer ON call_records (organizer_email, started_at);
+`,
+	},
+	{
 		version: 5,
 		name:    "audit",
 		sql: `
