@@ -46,6 +46,12 @@ type (
 	}
 	// Mailer is the outbox's sender (*mailer.Mailer).
 	Mailer interface{ Stats() mailer.Stats }
+	// Records is the call records' writer (*callrecord.Recorder).
+	Records interface {
+		Written() uint64 // inserted
+		Dropped() uint64 // left out: the queue was full
+		Failed() uint64  // lost: the insert failed
+	}
 )
 
 // Sources are what the collector reads; every one is required.
@@ -56,6 +62,7 @@ type Sources struct {
 	Media     Media
 	Directory Directory
 	Mailer    Mailer
+	Records   Records
 }
 
 // pendingTimeout bounds the one database read of a scrape.
@@ -72,6 +79,7 @@ type collector struct {
 	mailQueued, mailSent, mailFailed, mailPending     *prometheus.Desc
 	rtpIn, rtpOut, rtpDropped, jitterLate, jitterLost *prometheus.Desc
 	jitterDiscarded, tickLateness, clockResets        *prometheus.Desc
+	callRecords                                       *prometheus.Desc
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -96,6 +104,7 @@ func newCollector(src Sources) *collector {
 		mailQueued:    desc("mail_queued_total", "Emails queued in the outbox."),
 		mailSent:      desc("mail_sent_total", "Emails the SMTP server took."),
 		mailFailed:    desc("mail_failed_total", "Failed attempts to send an email (each retry counts)."),
+		callRecords:   desc("call_records_total", "Call records by what became of them: written, dropped (the queue was full), failed (the insert failed).", "result"),
 		mailPending:   desc("mail_pending", "Emails waiting in the outbox."),
 		rtpIn:         desc("rtp_packets_received_total", "RTP packets received and taken."),
 		rtpOut:        desc("rtp_packets_sent_total", "RTP packets sent."),
@@ -115,6 +124,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.callsActive, c.calls, c.refused, c.answerLatency, c.peersGone, c.ivrIDs, c.ivrPINs, c.guard, c.lockouts,
 		c.meetings, c.participants, c.lobby, c.mailQueued, c.mailSent, c.mailFailed, c.mailPending,
 		c.rtpIn, c.rtpOut, c.rtpDropped, c.jitterLate, c.jitterLost, c.jitterDiscarded, c.tickLateness, c.clockResets,
+		c.callRecords,
 	} {
 		ch <- d
 	}
@@ -173,6 +183,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.mailQueued, ds.MailQueued)
 	counter(c.mailSent, ms.Sent)
 	counter(c.mailFailed, ms.Failed)
+	counter(c.callRecords, c.src.Records.Written(), "written")
+	counter(c.callRecords, c.src.Records.Dropped(), "dropped")
+	counter(c.callRecords, c.src.Records.Failed(), "failed")
 	ctx, cancel := context.WithTimeout(context.Background(), pendingTimeout)
 	defer cancel()
 	if n, err := c.src.Directory.PendingMail(ctx); err == nil {

@@ -58,8 +58,16 @@ func (f *fakes) Stalled(time.Time, time.Duration) error   { return f.stalled }
 func (f *fakes) mailStats() mailer.Stats                  { return f.mail }
 func (f *fakes) dirStats() store.Stats                    { return f.dir }
 func (f *fakes) sources() Sources {
-	return Sources{Calls: f, Menu: f, Meetings: f, Media: f.clock, Directory: dirFake{f}, Mailer: mailFake{f}}
+	return Sources{Calls: f, Menu: f, Meetings: f, Media: f.clock, Directory: dirFake{f}, Mailer: mailFake{f},
+		Records: recordsFake{}}
 }
+
+// recordsFake is a call-record writer that wrote 3, dropped 1 and lost none.
+type recordsFake struct{}
+
+func (recordsFake) Written() uint64 { return 3 }
+func (recordsFake) Dropped() uint64 { return 1 }
+func (recordsFake) Failed() uint64  { return 0 }
 
 type dirFake struct{ *fakes }
 
@@ -106,6 +114,8 @@ dialin_lobby_callers 2
 		"dialin_mail_queued_total":                          6,
 		"dialin_mail_sent_total":                            4,
 		"dialin_mail_failed_total":                          2,
+		`dialin_call_records_total{result="written"}`:       3,
+		`dialin_call_records_total{result="dropped"}`:       1,
 		"dialin_answer_latency_seconds_count":               1,
 		`dialin_answer_latency_seconds_bucket{le="0.01"}`:   1,
 	} {

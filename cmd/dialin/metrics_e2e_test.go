@@ -191,6 +191,8 @@ func TestMetricsMoveWithTheCalls(t *testing.T) {
 	after := waitMetrics(t, base, map[string]want{
 		"dialin_calls_active": is(0), "dialin_meetings_active": is(0), "dialin_meeting_participants": is(0),
 		`dialin_calls_total{outcome="answered"}`: is(2),
+		// Both calls' records are written behind the call path.
+		`dialin_call_records_total{result="written"}`: is(2),
 	})
 	if got := after.get(t, "dialin_rtp_packets_received_total"); got < during.get(t, "dialin_rtp_packets_received_total") {
 		t.Errorf("rtp received went down from %v to %v", during.get(t, "dialin_rtp_packets_received_total"), got)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialin/dialin/admin/mailer"
 	"github.com/dialin/dialin/bridge"
+	"github.com/dialin/dialin/callrecord"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/ivr"
 	"github.com/dialin/dialin/media"
@@ -29,6 +30,7 @@ type operations struct {
 	meetings *bridge.Bridge
 	clock    *media.Clock
 	dir      *store.Directory
+	records  *callrecord.Recorder
 
 	mail   *mailer.Mailer
 	health *metrics.Health
@@ -59,6 +61,7 @@ func (o *operations) listen(log zerolog.Logger) error {
 	}
 	reg := metrics.NewRegistry(metrics.Sources{
 		Calls: o.ua, Menu: o.menu, Meetings: o.meetings, Media: o.clock, Directory: o.dir, Mailer: o.mail,
+		Records: o.records,
 	})
 	srv, err := metrics.Listen(o.cfg.Metrics.Listen, metrics.Handler(reg, o.health))
 	if err != nil {

@@ -151,7 +151,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The REST API and the mailer; logs "admin API ready" with the url.
-	ops := &operations{cfg: cfg, ua: ua, menu: menu, meetings: meetings, clock: clock, dir: dir}
+	ops := &operations{cfg: cfg, ua: ua, menu: menu, meetings: meetings, clock: clock, dir: dir, records: records}
 	adminSvc, err := startAdmin(cfg, dir, ua, meetings, meetings.Meetings, ops, build.Short(), started, log)
 	if err != nil {
 		return err
