@@ -76,6 +76,8 @@ type Options struct {
 	// Short); Started is when it started, for the uptime (zero: now).
 	Version string
 	Started time.Time
+	// Counters are the figures since start for GET /status; nil: zeros.
+	Counters func() wire.Counters
 	// CallRecords are read by /calls and /reports/usage (calls.go); nil:
 	// they answer 503. ShowCallingNumbers shows calling numbers whole
 	// (call_records.mask_calling_number off).
@@ -107,6 +109,7 @@ type api struct {
 	healthChecks http.Handler
 	version      string
 	started      time.Time
+	counters     func() wire.Counters
 
 	records     CallRecords
 	showCallers bool
@@ -204,6 +207,7 @@ func newAPI(opts Options) *api {
 	a.credentials, _ = credentialsOf(opts) // NewHandler has checked them
 	a.healthChecks = opts.Health
 	a.version, a.started = opts.Version, opts.Started
+	a.counters = opts.Counters
 	if a.started.IsZero() {
 		a.started = time.Now()
 	}
@@ -408,6 +412,9 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	if a.peersGone != nil {
 		st.SIPPeersGone = a.peersGone()
+	}
+	if a.counters != nil {
+		st.Counters = a.counters()
 	}
 	st.Version, st.StartedAt = a.version, a.started
 	st.UptimeSeconds = int64(time.Since(a.started) / time.Second)

@@ -66,4 +66,24 @@ type Status struct {
 	Version       string    `json:"version"`
 	StartedAt     time.Time `json:"started_at"`
 	UptimeSeconds int64     `json:"uptime_seconds"`
+
+	Counters // since start; the same figures as /metrics
+}
+
+// Counters are what went wrong since start, for GET /status (Prometheus
+// has them too, on metrics.listen).
+type Counters struct {
+	CallsAnswered   uint64 `json:"calls_answered"`
+	CallsUnanswered uint64 `json:"calls_unanswered"` // cancelled, or never acknowledged
+	// Refused at the SIP level for another reason than their source or
+	// credentials: limits (503), not a dial-in number, a bad INVITE or
+	// offer, no common codec, a session timer too short, no RTP port.
+	CallsRefused  uint64 `json:"calls_refused"`
+	IDsNotFound   uint64 `json:"conference_ids_not_found"`
+	PINsWrong     uint64 `json:"pins_wrong"`
+	PINsLocked    uint64 `json:"pins_refused_locked"` // entered while the PIN was locked
+	PINLockouts   uint64 `json:"pin_lockouts"`        // PINs locked by failures
+	GuardRefusals uint64 `json:"guard_refusals"`      // calls and entries the guessing guard refused
+	EmailsSent    uint64 `json:"emails_sent"`
+	EmailsFailed  uint64 `json:"emails_failed"` // failed attempts (each retry counts)
 }

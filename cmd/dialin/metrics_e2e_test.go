@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/internal/testphone"
 )
 
@@ -200,6 +201,14 @@ func TestMetricsMoveWithTheCalls(t *testing.T) {
 
 	// What the listener serves is valid exposition format.
 	promtoolCheck(t, after.text)
+
+	// GET /api/v1/status has the same counters since start.
+	var st wire.Status
+	ivrAPI(t, b, 200, "GET", "/api/v1/status", "", &st)
+	if st.CallsAnswered != 2 || st.IDsNotFound == 0 || st.PINsWrong != 0 || st.Version == "" {
+		t.Errorf("status counters %+v, version %q: want 2 answered, a conference ID not found, no wrong PIN",
+			st.Counters, st.Version)
+	}
 
 	// The health checks, on both ports, without a token.
 	for _, u := range []string{base, apiURL(t, b)} {

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/admin/mailer"
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/bridge"
 	"github.com/dialin/dialin/callrecord"
 	"github.com/dialin/dialin/config"
@@ -47,6 +48,24 @@ func (o *operations) setMailer(m *mailer.Mailer) {
 		ClockStallAfter:  o.cfg.Metrics.ClockStallAfter,
 		OutboxStuckAfter: o.cfg.Metrics.OutboxStuckAfter,
 	})
+}
+
+// counters are GET /status's figures since start, read from the same
+// counters as the metrics.
+func (o *operations) counters() wire.Counters {
+	c, m, d := o.ua.CallStats(), o.menu.Stats(), o.dir.Stats()
+	var mail mailer.Stats
+	if o.mail != nil {
+		mail = o.mail.Stats()
+	}
+	return wire.Counters{
+		CallsAnswered: c.Answered, CallsUnanswered: c.Unanswered,
+		CallsRefused: c.RefusedMaxCalls + c.RefusedShutdown + c.RefusedNotDialIn + c.RefusedBadRequest +
+			c.RefusedNoCodec + c.RefusedSessionTimer + c.RefusedNoMedia,
+		IDsNotFound: m.IDNotFound, PINsWrong: m.PINWrong, PINsLocked: m.PINLocked, PINLockouts: d.PINLockouts,
+		GuardRefusals: m.GuardCallsRefused + m.GuardEntriesRefused,
+		EmailsSent:    mail.Sent, EmailsFailed: mail.Failed,
+	}
 }
 
 // healthHandler serves /healthz and /readyz for the admin API.

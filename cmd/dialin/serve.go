@@ -367,6 +367,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		RefusedAuth:        ua.RefusedAuth,
 		PeersGone:          ua.PeersGone,
 		Health:             ops.healthHandler(),
+		Counters:           ops.counters,
 		Version:            build,
 		Started:            started,
 		CallRecords:        dir.CallRecords(),
