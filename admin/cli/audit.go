@@ -25,16 +25,8 @@ func runAuditList(j *job, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if j.json {
-		raws := make([]json.RawMessage, len(entries))
-		for i, e := range entries {
-			raws[i] = e.Raw
-		}
-		return j.printJSONList(raws)
-	}
-	if len(entries) == 0 {
-		fmt.Fprintln(j.out, "No audit entries")
-		return nil
+	if done, err := printList(j, entries, func(e client.AuditEntry) json.RawMessage { return e.Raw }, "No audit entries"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tCREDENTIAL\tFROM\tACTION\tTARGET\tOUTCOME\tDETAIL")

@@ -73,16 +73,8 @@ func runCallsList(j *job, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if j.json {
-		raws := make([]json.RawMessage, len(calls))
-		for i, c := range calls {
-			raws[i] = c.Raw
-		}
-		return j.printJSONList(raws)
-	}
-	if len(calls) == 0 {
-		fmt.Fprintln(j.out, "No calls")
-		return nil
+	if done, err := printList(j, calls, func(c client.CallRecord) json.RawMessage { return c.Raw }, "No calls"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STARTED\tCALL-ID\tCALLING\tCONFERENCE ID\tROLE\tOUTCOME\tDURATION\tLOBBY\tMOS IN/OUT\tEND REASON")

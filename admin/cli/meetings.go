@@ -43,16 +43,8 @@ func runMeetingList(j *job, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if j.json {
-		raws := make([]json.RawMessage, len(meetings))
-		for i, m := range meetings {
-			raws[i] = m.Raw
-		}
-		return j.printJSONList(raws)
-	}
-	if len(meetings) == 0 {
-		fmt.Fprintln(j.out, "No meetings")
-		return nil
+	if done, err := printList(j, meetings, func(m client.Meeting) json.RawMessage { return m.Raw }, "No meetings"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONFERENCE ID\tORGANIZER\tKIND\tREQUIRE ORGANIZER\tBYPASS LOBBY\tCREATED")

@@ -26,16 +26,8 @@ func runOutboxList(j *job, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if j.json {
-		raws := make([]json.RawMessage, len(emails))
-		for i, e := range emails {
-			raws[i] = e.Raw
-		}
-		return j.printJSONList(raws)
-	}
-	if len(emails) == 0 {
-		fmt.Fprintln(j.out, "No emails in the outbox")
-		return nil
+	if done, err := printList(j, emails, func(e client.OutboxEmail) json.RawMessage { return e.Raw }, "No emails in the outbox"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tTO\tSTATUS\tATTEMPTS\tWRITTEN\tWHEN\tLAST ERROR / REASON")

@@ -26,6 +26,25 @@ func (j *job) printJSON(raw json.RawMessage) error {
 	return err
 }
 
+// printList starts a listing command's output: under --json it prints
+// the items (raw, as the server sent them) as one array, and with no items
+// it says none; done is true when nothing is left to print, else the
+// caller prints its table.
+func printList[T any](j *job, items []T, raw func(T) json.RawMessage, none string) (done bool, err error) {
+	if j.json {
+		raws := make([]json.RawMessage, len(items))
+		for i, it := range items {
+			raws[i] = raw(it)
+		}
+		return true, j.printJSONList(raws)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(j.out, none)
+		return true, nil
+	}
+	return false, nil
+}
+
 // printJSONList prints raw objects as one indented JSON array.
 func (j *job) printJSONList(items []json.RawMessage) error {
 	arr := []byte("[")

@@ -91,16 +91,8 @@ func runUserList(j *job, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if j.json {
-		raws := make([]json.RawMessage, len(users))
-		for i, u := range users {
-			raws[i] = u.Raw
-		}
-		return j.printJSONList(raws)
-	}
-	if len(users) == 0 {
-		fmt.Fprintln(j.out, "No users: enable one with dialin user enable EMAIL")
-		return nil
+	if done, err := printList(j, users, func(u client.User) json.RawMessage { return u.Raw }, "No users: enable one with dialin user enable EMAIL"); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tNAME\tCONFERENCE ID\tPIN\tLOCKED\tCREATED")
