@@ -27,8 +27,9 @@ import (
 // picks one: store/sqlite (sqlite.Open) today, a PostgreSQL one for several
 // nodes later with the same contract.
 type Backend interface {
-	AuditBackend // audit.go
-	ProbeBackend // probe.go: the readiness check's write
+	AdminAccountBackend // adminaccount.go
+	AuditBackend        // audit.go
+	ProbeBackend        // probe.go: the readiness check's write
 
 	// Load reads the Snapshot (see there: users without names, addresses
 	// or dates); an empty store gives DefaultSettings and no users or

@@ -55,8 +55,9 @@ func millionUsers(tb testing.TB) (*Snapshot, []string) {
 // snapshotBackend serves a fixed snapshot; writes are refused. It is a unit
 // below the directory, for benchmarks of the index alone.
 type snapshotBackend struct {
-	snap              *Snapshot
-	CallRecordBackend // nil: the index's benchmarks write no call records
+	snap                *Snapshot
+	CallRecordBackend   // nil: the index's benchmarks write no call records
+	AdminAccountBackend // nil: the index's benchmarks have no administrators
 }
 
 var errReadOnly = errors.New("snapshot backend is read-only")

@@ -44,6 +44,10 @@ type Directory struct {
 	mailSignal     chan struct{}  // an email was queued (MailQueued)
 	mailSuperseded atomic.Uint64  // emails superseded since start (SupersededMail)
 	stats          directoryStats // for metrics (stats.go)
+
+	passwordParams PasswordParams // administrators' password hashes (adminaccount.go)
+	dummyOnce      sync.Once
+	dummyHash      string // verified against for a name that does not exist
 }
 
 // Options configure a Directory.
@@ -56,6 +60,9 @@ type Options struct {
 	// Random is the source of conference IDs and PINs; default crypto/rand.
 	Random io.Reader
 	Logger zerolog.Logger
+	// PasswordParams are the costs of administrators' password hashes;
+	// zero: DefaultPasswordParams.
+	PasswordParams PasswordParams
 }
 
 // Open loads the backend into a new Directory. Close it to flush pending
@@ -85,7 +92,11 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		dirty:   make(chan *userEntry, 1024),
 		quit:    make(chan struct{}),
 
-		mailSignal: make(chan struct{}, 1),
+		mailSignal:     make(chan struct{}, 1),
+		passwordParams: opts.PasswordParams,
+	}
+	if d.passwordParams == (PasswordParams{}) {
+		d.passwordParams = DefaultPasswordParams
 	}
 	if d.now == nil {
 		d.now = time.Now

@@ -49,6 +49,17 @@ type testDir struct {
 // openTestDir opens a directory on a real SQLite file in t's temp folder.
 func openTestDir(t *testing.T, path string) *testDir {
 	t.Helper()
+	return openTestDirAt(t, path, cheapPasswords)
+}
+
+// openTestDirWith is openTestDir in a new folder with these password costs.
+func openTestDirWith(t *testing.T, p store.PasswordParams) *testDir {
+	t.Helper()
+	return openTestDirAt(t, "", p)
+}
+
+func openTestDirAt(t *testing.T, path string, passwords store.PasswordParams) *testDir {
+	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "dialin.db")
 	}
@@ -59,7 +70,8 @@ func openTestDir(t *testing.T, path string) *testDir {
 	}
 	clock := &fakeClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	logs := &bytes.Buffer{}
-	d, err := store.Open(ctx, store.Options{Backend: db, Secret: testSecret, Now: clock.Now, Logger: zerolog.New(logs)})
+	d, err := store.Open(ctx, store.Options{Backend: db, Secret: testSecret, Now: clock.Now, Logger: zerolog.New(logs),
+		PasswordParams: passwords})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,6 +229,21 @@ CREATE TABLE probe (
 	at INTEGER NOT NULL                    -- when the last probe wrote it
 ) STRICT;`,
 	},
+	{
+		version: 9,
+		name:    "admin_accounts",
+		sql: `
+-- Administrators who sign in to the admin center (store/adminaccount.go).
+-- hash is an argon2id PHC string; no column ever holds a password.
+CREATE TABLE admin_accounts (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+	hash            TEXT NOT NULL,
+	created_at      INTEGER NOT NULL,
+	password_set_at INTEGER NOT NULL
+) STRICT;
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.
