@@ -54,6 +54,9 @@ var auditActions = map[string]string{
 	"PATCH /api/v1/users/{email}":                                             "user.update",
 	"POST /api/v1/outbox/{id}/retry":                                          "outbox.retry",
 	"DELETE /api/v1/outbox/{id}":                                              "outbox.drop",
+	"POST /api/v1/admins":                                                     "admin_account.add",
+	"POST /api/v1/admins/{name}/password":                                     "admin_account.password_reset",
+	"DELETE /api/v1/admins/{name}":                                            "admin_account.remove",
 }
 
 // changes reports whether a route of this method changes something.
@@ -131,6 +134,12 @@ func aboutPath(e *store.AuditEntry, r *http.Request) {
 		e.Target = "email (not a valid ID)"
 		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 {
 			e.Target = "email " + strconv.FormatInt(n, 10)
+		}
+	}
+	if name := r.PathValue("name"); name != "" && strings.HasPrefix(r.URL.Path, "/api/v1/admins/") {
+		e.Target = "administrator (not a valid name)"
+		if store.ValidAdminName(name) {
+			e.Target = "administrator " + name
 		}
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/v1/settings") {

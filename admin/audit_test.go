@@ -41,7 +41,8 @@ func auditEnv(t *testing.T) (*env, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
+	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32),
+		PasswordParams: store.PasswordParams{Time: 1, Memory: 1024, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +112,14 @@ func TestAuditEveryRoute(t *testing.T) {
 			t.Fatalf("no PIN in %s", r.body)
 		}
 		secrets = append(secrets, *c.PIN)
+	}
+	keepPassword := func(r response) {
+		var p wire.AdminPassword
+		r.decode(t, &p)
+		if len(p.Password) < 20 {
+			t.Fatalf("no password in %s", r.body)
+		}
+		secrets = append(secrets, p.Password)
 	}
 	const chosenPIN, commonPIN, pinAsAddress = "730519846203", "111111111111", "481516234200"
 	secrets = append(secrets, chosenPIN, commonPIN, pinAsAddress)
@@ -311,6 +320,23 @@ func TestAuditEveryRoute(t *testing.T) {
 			status: 204, outcome: "ok", credential: "bob", target: "meeting MID"},
 		{pattern: "DELETE /api/v1/meetings/{conference_id}", token: bobToken, method: "DELETE", path: "MEETING",
 			status: 404, outcome: "refused", credential: "bob", target: "meeting MID", errText: "not_found"},
+
+		{pattern: "POST /api/v1/admins", token: aliceToken, method: "POST", path: "/api/v1/admins",
+			body: `{"name":"carol"}`, status: 201, outcome: "ok", credential: "alice", target: "administrator carol",
+			detail: "account created with a generated password", after: keepPassword},
+		{pattern: "POST /api/v1/admins", token: aliceToken, method: "POST", path: "/api/v1/admins",
+			body: `{"name":"Carol"}`, status: 409, outcome: "refused", credential: "alice", errText: "conflict"},
+		{pattern: "POST /api/v1/admins", token: aliceToken, method: "POST", path: "/api/v1/admins",
+			body: `{"name":"-x"}`, status: 400, outcome: "refused", credential: "alice", errText: "invalid_input (field name)"},
+		{pattern: "POST /api/v1/admins/{name}/password", token: bobToken, method: "POST", path: "/api/v1/admins/carol/password",
+			status: 200, outcome: "ok", credential: "bob", target: "administrator carol",
+			detail: "new generated password", after: keepPassword},
+		{pattern: "POST /api/v1/admins/{name}/password", token: bobToken, method: "POST", path: "/api/v1/admins/dave/password",
+			status: 404, outcome: "refused", credential: "bob", target: "administrator dave", errText: "not_found"},
+		{pattern: "DELETE /api/v1/admins/{name}", token: bobToken, method: "DELETE", path: "/api/v1/admins/carol",
+			status: 204, outcome: "ok", credential: "bob", target: "administrator carol", detail: "account removed"},
+		{pattern: "DELETE /api/v1/admins/{name}", token: bobToken, method: "DELETE", path: "/api/v1/admins/carol",
+			status: 404, outcome: "refused", credential: "bob", target: "administrator carol", errText: "not_found"},
 
 		// A wrong administrator's token names nobody: not audited.
 		{pattern: "DELETE /api/v1/users/{email}", token: "wrong-token-0123456789abcdef", method: "DELETE", path: ada, status: 401},

@@ -32,6 +32,7 @@ type Directory interface {
 	mailQueue
 	outboxDirectory
 	auditDirectory
+	adminDirectory
 }
 
 // mailQueue is what GET /status reads of the directory.
@@ -94,6 +95,7 @@ type api struct {
 	mail             mailQueue
 	outbox           outboxDirectory
 	audit            auditDirectory
+	admins           adminDirectory
 	live             LiveMeetings
 	calls            func() (calls, rtpPorts int)
 	meetings         func() int
@@ -136,6 +138,11 @@ func (a *api) routes() []route {
 		{"GET", "/api/v1/openapi.json", true, a.openAPI},
 		{"GET", "/api/v1/status", false, a.status},
 		{"GET", "/api/v1/audit", false, a.listAudit},
+
+		{"GET", "/api/v1/admins", false, a.listAdmins},
+		{"POST", "/api/v1/admins", false, a.addAdmin},
+		{"POST", "/api/v1/admins/{name}/password", false, a.resetAdminPassword},
+		{"DELETE", "/api/v1/admins/{name}", false, a.removeAdmin},
 
 		{"GET", "/api/v1/users", false, a.listUsers},
 		{"POST", "/api/v1/users", false, a.enableUser},
@@ -193,6 +200,7 @@ func newAPI(opts Options) *api {
 		mail:             opts.Directory,
 		outbox:           opts.Directory,
 		audit:            opts.Directory,
+		admins:           opts.Directory,
 		live:             opts.Live,
 		calls:            opts.Calls,
 		meetings:         opts.Meetings,

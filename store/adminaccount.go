@@ -62,6 +62,9 @@ var adminNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // choose; generated ones are longer.
 const MinAdminPasswordLength = 12
 
+// ValidAdminName reports whether name could be an account's name.
+func ValidAdminName(name string) bool { return adminNameRE.MatchString(name) }
+
 // checkAdminName refuses a name the audit could not show as it is.
 func checkAdminName(name string) error {
 	if !adminNameRE.MatchString(name) {

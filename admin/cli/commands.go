@@ -95,6 +95,13 @@ func (a *App) table(serve ServeFunc) []*command {
 		{name: "settings set", args: []string{"KEY", "VALUE"}, access: adminToken, notes: settingsKeysUsage, check: checkSettingsSet,
 			summary: "change one setting (keys below)", run: runSettingsSet},
 
+		{name: "admin add", args: []string{"NAME"}, access: adminToken, check: notEmpty, notes: adminsNote,
+			summary: "add an administrator's account for the admin center: prints its password, once", run: runAdminAdd},
+		{name: "admin password", args: []string{"NAME"}, access: adminToken, check: notEmpty, notes: adminsNote,
+			summary: "give an administrator a new password: prints it, once (the one before stops working)", run: runAdminPassword},
+		{name: "admin remove", args: []string{"NAME"}, access: adminToken, check: notEmpty,
+			summary: "remove an administrator's account", run: runAdminRemove},
+		{name: "admin list", access: adminToken, summary: "list the administrators' accounts", run: runAdminList},
 		{name: "audit list", flags: []string{"from", "to", "credential", "user", "action", "limit"}, access: adminToken,
 			summary: "who changed what: the audit trail, newest first (--limit 50)", run: runAuditList},
 
