@@ -39,12 +39,12 @@ type Reply struct {
 // Message is one message as the server received it.
 type Message struct {
 	From    string
-	To      []string // RCPT TO addresses
+	To      []string  // RCPT TO addresses
 	Subject string    // decoded header
 	Date    time.Time // the Date header; zero if absent or unreadable
-	Text    string   // the text/plain part, decoded
-	HTML    string   // the text/html part, decoded
-	Raw     []byte   // the whole message as received
+	Text    string    // the text/plain part, decoded
+	HTML    string    // the text/html part, decoded
+	Raw     []byte    // the whole message as received
 }
 
 // Bounds on one connection, so a stuck client cannot hold a test forever.
