@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialin/dialin/admin/client"
 )
@@ -35,6 +41,9 @@ func TestCLIAdminAccounts(t *testing.T) {
 	if out := c.ok("admin", "list"); !strings.Contains(out, "alice") || strings.Contains(out, first) {
 		t.Errorf("admin list:\n%s", out)
 	}
+
+	// The account signs in to the admin center on the admin port.
+	signInToCenter(t, apiURL(t, b), "alice", first)
 
 	second := outField(t, c.ok("admin", "password", "alice"), "password")
 	if second == first || len(second) < 20 {
@@ -74,5 +83,32 @@ func TestCLIAdminAccounts(t *testing.T) {
 	}
 	if log := b.tail(1 << 20); strings.Contains(log, first) || strings.Contains(log, second) {
 		t.Error("the bridge logged a password")
+	}
+}
+
+// signInToCenter fills the admin center's sign-in form as a browser would
+// and checks the home page names the account.
+func signInToCenter(t *testing.T, base, name, password string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/admin/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("sign-in form: %d\n%s", resp.StatusCode, form)
+	}
+	resp, err = c.PostForm(base+"/admin/signin", url.Values{"csrf": {string(m[1])}, "name": {name}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(home), "Signed in as <strong>"+name+"</strong>") {
+		t.Fatalf("after sign-in: %d\n%s", resp.StatusCode, home)
 	}
 }

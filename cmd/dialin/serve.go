@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/admin/center"
 	"github.com/dialin/dialin/admin/mailer"
 	"github.com/dialin/dialin/admin/token"
 	"github.com/dialin/dialin/bridge"
@@ -378,7 +379,17 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		s.stop(context.Background())
 		return nil, err
 	}
-	api, err := admin.Listen(cfg.Admin, h, log.With().Str("component", "api").Logger())
+	// The admin center's pages beside the API, on the same listener.
+	pages, err := center.New(center.Options{Accounts: dir, Secure: cfg.Admin.TLSCert != "",
+		Logger: log.With().Str("component", "center").Logger()})
+	if err != nil {
+		s.stop(context.Background())
+		return nil, fmt.Errorf("admin center: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", pages)
+	mux.Handle("/", h)
+	api, err := admin.Listen(cfg.Admin, mux, log.With().Str("component", "api").Logger())
 	if err != nil {
 		s.stop(context.Background())
 		return nil, fmt.Errorf("admin API: %w", err)

@@ -1,0 +1,127 @@
+// Package center is the admin center: the web pages administrators sign
+// in to with their account (store's administrators' accounts). It is
+// server-rendered (html/template, embed) and served under /admin/ on the
+// admin API's listener; the API and its token stay as they are.
+//
+// Every page but the sign-in form needs a session: a random token in an
+// HttpOnly, SameSite=Strict cookie (Secure under TLS), held in memory, that
+// ends after an idle while or a working day, or at sign-out. Every form
+// carries its session's CSRF token. Failed sign-ins are throttled per
+// name and per source address.
+package center
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Accounts is what the center needs of the directory.
+type Accounts interface {
+	VerifyAdmin(ctx context.Context, name, password string) (store.AdminAccount, bool, error)
+}
+
+// Options configure the center.
+type Options struct {
+	Accounts Accounts
+	Logger   zerolog.Logger
+	// Secure marks the cookies Secure: the listener serves TLS.
+	Secure bool
+	// IdleTimeout ends a session not used for this long (default 30
+	// minutes); MaxAge ends any session this long after sign-in (default
+	// 12 hours).
+	IdleTimeout, MaxAge time.Duration
+	// Now is the clock (tests move it); default time.Now.
+	Now func() time.Time
+}
+
+// Center serves the admin center's pages.
+type Center struct {
+	accounts Accounts
+	log      zerolog.Logger
+	secure   bool
+	now      func() time.Time
+	pages    *template.Template
+	sessions *sessions
+	throttle *throttle
+	mux      *http.ServeMux
+}
+
+// New prepares the center; mount it at /admin/.
+func New(opts Options) (*Center, error) {
+	pages, err := template.ParseFS(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	idle, maxAge := opts.IdleTimeout, opts.MaxAge
+	if idle <= 0 {
+		idle = 30 * time.Minute
+	}
+	if maxAge <= 0 {
+		maxAge = 12 * time.Hour
+	}
+	c := &Center{
+		accounts: opts.Accounts,
+		log:      opts.Logger,
+		secure:   opts.Secure,
+		now:      now,
+		pages:    pages,
+		sessions: newSessions(idle, maxAge),
+		throttle: newThrottle(),
+		mux:      http.NewServeMux(),
+	}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /admin/signin", c.signInPage)
+	c.mux.HandleFunc("POST /admin/signin", c.signIn)
+	c.mux.Handle("POST /admin/signout", c.withSession(c.signOut))
+	c.mux.Handle("GET /admin/{$}", c.withSession(c.home))
+	c.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "not found", http.StatusNotFound)
+	})
+	return c, nil
+}
+
+// ServeHTTP sets the headers every page carries, then serves it.
+func (c *Center) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	// Nothing but this server's own files; never in a frame; no referrer
+	// leaves with a URL; no page is kept in a cache (one may show a
+	// password once).
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+// sourceOf is the client's address without its port, for the throttle.
+func sourceOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

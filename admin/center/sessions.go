@@ -1,0 +1,132 @@
+package center
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// sessionCookie carries a signed-in administrator's session token;
+// preCookie the CSRF token of the sign-in form, before any session.
+const (
+	sessionCookie = "dialin_session"
+	preCookie     = "dialin_signin"
+)
+
+// session is one signed-in administrator.
+type session struct {
+	account  string
+	csrf     string
+	signedIn time.Time
+	lastUsed time.Time
+}
+
+// sessions are held in memory: a restart signs everyone out.
+type sessions struct {
+	idle, maxAge time.Duration
+
+	mu   sync.Mutex
+	byID map[string]*session
+}
+
+func newSessions(idle, maxAge time.Duration) *sessions {
+	return &sessions{idle: idle, maxAge: maxAge, byID: map[string]*session{}}
+}
+
+// newToken is 256 random bits, URL-safe.
+func newToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand: " + err.Error()) // never fails on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// start opens a session for account and returns its token.
+func (s *sessions) start(account string, now time.Time) (string, *session) {
+	id := newToken()
+	ses := &session{account: account, csrf: newToken(), signedIn: now, lastUsed: now}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(now)
+	s.byID[id] = ses
+	return id, ses
+}
+
+// get finds a live session and marks it used; nil when there is none or
+// it has ended.
+func (s *sessions) get(id string, now time.Time) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses := s.byID[id]
+	if ses == nil {
+		return nil
+	}
+	if s.ended(ses, now) {
+		delete(s.byID, id)
+		return nil
+	}
+	ses.lastUsed = now
+	return ses
+}
+
+// end closes a session (sign-out).
+func (s *sessions) end(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byID, id)
+}
+
+func (s *sessions) ended(ses *session, now time.Time) bool {
+	return now.Sub(ses.lastUsed) > s.idle || now.Sub(ses.signedIn) > s.maxAge
+}
+
+// sweepLocked drops ended sessions, so abandoned ones do not pile up.
+func (s *sessions) sweepLocked(now time.Time) {
+	for id, ses := range s.byID {
+		if s.ended(ses, now) {
+			delete(s.byID, id)
+		}
+	}
+}
+
+// sameToken compares two tokens in constant time; an empty one matches
+// nothing.
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// setCookie sets a cookie of the center's: HttpOnly, SameSite=Strict,
+// Secure under TLS, for /admin/ only; maxAge < 0 deletes it.
+func (c *Center) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/admin/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secure})
+}
+
+// withSession serves h to a signed-in administrator and sends anyone else
+// to the sign-in page; a form without its session's CSRF token is refused.
+func (c *Center) withSession(h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ck, err := r.Cookie(sessionCookie)
+		var ses *session
+		if err == nil {
+			ses = c.sessions.get(ck.Value, c.now())
+		}
+		if ses == nil {
+			if r.Method != http.MethodGet {
+				http.Error(w, "your session has ended: sign in again", http.StatusForbidden)
+				return
+			}
+			http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
+			return
+		}
+		if r.Method != http.MethodGet && !sameToken(r.PostFormValue("csrf"), ses.csrf) {
+			http.Error(w, "this form has expired: reload the page and try again", http.StatusForbidden)
+			return
+		}
+		h(w, r, ses)
+	})
+}
