@@ -5,7 +5,7 @@ BIN := bin/dialin
 CONFIG ?=
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-deps lint lint-deps check-deploy bench bench-go bench-sipp bench-load prompts fuzz vet clean
+.PHONY: build run test test-deps lint lint-deps check-deploy bench bench-go bench-sipp bench-load prompts fuzz vet clean screenshots
 
 # -buildvcs=auto stamps the git revision into the binary (dialin --version)
 # even where GOFLAGS turns stamping off; outside a checkout it stamps none.
@@ -55,6 +55,11 @@ bench-sipp: test-deps
 # scripts/bench-load.sh.
 bench-load: test-deps
 	bash scripts/bench-load.sh
+
+# Pictures of the admin center's pages, taken in headless Chromium by the
+# browser tests, into screenshots/ (not committed).
+screenshots: test-deps
+	DIALIN_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run 'InBrowser' ./cmd/dialin
 
 # Regenerate the spoken prompts with espeak-ng (the WAVs are committed; the
 # build and the tests do not need espeak-ng).

@@ -11,7 +11,9 @@
 #   wire);
 # - promtool (Debian's prometheus package), which checks what /metrics
 #   serves (cmd/dialin/metrics_e2e_test.go). The package also brings the
-#   Prometheus server and its unit; nothing here starts it.
+#   Prometheus server and its unit; nothing here starts it;
+# - chromium (headless, driven by chromedp), the real browser the admin
+#   center's pages are tested in (cmd/dialin/center_browser_test.go).
 # With --lint it installs only the Go tools.
 set -euo pipefail
 GO=${GO:-go}
@@ -50,6 +52,7 @@ command -v kamailio >/dev/null && command -v kamcmd >/dev/null || missing+=(kama
 command -v baresip >/dev/null || missing+=(baresip)
 command -v tshark >/dev/null || missing+=(tshark)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -61,6 +64,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-for cmd in sipp espeak-ng sox kamailio kamcmd baresip tshark promtool; do
+for cmd in sipp espeak-ng sox kamailio kamcmd baresip tshark promtool chromium; do
   command -v "$cmd" >/dev/null || { echo "install-test-deps: $cmd still missing" >&2; exit 1; }
 done
