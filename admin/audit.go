@@ -42,6 +42,7 @@ var auditActions = map[string]string{
 	"PUT /api/v1/users/{email}/conference-id":                                 "conference_id.set",
 	"POST /api/v1/users/{email}/conference-id/send-info":                      "conference_id.send_info",
 	"POST /api/v1/users/{email}/token":                                        "user.token_issue",
+	"DELETE /api/v1/users/{email}/token":                                      "user.token_revoke",
 	"PATCH /api/v1/settings":                                                  "settings.update",
 	"POST /api/v1/meetings":                                                   "meeting.create",
 	"DELETE /api/v1/meetings/{conference_id}":                                 "meeting.delete",

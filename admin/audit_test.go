@@ -250,6 +250,9 @@ func TestAuditEveryRoute(t *testing.T) {
 		{pattern: "POST /api/v1/users/{email}/token", token: testToken, method: "POST", path: nobody + "/token",
 			status: 404, outcome: "refused", credential: "local", user: "nobody@example.com", errText: "not_found"},
 
+		{pattern: "DELETE /api/v1/users/{email}/token", token: testToken, method: "DELETE", path: nobody + "/token",
+			status: 404, outcome: "refused", credential: "local", user: "nobody@example.com", errText: "not_found"},
+
 		{pattern: "POST /api/v1/me/pin/reset", method: "POST", path: "/api/v1/me/pin/reset",
 			status: 200, outcome: "ok", credential: "user:ada@example.com", user: "ada@example.com",
 			detail: "new PIN generated; no email", after: keepPIN},
@@ -258,6 +261,10 @@ func TestAuditEveryRoute(t *testing.T) {
 			path: "/api/v1/me/pin/reset", status: 401},
 		{pattern: "POST /api/v1/me/pin/reset", method: "POST", path: "/api/v1/me/pin/reset", body: `{"x":1}`,
 			status: 400, outcome: "refused", credential: "user:ada@example.com", user: "ada@example.com", errText: "bad_request"},
+		{pattern: "DELETE /api/v1/users/{email}/token", token: aliceToken, method: "DELETE", path: ada + "/token",
+			status: 204, outcome: "ok", credential: "alice", user: "ada@example.com", detail: "self-service token revoked"},
+		// The revoked token names nobody any more: not audited.
+		{pattern: "POST /api/v1/me/pin/reset", method: "POST", path: "/api/v1/me/pin/reset", status: 401},
 
 		{pattern: "POST /api/v1/meetings", token: aliceToken, method: "POST", path: "/api/v1/meetings",
 			body: `{"organizer":"ada@example.com"}`, status: 201, outcome: "ok", credential: "alice", user: "ada@example.com",

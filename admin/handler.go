@@ -156,6 +156,7 @@ func (a *api) routes() []route {
 		{"PUT", "/api/v1/users/{email}/conference-id", false, a.withUser(a.setConferenceID)},
 		{"POST", "/api/v1/users/{email}/conference-id/send-info", false, a.withUser(a.sendConferenceInfo)},
 		{"POST", "/api/v1/users/{email}/token", false, a.withUser(a.issueUserToken)},
+		{"DELETE", "/api/v1/users/{email}/token", false, a.withUser(a.revokeUserToken)},
 
 		{"GET", "/api/v1/outbox", false, a.listOutbox},
 		{"POST", "/api/v1/outbox/{id}/retry", false, a.retryEmail},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
@@ -18,6 +19,8 @@ import (
 // one (an administrator's route) and the routes served with one.
 type selfDirectory interface {
 	IssueUserToken(ctx context.Context, id int64) (string, error)
+	UserTokenExpiry(issued time.Time) time.Time
+	RevokeUserToken(ctx context.Context, id int64) error
 	UserByToken(ctx context.Context, token string) (store.User, error)
 	ResetOwnPIN(ctx context.Context, id int64) (store.Change, error)
 }
@@ -92,10 +95,21 @@ func (a *api) issueUserToken(w http.ResponseWriter, r *http.Request, u store.Use
 	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
+	issued := time.Now()
 	token, err := a.selfDir.IssueUserToken(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, wire.UserToken{Token: token, User: viewUser(u)})
+	writeJSON(w, http.StatusCreated, wire.UserToken{Token: token, ExpiresAt: a.selfDir.UserTokenExpiry(issued).UTC(), User: viewUser(u)})
+	return nil
+}
+
+// DELETE /api/v1/users/{email}/token (administrators): the user's token
+// stops working at once.
+func (a *api) revokeUserToken(w http.ResponseWriter, r *http.Request, u store.User) error {
+	if err := a.selfDir.RevokeUserToken(r.Context(), u.ID); err != nil {
+		return about(err, "the self-service token of "+u.Email)
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -300,6 +300,9 @@ type Admin struct {
 	// TLSCert and TLSKey are PEM files; both set serves HTTPS, both empty HTTP.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// UserTokenTTL is how long a user's self-service token works after it
+	// is issued (default 30 days).
+	UserTokenTTL time.Duration `yaml:"user_token_ttl"`
 }
 
 // Email is the SMTP server that sends users their PINs and dial-in details.
@@ -392,7 +395,7 @@ func Default() Config {
 			},
 		},
 		Log:     Log{Level: "info", Format: "console"},
-		Admin:   Admin{Listen: "127.0.0.1:8080"},
+		Admin:   Admin{Listen: "127.0.0.1:8080", UserTokenTTL: 30 * 24 * time.Hour},
 		Metrics: defaultMetrics(),
 		Email: Email{
 			SMTPPort: 587,

@@ -237,7 +237,7 @@ pin_secret_file: /etc/dialin/pin-secret
 			JitterDepth: 5, KeyTimeout: 3 * time.Second, Keys: MeetingKeys{Help: "*0", Count: "*3", Hand: "*5",
 				Mute: "*6", Lock: "*7", Admit: "*81", MuteAll: "*82", Announcements: "*83"}},
 		Log:   Log{Level: "debug", Format: "json"},
-		Admin: Admin{Listen: "[::1]:9443", Token: "0123456789abcdef0123"},
+		Admin: Admin{Listen: "[::1]:9443", Token: "0123456789abcdef0123", UserTokenTTL: 30 * 24 * time.Hour},
 		Email: Email{SMTPHost: "smtp.example.com", SMTPPort: 465, Security: "tls",
 			Username: "conferencing@example.com", Password: "secret",
 			From: "Conferencing <conferencing@example.com>", Timeout: 20 * time.Second,

@@ -358,6 +358,9 @@ func (a *Admin) validate(p *problems) {
 	if (a.TLSCert == "") != (a.TLSKey == "") {
 		p.add("admin.tls_cert", "tls_cert and tls_key go together: give both or neither")
 	}
+	if a.UserTokenTTL < time.Minute || a.UserTokenTTL > 366*24*time.Hour {
+		p.add("admin.user_token_ttl", "%v is not 1m-8784h (a year)", a.UserTokenTTL)
+	}
 	for _, f := range []struct{ path, file string }{{"admin.tls_cert", a.TLSCert}, {"admin.tls_key", a.TLSKey}} {
 		if f.file == "" {
 			continue

@@ -75,7 +75,9 @@ type Backend interface {
 	SaveUserToken(ctx context.Context, userID int64, hash []byte, createdAt time.Time) error
 	// UserIDByToken finds the user whose token hash this is. ErrNotFound
 	// if none.
-	UserIDByToken(ctx context.Context, hash []byte) (int64, error)
+	UserIDByToken(ctx context.Context, hash []byte) (userID int64, createdAt time.Time, err error)
+	// DeleteUserToken removes the user's token. ErrNotFound if it has none.
+	DeleteUserToken(ctx context.Context, userID int64) error
 
 	// QueueMail queues an email on its own (setting mail.ID).
 	QueueMail(ctx context.Context, mail *SealedMail) error

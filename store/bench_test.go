@@ -76,7 +76,10 @@ func (snapshotBackend) SaveLockState(context.Context, int64, LockState) error { 
 func (snapshotBackend) SaveUserToken(context.Context, int64, []byte, time.Time) error {
 	return nil
 }
-func (snapshotBackend) UserIDByToken(context.Context, []byte) (int64, error) { return 0, ErrNotFound }
+func (snapshotBackend) UserIDByToken(context.Context, []byte) (int64, time.Time, error) {
+	return 0, time.Time{}, ErrNotFound
+}
+func (snapshotBackend) DeleteUserToken(context.Context, int64) error { return errReadOnly }
 func (snapshotBackend) ReplaceConferenceID(context.Context, int64, string, string, *SealedMail) error {
 	return errReadOnly
 }

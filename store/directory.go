@@ -46,6 +46,7 @@ type Directory struct {
 	stats          directoryStats // for metrics (stats.go)
 
 	passwordParams PasswordParams // administrators' password hashes (adminaccount.go)
+	userTokenTTL   time.Duration  // how long a self-service token works (usertoken.go)
 	dummyOnce      sync.Once
 	dummyHash      string // verified against for a name that does not exist
 }
@@ -63,6 +64,9 @@ type Options struct {
 	// PasswordParams are the costs of administrators' password hashes;
 	// zero: DefaultPasswordParams.
 	PasswordParams PasswordParams
+	// UserTokenTTL is how long a self-service token works; zero:
+	// DefaultUserTokenTTL.
+	UserTokenTTL time.Duration
 }
 
 // Open loads the backend into a new Directory. Close it to flush pending
@@ -94,6 +98,10 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 
 		mailSignal:     make(chan struct{}, 1),
 		passwordParams: opts.PasswordParams,
+	}
+	d.userTokenTTL = opts.UserTokenTTL
+	if d.userTokenTTL <= 0 {
+		d.userTokenTTL = DefaultUserTokenTTL
 	}
 	if d.passwordParams == (PasswordParams{}) {
 		d.passwordParams = DefaultPasswordParams

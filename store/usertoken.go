@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // UserTokenPrefix starts every self-service token, so that one pasted in
@@ -14,8 +15,11 @@ import (
 // as one).
 const UserTokenPrefix = "dialin-user-"
 
+// DefaultUserTokenTTL is how long a self-service token works.
+const DefaultUserTokenTTL = 30 * 24 * time.Hour
+
 // IssueUserToken gives the user a new self-service token, returned this
-// once: with it the user (or a portal acting for them) reads their own
+// once (it works for the directory's UserTokenTTL, default 30 days): with it the user (or a portal acting for them) reads their own
 // details and resets their own PIN. The token before it stops working.
 // Only its SHA-256 is stored; the token is 256 random bits, so a plain
 // hash is as strong as the token.
@@ -45,11 +49,33 @@ func (d *Directory) UserByToken(ctx context.Context, token string) (User, error)
 		return User{}, fmt.Errorf("user token: %w", ErrNotFound)
 	}
 	hash := sha256.Sum256([]byte(token))
-	id, err := d.backend.UserIDByToken(ctx, hash[:])
+	id, created, err := d.backend.UserIDByToken(ctx, hash[:])
 	if err != nil {
 		return User{}, fmt.Errorf("directory: %w", err)
 	}
+	if d.now().After(created.Add(d.userTokenTTL)) {
+		return User{}, fmt.Errorf("user token: expired (issued %s, valid %v): %w",
+			created.Format(time.RFC3339), d.userTokenTTL, ErrNotFound)
+	}
 	return d.GetUser(ctx, id)
+}
+
+// UserTokenExpiry is when a token issued now stops working.
+func (d *Directory) UserTokenExpiry(issued time.Time) time.Time { return issued.Add(d.userTokenTTL) }
+
+// RevokeUserToken ends the user's self-service token at once. ErrNotFound
+// if the user has none.
+func (d *Directory) RevokeUserToken(ctx context.Context, id int64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := d.user(id); err != nil {
+		return err
+	}
+	d.note(ctx, "", "", "self-service token revoked")
+	if err := d.backend.DeleteUserToken(ctx, id); err != nil {
+		return fmt.Errorf("directory: revoke the token of user %d: %w", id, err)
+	}
+	return nil
 }
 
 // ResetOwnPIN is the user's own PIN reset: a new generated PIN, returned

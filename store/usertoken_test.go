@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialin/dialin/store"
 )
@@ -103,5 +104,50 @@ func TestUserTokens(t *testing.T) {
 				t.Errorf("a token in clear in %s", filepath.Base(f))
 			}
 		}
+	}
+}
+
+// TestUserTokenExpiresAndRevokes: a token works for 30 days from its issue
+// and not a minute longer; revoking ends it at once; revoking none is
+// ErrNotFound.
+func TestUserTokenExpiresAndRevokes(t *testing.T) {
+	ctx := context.Background()
+	d := openTestDir(t, "")
+	ada := enable(t, d, "ada@example.com")
+	token, err := d.IssueUserToken(ctx, ada.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := d.clock.Now()
+	if got := d.UserTokenExpiry(issued); !got.Equal(issued.Add(store.DefaultUserTokenTTL)) {
+		t.Errorf("expiry %v", got)
+	}
+	d.clock.Advance(store.DefaultUserTokenTTL - time.Minute)
+	if _, err := d.UserByToken(ctx, token); err != nil {
+		t.Fatalf("a minute before its expiry: %v", err)
+	}
+	d.clock.Advance(2 * time.Minute)
+	if _, err := d.UserByToken(ctx, token); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("a minute after its expiry: %v, want expired", err)
+	}
+
+	again, err := d.IssueUserToken(ctx, ada.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UserByToken(ctx, again); err != nil {
+		t.Fatalf("a new token: %v", err)
+	}
+	if err := d.RevokeUserToken(ctx, ada.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.UserByToken(ctx, again); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a revoked token: %v", err)
+	}
+	if err := d.RevokeUserToken(ctx, ada.User.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("revoking no token: %v", err)
+	}
+	if err := d.RevokeUserToken(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("revoking a user who does not exist: %v", err)
 	}
 }

@@ -48,6 +48,8 @@ func (a *App) table(serve ServeFunc) []*command {
 		{name: "user show", args: []string{"EMAIL"}, access: adminToken, summary: "show a user", run: runUserShow},
 		{name: "user token", args: []string{"EMAIL"}, access: adminToken,
 			summary: "issue the user's self-service token: prints it, once (their earlier one stops working)", run: runUserToken},
+		{name: "user revoke-token", args: []string{"EMAIL"}, access: adminToken,
+			summary: "end the user's self-service token at once", run: runUserRevokeToken},
 
 		{name: "pin reset", args: []string{"EMAIL"}, flags: []string{"no-email", "email-to"}, access: adminToken,
 			summary: "generate a new PIN: prints it, once", run: runPINReset},

@@ -170,6 +170,16 @@ func policyText(u client.User) string {
 	return strings.Join(parts, ", ")
 }
 
+func runUserRevokeToken(j *job, args []string) error {
+	if err := j.client.RevokeUserToken(j.ctx, args[0]); err != nil {
+		return err
+	}
+	if !j.json { // 204: no JSON to print
+		fmt.Fprintf(j.out, "%s: self-service token revoked\n", args[0])
+	}
+	return nil
+}
+
 func runUserToken(j *job, args []string) error {
 	t, err := j.client.IssueUserToken(j.ctx, args[0])
 	if err != nil {
@@ -180,6 +190,7 @@ func runUserToken(j *job, args []string) error {
 	}
 	j.block(t.User.Email+": self-service token issued",
 		"token", t.Token+"  "+shownOnce,
+		"expires", timeText(t.ExpiresAt)+" (dialin user revoke-token "+t.User.Email+" ends it sooner)",
 		"use", "give it to the user: "+envUserToken+"=TOKEN dialin me reset-pin (their earlier token stops working)")
 	return nil
 }

@@ -240,6 +240,11 @@ func (c *Client) IssueUserToken(ctx context.Context, email string) (UserToken, e
 	return t, err
 }
 
+// RevokeUserToken ends the user's self-service token at once.
+func (c *Client) RevokeUserToken(ctx context.Context, email string) error {
+	return c.do(ctx, http.MethodDelete, userPath(email)+"/token", nil, nil, nil)
+}
+
 // Me reads the user whose self-service token this client holds.
 func (c *Client) Me(ctx context.Context) (User, error) {
 	var u User

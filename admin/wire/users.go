@@ -84,8 +84,9 @@ type UserPage struct {
 // UserToken is the body of POST /users/{email}/token: a user's
 // self-service token, shown once.
 type UserToken struct {
-	Token string `json:"token"`
-	User  User   `json:"user"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"` // it stops working then (30 days by default)
+	User      User      `json:"user"`
 
 	Raw json.RawMessage `json:"-"`
 }

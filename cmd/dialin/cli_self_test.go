@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialin/dialin/admin/client"
 	"github.com/dialin/dialin/store"
@@ -25,8 +26,12 @@ func TestCLISelfService(t *testing.T) {
 	}
 	var again client.UserToken
 	c.okJSON(&again, "user", "token", "ada@example.com")
-	if again.Token == token || again.User.Email != "ada@example.com" {
-		t.Fatalf("user token --json: %+v", again)
+	if again.Token == token || again.User.Email != "ada@example.com" ||
+		time.Until(again.ExpiresAt) < 29*24*time.Hour || time.Until(again.ExpiresAt) > 30*24*time.Hour {
+		t.Fatalf("user token --json: %+v (want it to expire in 30 days)", again)
+	}
+	if !strings.Contains(out, "expires") {
+		t.Errorf("user token does not say when it expires:\n%s", out)
 	}
 	c.fails(1, "user", "token", "nobody@example.com")
 
@@ -88,4 +93,10 @@ func TestCLISelfService(t *testing.T) {
 	if !strings.Contains(r.Stderr, "401") {
 		t.Errorf("user token on an admin command: %s", r.Stderr)
 	}
+
+	// Revoked, the token stops working at once; revoking it again fails.
+	c.ok("user", "revoke-token", "ada@example.com")
+	r = me(withToken, "me", "show")
+	checkFailure(t, r, 1, []string{"me", "show"})
+	c.fails(1, "user", "revoke-token", "ada@example.com")
 }

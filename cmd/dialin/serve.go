@@ -269,7 +269,8 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 	if err != nil {
 		return nil, err
 	}
-	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: secret, Logger: log.With().Str("component", "directory").Logger()})
+	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: secret, UserTokenTTL: cfg.Admin.UserTokenTTL,
+		Logger: log.With().Str("component", "directory").Logger()})
 	if err != nil {
 		db.Close()
 		return nil, err

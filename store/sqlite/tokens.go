@@ -31,15 +31,26 @@ func (s *DB) SaveUserToken(ctx context.Context, userID int64, hash []byte, creat
 	})
 }
 
-// UserIDByToken finds the owner of a token hash.
-func (s *DB) UserIDByToken(ctx context.Context, hash []byte) (int64, error) {
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM user_tokens WHERE token_hash = ?`, hash).Scan(&id)
+// UserIDByToken finds the owner of a token hash, and when it was issued.
+func (s *DB) UserIDByToken(ctx context.Context, hash []byte) (int64, time.Time, error) {
+	var id, created int64
+	err := s.db.QueryRowContext(ctx, `SELECT user_id, created_at FROM user_tokens WHERE token_hash = ?`, hash).Scan(&id, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("sqlite: user token: %w", store.ErrNotFound)
+		return 0, time.Time{}, fmt.Errorf("sqlite: user token: %w", store.ErrNotFound)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: user token: %w", err)
+		return 0, time.Time{}, fmt.Errorf("sqlite: user token: %w", err)
 	}
-	return id, nil
+	return id, timeFromNanos(created), nil
+}
+
+// DeleteUserToken removes a user's token.
+func (s *DB) DeleteUserToken(ctx context.Context, userID int64) error {
+	return s.inTx(ctx, fmt.Sprintf("revoke the token of user %d", userID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ?`, userID)
+		if err != nil {
+			return err
+		}
+		return oneRow(res, "token of user", userID)
+	})
 }
