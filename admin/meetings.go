@@ -109,7 +109,7 @@ func (a *api) liveOf(conferenceID string) wire.Live {
 		}
 		l.Participants = append(l.Participants, wire.Participant{
 			ID: p.ID, Caller: maskCaller(p.Caller), Role: role, Muted: p.Muted,
-			HandRaised: p.HandRaised, Talking: p.Talking, JoinedAt: p.JoinedAt,
+			HandRaised: p.HandRaised, Talking: p.Talking, OnHold: p.OnHold, JoinedAt: p.JoinedAt,
 		})
 	}
 	for _, c := range st.Lobby {

@@ -48,12 +48,15 @@ type Participant struct {
 	ID string `json:"id"`
 	// Caller is the caller's number; the API masks all but its last
 	// digits, whatever the bridge gives.
-	Caller     string    `json:"caller"`
-	Role       string    `json:"role"` // "organizer" or "attendee"
-	Muted      bool      `json:"muted"`
-	HandRaised bool      `json:"hand_raised"`
-	Talking    bool      `json:"talking"`
-	JoinedAt   time.Time `json:"joined_at"`
+	Caller     string `json:"caller"`
+	Role       string `json:"role"` // "organizer" or "attendee"
+	Muted      bool   `json:"muted"`
+	HandRaised bool   `json:"hand_raised"`
+	Talking    bool   `json:"talking"`
+	// OnHold: the participant holds the meeting (their phone's hold): they
+	// are left out of the mix until they resume.
+	OnHold   bool      `json:"on_hold"`
+	JoinedAt time.Time `json:"joined_at"`
 }
 
 // LobbyCaller is a caller waiting in the lobby to be admitted.

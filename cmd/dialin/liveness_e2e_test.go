@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media/prompts"
 )
@@ -238,6 +239,16 @@ func TestLiveHoldEachDirection(t *testing.T) {
 			recs := meetRound(t, ctx, []meetTone{{holder, 1000}}, org)
 			meetNotHears(t, "the organizer (hold music)", recs[org], 1000)
 		}
+		// The live status says who holds the meeting (recvonly is no hold).
+		want := dir != "recvonly"
+		held := onHold(meetGet(t, b, id))
+		for deadline := time.Now().Add(2 * time.Second); held != want && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+			held = onHold(meetGet(t, b, id))
+		}
+		if held != want {
+			t.Errorf("%s: a participant on hold in the live status: %v, want %v", dir, held, want)
+		}
 		// Several inactivity periods without a packet from the holder.
 		time.Sleep(time.Until(heldAt.Add(3500 * time.Millisecond)))
 		select {
@@ -420,4 +431,14 @@ func TestLiveBaresipHoldInLobby(t *testing.T) {
 	<-p.done
 	ended := b.WaitLog(t, allOf(ofCID("call ended"), fieldHasPrefix("reason", "caller's side is gone")), 15*time.Second)
 	t.Logf("after the kill: %v", ended["reason"])
+}
+
+// onHold reports whether a participant of the live state holds the meeting.
+func onHold(l wire.Live) bool {
+	for _, p := range l.Participants {
+		if p.OnHold {
+			return true
+		}
+	}
+	return false
 }
