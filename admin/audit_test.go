@@ -22,7 +22,6 @@ import (
 
 	"github.com/dialin/dialin/admin/wire"
 	"github.com/dialin/dialin/store"
-	"github.com/dialin/dialin/store/sqlite"
 )
 
 // Named tokens of the audit tests, beside testToken ("local").
@@ -35,18 +34,8 @@ const (
 // of its database file.
 func auditEnv(t *testing.T) (*env, string) {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dialin.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32),
-		PasswordParams: store.PasswordParams{Time: 1, Memory: 1024, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dir.Close() })
+	dir := openDirectory(t, path)
 	e := &env{t: t, dir: dir, live: &fakeLive{}, logs: &syncBuffer{}, client: &http.Client{Timeout: 10 * time.Second}}
 	h, err := NewHandler(Options{Directory: dir, Token: testToken, Live: e.live, Logger: zerolog.New(e.logs),
 		Tokens: []Credential{{Name: "alice", Token: aliceToken}, {Name: "bob", Token: bobToken}}})

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -11,9 +10,6 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-
-	"github.com/dialin/dialin/store"
-	"github.com/dialin/dialin/store/sqlite"
 )
 
 // fuzzRoutes are the requests with a body; the fuzzer picks one and
@@ -38,15 +34,7 @@ var fuzzRoutes = []struct{ method, path string }{
 // stored (nor the bridge's state of the meetings).
 func FuzzRequestBodies(f *testing.F) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "dialin.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { dir.Close() })
+	dir := openDirectory(f, filepath.Join(f.TempDir(), "dialin.db"))
 	live := &fakeLive{}
 	h, err := NewHandler(Options{Directory: dir, Token: testToken, Live: live, Logger: zerolog.Nop()})
 	if err != nil {

@@ -220,18 +220,27 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T) *env {
+// openDirectory opens a directory on a real SQLite file at path (closed
+// when the test ends), with cheap password hashes.
+func openDirectory(t testing.TB, path string) *store.Directory {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
+	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32),
+		PasswordParams: store.PasswordParams{Time: 1, Memory: 1024, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dir.Close() })
+	return dir
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := openDirectory(t, filepath.Join(t.TempDir(), "dialin.db"))
 	e := &env{t: t, dir: dir, live: &fakeLive{}, logs: &syncBuffer{}}
 	h, err := NewHandler(Options{Directory: dir, Token: testToken, Live: e.live, Logger: zerolog.New(e.logs)})
 	if err != nil {

@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -10,23 +8,12 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/admin/wire"
-	"github.com/dialin/dialin/store"
-	"github.com/dialin/dialin/store/sqlite"
 )
 
 // TestStatusVersionAndUptime: GET /status carries the build it was given
 // and the time since start.
 func TestStatusVersionAndUptime(t *testing.T) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "dialin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := store.Open(ctx, store.Options{Backend: db, Secret: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dir.Close() })
+	dir := openDirectory(t, filepath.Join(t.TempDir(), "dialin.db"))
 	started := time.Now().Add(-90 * time.Minute).UTC().Truncate(time.Second)
 	h, err := NewHandler(Options{Directory: dir, Token: testToken, Version: "v1.2.3", Started: started})
 	if err != nil {

@@ -11,11 +11,7 @@ import (
 // The guard's and the PIN secret's fields: each bad value named by its field.
 func TestValidateGuardFields(t *testing.T) {
 	dir := t.TempDir()
-	cases := []struct {
-		name string
-		mod  func(*Config)
-		want string // "" means valid
-	}{
+	cases := []validationCase{
 		{"carrier inside trusted", func(c *Config) { c.SIP.CarrierNetworks = []string{"127.0.0.1", "127.0.0.0/8"} }, ""},
 		{"carrier not a network", func(c *Config) { c.SIP.CarrierNetworks = []string{"sbc.example.com"} }, `sip.carrier_networks[0]: "sbc.example.com" is not an IP address or a network`},
 		{"carrier outside trusted", func(c *Config) { c.SIP.CarrierNetworks = []string{"127.0.0.1", "203.0.113.0/28"} }, `sip.carrier_networks[1]: "203.0.113.0/28" is not inside sip.trusted_networks`},
@@ -28,19 +24,7 @@ func TestValidateGuardFields(t *testing.T) {
 		{"secret file a folder", func(c *Config) { c.PINSecretFile = dir }, "pin_secret_file: " + `"` + dir + `" is a directory`},
 		{"secret file missing ok", func(c *Config) { c.PINSecretFile = filepath.Join(dir, "pin-secret") }, ""},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := Default()
-			tc.mod(&c)
-			err := c.Validate()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-		})
-	}
+	checkValidation(t, cases)
 }
 
 func TestLoadCarrierFields(t *testing.T) {
@@ -57,5 +41,31 @@ func TestLoadCarrierFields(t *testing.T) {
 	if len(c.SIP.CarrierNetworks) != 1 || c.IVR.CarrierGuessInterval != 2*time.Second || c.IVR.CarrierGuessBurst != 3 ||
 		c.IVR.CarrierGuessMaxWait != time.Second || c.PINSecretFile != "/run/secret" {
 		t.Fatalf("loaded %+v %+v %q", c.SIP.CarrierNetworks, c.IVR, c.PINSecretFile)
+	}
+}
+
+// validationCase changes the defaults (mod) and names the error Validate
+// must give (want; "" means valid).
+type validationCase struct {
+	name string
+	mod  func(*Config)
+	want string
+}
+
+// checkValidation runs each case on Default() as a subtest.
+func checkValidation(t *testing.T, cases []validationCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.mod(&c)
+			err := c.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

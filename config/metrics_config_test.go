@@ -1,17 +1,12 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
 
 func TestValidateMetricsFields(t *testing.T) {
-	cases := []struct {
-		name string
-		mod  func(*Config)
-		want string // "" means valid
-	}{
+	cases := []validationCase{
 		{"default", func(*Config) {}, ""},
 		{"off", func(c *Config) { c.Metrics.Listen = "" }, ""},
 		{"not host:port", func(c *Config) { c.Metrics.Listen = "9464" }, `metrics.listen: "9464" is not host:port`},
@@ -19,19 +14,7 @@ func TestValidateMetricsFields(t *testing.T) {
 		{"stuck too short", func(c *Config) { c.Metrics.OutboxStuckAfter = time.Second }, "metrics.outbox_stuck_after: 1s is not between 1m and 168h"},
 		{"stall too short", func(c *Config) { c.Metrics.ClockStallAfter = 20 * time.Millisecond }, "metrics.clock_stall_after: 20ms is not between 100ms and 1m"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := Default()
-			tc.mod(&c)
-			err := c.Validate()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-		})
-	}
+	checkValidation(t, cases)
 }
 
 func TestLoadMetricsBlock(t *testing.T) {
