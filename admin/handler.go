@@ -258,10 +258,15 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Str("credential", credential).Msg("admin API request")
 	}()
 
+	act, r := inProcess(r)
 	_, pattern := a.mux.Handler(r)
 	// A user's own routes check that user's token themselves (withSelf).
 	if !a.public[pattern] && !a.self[pattern] {
-		credential = a.authorized(r)
+		if act.account != "" {
+			credential = accountCredential(act.account)
+		} else if act.user == "" {
+			credential = a.authorized(r)
+		}
 	}
 	if !a.public[pattern] && !a.self[pattern] && credential == "" {
 		sw.Header().Set("WWW-Authenticate", `Bearer realm="dialin"`)

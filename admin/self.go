@@ -41,6 +41,9 @@ func (a *api) selfRoutes() []selfRoute {
 // selfUser is the user whose token the request carries; store.ErrNotFound
 // when it carries none or one that is nobody's.
 func (a *api) selfUser(r *http.Request) (store.User, error) {
+	if email := actingOf(r.Context()).user; email != "" {
+		return a.users.UserByEmail(r.Context(), email)
+	}
 	token := bearerToken(r)
 	if token == "" {
 		return store.User{}, store.ErrNotFound

@@ -303,6 +303,12 @@ type Admin struct {
 	// UserTokenTTL is how long a user's self-service token works after it
 	// is issued (default 30 days).
 	UserTokenTTL time.Duration `yaml:"user_token_ttl"`
+	// SessionIdle ends a web page's session (the admin center, the
+	// self-service page) not used for this long (default 30 minutes);
+	// SessionMax ends any session this long after sign-in (default 12
+	// hours).
+	SessionIdle time.Duration `yaml:"session_idle"`
+	SessionMax  time.Duration `yaml:"session_max"`
 }
 
 // Email is the SMTP server that sends users their PINs and dial-in details.
@@ -394,8 +400,9 @@ func Default() Config {
 				Lock: "*7", Admit: "*21", MuteAll: "*22", Announcements: "*23",
 			},
 		},
-		Log:     Log{Level: "info", Format: "console"},
-		Admin:   Admin{Listen: "127.0.0.1:8080", UserTokenTTL: 30 * 24 * time.Hour},
+		Log: Log{Level: "info", Format: "console"},
+		Admin: Admin{Listen: "127.0.0.1:8080", UserTokenTTL: 30 * 24 * time.Hour,
+			SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour},
 		Metrics: defaultMetrics(),
 		Email: Email{
 			SMTPPort: 587,

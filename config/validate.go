@@ -361,6 +361,12 @@ func (a *Admin) validate(p *problems) {
 	if a.UserTokenTTL < time.Minute || a.UserTokenTTL > 366*24*time.Hour {
 		p.add("admin.user_token_ttl", "%v is not 1m-8784h (a year)", a.UserTokenTTL)
 	}
+	if a.SessionIdle < time.Second || a.SessionIdle > 24*time.Hour {
+		p.add("admin.session_idle", "%v is not 1s-24h", a.SessionIdle)
+	}
+	if a.SessionMax < a.SessionIdle || a.SessionMax > 7*24*time.Hour {
+		p.add("admin.session_max", "%v is not from session_idle (%v) to 168h (a week)", a.SessionMax, a.SessionIdle)
+	}
 	for _, f := range []struct{ path, file string }{{"admin.tls_cert", a.TLSCert}, {"admin.tls_key", a.TLSKey}} {
 		if f.file == "" {
 			continue

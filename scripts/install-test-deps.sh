@@ -13,7 +13,10 @@
 #   serves (cmd/dialin/metrics_e2e_test.go). The package also brings the
 #   Prometheus server and its unit; nothing here starts it;
 # - chromium (headless, driven by chromedp), the real browser the admin
-#   center's pages are tested in (cmd/dialin/center_browser_test.go).
+#   center's pages are tested in (cmd/dialin/center_browser_test.go);
+# - axe-core, pinned, from the npm registry into build/test-deps (not
+#   committed): the accessibility check the browser tests inject into
+#   each page.
 # With --lint it installs only the Go tools.
 set -euo pipefail
 GO=${GO:-go}
@@ -40,6 +43,14 @@ go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$staticcheck_version"
 go_tool deadcode golang.org/x/tools/cmd/deadcode "$deadcode_version"
 if [[ ${1:-} == --lint ]]; then
   exit 0
+fi
+
+axe_version=4.14.1
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! grep -qs "\"version\": \"$axe_version\"" "$root/build/test-deps/node_modules/axe-core/package.json"; then
+  echo "installing axe-core@$axe_version into build/test-deps for the browser tests..." >&2
+  mkdir -p "$root/build/test-deps"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$root/build/test-deps" "axe-core@$axe_version" >/dev/null
 fi
 
 missing=()

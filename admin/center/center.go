@@ -21,6 +21,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/dialin/dialin/admin"
+	"github.com/dialin/dialin/admin/client"
 	"github.com/dialin/dialin/store"
 )
 
@@ -38,7 +40,12 @@ type Accounts interface {
 // Options configure the center.
 type Options struct {
 	Accounts Accounts
-	Logger   zerolog.Logger
+	// API is the admin REST API's handler. The pages do everything through
+	// it, in-process, as the signed-in account (admin.AsAccount): the same
+	// checks, emails and audit entries as the API and the CLI, with the
+	// account's name in the audit.
+	API    http.Handler
+	Logger zerolog.Logger
 	// Secure marks the cookies Secure: the listener serves TLS.
 	Secure bool
 	// IdleTimeout ends a session not used for this long (default 30
@@ -52,6 +59,7 @@ type Options struct {
 // Center serves the admin center's pages.
 type Center struct {
 	accounts Accounts
+	api      *client.Client
 	log      zerolog.Logger
 	secure   bool
 	now      func() time.Time
@@ -80,6 +88,7 @@ func New(opts Options) (*Center, error) {
 	}
 	c := &Center{
 		accounts: opts.Accounts,
+		api:      client.InProcess(opts.API),
 		log:      opts.Logger,
 		secure:   opts.Secure,
 		now:      now,
@@ -95,12 +104,40 @@ func New(opts Options) (*Center, error) {
 	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
 	c.mux.HandleFunc("GET /admin/signin", c.signInPage)
 	c.mux.HandleFunc("POST /admin/signin", c.signIn)
-	c.mux.Handle("POST /admin/signout", c.withSession(c.signOut))
-	c.mux.Handle("GET /admin/{$}", c.withSession(c.home))
-	c.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "not found", http.StatusNotFound)
-	})
+	for _, rt := range c.routes() {
+		c.mux.Handle(rt.pattern, c.withSession(rt.handle))
+	}
+	c.mux.Handle("/admin/", c.withSession(c.notFound))
 	return c, nil
+}
+
+// route is one signed-in page or form of the route table.
+type route struct {
+	pattern string // "METHOD /admin/..."
+	handle  sessionHandler
+}
+
+// sessionHandler serves a signed-in administrator.
+type sessionHandler func(http.ResponseWriter, *http.Request, *session)
+
+// routes is every page and form behind the sign-in, declared once: each
+// section of the center lists its own in its file.
+func (c *Center) routes() []route {
+	all := []route{
+		{"POST /admin/signout", c.signOut},
+		{"GET /admin/{$}", c.home},
+	}
+	all = append(all, c.userRoutes()...)
+	all = append(all, c.settingsRoutes()...)
+	all = append(all, c.liveRoutes()...)
+	all = append(all, c.recordRoutes()...)
+	return all
+}
+
+// as is the context of a request to the API made for the signed-in
+// administrator of ses, from the browser's address.
+func (c *Center) as(r *http.Request, ses *session) context.Context {
+	return admin.AsAccount(r.Context(), ses.account, r.RemoteAddr)
 }
 
 // ServeHTTP sets the headers every page carries, then serves it.

@@ -1,16 +1,18 @@
 package center
 
 import (
+	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/dialin/dialin/admin/client"
 )
 
 // signInData fills the sign-in form.
 type signInData struct {
-	Title string
-	CSRF  string
-	Name  string
-	Error string
+	pageData // no account: the frame shows no navigation
+	Name     string
+	Error    string
 }
 
 // GET /admin/signin: the form, with a fresh CSRF token in a cookie of its
@@ -73,16 +75,63 @@ func (c *Center) signOut(w http.ResponseWriter, r *http.Request, ses *session) {
 	http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
 }
 
-// pageData is what every signed-in page has.
+// pageData is what every signed-in page has; each page's data embeds it.
 type pageData struct {
 	Title   string
+	Section string // the navigation's current entry: "home", "users", "live", "settings", "calls", "usage", "outbox"
 	Account string
 	CSRF    string
+	Notice  string // what the last form did, shown once
+}
+
+// page is the common part of a signed-in page: it takes the session's
+// notice, so a reload does not show it again.
+func (c *Center) page(ses *session, section, title string) pageData {
+	return pageData{Title: title, Section: section, Account: ses.account, CSRF: ses.csrf, Notice: ses.takeNotice()}
 }
 
 // GET /admin/
 func (c *Center) home(w http.ResponseWriter, r *http.Request, ses *session) {
-	c.render(w, http.StatusOK, "home.html", pageData{Title: "Audio Conferencing", Account: ses.account, CSRF: ses.csrf})
+	c.render(w, http.StatusOK, "home.html", c.page(ses, "home", "Audio Conferencing"))
+}
+
+// notFound answers a page the center does not have.
+func (c *Center) notFound(w http.ResponseWriter, r *http.Request, ses *session) {
+	c.showError(w, ses, http.StatusNotFound, "There is no such page.")
+}
+
+// errorData fills the error page.
+type errorData struct {
+	pageData
+	Message string
+}
+
+// showError answers a page that cannot be shown, in the center's frame.
+func (c *Center) showError(w http.ResponseWriter, ses *session, status int, msg string) {
+	c.render(w, status, "error.html", errorData{pageData: c.page(ses, "", "Error"), Message: msg})
+}
+
+// failed answers an API error that no field explains: the API's message
+// (which never holds a PIN or a token) and its status; anything else is
+// logged and answered as the server's fault.
+func (c *Center) failed(w http.ResponseWriter, ses *session, err error) {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 {
+		c.showError(w, ses, apiErr.Status, apiErr.Message)
+		return
+	}
+	c.log.Error().Err(err).Str("account", ses.account).Msg("admin center: request failed")
+	c.showError(w, ses, http.StatusInternalServerError, "Something went wrong on the server; it is in the log. Try again later.")
+}
+
+// fieldErrors maps an API error that names a field to that field's
+// message, for the form to show next to it; nil otherwise.
+func fieldErrors(err error) map[string]string {
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.Field != "" {
+		return map[string]string{apiErr.Field: apiErr.Message}
+	}
+	return nil
 }
 
 // render writes a page; a template that fails is our bug, logged.

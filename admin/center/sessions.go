@@ -22,6 +22,63 @@ type session struct {
 	csrf     string
 	signedIn time.Time
 	lastUsed time.Time
+
+	// mu guards what a page leaves for the next one: a notice ("PIN
+	// unlocked") shown once after a redirect, and secrets (a new PIN)
+	// kept for the one page that shows them.
+	mu      sync.Mutex
+	notice  string
+	secrets map[string]string
+}
+
+// maxSecrets bounds the secrets a session holds unshown.
+const maxSecrets = 8
+
+// notify leaves a notice for the next page the session shows.
+func (s *session) notify(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notice = msg
+}
+
+// takeNotice is the notice left for this page, once.
+func (s *session) takeNotice() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.notice
+	s.notice = ""
+	return n
+}
+
+// keepSecret holds value (a new PIN, a password) for one showing and
+// returns the key to show it with: the form that made it redirects to a
+// page that takes it (takeSecret), so a reload or the back button finds it
+// gone and the secret never travels in a URL.
+func (s *session) keepSecret(value string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.secrets == nil {
+		s.secrets = map[string]string{}
+	}
+	if len(s.secrets) >= maxSecrets {
+		for k := range s.secrets {
+			delete(s.secrets, k)
+			break
+		}
+	}
+	key := newToken()
+	s.secrets[key] = value
+	return key
+}
+
+// takeSecret returns the secret kept under key and forgets it; false
+// when it was shown already (or never kept).
+func (s *session) takeSecret(key string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.secrets[key]
+	delete(s.secrets, key)
+	return v, ok
 }
 
 // sessions are held in memory: a restart signs everyone out.
@@ -108,7 +165,7 @@ func (c *Center) setCookie(w http.ResponseWriter, name, value string, maxAge int
 
 // withSession serves h to a signed-in administrator and sends anyone else
 // to the sign-in page; a form without its session's CSRF token is refused.
-func (c *Center) withSession(h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+func (c *Center) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie(sessionCookie)
 		var ses *session

@@ -53,6 +53,51 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// axePath is where scripts/install-test-deps.sh puts axe-core.
+const axePath = "../../build/test-deps/node_modules/axe-core/axe.min.js"
+
+// checkAccessible runs axe-core on the page the browser shows and fails
+// the test on any serious or critical violation. The script is handed to
+// the page over the DevTools protocol, from the file npm installed: the
+// page loads nothing from outside the server, and its CSP stays as it is.
+func checkAccessible(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	src, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("axe-core: %v (scripts/install-test-deps.sh installs it; make test runs that)", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+		t.Fatalf("%s: load axe-core: %v", page, err)
+	}
+	const run = `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => v.impact + " " + v.id + ": " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")))`
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe-core: %v", page, err)
+	}
+	for _, v := range found {
+		t.Errorf("%s: accessibility: %s", page, v)
+	}
+}
+
+// signInInBrowser signs in to the admin center with the form.
+func signInInBrowser(t *testing.T, ctx context.Context, base, name, password string) {
+	t.Helper()
+	q := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/admin/signin"),
+		chromedp.WaitVisible(q("#name")),
+		chromedp.SendKeys(q("#name"), name),
+		chromedp.SendKeys(q("#password"), password),
+		chromedp.Click(q("button[type=submit]")),
+		chromedp.WaitVisible(q(`form[action="/admin/signout"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", name, err)
+	}
+}
+
 // TestCenterSignInInBrowser: in a real browser, an administrator added
 // with dialin admin add signs in to the admin center with the password it
 // printed, lands on the home page, and signs out; a wrong password reads
@@ -80,6 +125,7 @@ func TestCenterSignInInBrowser(t *testing.T) {
 		t.Errorf("error shown: %q, %v", text, err)
 	}
 	screenshot(t, ctx, "signin-wrong-password")
+	checkAccessible(t, ctx, "sign-in")
 
 	// The form came back with the name kept and the password field empty.
 	if name, err := chromedp.Run(ctx, chromedp.Value(q("#name"))); err != nil || name != "alice" {
@@ -93,10 +139,14 @@ func TestCenterSignInInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sign-in: %v", err)
 	}
-	if text, err := chromedp.Run(ctx, chromedp.Text(q("main"))); err != nil || !strings.Contains(text, "Signed in as alice") {
+	if who, err := chromedp.Run(ctx, chromedp.Text(q(".who span"))); err != nil || who != "alice" {
+		t.Errorf("signed in as %q, %v", who, err)
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Text(q("main"))); err != nil || !strings.Contains(text, "Audio Conferencing") {
 		t.Errorf("home page: %q, %v", text, err)
 	}
 	screenshot(t, ctx, "home")
+	checkAccessible(t, ctx, "home")
 
 	err = chromedp.Do(ctx,
 		chromedp.Click(q(`form[action="/admin/signout"] button`)),

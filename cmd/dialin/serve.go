@@ -381,7 +381,8 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		return nil, err
 	}
 	// The admin center's pages beside the API, on the same listener.
-	pages, err := center.New(center.Options{Accounts: dir, Secure: cfg.Admin.TLSCert != "",
+	pages, err := center.New(center.Options{Accounts: dir, API: h, Secure: cfg.Admin.TLSCert != "",
+		IdleTimeout: cfg.Admin.SessionIdle, MaxAge: cfg.Admin.SessionMax,
 		Logger: log.With().Str("component", "center").Logger()})
 	if err != nil {
 		s.stop(context.Background())

@@ -1,0 +1,6 @@
+package center
+
+// liveRoutes are the pages and forms of this section (issue 16: being built).
+func (c *Center) liveRoutes() []route {
+	return nil
+}
