@@ -33,7 +33,7 @@ func (c *Center) renderSignIn(w http.ResponseWriter, status int, d signInData) {
 func (c *Center) signIn(w http.ResponseWriter, r *http.Request) {
 	ck, err := r.Cookie(preCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
-		http.Error(w, "this form has expired: reload the page and try again", http.StatusForbidden)
+		c.refuse(w, "This form has expired", "Reload the sign-in page and try again.")
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
@@ -98,6 +98,12 @@ func (c *Center) home(w http.ResponseWriter, r *http.Request, ses *session) {
 // notFound answers a page the center does not have.
 func (c *Center) notFound(w http.ResponseWriter, r *http.Request, ses *session) {
 	c.showError(w, ses, http.StatusNotFound, "There is no such page.")
+}
+
+// refuse answers 403 to a form that cannot be taken (no session, a wrong
+// CSRF token), on a page outside any session.
+func (c *Center) refuse(w http.ResponseWriter, title, msg string) {
+	c.render(w, http.StatusForbidden, "error.html", errorData{pageData: pageData{Title: title}, Message: msg})
 }
 
 // errorData fills the error page.
