@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/storetest"
 )
 
 // The kill -9 test: this test binary runs itself as a child process that
@@ -74,13 +75,13 @@ func TestCrashWriter(t *testing.T) {
 				Email:        fmt.Sprintf("r%d-%d@crash.example", round, n),
 				DisplayName:  "created",
 				ConferenceID: fmt.Sprintf("%07d", round*1_000_000+n),
-				PINDigest:    sqDigest(strconv.Itoa(seq)),
+				PINDigest:    storetest.Digest(strconv.Itoa(seq)),
 				PINLength:    5,
 				PINSetAt:     time.Now(),
 				CreatedAt:    time.Now(),
 			}
 			fmt.Printf("try create 0 %s\n", u.Email)
-			if err := s.CreateUser(ctx, &u, sqStaticMeeting(&u), nil); err != nil {
+			if err := s.CreateUser(ctx, &u, storetest.StaticMeeting(&u), nil); err != nil {
 				fail(err)
 			}
 			fmt.Printf("ack create %d %s\n", u.ID, u.Email)

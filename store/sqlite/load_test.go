@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/storetest"
 )
 
 // The parallel Load (ranges on several connections) gives exactly what the
@@ -26,7 +27,7 @@ func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 	users := make([]store.User, 500)
 	var meetings []store.Meeting
 	for i := range users {
-		users[i] = sqFullUser(i)
+		users[i] = storetest.FullUser(i)
 		users[i].ConferenceID = fmt.Sprintf("%07d", i*19997%10000000)
 		if i%7 != 0 { // most users have no extras
 			users[i].EmailOverride, users[i].Policy, users[i].Lock = "", store.PINPolicy{}, store.LockState{}
@@ -55,7 +56,7 @@ func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 
 	defer func(rows int, parts func() int) { parallelLoadRows, loadParts = rows, parts }(parallelLoadRows, loadParts)
 	parallelLoadRows, loadParts = 1<<62, func() int { return 1 }
-	want := sqLoad(t, s)
+	want := storetest.LoadFull(t, s)
 	if !slices.IsSortedFunc(want.Users, func(a, b store.User) int { return cmp.Compare(a.ID, b.ID) }) {
 		t.Error("users not in ID order")
 	}
@@ -64,13 +65,13 @@ func TestSQLiteLoadParallelMatchesSequential(t *testing.T) {
 	}
 	for _, parts := range []int{2, 3, 8, 10, 16} {
 		parallelLoadRows, loadParts = 1, func() int { return parts }
-		got := sqLoad(t, s)
+		got := storetest.LoadFull(t, s)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d parts: the parallel Load differs from the sequential one", parts)
 		}
 	}
 	// The write lock Load held is released.
-	u := sqFullUser(1000)
+	u := storetest.FullUser(1000)
 	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func BenchmarkSQLiteLoad1M(b *testing.B) {
 	for i := range n {
 		id := fmt.Sprintf("%07d", i)
 		users[i] = store.User{Email: "u" + strconv.Itoa(i) + "@example.com", DisplayName: "User " + strconv.Itoa(i),
-			ConferenceID: id, PINDigest: sqDigest(id), PINLength: 5, PINSetAt: created, CreatedAt: created}
+			ConferenceID: id, PINDigest: storetest.Digest(id), PINLength: 5, PINSetAt: created, CreatedAt: created}
 		meetings[i] = store.Meeting{ConferenceID: id, OrganizerID: int64(i + 1), Static: true, RequireOrganizer: true, CreatedAt: created}
 	}
 	start := time.Now()

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/storetest"
 )
 
 func TestSQLiteMigrationsRecorded(t *testing.T) {
@@ -72,7 +73,7 @@ func TestSQLiteRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := sqFullUser(1)
+	u := storetest.FullUser(1)
 	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +143,8 @@ func TestSQLiteDamagedDatabase(t *testing.T) {
 	users := make([]store.User, 2000)
 	meetings := make([]store.Meeting, len(users))
 	for i := range users {
-		users[i] = sqFullUser(i)
-		meetings[i] = *sqStaticMeeting(&users[i])
+		users[i] = storetest.FullUser(i)
+		meetings[i] = *storetest.StaticMeeting(&users[i])
 		meetings[i].OrganizerID = int64(i + 1)
 	}
 	sqBulkInsert(t, s, users, meetings)
@@ -204,7 +205,7 @@ func TestSQLiteFileModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "dialin")
 	path := filepath.Join(dir, "dialin.db")
 	s := sqOpen(t, path)
-	u := sqFullUser(1)
+	u := storetest.FullUser(1)
 	if err := s.CreateUser(ctx, &u, nil, nil); err != nil { // so that the WAL exists
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestSQLiteOddPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := sqFullUser(1)
+	u := storetest.FullUser(1)
 	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -253,5 +254,5 @@ func TestSQLiteOddPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = sqOpen(t, path)
-	sqCheckUser(t, sqLoadUser(t, s, u.ID), u)
+	storetest.CheckUser(t, storetest.LoadUser(t, s, u.ID), u)
 }

@@ -1,9 +1,8 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,9 +11,9 @@ import (
 
 // The entry a change's context carries is written in the change's
 // transaction: with it when it commits, not at all when it rolls back.
-func TestSQLiteAuditInTheChangesTransaction(t *testing.T) {
+func testAuditInTheChangesTransaction(t *testing.T, e Engine) {
 	ctx := context.Background()
-	d := sqOpenDir(t, filepath.Join(t.TempDir(), "dialin.db"))
+	d := openDir(t, e.fresh(t))
 
 	ok := &store.AuditEntry{Credential: "ops", Address: "127.0.0.1:5000", Action: "user.enable"}
 	c, err := d.EnableUser(store.WithAudit(ctx, ok), store.EnableRequest{Email: "ada@example.com", Mail: store.MailOptions{Skip: true}})

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/dialin/dialin/store"
 )
 
-func TestSQLiteSettingsRoundTrip(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testSettingsRoundTrip(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
 	want := store.Settings{
 		PINLength:         9,
@@ -37,31 +37,17 @@ func TestSQLiteSettingsRoundTrip(t *testing.T) {
 	if err := s.SaveSettings(ctx, want); err != nil { // replaces the row
 		t.Fatal(err)
 	}
-	if got := sqLoad(t, s).Settings; !reflect.DeepEqual(got, want) {
+	if got := LoadFull(t, s).Settings; !reflect.DeepEqual(got, want) {
 		t.Errorf("settings:\n got %+v\nwant %+v", got, want)
 	}
 }
 
-// A stored settings row written before a field existed loads that field
-// with its default.
-func TestSQLiteSettingsMissingFieldsDefault(t *testing.T) {
-	s, _ := sqTempStore(t)
-	if _, err := s.db.Exec(`INSERT INTO settings (id, value) VALUES (1, '{"pin_length": 7}')`); err != nil {
-		t.Fatal(err)
-	}
-	want := store.DefaultSettings()
-	want.PINLength = 7
-	if got := sqLoad(t, s).Settings; !reflect.DeepEqual(got, want) {
-		t.Errorf("settings:\n got %+v\nwant %+v", got, want)
-	}
-}
-
-func TestSQLiteUserRoundTrip(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testUserRoundTrip(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
 
-	u := sqFullUser(1)
-	m := sqStaticMeeting(&u)
+	u := FullUser(1)
+	m := StaticMeeting(&u)
 	if err := s.CreateUser(ctx, &u, m, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -70,42 +56,42 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 	}
 
 	// Load, GetUser and ListUsers all give back every field.
-	snap := sqLoad(t, s)
+	snap := LoadFull(t, s)
 	if len(snap.Users) != 1 || len(snap.Meetings) != 1 {
 		t.Fatalf("loaded %d users, %d meetings", len(snap.Users), len(snap.Meetings))
 	}
-	sqCheckUser(t, snap.Users[0], u)
-	sqCheckMeeting(t, snap.Meetings[0], *m)
+	CheckUser(t, snap.Users[0], u)
+	checkMeeting(t, snap.Meetings[0], *m)
 	got, err := s.GetUser(ctx, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqCheckUser(t, got, u)
+	CheckUser(t, got, u)
 	list, err := s.ListUsers(ctx, 0, 10)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListUsers = %d users, %v", len(list), err)
 	}
-	sqCheckUser(t, list[0], u)
+	CheckUser(t, list[0], u)
 	ms, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: u.ID})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("ListMeetings = %v, %v", ms, err)
 	}
-	sqCheckMeeting(t, ms[0], *m)
+	checkMeeting(t, ms[0], *m)
 
 	// UpdateUser replaces every field but the ID and conference ID.
-	v := sqFullUser(2)
+	v := FullUser(2)
 	v.ID, v.ConferenceID = u.ID, u.ConferenceID
 	if err := s.UpdateUser(ctx, &v, nil); err != nil {
 		t.Fatal(err)
 	}
-	sqCheckUser(t, sqLoadUser(t, s, u.ID), v)
+	CheckUser(t, LoadUser(t, s, u.ID), v)
 
 	// Back to zero values: no policy, zero times, no override.
-	w := store.User{ID: u.ID, Email: "bare@example.com", ConferenceID: u.ConferenceID, PINDigest: sqDigest("bare"), PINLength: 4}
+	w := store.User{ID: u.ID, Email: "bare@example.com", ConferenceID: u.ConferenceID, PINDigest: Digest("bare"), PINLength: 4}
 	if err := s.UpdateUser(ctx, &w, nil); err != nil {
 		t.Fatal(err)
 	}
-	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
+	CheckUser(t, LoadUser(t, s, u.ID), w)
 
 	// SaveLockState replaces the counters and lock only.
 	lock := store.LockState{
@@ -119,33 +105,33 @@ func TestSQLiteUserRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Lock = lock
-	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
+	CheckUser(t, LoadUser(t, s, u.ID), w)
 	if err := s.SaveLockState(ctx, u.ID, store.LockState{}); err != nil {
 		t.Fatal(err)
 	}
 	w.Lock = store.LockState{}
-	sqCheckUser(t, sqLoadUser(t, s, u.ID), w)
+	CheckUser(t, LoadUser(t, s, u.ID), w)
 }
 
 // A user in dynamic mode has no conference ID (NULL, so many can coexist).
-func TestSQLiteDynamicModeUsers(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testDynamicModeUsers(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
 	for i := range 3 {
-		u := sqFullUser(i)
+		u := FullUser(i)
 		u.ConferenceID = ""
 		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatal(err)
 		}
-		sqCheckUser(t, sqLoadUser(t, s, u.ID), u)
+		CheckUser(t, LoadUser(t, s, u.ID), u)
 	}
-	if n := len(sqLoad(t, s).Meetings); n != 0 {
+	if n := len(LoadFull(t, s).Meetings); n != 0 {
 		t.Errorf("%d meetings, want none", n)
 	}
 }
 
-func TestSQLiteTimesRoundTripExactly(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testTimesRoundTripExactly(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
 	times := []time.Time{
 		{},
@@ -158,25 +144,25 @@ func TestSQLiteTimesRoundTripExactly(t *testing.T) {
 		time.Unix(0, -1),
 	}
 	for i, tm := range times {
-		u := store.User{Email: fmt.Sprintf("t%d@example.com", i), PINDigest: sqDigest("x"), PINLength: 5,
+		u := store.User{Email: fmt.Sprintf("t%d@example.com", i), PINDigest: Digest("x"), PINLength: 5,
 			PINSetAt: tm, CreatedAt: tm, Lock: store.LockState{WindowStart: tm, LockedUntil: tm}}
 		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatalf("%v: %v", tm, err)
 		}
-		sqCheckUser(t, sqLoadUser(t, s, u.ID), u)
+		CheckUser(t, LoadUser(t, s, u.ID), u)
 	}
 
 	// Outside what Unix nanoseconds hold: refused, not stored wrong.
 	far := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
-	u := store.User{Email: "far@example.com", PINDigest: sqDigest("x"), PINLength: 5, CreatedAt: far}
-	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), store.ErrInvalidInput, "2300")
-	sqMustErr(t, s.SaveLockState(ctx, 1, store.LockState{LockedUntil: far}), store.ErrInvalidInput, "2300")
+	u := store.User{Email: "far@example.com", PINDigest: Digest("x"), PINLength: 5, CreatedAt: far}
+	mustErr(t, s.CreateUser(ctx, &u, nil, nil), store.ErrInvalidInput, "2300")
+	mustErr(t, s.SaveLockState(ctx, 1, store.LockState{LockedUntil: far}), store.ErrInvalidInput, "2300")
 }
 
-func TestSQLiteMeetingRoundTrip(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testMeetingRoundTrip(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
-	u := sqFullUser(1)
+	u := FullUser(1)
 	u.ConferenceID = ""
 	if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 		t.Fatal(err)
@@ -198,13 +184,13 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 		t.Fatalf("ListMeetings = %v, %v", got, err)
 	}
 	for i := range variants {
-		sqCheckMeeting(t, got[i], variants[i])
+		checkMeeting(t, got[i], variants[i])
 	}
 	if err := s.DeleteMeeting(ctx, "2000002"); err != nil {
 		t.Fatal(err)
 	}
-	sqMustErr(t, s.DeleteMeeting(ctx, "2000002"), store.ErrNotFound, "2000002")
-	if n := len(sqLoad(t, s).Meetings); n != 3 {
+	mustErr(t, s.DeleteMeeting(ctx, "2000002"), store.ErrNotFound, "2000002")
+	if n := len(LoadFull(t, s).Meetings); n != 3 {
 		t.Errorf("%d meetings after delete, want 3", n)
 	}
 	if ms, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: 999}); err != nil || len(ms) != 0 {
@@ -212,53 +198,53 @@ func TestSQLiteMeetingRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSQLiteErrExists(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testErrExists(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
-	a := sqFullUser(1)
-	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a), nil); err != nil {
+	a := FullUser(1)
+	if err := s.CreateUser(ctx, &a, StaticMeeting(&a), nil); err != nil {
 		t.Fatal(err)
 	}
 	dyn := store.Meeting{ConferenceID: "3000003", OrganizerID: a.ID, CreatedAt: time.Now()}
 	if err := s.CreateMeeting(ctx, &dyn); err != nil {
 		t.Fatal(err)
 	}
-	before := sqLoad(t, s)
+	before := LoadFull(t, s)
 
 	t.Run("email, any case", func(t *testing.T) {
-		b := sqFullUser(2)
+		b := FullUser(2)
 		b.Email = strings.ToUpper(a.Email)
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), store.ErrExists, "email")
+		mustErr(t, s.CreateUser(ctx, &b, StaticMeeting(&b), nil), store.ErrExists, "email")
 		if b.ID != 0 {
 			t.Errorf("b.ID = %d after a failed create", b.ID)
 		}
 	})
 	t.Run("conference ID of another user", func(t *testing.T) {
-		b := sqFullUser(2)
+		b := FullUser(2)
 		b.ConferenceID = a.ConferenceID
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), store.ErrExists, "conference ID")
-		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateUser(ctx, &b, StaticMeeting(&b), nil), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateUser(ctx, &b, nil, nil), store.ErrExists, "conference ID")
 	})
 	t.Run("user's ID taken by a dynamic meeting", func(t *testing.T) {
-		b := sqFullUser(2)
+		b := FullUser(2)
 		b.ConferenceID = dyn.ConferenceID
-		sqMustErr(t, s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil), store.ErrExists, "conference ID")
-		sqMustErr(t, s.CreateUser(ctx, &b, nil, nil), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateUser(ctx, &b, StaticMeeting(&b), nil), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateUser(ctx, &b, nil, nil), store.ErrExists, "conference ID")
 	})
 	t.Run("meeting takes a user's ID", func(t *testing.T) {
 		m := store.Meeting{ConferenceID: a.ConferenceID, OrganizerID: a.ID}
-		sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
 		m.ConferenceID = dyn.ConferenceID
-		sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
 	})
 	t.Run("meeting takes the ID of a user without meeting", func(t *testing.T) {
-		c := sqFullUser(3) // a static ID whose meeting is missing
+		c := FullUser(3) // a static ID whose meeting is missing
 		if err := s.CreateUser(ctx, &c, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, c.ID)
 		m := store.Meeting{ConferenceID: c.ConferenceID, OrganizerID: a.ID}
-		sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
+		mustErr(t, s.CreateMeeting(ctx, &m), store.ErrExists, "conference ID")
 		// The owner may have its static meeting back.
 		m.OrganizerID, m.Static = c.ID, true
 		if err := s.CreateMeeting(ctx, &m); err != nil {
@@ -266,83 +252,83 @@ func TestSQLiteErrExists(t *testing.T) {
 		}
 	})
 	t.Run("the user is not created when its meeting fails", func(t *testing.T) {
-		b := sqFullUser(2)
-		m := sqStaticMeeting(&b)
+		b := FullUser(2)
+		m := StaticMeeting(&b)
 		m.ConferenceID = dyn.ConferenceID // differs from b's: only the meeting insert fails
-		sqMustErr(t, s.CreateUser(ctx, &b, m, nil), store.ErrExists, "conference ID")
-		for _, u := range sqLoad(t, s).Users {
+		mustErr(t, s.CreateUser(ctx, &b, m, nil), store.ErrExists, "conference ID")
+		for _, u := range LoadFull(t, s).Users {
 			if u.Email == b.Email {
 				t.Fatalf("user %d was created without its meeting", u.ID)
 			}
 		}
 	})
 	t.Run("update to another user's email", func(t *testing.T) {
-		b := sqFullUser(2)
-		if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
+		b := FullUser(2)
+		if err := s.CreateUser(ctx, &b, StaticMeeting(&b), nil); err != nil {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, b.ID)
 		b.Email = a.Email
-		sqMustErr(t, s.UpdateUser(ctx, &b, nil), store.ErrExists, "email")
+		mustErr(t, s.UpdateUser(ctx, &b, nil), store.ErrExists, "email")
 	})
 	t.Run("replace with a taken ID", func(t *testing.T) {
-		b := sqFullUser(2)
-		if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
+		b := FullUser(2)
+		if err := s.CreateUser(ctx, &b, StaticMeeting(&b), nil); err != nil {
 			t.Fatal(err)
 		}
 		defer s.DeleteUser(ctx, b.ID)
-		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, a.ConferenceID, nil), store.ErrExists, "conference ID")
-		sqMustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, dyn.ConferenceID, nil), store.ErrExists, "conference ID")
-		sqCheckUser(t, sqLoadUser(t, s, b.ID), b)
+		mustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, a.ConferenceID, nil), store.ErrExists, "conference ID")
+		mustErr(t, s.ReplaceConferenceID(ctx, b.ID, b.ConferenceID, dyn.ConferenceID, nil), store.ErrExists, "conference ID")
+		CheckUser(t, LoadUser(t, s, b.ID), b)
 	})
 
 	// Failed writes left nothing behind.
-	after := sqLoad(t, s)
+	after := LoadFull(t, s)
 	if len(after.Users) != len(before.Users) || len(after.Meetings) != len(before.Meetings) {
 		t.Errorf("after failed writes: %d users, %d meetings; want %d, %d",
 			len(after.Users), len(after.Meetings), len(before.Users), len(before.Meetings))
 	}
 }
 
-func TestSQLiteErrNotFound(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testErrNotFound(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
-	ghost := sqFullUser(1)
+	ghost := FullUser(1)
 	ghost.ID = 12345
-	sqMustErr(t, s.UpdateUser(ctx, &ghost, nil), store.ErrNotFound, "12345")
-	sqMustErr(t, s.SaveLockState(ctx, 12345, store.LockState{Failures: 1}), store.ErrNotFound, "12345")
-	sqMustErr(t, s.DeleteUser(ctx, 12345), store.ErrNotFound, "12345")
+	mustErr(t, s.UpdateUser(ctx, &ghost, nil), store.ErrNotFound, "12345")
+	mustErr(t, s.SaveLockState(ctx, 12345, store.LockState{Failures: 1}), store.ErrNotFound, "12345")
+	mustErr(t, s.DeleteUser(ctx, 12345), store.ErrNotFound, "12345")
 	_, err := s.GetUser(ctx, 12345)
-	sqMustErr(t, err, store.ErrNotFound, "12345")
-	sqMustErr(t, s.ReplaceConferenceID(ctx, 12345, "1000001", "1000002", nil), store.ErrNotFound, "12345")
-	sqMustErr(t, s.DeleteMeeting(ctx, "1000001"), store.ErrNotFound, "1000001")
+	mustErr(t, err, store.ErrNotFound, "12345")
+	mustErr(t, s.ReplaceConferenceID(ctx, 12345, "1000001", "1000002", nil), store.ErrNotFound, "12345")
+	mustErr(t, s.DeleteMeeting(ctx, "1000001"), store.ErrNotFound, "1000001")
 	m := store.Meeting{ConferenceID: "1000001", OrganizerID: 12345}
-	sqMustErr(t, s.CreateMeeting(ctx, &m), store.ErrNotFound, "12345")
-	if snap := sqLoad(t, s); len(snap.Users)+len(snap.Meetings) != 0 {
+	mustErr(t, s.CreateMeeting(ctx, &m), store.ErrNotFound, "12345")
+	if snap := LoadFull(t, s); len(snap.Users)+len(snap.Meetings) != 0 {
 		t.Errorf("something was written: %+v", snap)
 	}
 }
 
-func TestSQLiteInvalidInput(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testInvalidInput(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
-	u := sqFullUser(1)
+	u := FullUser(1)
 	u.PINDigest = nil
-	sqMustErr(t, s.CreateUser(ctx, &u, nil, nil), store.ErrInvalidInput, "digest")
+	mustErr(t, s.CreateUser(ctx, &u, nil, nil), store.ErrInvalidInput, "digest")
 	_, err := s.ListUsers(ctx, 0, 0)
-	sqMustErr(t, err, store.ErrInvalidInput, "limit")
-	sqMustErr(t, s.ReplaceConferenceID(ctx, 1, "1000001", "", nil), store.ErrInvalidInput, "empty")
+	mustErr(t, err, store.ErrInvalidInput, "limit")
+	mustErr(t, s.ReplaceConferenceID(ctx, 1, "1000001", "", nil), store.ErrInvalidInput, "empty")
 }
 
-func TestSQLiteReplaceConferenceID(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testReplaceConferenceID(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
-	a, b := sqFullUser(1), sqFullUser(2)
-	ma := sqStaticMeeting(&a)
+	a, b := FullUser(1), FullUser(2)
+	ma := StaticMeeting(&a)
 	if err := s.CreateUser(ctx, &a, ma, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
+	if err := s.CreateUser(ctx, &b, StaticMeeting(&b), nil); err != nil {
 		t.Fatal(err)
 	}
 	oldID, newID := a.ConferenceID, "4000004"
@@ -350,7 +336,7 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.ConferenceID = newID
-	sqCheckUser(t, sqLoadUser(t, s, a.ID), a)
+	CheckUser(t, LoadUser(t, s, a.ID), a)
 	ms, err := s.ListMeetings(ctx, store.MeetingFilter{OrganizerID: a.ID})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("ListMeetings = %v, %v", ms, err)
@@ -358,10 +344,10 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	want := *ma
 	want.ConferenceID = newID
 	want.NoCheckDigit = !store.ValidConferenceID(newID) // the flag follows the ID
-	sqCheckMeeting(t, ms[0], want)                      // moved with its options and creation time
+	checkMeeting(t, ms[0], want)                        // moved with its options and creation time
 
 	// A stale old ID (already replaced) is refused and changes nothing.
-	sqMustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005", nil), store.ErrNotFound, oldID)
+	mustErr(t, s.ReplaceConferenceID(ctx, a.ID, oldID, "4000005", nil), store.ErrNotFound, oldID)
 
 	// The old ID is free: another user's meeting may take it.
 	m := store.Meeting{ConferenceID: oldID, OrganizerID: b.ID, CreatedAt: time.Now()}
@@ -369,9 +355,9 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 		t.Fatalf("old ID not freed: %v", err)
 	}
 	// So may a user.
-	c := sqFullUser(3)
+	c := FullUser(3)
 	c.ConferenceID = "4000006"
-	if err := s.CreateUser(ctx, &c, sqStaticMeeting(&c), nil); err != nil {
+	if err := s.CreateUser(ctx, &c, StaticMeeting(&c), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ReplaceConferenceID(ctx, c.ID, c.ConferenceID, newID, nil); !errors.Is(err, store.ErrExists) {
@@ -379,14 +365,14 @@ func TestSQLiteReplaceConferenceID(t *testing.T) {
 	}
 }
 
-func TestSQLiteDeleteUserCascades(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testDeleteUserCascades(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
-	a, b := sqFullUser(1), sqFullUser(2)
-	if err := s.CreateUser(ctx, &a, sqStaticMeeting(&a), nil); err != nil {
+	a, b := FullUser(1), FullUser(2)
+	if err := s.CreateUser(ctx, &a, StaticMeeting(&a), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateUser(ctx, &b, sqStaticMeeting(&b), nil); err != nil {
+	if err := s.CreateUser(ctx, &b, StaticMeeting(&b), nil); err != nil {
 		t.Fatal(err)
 	}
 	for i, org := range []int64{a.ID, a.ID, b.ID} {
@@ -398,7 +384,7 @@ func TestSQLiteDeleteUserCascades(t *testing.T) {
 	if err := s.DeleteUser(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	snap := sqLoad(t, s)
+	snap := LoadFull(t, s)
 	if len(snap.Users) != 1 || snap.Users[0].ID != b.ID {
 		t.Fatalf("users after delete: %+v", snap.Users)
 	}
@@ -413,7 +399,7 @@ func TestSQLiteDeleteUserCascades(t *testing.T) {
 	// The deleted user's email and IDs are free again; its numeric ID is
 	// never given to another user.
 	a2 := a
-	if err := s.CreateUser(ctx, &a2, sqStaticMeeting(&a2), nil); err != nil {
+	if err := s.CreateUser(ctx, &a2, StaticMeeting(&a2), nil); err != nil {
 		t.Fatal(err)
 	}
 	if a2.ID == a.ID {
@@ -421,12 +407,12 @@ func TestSQLiteDeleteUserCascades(t *testing.T) {
 	}
 }
 
-func TestSQLiteListUsersPages(t *testing.T) {
-	s, _ := sqTempStore(t)
+func testListUsersPages(t *testing.T, e Engine) {
+	s := e.fresh(t)
 	ctx := context.Background()
 	var ids []int64
 	for i := range 7 {
-		u := sqFullUser(i)
+		u := FullUser(i)
 		if err := s.CreateUser(ctx, &u, nil, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -19,11 +19,11 @@ func cdr(callID string, started time.Time, outcome string) store.CallRecord {
 	}
 }
 
-func TestCallRecordsRoundTripFilterUsagePrune(t *testing.T) {
+func testCallRecordsRoundTripFilterUsagePrune(t *testing.T, e Engine) {
 	ctx := context.Background()
-	db, _ := sqTempStore(t)
-	u := sqFullUser(1)
-	if err := db.CreateUser(ctx, &u, sqStaticMeeting(&u), nil); err != nil {
+	db := e.fresh(t)
+	u := FullUser(1)
+	if err := db.CreateUser(ctx, &u, StaticMeeting(&u), nil); err != nil {
 		t.Fatal(err)
 	}
 	base := time.Date(2026, 1, 10, 9, 0, 0, 123, time.UTC)
