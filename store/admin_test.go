@@ -40,8 +40,8 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 }
 
 // UpdateSettings trims the dial-in numbers before checking and storing them.
-func TestUpdateSettingsTrimsNumbers(t *testing.T) {
-	d := openTestDir(t, "")
+func testUpdateSettingsTrimsNumbers(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	s, err := d.UpdateSettings(context.Background(), func(s *store.Settings) error {
 		s.DialInNumbers = []string{" +1 425 555 0100 "}
 		return nil
@@ -52,8 +52,8 @@ func TestUpdateSettingsTrimsNumbers(t *testing.T) {
 }
 
 // The addresses of a write are checked once, here, naming the field.
-func TestAddressesNameTheField(t *testing.T) {
-	d := openTestDir(t, "")
+func testAddressesNameTheField(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	for _, tc := range []struct {
 		req   store.EnableRequest

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,13 +14,13 @@ import (
 // costs are tested once, in TestAdminPasswordDefaultCosts.
 var cheapPasswords = store.PasswordParams{Time: 1, Memory: 1024, Threads: 1}
 
-// TestAdminAccounts: an account's generated password signs in, across a
+// testAdminAccounts: an account's generated password signs in, across a
 // restart; a wrong one, another name or the password before a reset does
 // not; names are checked and unique whatever their case; only the
 // argon2id hash reaches the database file.
-func TestAdminAccounts(t *testing.T) {
+func testAdminAccounts(t *testing.T, be testBackend) {
 	ctx := context.Background()
-	d := openTestDir(t, "")
+	d := openTestDir(t, be, "")
 	a, password, err := d.AddAdmin(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +63,7 @@ func TestAdminAccounts(t *testing.T) {
 
 	// Across a restart, and nothing but the hash on disk.
 	d.Close()
-	d2 := openTestDir(t, d.path)
+	d2 := openTestDir(t, be, d.path)
 	if _, ok, err := d2.VerifyAdmin(ctx, "alice", again); !ok || err != nil {
 		t.Errorf("after a restart: %v, %v", ok, err)
 	}
@@ -73,18 +72,13 @@ func TestAdminAccounts(t *testing.T) {
 		t.Errorf("list %+v, %v", list, err)
 	}
 	d2.Close()
-	for _, f := range []string{d.path, d.path + "-wal"} {
-		data, err := os.ReadFile(f)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
-		for _, pw := range []string{password, again} {
-			if bytes.Contains(data, []byte(pw)) {
-				t.Errorf("%s holds a password in clear", f)
-			}
+	data := be.stored(t, d.path)
+	for _, pw := range []string{password, again} {
+		if bytes.Contains(data, []byte(pw)) {
+			t.Errorf("%s holds a password in clear", d.path)
 		}
 	}
-	d3 := openTestDir(t, d.path)
+	d3 := openTestDir(t, be, d.path)
 	if err := d3.RemoveAdmin(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +90,11 @@ func TestAdminAccounts(t *testing.T) {
 	}
 }
 
-// TestAdminPasswordDefaultCosts: the production costs (RFC 9106's second
+// testAdminPasswordDefaultCosts: the production costs (RFC 9106's second
 // recommendation) make a hash that verifies.
-func TestAdminPasswordDefaultCosts(t *testing.T) {
+func testAdminPasswordDefaultCosts(t *testing.T, be testBackend) {
 	ctx := context.Background()
-	d := openTestDirWith(t, store.DefaultPasswordParams)
+	d := openTestDirWith(t, be, store.DefaultPasswordParams)
 	_, password, err := d.AddAdmin(ctx, "root")
 	if err != nil {
 		t.Fatal(err)

@@ -7,12 +7,12 @@ import (
 	"github.com/dialin/dialin/store"
 )
 
-// TestListedMeetingsSayWhatACallDoes: GetMeeting and ListMeetings show
+// testListedMeetingsSayWhatACallDoes: GetMeeting and ListMeetings show
 // each meeting's admission as LookupConference (the call path) finds it:
 // a static ID follows the settings, a dynamic meeting its own flags.
-func TestListedMeetingsSayWhatACallDoes(t *testing.T) {
+func testListedMeetingsSayWhatACallDoes(t *testing.T, be testBackend) {
 	ctx := context.Background()
-	d := openTestDir(t, "")
+	d := openTestDir(t, be, "")
 	ada := enable(t, d, "ada@example.com")
 	dyn, err := d.CreateMeeting(ctx, ada.User.ID, false, true)
 	if err != nil {

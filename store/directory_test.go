@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/store"
-	"github.com/dialin/dialin/store/sqlite"
 )
 
 var testSecret = bytes.Repeat([]byte{7}, 32)
@@ -40,34 +37,33 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 type testDir struct {
 	*store.Directory
-	db    *sqlite.DB // the directory's backend, to check what is on disk
-	path  string
+	db    store.Backend // the directory's backend, to check what is stored
+	path  string        // where the database is (backend's create): to reopen it
 	clock *fakeClock
 	logs  *bytes.Buffer
 }
 
-// openTestDir opens a directory on a real SQLite file in t's temp folder.
-func openTestDir(t *testing.T, path string) *testDir {
+// openTestDir opens a directory on b's database at path (a new one when
+// path is ""): a real SQLite file in t's temp folder, or a real PostgreSQL
+// database (backends_test.go).
+func openTestDir(t *testing.T, b testBackend, path string) *testDir {
 	t.Helper()
-	return openTestDirAt(t, path, cheapPasswords)
+	return openTestDirAt(t, b, path, cheapPasswords)
 }
 
-// openTestDirWith is openTestDir in a new folder with these password costs.
-func openTestDirWith(t *testing.T, p store.PasswordParams) *testDir {
+// openTestDirWith is openTestDir on a new database with these password costs.
+func openTestDirWith(t *testing.T, b testBackend, p store.PasswordParams) *testDir {
 	t.Helper()
-	return openTestDirAt(t, "", p)
+	return openTestDirAt(t, b, "", p)
 }
 
-func openTestDirAt(t *testing.T, path string, passwords store.PasswordParams) *testDir {
+func openTestDirAt(t *testing.T, b testBackend, path string, passwords store.PasswordParams) *testDir {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "dialin.db")
+		path = b.create(t)
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := b.open(t, path)
 	clock := &fakeClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	logs := &bytes.Buffer{}
 	d, err := store.Open(ctx, store.Options{Backend: db, Secret: testSecret, Now: clock.Now, Logger: zerolog.New(logs),
@@ -94,8 +90,8 @@ func enable(t *testing.T, d *testDir, email string) store.Change {
 	return e
 }
 
-func TestEnableUserGivesConferenceIDAndPIN(t *testing.T) {
-	d := openTestDir(t, "")
+func testEnableUserGivesConferenceIDAndPIN(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	e := enable(t, d, "ada@example.com")
 	if !store.ValidConferenceID(e.User.ConferenceID) {
 		t.Fatalf("conference ID %q invalid", e.User.ConferenceID)
@@ -118,8 +114,8 @@ func TestEnableUserGivesConferenceIDAndPIN(t *testing.T) {
 	}
 }
 
-func TestMistypedConferenceIDRefused(t *testing.T) {
-	d := openTestDir(t, "")
+func testMistypedConferenceIDRefused(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	e := enable(t, d, "ada@example.com")
 	id := []byte(e.User.ConferenceID)
 	id[6] = '0' + (id[6]-'0'+1)%10 // wrong check digit
@@ -133,8 +129,8 @@ func TestMistypedConferenceIDRefused(t *testing.T) {
 	}
 }
 
-func TestPINLengthChangeAppliesToNewPINsOnly(t *testing.T) {
-	d := openTestDir(t, "")
+func testPINLengthChangeAppliesToNewPINsOnly(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	old := enable(t, d, "old@example.com")
 	s := d.Settings()
@@ -159,8 +155,8 @@ func TestPINLengthChangeAppliesToNewPINsOnly(t *testing.T) {
 	}
 }
 
-func TestSetPINPolicy(t *testing.T) {
-	d := openTestDir(t, "")
+func testSetPINPolicy(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	cases := map[string]string{
@@ -201,8 +197,8 @@ func TestSetPINPolicy(t *testing.T) {
 	}
 }
 
-func TestResetConferenceIDKillsOldID(t *testing.T) {
-	d := openTestDir(t, "")
+func testResetConferenceIDKillsOldID(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	c, err := d.ResetConferenceID(ctx, e.User.ID, store.MailOptions{})
@@ -227,8 +223,8 @@ func TestResetConferenceIDKillsOldID(t *testing.T) {
 	}
 }
 
-func TestLockoutLocalWindowAndGlobal(t *testing.T) {
-	d := openTestDir(t, "")
+func testLockoutLocalWindowAndGlobal(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com") // 5 digits: local 25, global 1000
 	id := e.User.ConferenceID
@@ -331,8 +327,8 @@ func mustUser(t *testing.T, d *testDir, id int64) store.User {
 	return u
 }
 
-func TestPerUserLockoutOverride(t *testing.T) {
-	d := openTestDir(t, "")
+func testPerUserLockoutOverride(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	three := 3
 	e, err := d.EnableUser(ctx, store.EnableRequest{Email: "ada@example.com", Policy: store.PINPolicy{LocalLimit: &three}})
@@ -351,10 +347,10 @@ func TestPerUserLockoutOverride(t *testing.T) {
 	}
 }
 
-func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dialin.db")
+func testRestartKeepsEverythingAndNoClearPIN(t *testing.T, be testBackend) {
+	path := be.create(t)
 	ctx := context.Background()
-	d := openTestDir(t, path)
+	d := openTestDir(t, be, path)
 	a := enable(t, d, "ada@example.com")
 	b := enable(t, d, "bob@example.com")
 	reset, err := d.ResetPIN(ctx, b.User.ID, store.MailOptions{})
@@ -376,7 +372,7 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d2 := openTestDir(t, path)
+	d2 := openTestDir(t, be, path)
 	if got := d2.Settings(); got.PINLength != 6 || got.SendEmails || len(got.DialInNumbers) != 1 {
 		t.Fatalf("settings after restart: %+v", got)
 	}
@@ -390,17 +386,12 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// No PIN in clear in any file of the database (WAL included) or in logs.
-	files, _ := filepath.Glob(path + "*")
+	// No PIN in clear in what the database stores (SQLite's WAL
+	// included) or in logs.
+	data := be.stored(t, path)
 	for _, pin := range []string{a.PIN, b.PIN, reset.PIN} {
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if bytes.Contains(data, []byte(pin)) {
-				t.Errorf("PIN %s in clear in %s", store.MaskedPIN, filepath.Base(f))
-			}
+		if bytes.Contains(data, []byte(pin)) {
+			t.Errorf("PIN %s in clear in %s", store.MaskedPIN, path)
 		}
 		if strings.Contains(d.logs.String()+d2.logs.String(), pin) {
 			t.Error("a PIN appears in the logs")
@@ -408,8 +399,8 @@ func TestRestartKeepsEverythingAndNoClearPIN(t *testing.T) {
 	}
 }
 
-func TestDisableUserAndDynamicMeetings(t *testing.T) {
-	d := openTestDir(t, "")
+func testDisableUserAndDynamicMeetings(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	m, err := d.CreateMeeting(ctx, e.User.ID, true, true)
@@ -439,8 +430,8 @@ func TestDisableUserAndDynamicMeetings(t *testing.T) {
 	}
 }
 
-func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
-	d := openTestDir(t, "")
+func testConcurrentLookupsVerificationsAndWrites(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	var users []store.Change
 	for i := range 20 {
@@ -484,8 +475,8 @@ func TestConcurrentLookupsVerificationsAndWrites(t *testing.T) {
 	wg.Wait()
 }
 
-func TestUserJSONMasksPIN(t *testing.T) {
-	d := openTestDir(t, "")
+func testUserJSONMasksPIN(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	e := enable(t, d, "ada@example.com")
 	u := mustUser(t, d, e.User.ID)
 	data, err := json.Marshal(u)
@@ -501,8 +492,8 @@ func TestUserJSONMasksPIN(t *testing.T) {
 	}
 }
 
-func TestDynamicConferenceIDMode(t *testing.T) {
-	d := openTestDir(t, "")
+func testDynamicConferenceIDMode(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	static := enable(t, d, "before@example.com")
 	s := d.Settings()
@@ -552,9 +543,9 @@ func TestDynamicConferenceIDMode(t *testing.T) {
 
 // A caller who hangs up as its failure locks the PIN (cancelled context)
 // must not lose the lock, and a restart must keep it.
-func TestLockSurvivesCancelledCallerAndRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dialin.db")
-	d := openTestDir(t, path)
+func testLockSurvivesCancelledCallerAndRestart(t *testing.T, be testBackend) {
+	path := be.create(t)
+	d := openTestDir(t, be, path)
 	e := enable(t, d, "ada@example.com")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -568,7 +559,7 @@ func TestLockSurvivesCancelledCallerAndRestart(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d2 := openTestDir(t, path)
+	d2 := openTestDir(t, be, path)
 	d2.clock.now = d.clock.Now()
 	if r, _ := d2.VerifyOrganizerPIN(context.Background(), e.User.ConferenceID, e.PIN); r != store.PINLocked {
 		t.Fatalf("right PIN after restart: %v, want still locked", r)

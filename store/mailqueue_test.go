@@ -29,11 +29,11 @@ func listMail(t *testing.T, d *testDir, status store.MailStatus) []store.SealedM
 	return mails
 }
 
-// TestSupersedeLatestPIN: PIN resets while the welcome waits leave one
+// testSupersedeLatestPIN: PIN resets while the welcome waits leave one
 // welcome with the latest PIN and the conference ID; the others are
 // dropped as superseded, their content erased.
-func TestSupersedeLatestPIN(t *testing.T) {
-	d := openTestDir(t, "")
+func testSupersedeLatestPIN(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	var last store.Change
@@ -73,11 +73,11 @@ func TestSupersedeLatestPIN(t *testing.T) {
 	}
 }
 
-// TestSupersedeByFact: a PIN email and a conference-ID email are about
+// testSupersedeByFact: a PIN email and a conference-ID email are about
 // different facts and both stay; a second conference-ID change supersedes
 // the first; an email to another address supersedes nothing.
-func TestSupersedeByFact(t *testing.T) {
-	d := openTestDir(t, "")
+func testSupersedeByFact(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	sendAll(t, d)
@@ -125,10 +125,10 @@ func TestSupersedeByFact(t *testing.T) {
 	}
 }
 
-// TestStaleMailDropped: an email whose PIN or conference ID was changed
+// testStaleMailDropped: an email whose PIN or conference ID was changed
 // without an email, or whose user was disabled, is marked stale.
-func TestStaleMailDropped(t *testing.T) {
-	d := openTestDir(t, "")
+func testStaleMailDropped(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	a := enable(t, d, "ada@example.com")
 	b := enable(t, d, "bob@example.com")
@@ -173,10 +173,10 @@ func TestStaleMailDropped(t *testing.T) {
 	}
 }
 
-// TestCannotProduceMailRefused: a user without a static conference ID has
+// testCannotProduceMailRefused: a user without a static conference ID has
 // none to send: refused, nothing queued. Their welcome email has the PIN.
-func TestCannotProduceMailRefused(t *testing.T) {
-	d := openTestDir(t, "")
+func testCannotProduceMailRefused(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	if _, err := d.UpdateSettings(ctx, func(s *store.Settings) error {
 		s.ConferenceIDMode = store.ConferenceIDDynamic
@@ -207,10 +207,10 @@ func TestCannotProduceMailRefused(t *testing.T) {
 	}
 }
 
-// TestEmailToWithEmailsOff: an address named by hand is sent to even with
+// testEmailToWithEmailsOff: an address named by hand is sent to even with
 // send_emails off; nothing else is.
-func TestEmailToWithEmailsOff(t *testing.T) {
-	d := openTestDir(t, "")
+func testEmailToWithEmailsOff(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	if _, err := d.UpdateSettings(ctx, func(s *store.Settings) error { s.SendEmails = false; return nil }); err != nil {
 		t.Fatal(err)
@@ -232,9 +232,9 @@ func TestEmailToWithEmailsOff(t *testing.T) {
 	}
 }
 
-// TestOutboxStates: failed, retried, dropped by hand, pruned.
-func TestOutboxStates(t *testing.T) {
-	d := openTestDir(t, "")
+// testOutboxStates: failed, retried, dropped by hand, pruned.
+func testOutboxStates(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	a := enable(t, d, "ada@example.com")
 	enable(t, d, "bob@example.com")
@@ -306,10 +306,10 @@ func TestOutboxStates(t *testing.T) {
 	}
 }
 
-// TestSetEmailOverride: the override can be changed and cleared after
+// testSetEmailOverride: the override can be changed and cleared after
 // enabling; the next email goes to it.
-func TestSetEmailOverride(t *testing.T) {
-	d := openTestDir(t, "")
+func testSetEmailOverride(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	sendAll(t, d)
@@ -335,11 +335,11 @@ func TestSetEmailOverride(t *testing.T) {
 	}
 }
 
-// TestSendInfoBesideWelcome: send-info while the welcome waits supersedes
+// testSendInfoBesideWelcome: send-info while the welcome waits supersedes
 // nothing (the welcome tells more and is still true), and never takes on
 // the PIN.
-func TestSendInfoBesideWelcome(t *testing.T) {
-	d := openTestDir(t, "")
+func testSendInfoBesideWelcome(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e := enable(t, d, "ada@example.com")
 	if _, err := d.SendConferenceInfo(ctx, e.User.ID, store.MailOptions{}); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dialin/dialin/store"
-	"github.com/dialin/dialin/store/sqlite"
 )
 
 // dueMail returns every due email, failing the test on error.
@@ -45,8 +43,8 @@ func setDialInNumbers(t *testing.T, d *testDir, numbers ...string) {
 	}
 }
 
-func TestEnableQueuesWelcomeEmail(t *testing.T) {
-	d := openTestDir(t, "")
+func testEnableQueuesWelcomeEmail(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	setDialInNumbers(t, d, "+1 425 555 0100")
 	e := enable(t, d, "ada@example.com")
 	if !e.MailQueued {
@@ -82,8 +80,8 @@ func TestEnableQueuesWelcomeEmail(t *testing.T) {
 	}
 }
 
-func TestOutboxHoldsNoPINInClear(t *testing.T) {
-	d := openTestDir(t, "")
+func testOutboxHoldsNoPINInClear(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	var pins []string
 	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 		pins = append(pins, enable(t, d, email).PIN)
@@ -98,21 +96,16 @@ func TestOutboxHoldsNoPINInClear(t *testing.T) {
 		t.Fatalf("%d pending, want 3", n)
 	}
 	d.Close()
-	for _, suffix := range []string{"", "-wal"} {
-		data, err := os.ReadFile(d.path + suffix)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		for _, pin := range pins {
-			if bytes.Contains(data, []byte(`"pin":"`+pin)) || bytes.Contains(data, []byte(`"`+pin+`"`)) {
-				t.Fatalf("PIN %s in clear in %s", pin, d.path+suffix)
-			}
+	data := be.stored(t, d.path)
+	for _, pin := range pins {
+		if bytes.Contains(data, []byte(`"pin":"`+pin)) || bytes.Contains(data, []byte(`"`+pin+`"`)) {
+			t.Fatalf("PIN %s in clear in %s", pin, d.path)
 		}
 	}
 }
 
-func TestEmailsOffQueuesNothingOnChanges(t *testing.T) {
-	d := openTestDir(t, "")
+func testEmailsOffQueuesNothingOnChanges(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	if _, err := d.UpdateSettings(ctx, func(s *store.Settings) error { s.SendEmails = false; return nil }); err != nil {
 		t.Fatal(err)
@@ -141,8 +134,8 @@ func TestEmailsOffQueuesNothingOnChanges(t *testing.T) {
 	}
 }
 
-func TestMailOptions(t *testing.T) {
-	d := openTestDir(t, "")
+func testMailOptions(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	e, err := d.EnableUser(ctx, store.EnableRequest{Email: "ada@example.com", EmailOverride: "ada.home@example.org"})
 	if err != nil {
@@ -179,8 +172,8 @@ func TestMailOptions(t *testing.T) {
 	}
 }
 
-func TestMailFailedKeepsAndDelays(t *testing.T) {
-	d := openTestDir(t, "")
+func testMailFailedKeepsAndDelays(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	enable(t, d, "ada@example.com")
 	m := dueMail(t, d)[0]
@@ -200,25 +193,22 @@ func TestMailFailedKeepsAndDelays(t *testing.T) {
 	}
 }
 
-func TestOutboxSurvivesRestart(t *testing.T) {
-	d := openTestDir(t, "")
+func testOutboxSurvivesRestart(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	e := enable(t, d, "ada@example.com")
 	d.Close()
-	d2 := openTestDir(t, d.path)
+	d2 := openTestDir(t, be, d.path)
 	m := dueMail(t, d2)
 	if len(m) != 1 || m[0].PIN != e.PIN {
 		t.Fatalf("after restart: %+v", m)
 	}
 }
 
-func TestOutboxWithAnotherSecret(t *testing.T) {
-	d := openTestDir(t, "")
+func testOutboxWithAnotherSecret(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	enable(t, d, "ada@example.com")
 	d.Close()
-	db, err := sqlite.Open(context.Background(), d.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := be.open(t, d.path)
 	logs := &bytes.Buffer{}
 	other, err := store.Open(context.Background(), store.Options{Backend: db, Secret: bytes.Repeat([]byte{8}, 32), Logger: zerolog.New(logs)})
 	if err != nil {
@@ -234,8 +224,8 @@ func TestOutboxWithAnotherSecret(t *testing.T) {
 	}
 }
 
-func TestSetConferenceID(t *testing.T) {
-	d := openTestDir(t, "")
+func testSetConferenceID(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	a := enable(t, d, "ada@example.com")
 	b := enable(t, d, "bob@example.com")
@@ -288,8 +278,8 @@ func TestSetConferenceID(t *testing.T) {
 	}
 }
 
-func TestUserByEmailAndListing(t *testing.T) {
-	d := openTestDir(t, "")
+func testUserByEmailAndListing(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
 	ctx := context.Background()
 	var ids []int64
 	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {

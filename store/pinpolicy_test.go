@@ -8,11 +8,11 @@ import (
 	"github.com/dialin/dialin/store"
 )
 
-// TestSetPINLengthStoredAndUsedByResets: the user's own PIN length is
+// testSetPINLengthStoredAndUsedByResets: the user's own PIN length is
 // stored (it survives a restart) and every generated PIN follows it.
-func TestSetPINLengthStoredAndUsedByResets(t *testing.T) {
+func testSetPINLengthStoredAndUsedByResets(t *testing.T, be testBackend) {
 	ctx := context.Background()
-	d := openTestDir(t, "")
+	d := openTestDir(t, be, "")
 	ada := enable(t, d, "ada@example.com")
 	if _, err := d.SetPINLength(ctx, ada.User.ID, 8); err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func TestSetPINLengthStoredAndUsedByResets(t *testing.T) {
 	}
 	path := d.path
 	d.Close()
-	d = openTestDir(t, path)
+	d = openTestDir(t, be, path)
 	u, err := d.GetUser(ctx, ada.User.ID)
 	if err != nil || u.Policy.Length == nil || *u.Policy.Length != 8 {
 		t.Fatalf("after a restart: %+v, %v", u.Policy, err)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +11,12 @@ import (
 	"github.com/dialin/dialin/store"
 )
 
-// TestUserTokens: a token finds its user across a restart, a new one
+// testUserTokens: a token finds its user across a restart, a new one
 // replaces it, disabling the user kills it, and only its hash is stored.
-func TestUserTokens(t *testing.T) {
+func testUserTokens(t *testing.T, be testBackend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "dialin.db")
-	d := openTestDir(t, path)
+	path := be.create(t)
+	d := openTestDir(t, be, path)
 	ada := enable(t, d, "ada@example.com")
 	bob := enable(t, d, "bob@example.com")
 
@@ -59,7 +57,7 @@ func TestUserTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d2 := openTestDir(t, path)
+	d2 := openTestDir(t, be, path)
 	if u, err := d2.UserByToken(ctx, second); err != nil || u.ID != ada.User.ID {
 		t.Fatalf("after restart: %v, %v", u.Email, err)
 	}
@@ -93,26 +91,20 @@ func TestUserTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	files, _ := filepath.Glob(path + "*")
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tok := range []string{first, second, bobToken} {
-			if bytes.Contains(data, []byte(strings.TrimPrefix(tok, store.UserTokenPrefix))) {
-				t.Errorf("a token in clear in %s", filepath.Base(f))
-			}
+	data := be.stored(t, path)
+	for _, tok := range []string{first, second, bobToken} {
+		if bytes.Contains(data, []byte(strings.TrimPrefix(tok, store.UserTokenPrefix))) {
+			t.Errorf("a token in clear in %s", path)
 		}
 	}
 }
 
-// TestUserTokenExpiresAndRevokes: a token works for 30 days from its issue
+// testUserTokenExpiresAndRevokes: a token works for 30 days from its issue
 // and not a minute longer; revoking ends it at once; revoking none is
 // ErrNotFound.
-func TestUserTokenExpiresAndRevokes(t *testing.T) {
+func testUserTokenExpiresAndRevokes(t *testing.T, be testBackend) {
 	ctx := context.Background()
-	d := openTestDir(t, "")
+	d := openTestDir(t, be, "")
 	ada := enable(t, d, "ada@example.com")
 	token, err := d.IssueUserToken(ctx, ada.User.ID)
 	if err != nil {

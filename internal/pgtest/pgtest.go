@@ -223,3 +223,46 @@ func (s *Server) exec(sql string) error {
 	}
 	return nil
 }
+
+// Stored returns every byte the server has on disk for the database dsn
+// names, after a checkpoint: its table files and the write-ahead log
+// (shared by every database of the server), for tests that look for a
+// secret stored in clear, as SQLite's tests read the database file.
+func (s *Server) Stored(t testing.TB, dsn string) []byte {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var oid uint32
+	if err := conn.QueryRow(ctx, `SELECT oid FROM pg_database WHERE datname = $1`, cfg.Database).Scan(&oid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for _, dir := range []string{filepath.Join("base", strconv.FormatUint(uint64(oid), 10)), "pg_wal"} {
+		files, err := filepath.Glob(filepath.Join(s.dir, "data", dir, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if fi, err := os.Stat(f); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, data...)
+		}
+	}
+	return all
+}

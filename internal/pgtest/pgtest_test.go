@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
@@ -29,6 +30,13 @@ func TestServerAndDatabase(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(ctx, `SELECT 1 + 1`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("SELECT 1 + 1 = %d, %v", n, err)
+	}
+	// What a test stores is found on disk, as in a SQLite file.
+	if _, err := conn.Exec(ctx, `CREATE TABLE t (v text); INSERT INTO t VALUES ('needle-4711')`); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(srv.Stored(t, dsn), []byte("needle-4711")) {
+		t.Error("Stored does not hold a value just written")
 	}
 	other := srv.NewDatabase(t)
 	if other == dsn {
