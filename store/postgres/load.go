@@ -286,7 +286,8 @@ func loadUserExtras(dst *[]userExtras) loadTask {
 // loadMeetingRange fills dst, exactly, with the meetings that where selects.
 func loadMeetingRange(dst []store.Meeting, where string, args []any) loadTask {
 	return func(ctx context.Context, q querier) error {
-		got, err := queryMeetings(ctx, q, dst[:0:len(dst)], meetingSelect+where, args...)
+		// Ordered: a heap has no order of its own (SQLite's table is its key's b-tree).
+		got, err := queryMeetings(ctx, q, dst[:0:len(dst)], meetingSelect+where+` ORDER BY conference_id`, args...)
 		if err != nil {
 			return fmt.Errorf("meetings: %w", err)
 		}

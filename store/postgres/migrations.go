@@ -257,10 +257,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return err
 		}
-		if err := checkDatabase(ctx, tx); err != nil {
+		hasMigrations, err := checkDatabase(ctx, tx)
+		if err != nil || hasMigrations {
 			return err
 		}
-		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		_, err = tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER PRIMARY KEY,
 	applied_at BIGINT NOT NULL -- Unix nanoseconds, UTC
 )`)
@@ -281,32 +282,33 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // program's tables (tables in its schema but no schema_migrations), or
 // that has a schema version this program does not know. PostgreSQL has no
 // application_id as SQLite has: the schema_migrations table is the mark.
-func checkDatabase(ctx context.Context, tx pgx.Tx) error {
+// It reports whether schema_migrations exists.
+func checkDatabase(ctx context.Context, tx pgx.Tx) (hasMigrations bool, err error) {
 	var tables, ours int
-	err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE table_name = 'schema_migrations')
+	err = tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE table_name = 'schema_migrations')
 		FROM information_schema.tables
 		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`).Scan(&tables, &ours)
 	if err != nil {
-		return fmt.Errorf("read schema: %w", err)
+		return false, fmt.Errorf("read schema: %w", err)
 	}
 	if tables > 0 && ours == 0 {
-		return fmt.Errorf("the database has %d tables but no schema_migrations: "+
+		return false, fmt.Errorf("the database has %d tables but no schema_migrations: "+
 			"it is not a dialin database; refusing to change it", tables)
 	}
 	if ours == 0 {
-		return nil
+		return false, nil
 	}
 	var newest int
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
-		return fmt.Errorf("read schema_migrations: %w", err)
+		return true, fmt.Errorf("read schema_migrations: %w", err)
 	}
 	if newest > latestSchemaVersion() {
-		return fmt.Errorf("the database has schema version %d, "+
+		return true, fmt.Errorf("the database has schema version %d, "+
 			"but this program knows versions up to %d: it was written by a newer dialin; "+
 			"run that version or restore a backup (the database was not changed)",
 			newest, latestSchemaVersion())
 	}
-	return nil
+	return true, nil
 }
 
 // applyMigration runs m unless its version is recorded, and records it, in
