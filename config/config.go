@@ -31,7 +31,11 @@ type Config struct {
 	// Prompts is a folder of WAV files (8 kHz, mono, 16-bit) whose names
 	// override the embedded prompts of the same name; empty keeps them all.
 	Prompts string `yaml:"prompts"`
-	// DataDir holds the database (dialin.db) and the PIN secret (pin-secret).
+	// Store is the directory's database engine (store.go): SQLite in
+	// data_dir, or a PostgreSQL server.
+	Store Store `yaml:"store"`
+	// DataDir holds the database (dialin.db, with the sqlite store) and
+	// the PIN secret (pin-secret).
 	DataDir string `yaml:"data_dir"`
 	// Warnings are what Load found worth telling but not refusing (a
 	// renamed key); serve logs them, check-config prints them.
@@ -416,6 +420,7 @@ func Default() Config {
 			Retention:   7 * 24 * time.Hour,
 		},
 		CallRecords: DefaultCallRecords(),
+		Store:       Store{Driver: StoreSQLite},
 		DataDir:     "data",
 	}
 }

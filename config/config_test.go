@@ -195,6 +195,7 @@ email:
   retention: 72h
 call_records: {retention: 720h, mask_calling_number: false, queue: 100}
 prompts: ` + dir + `
+store: {driver: postgres, dsn: "host=/run/postgresql dbname=dialin"}
 data_dir: /var/lib/dialin
 demo_organizer: false
 pin_secret_file: /etc/dialin/pin-secret
@@ -246,6 +247,7 @@ pin_secret_file: /etc/dialin/pin-secret
 		Metrics:     defaultMetrics(), // not in the file: the defaults
 		CallRecords: CallRecords{Retention: 720 * time.Hour, Queue: 100},
 		Prompts:     dir,
+		Store:       Store{Driver: StorePostgres, DSN: "host=/run/postgresql dbname=dialin"},
 		DataDir:     "/var/lib/dialin",
 
 		PINSecretFile: "/etc/dialin/pin-secret",

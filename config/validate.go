@@ -45,6 +45,7 @@ func (c *Config) Validate() error {
 	c.Email.validate(&p)
 	c.Metrics.validate(&p)
 	c.CallRecords.validate(&p)
+	c.Store.validate(&p)
 
 	// Each call holds one even RTP port, so more calls than ports would fail
 	// at answer time instead of getting a clean 503.

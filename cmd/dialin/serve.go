@@ -34,6 +34,7 @@ import (
 	"github.com/dialin/dialin/media/prompts"
 	"github.com/dialin/dialin/sipua"
 	"github.com/dialin/dialin/store"
+	"github.com/dialin/dialin/store/postgres"
 	"github.com/dialin/dialin/store/sqlite"
 )
 
@@ -254,8 +255,8 @@ func warnNoDialInNumbers(s store.Settings, sip config.SIP, log zerolog.Logger) {
 // demoEmail is the demo organizer's address (config.Config.DemoOrganizer).
 const demoEmail = "demo@example.com"
 
-// openDirectory opens the directory in the data folder: the SQLite
-// database and the PIN secret (see loadPINSecret). On first start with an
+// openDirectory opens the directory: its database (openBackend) and the
+// PIN secret (see loadPINSecret). On first start with an
 // empty directory, when demo_organizer is on (no config file, or asked
 // for), it creates the demo organizer and prints its conference ID and
 // PIN, once, to banner.
@@ -264,8 +265,7 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(cfg.DataDir, "dialin.db")
-	db, err := sqlite.Open(ctx, path)
+	db, where, err := openBackend(ctx, cfg.Store, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 		db.Close()
 		return nil, err
 	}
-	log.Info().Str("database", path).Int("users", dir.Users()).Msg("directory loaded")
+	log.Info().Str("store", cfg.Store.Driver).Str("database", where).Int("users", dir.Users()).Msg("directory loaded")
 	if dir.Users() == 0 && cfg.DemoOrganizer {
 		e, err := dir.EnableUser(ctx, store.EnableRequest{Email: demoEmail, DisplayName: "Demo Organizer", Mail: store.MailOptions{Skip: true}})
 		if err != nil {
@@ -289,6 +289,30 @@ func openDirectory(ctx context.Context, cfg config.Config, log zerolog.Logger, b
 			Msg("created the demo organizer (demo_organizer): anyone who reads its PIN can start meetings; remove it with dialin user disable " + demoEmail)
 	}
 	return dir, nil
+}
+
+// openBackend opens the engine store.driver names: the SQLite file in the
+// data folder, or the PostgreSQL database of store.dsn. This is the one
+// place that links the drivers. It also says where the database is, for
+// the log (a PostgreSQL DSN may hold a password: only its host and
+// database are named).
+func openBackend(ctx context.Context, sc config.Store, dataDir string) (store.Backend, string, error) {
+	switch sc.Driver {
+	case config.StorePostgres:
+		db, err := postgres.Open(ctx, sc.DSN)
+		if err != nil {
+			return nil, "", err
+		}
+		return db, db.Where(), nil
+	case config.StoreSQLite:
+		path := filepath.Join(dataDir, "dialin.db")
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, "", err
+		}
+		return db, path, nil
+	}
+	return nil, "", fmt.Errorf("store.driver %q is not sqlite or postgres", sc.Driver) // Validate refuses it first
 }
 
 // adminServices are the administration side of a running bridge: the

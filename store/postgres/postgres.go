@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,6 +35,10 @@ var _ store.Backend = (*DB)(nil)
 // writer and the API read beside the Directory.
 const minPoolConns = 10
 
+// connectTimeout bounds each connection attempt unless the DSN sets
+// connect_timeout.
+const connectTimeout = 10 * time.Second
+
 // Open connects to the database dsn names (a libpq connection string or
 // a postgres:// URL), checks that it answers, and migrates its schema. A
 // database written by a newer dialin, or one holding another program's
@@ -46,6 +51,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if cfg.MaxConns < minPoolConns {
 		cfg.MaxConns = minPoolConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A server that does not answer fails the start, rather than
+		// leaving it waiting on the system's TCP timeout.
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	name := fmt.Sprintf("%s/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -63,6 +73,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	return s, nil
 }
+
+// Where names the server and database (never the password), for logs.
+func (s *DB) Where() string { return s.name }
 
 // Close closes every connection of the pool.
 func (s *DB) Close() error {
