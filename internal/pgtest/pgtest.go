@@ -189,9 +189,6 @@ func (s *Server) DSN(name string) string {
 	return fmt.Sprintf("host=%s user=postgres dbname=%s sslmode=disable", s.dir, name)
 }
 
-// Dir is the folder that holds the cluster and its socket.
-func (s *Server) Dir() string { return s.dir }
-
 // NewDatabase creates an empty database for t, dropped when t ends, and
 // returns its connection string.
 func (s *Server) NewDatabase(t testing.TB) string {
