@@ -12,6 +12,10 @@
 # - promtool (Debian's prometheus package), which checks what /metrics
 #   serves (cmd/dialin/metrics_e2e_test.go). The package also brings the
 #   Prometheus server and its unit; nothing here starts it;
+# - postgresql (Debian's server binaries: initdb and pg_ctl, kept in
+#   /usr/lib/postgresql/VERSION/bin), which internal/pgtest starts in a
+#   temporary folder for the store's tests on PostgreSQL; the package also
+#   brings a system cluster and its unit, which nothing here uses;
 # - chromium (headless, driven by chromedp), the real browser the admin
 #   center's pages are tested in (cmd/dialin/center_browser_test.go);
 # - axe-core, pinned, from the npm registry into build/test-deps (not
@@ -64,6 +68,8 @@ command -v baresip >/dev/null || missing+=(baresip)
 command -v tshark >/dev/null || missing+=(tshark)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v chromium >/dev/null || missing+=(chromium)
+pg_bin() { compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || command -v pg_ctl >/dev/null; }
+pg_bin || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -78,3 +84,4 @@ $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 for cmd in sipp espeak-ng sox kamailio kamcmd baresip tshark promtool chromium; do
   command -v "$cmd" >/dev/null || { echo "install-test-deps: $cmd still missing" >&2; exit 1; }
 done
+pg_bin || { echo "install-test-deps: PostgreSQL's pg_ctl still missing" >&2; exit 1; }
