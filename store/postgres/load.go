@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,58 +35,42 @@ func (s *DB) Load(ctx context.Context) (*store.Snapshot, error) {
 	if snap.Settings, err = loadSettings(ctx, tx); err != nil {
 		return nil, err
 	}
-	var nUsers, nMeetings int
+	// The ID span bounds the count (IDs are never given again): min and
+	// max read the index's two ends, where a count would read it all.
 	var minID, maxID int64
-	err = tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM users),
-		(SELECT coalesce(min(id), 0) FROM users), (SELECT coalesce(max(id), 0) FROM users),
-		(SELECT count(*) FROM meetings)`).Scan(&nUsers, &minID, &maxID, &nMeetings)
+	err = tx.QueryRow(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM users`).Scan(&minID, &maxID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: load: count rows: %w", err)
+		return nil, fmt.Errorf("postgres: load: user IDs: %w", err)
 	}
 	parts := 1
-	if nUsers+nMeetings >= parallelLoadRows {
+	if maxID-minID+1 >= int64(parallelLoadRows) {
 		// One connection holds the snapshot; the readers take the others.
 		parts = max(1, min(loadParts(), int(s.pool.Config().MaxConns)-1))
 	}
+	userRanges, meetingRanges := splitIDs(minID, maxID, parts), splitConferenceIDs(parts)
+	userCounts, meetingCounts, err := countRanges(ctx, tx, userRanges, meetingRanges)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: load: count rows: %w", err)
+	}
 
-	// Each range fills its own window of the final slices, sized by a
+	// Each range fills its own window of the final slices, sized by its
 	// count, so nothing is copied afterwards.
-	snap.Users = make([]store.User, nUsers)
-	snap.Meetings = make([]store.Meeting, nMeetings)
+	snap.Users = make([]store.User, sum(userCounts))
+	snap.Meetings = make([]store.Meeting, sum(meetingCounts))
 	var tasks []loadTask
 	off := 0
-	for _, r := range splitIDs(minID, maxID, parts) {
-		var n int
-		err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE id BETWEEN $1 AND $2`, r[0], r[1]).Scan(&n)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: load users: %w", err)
-		}
-		if off+n > nUsers {
-			return nil, errLoadChanged
-		}
+	for i, r := range userRanges {
+		n := int(userCounts[i])
 		tasks = append(tasks, loadUserRange(snap.Users[off:off+n], r[0], r[1]))
 		off += n
-	}
-	if off != nUsers {
-		return nil, errLoadChanged
 	}
 	var extras []userExtras
 	tasks = append(tasks, loadUserExtras(&extras))
 	off = 0
-	for _, r := range splitConferenceIDs(parts) {
-		where, args := r.where()
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM meetings`+where, args...).Scan(&n); err != nil {
-			return nil, fmt.Errorf("postgres: load meetings: %w", err)
-		}
-		if off+n > nMeetings {
-			return nil, errLoadChanged
-		}
-		tasks = append(tasks, loadMeetingRange(snap.Meetings[off:off+n], where, args))
+	for i, r := range meetingRanges {
+		n := int(meetingCounts[i])
+		tasks = append(tasks, loadMeetingRange(snap.Meetings[off:off+n], r))
 		off += n
-	}
-	if off != nMeetings {
-		return nil, errLoadChanged
 	}
 
 	if parts == 1 {
@@ -125,7 +110,7 @@ var (
 )
 
 // errLoadChanged cannot happen inside one snapshot; it guards the
-// arithmetic of the ranges.
+// arithmetic of the ranges (a count and its read must agree).
 var errLoadChanged = errors.New("postgres: load: the row counts changed during the load")
 
 // A loadTask reads one range of rows through q, a transaction on the
@@ -189,19 +174,44 @@ func splitIDs(lo, hi int64, n int) [][2]int64 {
 	return ranges
 }
 
+// countRanges counts the rows of each range of both tables in one round
+// trip: one scan of each table, whatever the number of ranges.
+func countRanges(ctx context.Context, q querier, users [][2]int64, meetings []textRange) (userCounts, meetingCounts []int64, err error) {
+	var p params
+	var uc, mc []string
+	for _, r := range users {
+		uc = append(uc, `count(*) FILTER (WHERE id BETWEEN `+p.add(r[0])+` AND `+p.add(r[1])+`)`)
+	}
+	for _, r := range meetings {
+		mc = append(mc, `count(*) FILTER (WHERE `+r.cond(&p)+`)`)
+	}
+	err = q.QueryRow(ctx, `SELECT (SELECT ARRAY[`+strings.Join(uc, ", ")+`] FROM users),
+		(SELECT ARRAY[`+strings.Join(mc, ", ")+`] FROM meetings)`, p.args...).Scan(&userCounts, &meetingCounts)
+	return userCounts, meetingCounts, err
+}
+
+func sum(counts []int64) int {
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return int(n)
+}
+
 // textRange is conference_id >= lo (if lo != "") and < hi (if hi != "").
 type textRange struct{ lo, hi string }
 
-func (r textRange) where() (string, []any) {
+// cond is the range as a condition, its bounds added to p.
+func (r textRange) cond(p *params) string {
 	switch {
 	case r.lo == "" && r.hi == "":
-		return "", nil
+		return `true`
 	case r.lo == "":
-		return ` WHERE conference_id < $1`, []any{r.hi}
+		return `conference_id < ` + p.add(r.hi)
 	case r.hi == "":
-		return ` WHERE conference_id >= $1`, []any{r.lo}
+		return `conference_id >= ` + p.add(r.lo)
 	}
-	return ` WHERE conference_id >= $1 AND conference_id < $2`, []any{r.lo, r.hi}
+	return `conference_id >= ` + p.add(r.lo) + ` AND conference_id < ` + p.add(r.hi)
 }
 
 // splitConferenceIDs cuts the conference IDs into n ranges by first
@@ -283,11 +293,12 @@ func loadUserExtras(dst *[]userExtras) loadTask {
 	}
 }
 
-// loadMeetingRange fills dst, exactly, with the meetings that where selects.
-func loadMeetingRange(dst []store.Meeting, where string, args []any) loadTask {
+// loadMeetingRange fills dst, exactly, with the meetings in r.
+func loadMeetingRange(dst []store.Meeting, r textRange) loadTask {
 	return func(ctx context.Context, q querier) error {
+		var p params
 		// Ordered: a heap has no order of its own (SQLite's table is its key's b-tree).
-		got, err := queryMeetings(ctx, q, dst[:0:len(dst)], meetingSelect+where+` ORDER BY conference_id`, args...)
+		got, err := queryMeetings(ctx, q, dst[:0:len(dst)], meetingSelect+` WHERE `+r.cond(&p)+` ORDER BY conference_id`, p.args...)
 		if err != nil {
 			return fmt.Errorf("meetings: %w", err)
 		}

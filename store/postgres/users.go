@@ -24,8 +24,10 @@ const (
 	userIndexColumns = `id, coalesce(conference_id, ''), pin_digest, pin_length`
 	userExtraColumns = `email_override, policy, failures, window_start, total_failures,
 		locked_until, locked_by_admin`
-	userHasExtras = `(email_override != '' OR policy IS NOT NULL OR failures != 0
-		OR window_start != 0 OR total_failures != 0 OR locked_until != 0 OR locked_by_admin)`
+	// userHasExtras is the predicate of the partial index users_extras
+	// (migration 1), written the same way so that the planner uses it.
+	userHasExtras = `email_override != '' OR policy IS NOT NULL
+	OR failures != 0 OR window_start != 0 OR total_failures != 0 OR locked_until != 0 OR locked_by_admin`
 )
 
 // userScanner decodes user rows, reusing its scratch variables. The PIN
