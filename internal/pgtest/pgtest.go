@@ -150,9 +150,12 @@ func (s *Server) start() error {
 		return err
 	}
 	// No TCP (listen_addresses empty): the socket in the folder only.
-	// fsync off: a test cluster need not survive a power loss.
+	// fsync off: a test cluster need not survive a power loss. The
+	// parallel workers' shared memory in files of the cluster, not in
+	// /dev/shm, which containers keep small (64 MB in Docker).
 	opts := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -c fsync=off "+
-		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.dir)
+		"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "+
+		"-c dynamic_shared_memory_type=mmap", s.dir)
 	return s.run("pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", filepath.Join(s.dir, "server.log"), "-o", opts)
 }
 
