@@ -24,8 +24,9 @@ import (
 //
 // The Directory is its one consumer, so the store package defines it; the
 // engines live in packages of their own, linked only by the program that
-// picks one: store/sqlite (sqlite.Open) today, a PostgreSQL one for several
-// nodes later with the same contract.
+// picks one: store/sqlite (sqlite.Open), an embedded file, and
+// store/postgres (postgres.Open), a server several nodes share. Both pass
+// the same suite, store/storetest.
 type Backend interface {
 	AdminAccountBackend // adminaccount.go
 	AuditBackend        // audit.go

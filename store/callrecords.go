@@ -155,7 +155,8 @@ type UsageReport struct {
 
 // CallRecordBackend stores call records. Unlike the rest of Backend it is
 // used from the record writer's goroutine and the API's at once, besides
-// the Directory's: an engine must allow that (SQLite's pool serialises).
+// the Directory's: an engine must allow that (SQLite's pool serialises;
+// PostgreSQL's runs them on connections of their own).
 type CallRecordBackend interface {
 	// InsertCallRecords writes records in one transaction, resolving each
 	// OrganizerID to the user's email.
