@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -189,5 +191,38 @@ func TestPostgresProbeFailsOnAReadOnlyDatabase(t *testing.T) {
 	s2.pool.Reset()
 	if err := s2.Probe(ctx); err != nil {
 		t.Errorf("Probe once writable again: %v", err)
+	}
+}
+
+// Two nodes giving the same conference ID at once, one to a user and one
+// to a dynamic meeting (no key of one table covers the other): one wins,
+// the other gets ErrExists, every time (conferenceIDFree's lock).
+func TestPostgresConferenceIDRaceAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	a, dsn := pgTempStore(t)
+	b := pgOpen(t, dsn) // another node on the same database
+	owner := storetest.FullUser(0)
+	owner.ConferenceID = ""
+	if err := a.CreateUser(ctx, &owner, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		id := fmt.Sprintf("%07d", 2000000+i)
+		u := storetest.FullUser(i + 1)
+		u.ConferenceID = id
+		m := store.Meeting{ConferenceID: id, OrganizerID: owner.ID, CreatedAt: time.Now()}
+		var wg sync.WaitGroup
+		var errUser, errMeeting error
+		wg.Go(func() { errUser = a.CreateUser(ctx, &u, nil, nil) })
+		wg.Go(func() { errMeeting = b.CreateMeeting(ctx, &m) })
+		wg.Wait()
+		if (errUser == nil) == (errMeeting == nil) {
+			t.Fatalf("ID %s: user %v, meeting %v; want exactly one to win", id, errUser, errMeeting)
+		}
+		for _, err := range []error{errUser, errMeeting} {
+			if err != nil && !errors.Is(err, store.ErrExists) {
+				t.Fatalf("ID %s: %v, want ErrExists", id, err)
+			}
+		}
 	}
 }
