@@ -65,3 +65,13 @@ func TestPostgresSettingsMissingFieldsDefault(t *testing.T) {
 		t.Errorf("settings:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestStoreConformanceSimpleProtocol runs the suite as through PgBouncer in
+// transaction mode, which allows no prepared statements: pgx's simple
+// protocol, where every value comes back as text.
+func TestStoreConformanceSimpleProtocol(t *testing.T) {
+	storetest.Run(t, func(t testing.TB) storetest.Opener {
+		dsn := pg.Get(t).NewDatabase(t) + " default_query_exec_mode=simple_protocol"
+		return func(t testing.TB) store.Backend { return pgOpen(t, dsn) }
+	})
+}
