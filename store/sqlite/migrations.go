@@ -20,7 +20,9 @@ type migration struct {
 	sql     string
 }
 
-// migrations is the schema history, in order.
+// migrations is the schema history, in order. Each has its translation,
+// numbered and named the same, in store/postgres/migrations.go
+// (TestPostgresMigrationsMatchSQLite checks it).
 //
 // Times are INTEGER Unix nanoseconds, UTC, 0 for the zero time.Time: they
 // compare and round-trip exactly and load without parsing. Booleans are
