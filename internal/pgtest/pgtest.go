@@ -37,6 +37,7 @@ type Server struct {
 	cred    *syscall.Credential
 	nextDB  atomic.Int64
 	stopped atomic.Bool
+	reaper  *exec.Cmd // stops the server if the tests die without Stop
 }
 
 // Lazy starts one Server for a test package the first time a test asks for
@@ -125,7 +126,25 @@ func Start() (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
+	s.startReaper()
 	return s, nil
+}
+
+// startReaper starts a shell that waits for this process to end and then
+// stops the server and removes its folder: a test binary killed by
+// go test's -timeout, or by a signal, runs no TestMain and would leave the
+// server running. Stop ends it.
+func (s *Server) startReaper() {
+	data := filepath.Join(s.dir, "data")
+	script := fmt.Sprintf(`while [ -d /proc/%d ]; do sleep 1; done; "%s" stop -D "%s" -m immediate >/dev/null 2>&1; rm -rf "%s"`,
+		os.Getpid(), filepath.Join(s.bin, "pg_ctl"), data, s.dir)
+	cmd := exec.Command("/bin/sh", "-c", script)
+	if s.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	}
+	if err := cmd.Start(); err == nil { // best effort: Stop does the same
+		s.reaper = cmd
+	}
 }
 
 // serverUser is the unprivileged user the server runs as under root.
@@ -180,6 +199,10 @@ func (s *Server) run(name string, args ...string) error {
 func (s *Server) Stop() {
 	if s.stopped.Swap(true) {
 		return
+	}
+	if s.reaper != nil {
+		_ = s.reaper.Process.Kill()
+		_ = s.reaper.Wait()
 	}
 	if _, err := os.Stat(filepath.Join(s.dir, "data", "postmaster.pid")); err == nil {
 		_ = s.run("pg_ctl", "stop", "-w", "-m", "fast", "-D", filepath.Join(s.dir, "data"))
