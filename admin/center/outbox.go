@@ -69,7 +69,8 @@ type emailRow struct {
 	Status      string
 	StatusClass string
 	Attempts    int
-	Problem     string // the last error, or why it was dropped or failed
+	Reason      string // why it was dropped or failed for good
+	LastError   string // the last failed attempt's answer
 	Created     stamp
 	Next        stamp // a pending email's next attempt
 	Done        stamp
@@ -116,15 +117,15 @@ func (c *Center) outboxPage(w http.ResponseWriter, r *http.Request, ses *session
 
 func emailRowOf(e client.OutboxEmail) emailRow {
 	row := emailRow{ID: e.ID, To: e.To, Subject: mailer.Subject(e.Kind), Status: e.Status, Attempts: e.Attempts,
-		Problem: e.LastError, Created: stampOf(e.CreatedAt), Next: stampOf(e.NextAttempt), Done: stampOf(e.DoneAt)}
+		Reason: e.Reason, LastError: e.LastError, Created: stampOf(e.CreatedAt), Next: stampOf(e.NextAttempt), Done: stampOf(e.DoneAt)}
 	if row.Subject == "" {
 		row.Subject = e.Kind
 	}
+	if row.LastError == row.Reason {
+		row.LastError = "" // said once
+	}
 	if e.User != "" && e.User != e.To {
 		row.User = e.User
-	}
-	if e.Reason != "" {
-		row.Problem = e.Reason
 	}
 	switch store.MailStatus(e.Status) {
 	case store.OutboxPending:

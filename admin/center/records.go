@@ -402,30 +402,33 @@ func orDash(s string) string {
 }
 
 func callFacts(rec client.CallRecord) []fact {
-	facts := []fact{
+	dur, lobby, rtt := "not answered", "none", "not measured"
+	if rec.AnsweredAt != nil {
+		dur = duration(rec.Duration)
+	}
+	if rec.Lobby > 0 {
+		lobby = fmt.Sprintf("%.1f s", rec.Lobby)
+	}
+	if rec.RTT != nil {
+		rtt = fmt.Sprintf("%.1f ms", *rec.RTT)
+	}
+	return []fact{
 		{Label: "Calling number", Value: orDash(rec.Calling), Mono: true},
 		{Label: "Dialled", Value: orDash(rec.Called), Mono: true},
 		{Label: "Conference ID", Value: orDash(rec.ConferenceID), Mono: true},
 		{Label: "Organizer", Value: orDash(rec.Organizer)},
 		{Label: "Role", Value: orDash(rec.Role)},
 		{Label: "Started", Value: stampOf(rec.StartedAt).Text + " UTC"},
-		{Label: "Duration", Value: "not answered"},
-		{Label: "Time in the lobby", Value: fmt.Sprintf("%.1f s", rec.Lobby)},
+		{Label: "Duration", Value: dur},
+		{Label: "Time in the lobby", Value: lobby},
 		{Label: "Ended because", Value: orDash(rec.EndReason)},
 		{Label: "SIP answer", Value: strconv.Itoa(rec.SIPStatus)},
 		{Label: "Codec", Value: orDash(rec.Codec)},
 		{Label: "Keys sent by", Value: orDash(rec.DTMF)},
-		{Label: "Round trip (RTCP)", Value: "not measured"},
+		{Label: "Round trip (RTCP)", Value: rtt},
 		{Label: "Source", Value: rec.Source + " (" + rec.Transport + ")", Mono: true},
 		{Label: "SIP Call-ID", Value: rec.CallID, Mono: true},
 	}
-	if rec.AnsweredAt != nil {
-		facts[6].Value = duration(rec.Duration)
-	}
-	if rec.RTT != nil {
-		facts[12].Value = fmt.Sprintf("%.1f ms", *rec.RTT)
-	}
-	return facts
 }
 
 // callSteps is the call's way through the bridge and its IVR, as far as
@@ -470,7 +473,7 @@ func callSteps(rec client.CallRecord) []step {
 		steps = append(steps, step{Class: "good", What: what})
 	}
 	return append(steps, step{When: stampOf(rec.EndedAt), Class: outcomeBadge(rec.Outcome),
-		What: "Ended: " + orDash(rec.EndReason) + " — " + outcomeLabel(rec.Outcome)})
+		What: "Ended: " + orDash(rec.EndReason)})
 }
 
 // qualityRows are the figures of both directions; "—" where a direction
