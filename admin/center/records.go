@@ -24,6 +24,7 @@ func (c *Center) recordRoutes() []route {
 		{"GET /admin/calls", c.callsPage},
 		{"GET /admin/calls.csv", c.callsCSV},
 		{"GET /admin/calls/{call_id}", c.callPage},
+		{"GET /admin/calls/{call_id}/csv", c.callCSV},
 		{"GET /admin/usage", c.usagePage},
 		{"GET /admin/usage.csv", c.usageCSV},
 		{"GET /admin/outbox", c.outboxPage},
@@ -236,6 +237,7 @@ type callRow struct {
 type callsData struct {
 	pageData
 	Filter   recordFilter
+	Presets  []tab
 	Outcomes []option
 	Errors   map[string]string
 	Calls    []callRow
@@ -248,8 +250,8 @@ type callsData struct {
 func (c *Center) callsPage(w http.ResponseWriter, r *http.Request, ses *session) {
 	f := readRecordFilter(r)
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-	d := callsData{Filter: f, Outcomes: outcomeOptions(f.Outcome), Errors: f.check(),
-		CSV: f.href("/admin/calls.csv")}
+	d := callsData{Filter: f, Presets: c.datePresets(f, "/admin/calls"), Outcomes: outcomeOptions(f.Outcome),
+		Errors: f.check(), CSV: f.href("/admin/calls.csv")}
 	if d.Errors == nil {
 		p, err := c.api.ListCalls(c.as(r, ses), f.query(), max(after, 0), callsPageSize)
 		if d.Errors = formErrors(err); err != nil && d.Errors == nil {
@@ -273,6 +275,24 @@ func (c *Center) callsPage(w http.ResponseWriter, r *http.Request, ses *session)
 		status = http.StatusBadRequest
 	}
 	c.render(w, status, "calls.html", d)
+}
+
+// datePresets are quick ranges of days ending today for the page at
+// path, the filter's other fields kept; the one the filter has is current.
+func (c *Center) datePresets(f recordFilter, path string) []tab {
+	today := c.now().UTC()
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	preset := func(label, from, to string) tab {
+		g := f
+		g.From, g.To = from, to
+		return tab{Label: label, Href: g.href(path), Current: f.From == from && f.To == to}
+	}
+	return []tab{
+		preset("Today", day(today), day(today)),
+		preset("Last 7 days", day(today.AddDate(0, 0, -6)), day(today)),
+		preset("Last 30 days", day(today.AddDate(0, 0, 1-usageDays)), day(today)),
+		preset("Any date", "", ""),
+	}
 }
 
 // callHref is a call's details page; back is the list's filter, so its
@@ -309,6 +329,16 @@ func (c *Center) callsCSV(w http.ResponseWriter, r *http.Request, ses *session) 
 		return
 	}
 	sendCSV(w, "calls"+rangeSuffix(f), data)
+}
+
+// GET /admin/calls/{call_id}/csv: one call's record as the API's CSV.
+func (c *Center) callCSV(w http.ResponseWriter, r *http.Request, ses *session) {
+	data, err := c.api.CallCSV(c.as(r, ses), r.PathValue("call_id"))
+	if err != nil {
+		c.failed(w, ses, err)
+		return
+	}
+	sendCSV(w, "call.csv", data)
 }
 
 // rangeSuffix names a download after its dates: calls-2026-12-01-2026-12-31.csv.
@@ -354,6 +384,7 @@ type qualityRow struct {
 type callData struct {
 	pageData
 	Back                 string
+	CSV                  string
 	Calling              string
 	Outcome              string
 	OutcomeClass         string
@@ -373,6 +404,7 @@ func (c *Center) callPage(w http.ResponseWriter, r *http.Request, ses *session) 
 	}
 	d := callData{
 		Back:    readRecordFilter(r).href("/admin/calls"),
+		CSV:     callHref(rec.CallID, "") + "/csv",
 		Calling: rec.Calling, Outcome: outcomeLabel(rec.Outcome), OutcomeClass: outcomeBadge(rec.Outcome),
 		Facts: callFacts(rec), Steps: callSteps(rec), Quality: qualityRows(rec.ToUs, rec.FromUs),
 		ToUsMOS: mosOf(mosPtr(rec.ToUs)), FromUsMOS: mosOf(mosPtr(rec.FromUs)),

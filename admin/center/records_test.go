@@ -121,6 +121,12 @@ func TestCallsPage(t *testing.T) {
 		"3.21 Poor", "Conference ID not found", "Not measured", "Cancelled before the answer", `aria-current="page">Call records`,
 		`href="/admin/calls/a84b4c76e66710@pc33%2F1"`, `<label for="organizer">Organizer</label>`)
 	mustNotContain(t, "calls", p.body, "14255550101", "Next page", "First page")
+	// The quick ranges end on the clock's day, 3 December 2026.
+	mustContain(t, "calls", p.body, `<a href="/admin/calls?from=2026-12-03&amp;to=2026-12-03">Today</a>`,
+		`<a href="/admin/calls?from=2026-11-27&amp;to=2026-12-03">Last 7 days</a>`, `aria-current="true">Any date</a>`)
+	p = e.get(e.client, "/admin/calls?outcome=joined&from=2026-12-03&to=2026-12-03")
+	mustContain(t, "calls of today", p.body, `<a href="/admin/calls?from=2026-12-03&amp;outcome=joined&amp;to=2026-12-03" aria-current="true">Today</a>`,
+		`<a href="/admin/calls?outcome=joined">Any date</a>`)
 
 	for query, want := range map[string][]string{
 		"outcome=joined":                      {"a84b4c76e66710"},
@@ -228,7 +234,8 @@ func TestCallDetail(t *testing.T) {
 		"2.1 ms", "35.0 ms", "15 (0.10 %)", "1500 (9.09 %)", "64 ms", "not known", "4.39 Good", "3.21 Poor",
 		"Entered conference ID "+id+" (ada@example.com&#39;s meeting) as an attendee",
 		"Waited in the lobby for 12.5 s, then admitted", "Joined the meeting (started 2026-12-01 09:59:00 UTC)",
-		"Ended: caller hung up", "38.0 ms", "rfc4733", `href="/admin/calls?outcome=joined"`, "2026-12-01 10:00:00")
+		"Ended: caller hung up", "38.0 ms", "rfc4733", `href="/admin/calls?outcome=joined"`, "2026-12-01 10:00:00",
+		`href="/admin/calls/a84b4c76e66710@pc33%2F1/csv" download`)
 	mustNotContain(t, "detail", p.body, "14255550101")
 
 	p = e.get(e.client, "/admin/calls/cancel-1@host")
@@ -253,6 +260,11 @@ func TestRecordsCSV(t *testing.T) {
 	rows, err := csv.NewReader(strings.NewReader(p.body)).ReadAll()
 	if err != nil || len(rows) != 2 || rows[0][0] != "call_id" || rows[1][0] != "a84b4c76e66710@pc33/1" || rows[1][1] != "+*******0101" {
 		t.Errorf("calls.csv: %v %q", err, rows)
+	}
+	p = e.get(e.client, "/admin/calls/"+url.PathEscape("a84b4c76e66710@pc33/1")+"/csv")
+	if p.header.Get("Content-Disposition") != `attachment; filename="call.csv"` || strings.Count(p.body, "\n") != 2 ||
+		!strings.Contains(p.body, "a84b4c76e66710@pc33/1,+*******0101,") {
+		t.Errorf("one call's CSV: %q\n%s", p.header.Get("Content-Disposition"), p.body)
 	}
 	p = e.get(e.client, "/admin/calls.csv?from=2026-12-02&to=2026-12-03")
 	if p.header.Get("Content-Disposition") != `attachment; filename="calls-2026-12-02-2026-12-03.csv"` || strings.Count(p.body, "\n") != 3 {
