@@ -142,7 +142,7 @@ func emailRowOf(e client.OutboxEmail) emailRow {
 
 // POST /admin/outbox/{id}/retry: send a failed email again now.
 func (c *Center) retryEmail(w http.ResponseWriter, r *http.Request, ses *session) {
-	c.changeEmail(w, r, ses, c.api.RetryEmail, "Email %d to %s is pending again: it is being sent now.")
+	c.changeEmail(w, r, ses, c.api.RetryEmail, "Email %d to %s is being sent again now.")
 }
 
 // POST /admin/outbox/{id}/drop: a pending or failed email is never sent.

@@ -348,8 +348,8 @@ func TestOutboxPage(t *testing.T) {
 		t.Errorf("after retry: %s", m.Status)
 	}
 	p = e.get(e.client, "/admin/outbox?status=failed")
-	mustContain(t, "after retry", p.body, "Email 1 to ada@example.com is pending again", "No failed email.")
-	if p := e.get(e.client, "/admin/outbox?status=failed"); strings.Contains(p.body, "pending again") {
+	mustContain(t, "after retry", p.body, "Email 1 to ada@example.com is being sent again now", "No failed email.")
+	if p := e.get(e.client, "/admin/outbox?status=failed"); strings.Contains(p.body, "sent again now") {
 		t.Error("the notice shows twice")
 	}
 

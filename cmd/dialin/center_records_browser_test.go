@@ -197,7 +197,7 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	has("retry notice", text(".notice"), "to gone@example.com is pending again")
+	has("retry notice", text(".notice"), "to gone@example.com is being sent again now")
 	screenshot(t, bctx, "outbox-retried")
 	b.WaitLogCount(t, failedLog, 2, outboxWait)
 	err = chromedp.Do(bctx,
