@@ -106,7 +106,7 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	// Filtered by outcome: the meeting's two calls.
 	err = chromedp.Do(bctx,
 		chromedp.SetValue(q("#outcome"), "joined"),
-		chromedp.Click(q(`form.filters button[type=submit]`)),
+		chromedp.Click(q(`form.rec-filters button[type=submit]`)),
 		chromedp.WaitReady(q(`#outcome option[value="joined"][selected]`)),
 	)
 	if err != nil {
@@ -137,12 +137,12 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	err = chromedp.Do(bctx,
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("table.calls a")].find(a =>
 			decodeURIComponent(a.getAttribute("href").split("?")[0].split("/").pop()) === `+string(orgJS)+`).click()`),
-		chromedp.WaitVisible(q("ol.steps")),
+		chromedp.WaitVisible(q("ol.rec-steps")),
 	)
 	if err != nil {
 		t.Fatalf("the organizer's call: %v", err)
 	}
-	has("call steps", text("ol.steps"), "Call arrived from +*******0105", "Answered (PCMU)",
+	has("call steps", text("ol.rec-steps"), "Call arrived from +*******0105", "Answered (PCMU)",
 		"Entered conference ID "+id+" and the organizer's PIN (ada@example.com)", "Joined the meeting", "Ended: caller hung up")
 	quality := text("table.quality")
 	has("call quality", quality, "Jitter", "Longest gap", "not known", "MOS (estimated)", "Good")
@@ -153,7 +153,7 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	screenshot(t, bctx, "call-detail")
 	checkAccessible(t, bctx, "call detail")
 	err = chromedp.Do(bctx,
-		chromedp.Click(q(".crumbs a")),
+		chromedp.Click(q(".rec-crumbs a")),
 		chromedp.WaitReady(q(`#outcome option[value="joined"][selected]`)),
 	)
 	if err != nil {
@@ -163,7 +163,7 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	// The usage report: the meeting's two calls, by organizer and meeting.
 	err = chromedp.Do(bctx,
 		chromedp.Click(q(`.nav a[href="/admin/usage"]`)),
-		chromedp.WaitVisible(q(".totals")),
+		chromedp.WaitVisible(q(".figures")),
 	)
 	if err != nil {
 		t.Fatalf("usage page: %v", err)
@@ -179,9 +179,9 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	// sends it again (refused again), Drop ends it.
 	err = chromedp.Do(bctx,
 		chromedp.Click(q(`.nav a[href="/admin/outbox"]`)),
-		chromedp.WaitVisible(q(".tabs")),
-		chromedp.Click(q(`.tabs a[href="/admin/outbox?status=failed"]`)),
-		chromedp.WaitVisible(q(`.tabs a[aria-current="page"][href="/admin/outbox?status=failed"]`)),
+		chromedp.WaitVisible(q(".rec-tabs")),
+		chromedp.Click(q(`.rec-tabs a[href="/admin/outbox?status=failed"]`)),
+		chromedp.WaitVisible(q(`.rec-tabs a[aria-current="page"][href="/admin/outbox?status=failed"]`)),
 	)
 	if err != nil {
 		t.Fatalf("mail queue: %v", err)
@@ -211,8 +211,8 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	}
 	has("drop notice", text(".notice"), "to gone@example.com was dropped: it will not be sent.")
 	err = chromedp.Do(bctx,
-		chromedp.Click(q(`.tabs a[href="/admin/outbox?status=dropped"]`)),
-		chromedp.WaitVisible(q(`.tabs a[aria-current="page"][href="/admin/outbox?status=dropped"]`)),
+		chromedp.Click(q(`.rec-tabs a[href="/admin/outbox?status=dropped"]`)),
+		chromedp.WaitVisible(q(`.rec-tabs a[aria-current="page"][href="/admin/outbox?status=dropped"]`)),
 	)
 	if err != nil {
 		t.Fatalf("dropped tab: %v", err)
@@ -224,8 +224,8 @@ func TestCenterRecordsInBrowser(t *testing.T) {
 	// On a phone: the pages fit, the tables scroll within their frame.
 	for _, page := range []struct{ name, path, sel string }{
 		{"calls-phone", "/admin/calls", "table.calls"},
-		{"call-detail-phone", "/admin/calls/" + url.PathEscape(org.CallID()), "ol.steps"},
-		{"usage-phone", "/admin/usage", ".totals"},
+		{"call-detail-phone", "/admin/calls/" + url.PathEscape(org.CallID()), "ol.rec-steps"},
+		{"usage-phone", "/admin/usage", ".figures"},
 		{"outbox-phone", "/admin/outbox", "table.outbox"},
 	} {
 		err := chromedp.Do(bctx,
