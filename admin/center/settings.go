@@ -31,10 +31,10 @@ func (c *Center) settingsRoutes() []route {
 var settingsFields = []struct{ name, label string }{
 	{"pin_length", "PIN length"},
 	{"block_common_pins", "Block common PINs"},
-	{"lockout.window", "Counting window"},
-	{"lockout.local_limit", "Failures before a temporary lock"},
-	{"lockout.local_lock_duration", "Temporary lock"},
-	{"lockout.global_limit", "Failures before a lock until unlocked"},
+	{"lockout.local_limit", "Temporary lock after"},
+	{"lockout.window", "Failures count within"},
+	{"lockout.local_lock_duration", "Temporary lock lasts"},
+	{"lockout.global_limit", "Locked until unlocked after"},
 	{"conference_id_mode", "Conference IDs"},
 	{"anonymous_can_start", "Anonymous callers can start a meeting"},
 	{"lobby_admission", "Lobby admission"},
@@ -107,7 +107,7 @@ func (c *Center) saveSettings(w http.ResponseWriter, r *http.Request, ses *sessi
 	again := func(status int, alert string) {
 		d := settingsData{pageData: c.page(ses, "settings", "Settings"), Shown: shownText, Fields: fields, Alert: alert}
 		for _, f := range settingsFields {
-			if msg := problems[f.name]; msg != "" {
+			if msg := sentence(problems[f.name]); msg != "" {
 				fields[f.name].Error = msg
 				d.Problems = append(d.Problems, settingProblem{ID: fields[f.name].ID, Label: f.label, Message: msg})
 			}
@@ -283,4 +283,13 @@ func settingsDuration(text string) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// sentence starts an error with a capital, as the page's own do: the
+// API's may start with a word ("number 2 ...").
+func sentence(msg string) string {
+	if msg == "" || msg[0] < 'a' || msg[0] > 'z' {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
 }

@@ -182,13 +182,13 @@ func TestSettingsErrorsOnTheirFields(t *testing.T) {
 		{"lockout.window", "soon", "set-lockout-window", `"soon" is not a duration`},
 		{"lockout.window", "10s", "set-lockout-window", "10s is shorter than 1m"},
 		{"lockout.local_lock_duration", "0", "set-lockout-local-lock-duration", "is shorter than 1m"},
-		{"lockout.local_limit", "-1", "set-lockout-local-limit", "must be 0 (automatic) or more"},
+		{"lockout.local_limit", "-1", "set-lockout-local-limit", "Must be 0 (automatic) or more"},
 		{"lockout.local_limit", "many", "set-lockout-local-limit", "Enter a whole number: 0 for automatic."},
-		{"lockout.global_limit", "-5", "set-lockout-global-limit", "must be 0 (automatic) or more"},
+		{"lockout.global_limit", "-5", "set-lockout-global-limit", "Must be 0 (automatic) or more"},
 		{"conference_id_mode", "random", "set-conference-id-mode", `"random" is not "static" or "dynamic"`},
 		{"lobby_admission", "everyone", "set-lobby-admission", `"everyone" is not "organizer" or "auto"`},
 		{"entry_exit_announcements", "names", "set-entry-exit-announcements", `"names" is not "tones" or "off"`},
-		{"dial_in_numbers", "+1 425 555 0100\n+1 425 CALL NOW", "set-dial-in-numbers", `number 2 ("+1 425 CALL NOW") has 'C'`},
+		{"dial_in_numbers", "+1 425 555 0100\n+1 425 CALL NOW", "set-dial-in-numbers", `Number 2 ("+1 425 CALL NOW") has 'C'`},
 	} {
 		form := e.settingsForm(e.client)
 		form.Set(tc.field, tc.value)
