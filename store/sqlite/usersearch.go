@@ -21,7 +21,7 @@ import (
 // range is [prefix, prefix+U+10FFFF): every string with the prefix sorts
 // in it (U+10FFFF is the greatest code point), no other does.
 //
-// The conference ID's branch takes an impossible range ('' to '') when the
+// The conference ID's branch takes an empty range when the
 // query is not all digits, so the statement is one and the plan fixed.
 const searchUsersQuery = userSelectAll + ` WHERE id IN (
 	SELECT id FROM users WHERE email >= ?1 AND email < ?2 AND id > ?5
