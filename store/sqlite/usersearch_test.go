@@ -154,7 +154,7 @@ func BenchmarkSearchUsers1M(b *testing.B) {
 		min     int // results on the first page at least
 	}{
 		{"email", "u654321@example.com", 1},
-		{"name", "sybil bob1234", 1}, // user 1234
+		{"name", "rupert bob1234", 1}, // user 1234
 		{"conference-id", sqWithCheckDigit(b, 777777), 1},
 		{"conference-id-prefix", "12345", 10},
 		{"one-letter", "z", 100},
