@@ -18,7 +18,22 @@ type userData struct {
 	Path   string
 	Errors map[string]string
 	Values map[string]string
+	// Problem, atop the page, says which form was refused and links to
+	// its field (ProblemID), which may be far down the page.
+	Problem, ProblemID string
 }
+
+// formTitles and fieldIDs name the forms and fields of user.html, for the
+// summary of a refusal.
+var (
+	formTitles = map[string]string{"pin-reset": "The PIN was not reset", "pin-set": "The PIN was not set",
+		"pin-unlock": "The PIN was not unlocked", "cid-reset": "The conference ID was not reset",
+		"cid-set": "The conference ID was not set", "send-info": "The conference details were not sent",
+		"override": "The email override was not saved"}
+	fieldIDs = map[string]string{"pin-set.pin": "pin-set-pin", "cid-set.conference_id": "cid-set-id",
+		"override.email_override": "override-addr", "pin-reset.email_to": "pin-reset-to",
+		"cid-reset.email_to": "cid-reset-to", "cid-set.email_to": "cid-set-to", "send-info.email_to": "send-info-to"}
+)
 
 // emailToField is the "email_to" field of one form of the page.
 type emailToField struct {
@@ -73,8 +88,10 @@ func (c *Center) refused(w http.ResponseWriter, r *http.Request, ses *session, f
 	if !ok {
 		return
 	}
+	key := form + "." + field
 	c.renderUser(w, ses, http.StatusBadRequest, userData{User: u,
-		Errors: map[string]string{form + "." + field: msg}, Values: values})
+		Errors: map[string]string{key: msg}, Values: values,
+		Problem: formTitles[form] + ": " + msg, ProblemID: fieldIDs[key]})
 }
 
 // done leaves the notice of a change and goes back to the user's page
