@@ -39,10 +39,20 @@ func emailsOf(users []store.User) []string {
 }
 
 // TestSearchUsers: a prefix of the email or the display name in any case,
-// or of the conference ID, finds its users by ID, in pages.
+// or of the conference ID, finds its users by ID, in pages; with few
+// matches (the index ranges) and with many (a window of rows first).
 func TestSearchUsers(t *testing.T) {
 	s, _ := sqTempStore(t)
 	sqBulkInsert(t, s, searchUsers(), nil)
+	t.Run("sparse", func(t *testing.T) { testSearchUsers(t, s) })
+	t.Run("dense", func(t *testing.T) {
+		defer func(d int, w int64) { denseFrom, searchWindow = d, w }(denseFrom, searchWindow)
+		denseFrom, searchWindow = 1, 2 // every search is dense; windows of two IDs
+		testSearchUsers(t, s)
+	})
+}
+
+func testSearchUsers(t *testing.T, s *DB) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		q    string
@@ -95,7 +105,41 @@ func TestSearchUsers(t *testing.T) {
 // no SCAN of the users table, whatever the branch.
 func TestSearchUsersPlan(t *testing.T) {
 	s, _ := sqTempStore(t)
-	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+searchUsersQuery, "al", "al"+prefixEnd, "1", "1"+prefixEnd, 0, 100)
+	for _, c := range []struct {
+		name, query string
+		args        []any
+		want        []string // in the plan
+	}{
+		{"ranges", searchUsersQuery, []any{"al", "al" + prefixEnd, "1", "1" + prefixEnd, 0, 100}, searchIndexes},
+		{"count", searchCountQuery, []any{"al", "al" + prefixEnd, "1", "1" + prefixEnd, 0, denseFrom}, searchIndexes},
+		{"window", searchWindowQuery, []any{"al", "al" + prefixEnd, "1", "1" + prefixEnd, 0, 100, searchWindow},
+			[]string{"SEARCH users USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}},
+	} {
+		plan := queryPlan(t, s, c.query, c.args...)
+		text := strings.Join(plan, "\n")
+		t.Logf("%s:\n%s", c.name, text)
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN users") {
+				t.Errorf("%s: a full scan of users: %q", c.name, line)
+			}
+		}
+		for _, want := range c.want {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: no %q in the plan:\n%s", c.name, want, text)
+			}
+		}
+	}
+}
+
+// searchIndexes are read by the ranges' plans, each entry alone.
+var searchIndexes = []string{"USING COVERING INDEX sqlite_autoindex_users_1 (email>? AND email<?)",
+	"USING COVERING INDEX users_display_name (display_name>? AND display_name<?)",
+	"USING COVERING INDEX users_conference_id (conference_id>? AND conference_id<?)"}
+
+// queryPlan is EXPLAIN QUERY PLAN's details of query.
+func queryPlan(t *testing.T, s *DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,18 +156,7 @@ func TestSearchUsersPlan(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Join(plan, "\n")
-	t.Logf("plan:\n%s", text)
-	for _, line := range plan {
-		if strings.HasPrefix(line, "SCAN users") {
-			t.Errorf("a full scan of users: %q", line)
-		}
-	}
-	for _, index := range []string{"sqlite_autoindex_users_1", "users_display_name", "users_conference_id"} {
-		if !strings.Contains(text, "USING COVERING INDEX "+index) {
-			t.Errorf("the plan does not read %s:\n%s", index, text)
-		}
-	}
+	return plan
 }
 
 var names = []string{"Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "Heidi", "Ivan", "Judy",
@@ -131,9 +164,8 @@ var names = []string{"Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "
 
 // BenchmarkSearchUsers1M: one page (100) of a search of a million users
 // in a real SQLite file, by an exact email, a name prefix, a conference
-// ID, a conference ID's prefix and a broad one-letter prefix (a twentieth
-// of the users match it, 50,000: the worst kind, since a search costs what
-// it matches).
+// ID, a conference ID's prefix, a name prefix of 2,500 users, a one-letter
+// prefix of 50,000 and an email prefix of 111,111.
 //
 //	go test ./store/sqlite -run '^$' -bench SearchUsers1M -benchtime 100x
 func BenchmarkSearchUsers1M(b *testing.B) {
@@ -157,7 +189,9 @@ func BenchmarkSearchUsers1M(b *testing.B) {
 		{"name", "rupert bob1234", 1}, // user 1234
 		{"conference-id", sqWithCheckDigit(b, 777777), 1},
 		{"conference-id-prefix", "12345", 10},
-		{"one-letter", "z", 100},
+		{"medium", "ivan judy", 100}, // 2,500 names: dense by count, sparse in the window
+		{"one-letter", "z", 100},     // 50,000 names
+		{"email-prefix", "u1", 100},  // 111,111 emails
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
