@@ -87,6 +87,11 @@ func TestUsersList(t *testing.T) {
 	if p := e.get(b, "/admin/users?q=zz"); !strings.Contains(p.body, "No user's email, name or conference ID starts with") {
 		t.Errorf("no match:\n%s", p.body)
 	}
+	long := e.get(b, "/admin/users?q="+strings.Repeat("a", 300))
+	if long.status != http.StatusBadRequest {
+		t.Errorf("a search of 300 letters: %d", long.status)
+	}
+	mustContain(t, long, `aria-invalid="true" aria-describedby="q-error"`, `id="q-error"`)
 
 	// Two a page: Next carries the cursor, the last page has none, and
 	// First goes back.
