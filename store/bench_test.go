@@ -90,6 +90,9 @@ func (snapshotBackend) GetUser(context.Context, int64) (User, error)  { return U
 func (snapshotBackend) ListUsers(context.Context, int64, int) ([]User, error) {
 	return nil, errReadOnly
 }
+func (snapshotBackend) SearchUsers(context.Context, string, int64, int) ([]User, error) {
+	return nil, errReadOnly
+}
 func (snapshotBackend) ListMeetings(context.Context, MeetingFilter) ([]Meeting, error) {
 	return nil, errReadOnly
 }

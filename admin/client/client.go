@@ -150,7 +150,17 @@ func userPath(email string) string { return "/users/" + url.PathEscape(email) }
 // ListUsers returns one page of users with IDs above after; limit 0 means
 // the API's default (100).
 func (c *Client) ListUsers(ctx context.Context, after int64, limit int) (UserPage, error) {
+	return c.SearchUsers(ctx, "", after, limit)
+}
+
+// SearchUsers returns one page of the users whose email or display name
+// starts with search (ASCII case ignored) or whose conference ID does,
+// with IDs above after; "" is every user (ListUsers).
+func (c *Client) SearchUsers(ctx context.Context, search string, after int64, limit int) (UserPage, error) {
 	q := url.Values{}
+	if search != "" {
+		q.Set("q", search)
+	}
 	if after > 0 {
 		q.Set("after", strconv.FormatInt(after, 10))
 	}
@@ -164,10 +174,15 @@ func (c *Client) ListUsers(ctx context.Context, after int64, limit int) (UserPag
 
 // AllUsers follows the pagination of GET /users to the end.
 func (c *Client) AllUsers(ctx context.Context) ([]User, error) {
+	return c.AllFound(ctx, "")
+}
+
+// AllFound follows the pagination of a search (SearchUsers) to the end.
+func (c *Client) AllFound(ctx context.Context, search string) ([]User, error) {
 	var all []User
 	var after int64
 	for {
-		p, err := c.ListUsers(ctx, after, pageLimit)
+		p, err := c.SearchUsers(ctx, search, after, pageLimit)
 		if err != nil {
 			return nil, err
 		}
