@@ -42,7 +42,7 @@ func (e *env) submit(b *http.Client, p page, path string, form url.Values) (redi
 	return redirect, e.get(b, redirect.header.Get("Location"))
 }
 
-func mustContain(t *testing.T, p page, what ...string) {
+func pageHas(t *testing.T, p page, what ...string) {
 	t.Helper()
 	for _, w := range what {
 		if !strings.Contains(p.body, w) {
@@ -66,7 +66,7 @@ func TestUsersList(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.get(b, "/admin/users")
-	mustContain(t, p, "Ada Lovelace", "ada@example.com", ada.User.ConferenceID, "***********", "Email override",
+	pageHas(t, p, "Ada Lovelace", "ada@example.com", ada.User.ConferenceID, "***********", "Email override",
 		`href="/admin/users/ada@example.com"`, `<label for="q">Search users</label>`, `href="/admin/users/new"`)
 	if strings.Contains(p.body, ada.PIN) {
 		t.Error("a PIN in the list")
@@ -91,7 +91,7 @@ func TestUsersList(t *testing.T) {
 	if long.status != http.StatusBadRequest {
 		t.Errorf("a search of 300 letters: %d", long.status)
 	}
-	mustContain(t, long, `aria-invalid="true" aria-describedby="q-error"`, `id="q-error"`)
+	pageHas(t, long, `aria-invalid="true" aria-describedby="q-error"`, `id="q-error"`)
 
 	// Two a page: Next carries the cursor, the last page has none, and
 	// First goes back.
@@ -101,7 +101,7 @@ func TestUsersList(t *testing.T) {
 		t.Fatalf("first page of two:\n%s", first.body)
 	}
 	next := e.get(b, strings.ReplaceAll(m[1], "&amp;", "&"))
-	mustContain(t, next, "alan@example.com", "First page")
+	pageHas(t, next, "alan@example.com", "First page")
 	if strings.Contains(next.body, "Next page") || strings.Contains(next.body, "ada@example.com</td>") {
 		t.Errorf("last page:\n%s", next.body)
 	}
@@ -125,16 +125,16 @@ func TestEnableShowsPINOnce(t *testing.T) {
 	e := newEnv(t)
 	b := e.signedIn()
 	form := e.get(b, "/admin/users/new")
-	mustContain(t, form, `<label for="email">Email address</label>`, `name="send_email"`, `name="email_override"`)
+	pageHas(t, form, `<label for="email">Email address</label>`, `name="send_email"`, `name="email_override"`)
 
 	// Errors on their field.
 	_, bad := e.submit(b, form, "/admin/users/new", url.Values{"email": {"not an address"}, "send_email": {"1"}})
 	if bad.status != http.StatusBadRequest {
 		t.Fatalf("a bad email: %d", bad.status)
 	}
-	mustContain(t, bad, `aria-invalid="true" aria-describedby="email-error"`, `id="email-error"`, "not an email address")
+	pageHas(t, bad, `aria-invalid="true" aria-describedby="email-error"`, `id="email-error"`, "not an email address")
 	_, bad = e.submit(b, form, "/admin/users/new", url.Values{"email": {"ada@example.com"}, "email_override": {"nope"}})
-	mustContain(t, bad, `id="email_override-error"`, `value="ada@example.com"`)
+	pageHas(t, bad, `id="email_override-error"`, `value="ada@example.com"`)
 
 	redirect, shown := e.submit(b, form, "/admin/users/new", url.Values{"email": {"ada@example.com"}, "display_name": {"Ada Lovelace"},
 		"email_override": {"assistant@example.com"}, "send_email": {"1"}})
@@ -146,14 +146,14 @@ func TestEnableShowsPINOnce(t *testing.T) {
 		t.Fatalf("no PIN on the one-time page:\n%s", shown.body)
 	}
 	pin := m[1]
-	mustContain(t, shown, "ada@example.com is enabled", "assistant@example.com (the user&#39;s email override)")
+	pageHas(t, shown, "ada@example.com is enabled", "assistant@example.com (the user&#39;s email override)")
 	if strings.Contains(redirect.header.Get("Location"), pin) {
 		t.Errorf("the PIN in the URL %s", redirect.header.Get("Location"))
 	}
 
 	// Every later page: no PIN.
 	again := e.get(b, redirect.header.Get("Location"))
-	mustContain(t, again, "This PIN was shown once and can't be shown again")
+	pageHas(t, again, "This PIN was shown once and can't be shown again")
 	for _, path := range []string{redirect.header.Get("Location"), "/admin/users", "/admin/users/ada@example.com", "/admin/users?q=ada"} {
 		if p := e.get(b, path); strings.Contains(p.body, pin) || p.status != http.StatusOK {
 			t.Errorf("%s (%d) shows the PIN", path, p.status)
@@ -170,7 +170,7 @@ func TestEnableShowsPINOnce(t *testing.T) {
 	if m == nil || m[1] == pin {
 		t.Fatalf("no new PIN:\n%s", shown.body)
 	}
-	mustContain(t, shown, "An email is on its way to desk@example.com")
+	pageHas(t, shown, "An email is on its way to desk@example.com")
 	if p := e.get(b, redirect.header.Get("Location")); strings.Contains(p.body, m[1]) {
 		t.Error("the reset PIN shown twice")
 	}
@@ -238,7 +238,7 @@ func TestUserTasks(t *testing.T) {
 	ada := e.enableDirect("ada@example.com", "Ada Lovelace")
 	path := "/admin/users/ada@example.com"
 	detail := e.get(b, path)
-	mustContain(t, detail, "Ada Lovelace", ada.User.ConferenceID, "***********", "Reset the PIN", "Set a PIN",
+	pageHas(t, detail, "Ada Lovelace", ada.User.ConferenceID, "***********", "Reset the PIN", "Set a PIN",
 		"Reset the conference ID", "Set the conference ID", "Send the conference details", "Email override", "Revoke the token", "Disable")
 	if strings.Contains(detail.body, "Unlock the PIN") {
 		t.Error("unlock offered for a PIN that works")
@@ -250,12 +250,12 @@ func TestUserTasks(t *testing.T) {
 	if bad.status != http.StatusBadRequest {
 		t.Fatalf("an easy PIN: %d", bad.status)
 	}
-	mustContain(t, bad, `aria-describedby="pin-set-hint pin-set-error" aria-invalid="true"`, `id="pin-set-error"`)
+	pageHas(t, bad, `aria-describedby="pin-set-hint pin-set-error" aria-invalid="true"`, `id="pin-set-error"`)
 	if strings.Contains(bad.body, `value="12345"`) {
 		t.Error("the refused PIN is shown again")
 	}
 	_, ok := e.submit(b, detail, path+"/pin/set", url.Values{"pin": {"86420"}})
-	mustContain(t, ok, "is set to the one you chose")
+	pageHas(t, ok, "is set to the one you chose")
 	if strings.Contains(ok.body, "86420") {
 		t.Error("the chosen PIN is shown")
 	}
@@ -267,9 +267,9 @@ func TestUserTasks(t *testing.T) {
 		}
 	}
 	locked := e.get(b, path)
-	mustContain(t, locked, "Unlock the PIN", "PIN locked")
+	pageHas(t, locked, "Unlock the PIN", "PIN locked")
 	_, ok = e.submit(b, locked, path+"/pin/unlock", url.Values{})
-	mustContain(t, ok, "is unlocked")
+	pageHas(t, ok, "is unlocked")
 	if strings.Contains(ok.body, `action="/admin/users/ada@example.com/pin/unlock"`) {
 		t.Error("unlock still offered")
 	}
@@ -277,39 +277,39 @@ func TestUserTasks(t *testing.T) {
 	// Conference ID: reset (no email), set (a bad one: the error on its
 	// field; then a good one), send the details elsewhere.
 	_, ok = e.submit(b, detail, path+"/conference-id/reset", url.Values{})
-	mustContain(t, ok, "has a new conference ID", "No email was sent.")
+	pageHas(t, ok, "has a new conference ID", "No email was sent.")
 	_, bad = e.submit(b, detail, path+"/conference-id/set", url.Values{"conference_id": {"12"}, "send_email": {"1"}})
-	mustContain(t, bad, `id="cid-set-error"`, `aria-describedby="cid-set-hint cid-set-error" aria-invalid="true"`, `value="12"`)
+	pageHas(t, bad, `id="cid-set-error"`, `aria-describedby="cid-set-hint cid-set-error" aria-invalid="true"`, `value="12"`)
 	_, ok = e.submit(b, detail, path+"/conference-id/set", url.Values{"conference_id": {"7654321"}, "import": {"1"}})
-	mustContain(t, ok, "conference ID is now 7654321")
+	pageHas(t, ok, "conference ID is now 7654321")
 	_, ok = e.submit(b, detail, path+"/conference-id/send", url.Values{"email_to": {"desk@example.com"}})
-	mustContain(t, ok, "are sent (without the PIN)", "desk@example.com")
+	pageHas(t, ok, "are sent (without the PIN)", "desk@example.com")
 
 	// The email override: a bad address on its field, set, clear.
 	_, bad = e.submit(b, detail, path+"/email-override", url.Values{"email_override": {"not-an-address"}})
-	mustContain(t, bad, `id="override-error"`, `value="not-an-address"`)
+	pageHas(t, bad, `id="override-error"`, `value="not-an-address"`)
 	_, ok = e.submit(b, detail, path+"/email-override", url.Values{"email_override": {"assistant@example.com"}})
-	mustContain(t, ok, "go to assistant@example.com from now on", "Clear it")
+	pageHas(t, ok, "go to assistant@example.com from now on", "Clear it")
 	_, ok = e.submit(b, detail, path+"/email-override", url.Values{"email_override": {"assistant@example.com"}, "clear": {"1"}})
-	mustContain(t, ok, "no override")
+	pageHas(t, ok, "no override")
 
 	// The self-service token: revoked; without one, says so.
 	if _, err := e.dir.IssueUserToken(ctx, ada.User.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, ok = e.submit(b, detail, path+"/token/revoke", url.Values{})
-	mustContain(t, ok, "is revoked")
+	pageHas(t, ok, "is revoked")
 	_, ok = e.submit(b, detail, path+"/token/revoke", url.Values{})
-	mustContain(t, ok, "has no self-service token")
+	pageHas(t, ok, "has no self-service token")
 
 	// Disable: a confirmation step, then the list.
 	confirm := e.get(b, path+"/disable")
-	mustContain(t, confirm, "Disable ada@example.com?", `action="/admin/users/ada@example.com/disable"`)
+	pageHas(t, confirm, "Disable ada@example.com?", `action="/admin/users/ada@example.com/disable"`)
 	if _, err := e.dir.UserByEmail(ctx, "ada@example.com"); err != nil {
 		t.Fatal("the confirmation page disabled the user")
 	}
 	_, ok = e.submit(b, confirm, path+"/disable", url.Values{})
-	mustContain(t, ok, "ada@example.com is disabled")
+	pageHas(t, ok, "ada@example.com is disabled")
 	if _, err := e.dir.UserByEmail(ctx, "ada@example.com"); err == nil {
 		t.Error("still enabled")
 	}
