@@ -242,7 +242,7 @@ func TestMeLinkSignsIn(t *testing.T) {
 	home := e.get(b, "/me/")
 	for _, want := range []string{
 		"<span>ada@example.com</span>", "Sign out",
-		`<span class="mono" id="conference-id">` + e.ada.ConferenceID + `</span>`,
+		`<span class="mono me-id" id="conference-id">` + e.ada.ConferenceID + `</span>`,
 		`<a href="tel:&#43;14255550100,,` + e.ada.ConferenceID + `%23">&#43;1 425 555 0100</a>`,
 		`<span class="mono" id="pin-masked">***********</span>`,
 		"Reset my PIN", "Choose my PIN", "Send me my meeting details",
