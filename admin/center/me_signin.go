@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dialin/dialin/admin/mailer"
 	"github.com/dialin/dialin/store"
@@ -69,30 +70,26 @@ func (c *Center) meAskLink(w http.ResponseWriter, r *http.Request) {
 	}
 	now, source := c.now(), sourceOf(r)
 	nonce := c.browserNonce(w, r)
-	switch {
-	case !c.me.links.allow(strings.ToLower(email), source, now):
+	if c.me.links.allow(strings.ToLower(email), source, now) {
+		// After the answer: looking the address up and storing a link
+		// take time only for a user, which the answer must not show.
+		go c.sendLink(r.Context(), email, nonce, source, now)
+	} else {
 		c.log.Warn().Str("email", email).Str("source", source).
 			Msg("self-service: sign-in link not sent: too many requests for this address or from this source")
-	default:
-		token, u, err := c.me.dir.IssueSignInLink(r.Context(), email, nonce, now)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			c.log.Info().Str("email", email).Str("source", source).Msg("self-service: sign-in link asked for an address that is no user's")
-		case err != nil:
-			c.log.Error().Err(err).Str("email", email).Msg("self-service: cannot make a sign-in link")
-		default:
-			go c.sendLink(r.Context(), u, token, source)
-		}
 	}
 	c.renderMeSignIn(w, http.StatusOK, meSignInData{Email: email, Sent: linkSent})
 }
+
+// tokenLength is the length of newToken's tokens (32 bytes, base64).
+const tokenLength = 43
 
 // browserNonce is this browser's nonce, which its sign-in links need: the
 // one its cookie holds (so an earlier link keeps working), or a new one.
 // The cookie lasts as long as a link does.
 func (c *Center) browserNonce(w http.ResponseWriter, r *http.Request) string {
 	nonce := ""
-	if ck, err := r.Cookie(meNonceCookie); err == nil && len(ck.Value) == len(newToken()) {
+	if ck, err := r.Cookie(meNonceCookie); err == nil && len(ck.Value) == tokenLength {
 		nonce = ck.Value
 	}
 	if nonce == "" {
@@ -102,11 +99,22 @@ func (c *Center) browserNonce(w http.ResponseWriter, r *http.Request) string {
 	return nonce
 }
 
-// sendLink emails u their link, straight to the SMTP server (never the
-// outbox, which would store it). The token is in no log line.
-func (c *Center) sendLink(ctx context.Context, u store.User, token, source string) {
+// sendLink makes a link for the user whose address is email, if there is
+// one, for the browser holding nonce, and emails it straight to the SMTP
+// server (never the outbox, which would store it). The token is in no log
+// line.
+func (c *Center) sendLink(ctx context.Context, email, nonce, source string, now time.Time) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), linkSendTimeout)
 	defer cancel()
+	token, u, err := c.me.dir.IssueSignInLink(ctx, email, nonce, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		c.log.Info().Str("email", email).Str("source", source).Msg("self-service: sign-in link asked for an address that is no user's")
+		return
+	case err != nil:
+		c.log.Error().Err(err).Str("email", email).Msg("self-service: cannot make a sign-in link")
+		return
+	}
 	link := c.me.publicURL + "/me/link?t=" + url.QueryEscape(token)
 	msg, err := mailer.RenderSignInLink(u.DisplayName, link)
 	if err == nil {

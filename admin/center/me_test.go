@@ -180,6 +180,7 @@ func TestMeSameAnswer(t *testing.T) {
 	if m.to != "ada@example.com" || !strings.Contains(m.msg.Text, "Hello Ada Lovelace,") {
 		t.Errorf("the email went to %s:\n%s", m.to, m.msg.Text)
 	}
+	e.waitLog("sign-in link asked for an address that is no user's", 1)
 	e.noMoreMail()
 	norm := func(p page) string {
 		s := csrfValueRE.ReplaceAllString(p.body, "")
