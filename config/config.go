@@ -209,7 +209,9 @@ type Meeting struct {
 	// organizer hangs up; otherwise it ends when the last caller leaves.
 	EndWhenOrganizerLeaves bool `yaml:"end_when_organizer_leaves"`
 	// JoinLeaveTones plays a tone to the meeting when someone joins or
-	// leaves (the organizer can turn them off for a meeting with *23).
+	// leaves, as the directory's entry_exit_announcements setting says at
+	// the meeting's start (false: never at the start, whatever it says);
+	// the organizer can turn them on or off for a meeting with *23.
 	JoinLeaveTones bool `yaml:"join_leave_tones"`
 	// JitterDepth is how many 20 ms frames each caller's audio is held
 	// before mixing, to ride out network jitter: more is smoother and later.

@@ -3,7 +3,9 @@ package center
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -44,6 +46,7 @@ type env struct {
 	password string
 	logs     *bytes.Buffer
 	dir      *store.Directory
+	center   *Center
 }
 
 func newEnv(t *testing.T) *env {
@@ -75,7 +78,7 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, client: newBrowser(t), clock: clock, password: password, logs: logs, dir: dir}
+	return &env{t: t, srv: srv, client: newBrowser(t), clock: clock, password: password, logs: logs, dir: dir, center: c}
 }
 
 // newBrowser keeps cookies and does not follow redirects (the tests look
@@ -224,23 +227,64 @@ func TestSignInNeedsItsForm(t *testing.T) {
 	}
 }
 
-// TestSignInThrottled: five failures for a name refuse it for a quarter
-// of an hour, the right password included; then it signs in again.
+// TestSignInThrottled: five failures for a name from one address refuse
+// that name there for a quarter of an hour, the right password included,
+// while the same account still signs in from another address; twenty
+// failures refuse the address whatever the name; a hundred for one name
+// from many addresses refuse the name everywhere. Each ends with its
+// window.
 func TestSignInThrottled(t *testing.T) {
 	e := newEnv(t)
-	for range throttleLimit {
+	for range pairLimit {
 		if p := e.signIn(e.client, "alice", "guess"); p.status != http.StatusUnauthorized {
 			t.Fatalf("a wrong password: %d", p.status)
 		}
 	}
 	if p := e.signIn(newBrowser(t), "ALICE", e.password); p.status != http.StatusTooManyRequests ||
 		!strings.Contains(p.body, "Too many failed sign-ins") {
-		t.Fatalf("after %d failures: %d", throttleLimit, p.status)
+		t.Fatalf("after %d failures: %d", pairLimit, p.status)
+	}
+	if p := e.signIn(browserFrom(t, "127.0.0.2"), "alice", e.password); p.status != http.StatusSeeOther {
+		t.Errorf("alice from another address: %d, want signed in", p.status)
 	}
 	e.clock.Add(throttleWindow + time.Second)
 	if p := e.signIn(newBrowser(t), "alice", e.password); p.status != http.StatusSeeOther {
 		t.Errorf("after the window: %d", p.status)
 	}
+
+	// One address trying many names.
+	from3 := browserFrom(t, "127.0.0.3")
+	for i := range addrLimit {
+		e.signIn(from3, fmt.Sprintf("nobody%d", i), "guess")
+	}
+	if p := e.signIn(browserFrom(t, "127.0.0.3"), "alice", e.password); p.status != http.StatusTooManyRequests {
+		t.Errorf("an address after %d failures: %d", addrLimit, p.status)
+	}
+	e.clock.Add(throttleWindow + time.Second)
+
+	// One name from many addresses (four failures each: no pair limit).
+	for i := range nameLimit / 4 {
+		b := browserFrom(t, fmt.Sprintf("127.0.%d.%d", 1+i/200, 10+i%200))
+		for range 4 {
+			e.signIn(b, "alice", "guess")
+		}
+	}
+	if p := e.signIn(browserFrom(t, "127.0.9.9"), "alice", e.password); p.status != http.StatusTooManyRequests {
+		t.Errorf("a name after %d failures from many addresses: %d", nameLimit, p.status)
+	}
+	e.clock.Add(throttleWindow + time.Second)
+	if p := e.signIn(browserFrom(t, "127.0.9.9"), "alice", e.password); p.status != http.StatusSeeOther {
+		t.Errorf("after the window: %d", p.status)
+	}
+}
+
+// browserFrom is a browser whose connections come from addr (a loopback
+// address), for the throttle's per-address counts.
+func browserFrom(t *testing.T, addr string) *http.Client {
+	c := newBrowser(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}, Timeout: 5 * time.Second}
+	c.Transport = &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}
+	return c
 }
 
 // TestSessionExpires: a session ends after its idle time, and after its

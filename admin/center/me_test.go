@@ -380,11 +380,11 @@ func TestMeTokenSignIn(t *testing.T) {
 	if p := e.get(b, "/me/"); p.status != http.StatusOK || !strings.Contains(p.body, "<span>ada@example.com</span>") {
 		t.Errorf("signed in with the token: %d", p.status)
 	}
-	for range throttleLimit - 1 {
+	for range pairLimit - 1 {
 		signIn(newBrowser(t), "guess")
 	}
 	if p := signIn(newBrowser(t), token); p.status != http.StatusTooManyRequests {
-		t.Errorf("after %d wrong tokens: %d", throttleLimit, p.status)
+		t.Errorf("after %d wrong tokens: %d", pairLimit, p.status)
 	}
 	if strings.Contains(e.log.String(), token) {
 		t.Error("the token reached the log")

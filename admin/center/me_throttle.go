@@ -32,15 +32,10 @@ func newRateLimit() *rateLimit {
 func (l *rateLimit) allow(email, source string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if reached(l.addrs[email], linksPerAddress, now) || reached(l.srcs[source], linksPerSource, now) {
+	if over(l.addrs[email], linksPerAddress, now) || over(l.srcs[source], linksPerSource, now) {
 		return false
 	}
 	count(l.addrs, email, now)
 	count(l.srcs, source, now)
 	return true
-}
-
-// reached reports whether e counted limit within the window.
-func reached(e *throttleEntry, limit int, now time.Time) bool {
-	return e != nil && now.Sub(e.first) <= throttleWindow && e.failures >= limit
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dialin/dialin/admin/client"
 )
@@ -33,7 +34,7 @@ func (c *Center) renderSignIn(w http.ResponseWriter, status int, d signInData) {
 func (c *Center) signIn(w http.ResponseWriter, r *http.Request) {
 	ck, err := r.Cookie(preCookie)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), ck.Value) {
-		http.Error(w, "this form has expired: reload the page and try again", http.StatusForbidden)
+		c.refuse(w, "This form has expired", "Reload the sign-in page and try again.")
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
@@ -90,14 +91,33 @@ func (c *Center) page(ses *session, section, title string) pageData {
 	return pageData{Title: title, Section: section, Account: ses.account, CSRF: ses.csrf, Notice: ses.takeNotice()}
 }
 
-// GET /admin/
+// homeData fills the start page: the figures of GET /status.
+type homeData struct {
+	pageData
+	Status client.Status
+	Uptime string
+}
+
+// GET /admin/: the bridge now, and the sections.
 func (c *Center) home(w http.ResponseWriter, r *http.Request, ses *session) {
-	c.render(w, http.StatusOK, "home.html", c.page(ses, "home", "Audio Conferencing"))
+	st, err := c.api.Status(c.as(r, ses))
+	if err != nil {
+		c.failed(w, ses, err)
+		return
+	}
+	up := (time.Duration(st.UptimeSeconds) * time.Second).String()
+	c.render(w, http.StatusOK, "home.html", homeData{pageData: c.page(ses, "home", "Audio Conferencing"), Status: st, Uptime: up})
 }
 
 // notFound answers a page the center does not have.
 func (c *Center) notFound(w http.ResponseWriter, r *http.Request, ses *session) {
 	c.showError(w, ses, http.StatusNotFound, "There is no such page.")
+}
+
+// refuse answers 403 to a form that cannot be taken (no session, a wrong
+// CSRF token), on a page outside any session.
+func (c *Center) refuse(w http.ResponseWriter, title, msg string) {
+	c.render(w, http.StatusForbidden, "error.html", errorData{pageData: pageData{Title: title}, Message: msg})
 }
 
 // errorData fills the error page.

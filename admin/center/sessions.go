@@ -176,14 +176,16 @@ func (c *Center) withSession(h sessionHandler) http.Handler {
 		}
 		if ses == nil {
 			if r.Method != http.MethodGet {
-				http.Error(w, "your session has ended: sign in again", http.StatusForbidden)
+				c.refuse(w, "Your session has ended", "Nothing was changed. Sign in again, then repeat what you were doing.")
 				return
 			}
 			http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
 			return
 		}
 		if r.Method != http.MethodGet && !sameToken(r.PostFormValue("csrf"), ses.csrf) {
-			http.Error(w, "this form has expired: reload the page and try again", http.StatusForbidden)
+			c.log.Warn().Str("account", ses.account).Str("path", r.URL.Path).Str("source", sourceOf(r)).
+				Msg("admin center: form refused: wrong or missing CSRF token")
+			c.refuse(w, "This form has expired", "Nothing was changed. Go back, reload the page and try again.")
 			return
 		}
 		h(w, r, ses)

@@ -35,6 +35,15 @@ var kinds = map[string]*kind{
 	store.MailConferenceInfo:    {subject: "Your audio conferencing information", conferenceID: true},
 }
 
+// Subject is the subject line of an email of this kind (the mail queue
+// lists it); "" for an unknown kind.
+func Subject(kind string) string {
+	if k, ok := kinds[kind]; ok {
+		return k.subject
+	}
+	return ""
+}
+
 // Templates are parsed once: a broken template is a build mistake, caught
 // by any test.
 func init() {

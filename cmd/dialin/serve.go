@@ -104,6 +104,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 	defer dir.Close()
 	warnNoDialInNumbers(dir.Settings(), cfg.SIP, log)
+	warnStoredSettings(dir.Settings(), log)
 	records, stopRecords := startRecords(cfg.CallRecords, dir, log)
 	defer stopRecords() // before the directory closes: what is queued is written
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
@@ -248,6 +249,17 @@ func warnNoDialInNumbers(s store.Settings, sip config.SIP, log zerolog.Logger) {
 	if s.SendEmails && len(s.DialInNumbers) == 0 && len(sip.PhoneNumbers()) == 0 {
 		log.Warn().Msg("emails are on (send-emails) but name no dial-in number: users will read \"Ask your administrator for the dial-in numbers\"; " +
 			"run dialin settings set dial-in-numbers \"+1 425 555 0100\" (or list phone numbers in sip.called_numbers)")
+	}
+}
+
+// warnStoredSettings says when the stored settings no longer pass today's
+// checks (a dial-in number written before numbers were checked): they
+// keep working, but every change of the settings is refused, naming the
+// field, until that field is fixed.
+func warnStoredSettings(s store.Settings, log zerolog.Logger) {
+	if err := s.Validate(); err != nil {
+		log.Warn().Err(err).Msg("the stored settings do not pass the checks: every change of the settings is refused until this is fixed " +
+			"(admin center > Settings, or dialin settings set)")
 	}
 }
 
