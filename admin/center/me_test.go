@@ -516,6 +516,22 @@ func TestMeSendInfo(t *testing.T) {
 	}
 }
 
+// TestMeUserDisabled: a user disabled while signed in is signed out at
+// their next page.
+func TestMeUserDisabled(t *testing.T) {
+	e := newMeEnv(t)
+	e.signInByLink(e.client)
+	if err := e.dir.DisableUser(context.Background(), e.ada.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p := e.get(e.client, "/me/"); p.status != http.StatusForbidden || !strings.Contains(p.body, "can no longer use audio conferencing") {
+		t.Errorf("after being disabled: %d\n%s", p.status, p.body)
+	}
+	if p := e.get(e.client, "/me/"); p.status != http.StatusSeeOther {
+		t.Errorf("the session was not ended: %d", p.status)
+	}
+}
+
 // TestMeRefusals: every form needs its CSRF token (the session's, or the
 // sign-in form's cookie); without a session a form is refused and a page
 // sends to the sign-in; sessions end after their idle time.
