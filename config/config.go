@@ -311,6 +311,11 @@ type Admin struct {
 	// hours).
 	SessionIdle time.Duration `yaml:"session_idle"`
 	SessionMax  time.Duration `yaml:"session_max"`
+	// PublicURL is the address users' browsers reach these pages at
+	// (https://dialin.example.com, perhaps through a reverse proxy): the
+	// self-service page's sign-in links point there, never at the Host a
+	// request names. Empty: the listener's own address.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Email is the SMTP server that sends users their PINs and dial-in details.

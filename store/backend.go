@@ -30,6 +30,7 @@ type Backend interface {
 	AdminAccountBackend // adminaccount.go
 	AuditBackend        // audit.go
 	ProbeBackend        // probe.go: the readiness check's write
+	SignInLinkBackend   // signinlink.go: the self-service page's sign-in links
 
 	// Load reads the Snapshot (see there: users without names, addresses
 	// or dates); an empty store gives DefaultSettings and no users or

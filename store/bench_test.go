@@ -58,6 +58,7 @@ type snapshotBackend struct {
 	snap                *Snapshot
 	CallRecordBackend   // nil: the index's benchmarks write no call records
 	AdminAccountBackend // nil: the index's benchmarks have no administrators
+	SignInLinkBackend   // nil: the index's benchmarks send no sign-in links
 }
 
 var errReadOnly = errors.New("snapshot backend is read-only")

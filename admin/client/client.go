@@ -275,6 +275,23 @@ func (c *Client) ResetOwnPIN(ctx context.Context) (Change, error) {
 	return ch, err
 }
 
+// SetOwnPIN sets the PIN the user whose token (or self-service page)
+// this client acts for chose, checked against their PIN policy; it is not
+// echoed back nor emailed.
+func (c *Client) SetOwnPIN(ctx context.Context, pin string) (Change, error) {
+	var ch Change
+	err := c.do(ctx, http.MethodPut, "/me/pin", nil, wire.PINRequest{PIN: &pin}, &ch)
+	return ch, err
+}
+
+// SendOwnInfo emails the user this client acts for their meeting details
+// (conference ID and dial-in numbers, never the PIN).
+func (c *Client) SendOwnInfo(ctx context.Context) (Change, error) {
+	var ch Change
+	err := c.do(ctx, http.MethodPost, "/me/send-info", nil, nil, &ch)
+	return ch, err
+}
+
 // SetPIN sets a PIN chosen by the administrator (no email is sent).
 func (c *Client) SetPIN(ctx context.Context, email, pin string) (Change, error) {
 	var ch Change

@@ -80,17 +80,29 @@ func dialIns(numbers []string, conferenceID string) []dialIn {
 	out := make([]dialIn, 0, len(numbers))
 	for _, n := range numbers {
 		d := dialIn{Number: n}
-		if digits, ok := telDigits(n); ok {
-			d.Tel = "tel:" + digits
-			if conferenceID != "" {
-				d.Tel += ",," + conferenceID + "#"
-			}
+		if tel, ok := DialString(n, conferenceID); ok {
+			d.Tel = tel
 			// Only digits, '+', ',' and '#' went in: safe in an href.
 			d.Href = htmltemplate.URL(strings.ReplaceAll(d.Tel, "#", "%23"))
 		}
 		out = append(out, d)
 	}
 	return out
+}
+
+// DialString is the one-tap dial string of a dial-in number for
+// conferenceID ("": the number alone), as the emails print it; false for
+// a number that is not a phone number. In an href, '#' must be escaped.
+func DialString(number, conferenceID string) (string, bool) {
+	digits, ok := telDigits(number)
+	if !ok {
+		return "", false
+	}
+	tel := "tel:" + digits
+	if conferenceID != "" {
+		tel += ",," + conferenceID + "#"
+	}
+	return tel, true
 }
 
 // telDigits is a phone number as a tel: URI wants it ("+1 (425) 555-0100"

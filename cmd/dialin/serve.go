@@ -392,26 +392,45 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		s.stop(context.Background())
 		return nil, err
 	}
-	// The admin center's pages beside the API, on the same listener.
-	pages, err := center.New(center.Options{Accounts: dir, API: h, Secure: cfg.Admin.TLSCert != "",
-		IdleTimeout: cfg.Admin.SessionIdle, MaxAge: cfg.Admin.SessionMax,
-		Logger: log.With().Str("component", "center").Logger()})
-	if err != nil {
-		s.stop(context.Background())
-		return nil, fmt.Errorf("admin center: %w", err)
-	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/", pages)
-	mux.Handle("/", h)
 	api, err := admin.Listen(cfg.Admin, mux, log.With().Str("component", "api").Logger())
 	if err != nil {
 		s.stop(context.Background())
 		return nil, fmt.Errorf("admin API: %w", err)
 	}
+	// The admin center's pages and the self-service page beside the API,
+	// on the same listener (bound first: the sign-in links point at it
+	// unless admin.public_url says where users reach it).
+	publicURL := cfg.Admin.PublicURL
+	if publicURL == "" {
+		publicURL = api.URL()
+	}
+	pages, err := center.New(center.Options{Accounts: dir, API: h, Secure: cfg.Admin.TLSCert != "",
+		IdleTimeout: cfg.Admin.SessionIdle, MaxAge: cfg.Admin.SessionMax,
+		SelfService: dir, LinkMailer: m, PublicURL: publicURL,
+		DialInNumbers: func() []string { return dialInNumbers(dir, cfg) },
+		Logger:        log.With().Str("component", "center").Logger()})
+	if err != nil {
+		_ = api.Shutdown(context.Background()) // never served: closes the listener
+		s.stop(context.Background())
+		return nil, fmt.Errorf("admin center: %w", err)
+	}
+	mux.Handle("/admin/", pages)
+	mux.Handle("/me/", pages)
+	mux.Handle("/", h)
 	s.api = api
 	go func() { s.served <- api.Serve() }()
 	log.Info().Str("url", api.URL()).Str("token_source", source).Int("named_tokens", len(cfg.Admin.Tokens)).Msg("admin API ready")
 	return s, nil
+}
+
+// dialInNumbers are the numbers the self-service page shows: the
+// settings' (as the emails print them), else the SIP config's.
+func dialInNumbers(dir *store.Directory, cfg config.Config) []string {
+	if n := dir.Settings().DialInNumbers; len(n) > 0 {
+		return n
+	}
+	return cfg.SIP.PhoneNumbers()
 }
 
 // stop closes the API (letting requests in flight finish within ctx) and
