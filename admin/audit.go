@@ -52,6 +52,8 @@ var auditActions = map[string]string{
 	"PUT /api/v1/meetings/{conference_id}/participants/{participant_id}/mute": "meeting.mute",
 	"DELETE /api/v1/meetings/{conference_id}/participants/{participant_id}":   "meeting.remove",
 	"POST /api/v1/me/pin/reset":                                               "self.pin_reset",
+	"PUT /api/v1/me/pin":                                                      "self.pin_set",
+	"POST /api/v1/me/send-info":                                               "self.send_info",
 	"PATCH /api/v1/users/{email}":                                             "user.update",
 	"POST /api/v1/outbox/{id}/retry":                                          "outbox.retry",
 	"DELETE /api/v1/outbox/{id}":                                              "outbox.drop",

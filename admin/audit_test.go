@@ -110,8 +110,8 @@ func TestAuditEveryRoute(t *testing.T) {
 		}
 		secrets = append(secrets, p.Password)
 	}
-	const chosenPIN, commonPIN, pinAsAddress = "730519846203", "111111111111", "481516234200"
-	secrets = append(secrets, chosenPIN, commonPIN, pinAsAddress)
+	const chosenPIN, commonPIN, pinAsAddress, ownPIN = "730519846203", "111111111111", "481516234200", "582049173605"
+	secrets = append(secrets, chosenPIN, commonPIN, pinAsAddress, ownPIN)
 
 	var adaID, newID, meetingID, userToken, pendingMail, droppedMail string
 	ada := "/api/v1/users/ada@example.com"
@@ -249,6 +249,16 @@ func TestAuditEveryRoute(t *testing.T) {
 		{pattern: "POST /api/v1/me/pin/reset", token: store.UserTokenPrefix + "not-a-token", method: "POST",
 			path: "/api/v1/me/pin/reset", status: 401},
 		{pattern: "POST /api/v1/me/pin/reset", method: "POST", path: "/api/v1/me/pin/reset", body: `{"x":1}`,
+			status: 400, outcome: "refused", credential: "user:ada@example.com", user: "ada@example.com", errText: "bad_request"},
+		{pattern: "PUT /api/v1/me/pin", method: "PUT", path: "/api/v1/me/pin", body: `{"pin":"` + ownPIN + `"}`,
+			status: 200, outcome: "ok", credential: "user:ada@example.com", user: "ada@example.com", detail: "PIN chosen by hand"},
+		{pattern: "PUT /api/v1/me/pin", method: "PUT", path: "/api/v1/me/pin", body: `{"pin":"` + commonPIN + `"}`,
+			status: 400, outcome: "refused", credential: "user:ada@example.com", user: "ada@example.com",
+			errText: "pin_policy (field pin) (rule"},
+		{pattern: "POST /api/v1/me/send-info", method: "POST", path: "/api/v1/me/send-info",
+			status: 200, outcome: "ok", credential: "user:ada@example.com", user: "ada@example.com",
+			detail: "email queued to ada.home@example.com"},
+		{pattern: "POST /api/v1/me/send-info", method: "POST", path: "/api/v1/me/send-info", body: `{"email_to":"x@example.com"}`,
 			status: 400, outcome: "refused", credential: "user:ada@example.com", user: "ada@example.com", errText: "bad_request"},
 		{pattern: "DELETE /api/v1/users/{email}/token", token: aliceToken, method: "DELETE", path: ada + "/token",
 			status: 204, outcome: "ok", credential: "alice", user: "ada@example.com", detail: "self-service token revoked"},

@@ -192,7 +192,7 @@ type failingDir struct {
 	*store.Directory
 }
 
-func (failingDir) ListUsers(ctx context.Context, afterID int64, limit int) ([]store.User, error) {
+func (failingDir) SearchUsers(ctx context.Context, q string, afterID int64, limit int) ([]store.User, error) {
 	return nil, errors.New("disk on fire")
 }
 

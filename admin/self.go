@@ -35,6 +35,8 @@ func (a *api) selfRoutes() []selfRoute {
 	return []selfRoute{
 		{"GET", "/api/v1/me", a.getSelf},
 		{"POST", "/api/v1/me/pin/reset", a.resetOwnPIN},
+		{"PUT", "/api/v1/me/pin", a.setOwnPIN},
+		{"POST", "/api/v1/me/send-info", a.sendOwnInfo},
 	}
 }
 
@@ -89,6 +91,41 @@ func (a *api) resetOwnPIN(w http.ResponseWriter, r *http.Request, u store.User) 
 		return err
 	}
 	a.log.Info().Str("user", u.Email).Msg("user reset their own PIN")
+	writeJSON(w, http.StatusOK, viewChange(c))
+	return nil
+}
+
+// PUT /api/v1/me/pin: the user chooses their PIN (as Skype for Business
+// Server's dial-in page allows), checked against their PIN policy; it is
+// not echoed back, nor emailed. A locked PIN needs an administrator.
+func (a *api) setOwnPIN(w http.ResponseWriter, r *http.Request, u store.User) error {
+	var req wire.PINRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.PIN == nil {
+		return invalidInput("pin", "pin is required")
+	}
+	updated, err := a.users.SetPIN(r.Context(), u.ID, *req.PIN)
+	if err != nil {
+		return err
+	}
+	a.log.Info().Str("user", u.Email).Msg("user chose their own PIN")
+	writeJSON(w, http.StatusOK, viewChange(store.Change{User: updated}))
+	return nil
+}
+
+// POST /api/v1/me/send-info: the user's meeting details (conference ID,
+// dial-in numbers; never the PIN) emailed to their own address, whatever
+// the send-emails setting says: sending is the point.
+func (a *api) sendOwnInfo(w http.ResponseWriter, r *http.Request, u store.User) error {
+	if err := decodeBody(w, r, &struct{}{}, true); err != nil {
+		return err
+	}
+	c, err := a.users.SendConferenceInfo(r.Context(), u.ID, store.MailOptions{})
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, viewChange(c))
 	return nil
 }

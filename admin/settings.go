@@ -37,7 +37,8 @@ func viewSettings(s store.Settings) wire.Settings {
 			LocalLimit:        s.Lockout.LocalLimit,
 			GlobalLimit:       s.Lockout.GlobalLimit,
 		},
-		DialInNumbers: numbers,
+		DialInNumbers:          numbers,
+		EntryExitAnnouncements: s.EntryExitAnnouncements,
 	}
 }
 
@@ -56,7 +57,8 @@ func settingsOf(v wire.Settings) (store.Settings, error) {
 			LocalLimit:  v.Lockout.LocalLimit,
 			GlobalLimit: v.Lockout.GlobalLimit,
 		},
-		DialInNumbers: v.DialInNumbers,
+		DialInNumbers:          v.DialInNumbers,
+		EntryExitAnnouncements: v.EntryExitAnnouncements,
 	}
 	var err error
 	if s.Lockout.Window, err = parseDuration("lockout.window", v.Lockout.Window); err != nil {

@@ -41,6 +41,13 @@ func TestSettingsGetAndPatch(t *testing.T) {
 	if s.ConferenceIDMode != "dynamic" || s.Lockout.LocalLimit != 3 || s.Lockout.GlobalLimit != 10 || s.Lockout.Window != "45m0s" {
 		t.Fatalf("after second patch: %+v", s)
 	}
+	if s.EntryExitAnnouncements != "tones" {
+		t.Fatalf("entry_exit_announcements %q, want the default tones", s.EntryExitAnnouncements)
+	}
+	e.must(200, "PATCH", "/api/v1/settings", `{"entry_exit_announcements":"off"}`).decode(t, &s)
+	if s.EntryExitAnnouncements != "off" || e.dir.Settings().EntryExitAnnouncements != "off" || s.ConferenceIDMode != "dynamic" {
+		t.Fatalf("after entry_exit_announcements off: %+v", s)
+	}
 	e.must(200, "PATCH", "/api/v1/settings", `{}`)
 }
 
@@ -60,6 +67,9 @@ func TestSettingsPatchRefused(t *testing.T) {
 		{`{"lobby_admission":"everyone"}`, "invalid_input", "lobby_admission"},
 		{`{"conference_id_mode":"random"}`, "invalid_input", "conference_id_mode"},
 		{`{"dial_in_numbers":["+1 425 555 0100",""]}`, "invalid_input", "dial_in_numbers"},
+		{`{"dial_in_numbers":["+1 425 CALL"]}`, "invalid_input", "dial_in_numbers"},
+		{`{"entry_exit_announcements":"names"}`, "invalid_input", "entry_exit_announcements"},
+		{`{"entry_exit_announcements":false}`, "bad_request", "entry_exit_announcements"},
 		{`{"pin_len":5}`, "bad_request", "pin_len"},
 		{`{"lockout":{"bogus":1}}`, "bad_request", "bogus"},
 		{`{"pin_length":"6"}`, "bad_request", "pin_length"},

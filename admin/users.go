@@ -15,7 +15,7 @@ import (
 // userDirectory is what the /users routes need of the directory.
 type userDirectory interface {
 	UserByEmail(ctx context.Context, email string) (store.User, error)
-	ListUsers(ctx context.Context, afterID int64, limit int) ([]store.User, error)
+	SearchUsers(ctx context.Context, q string, afterID int64, limit int) ([]store.User, error)
 	EnableUser(ctx context.Context, req store.EnableRequest) (store.Change, error)
 	DisableUser(ctx context.Context, id int64) error
 	ResetPIN(ctx context.Context, id int64, mail store.MailOptions) (store.Change, error)
@@ -86,7 +86,8 @@ func (a *api) withUser(h userFunc) handlerFunc {
 	}
 }
 
-// GET /api/v1/users?after=ID&limit=N
+// GET /api/v1/users?q=Q&after=ID&limit=N: every user, or those q finds
+// (store.Directory.SearchUsers), by ID.
 func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, err := queryInt(q, "after", 0, 0, math.MaxInt64)
@@ -97,7 +98,8 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	users, err := a.users.ListUsers(r.Context(), after, limit)
+	search := q.Get("q")
+	users, err := a.users.SearchUsers(r.Context(), search, after, limit)
 	if err != nil {
 		return err
 	}
@@ -109,7 +111,7 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 		// A full page: look one further, so next_after is 0 exactly at
 		// the end and clients never fetch an empty page.
 		last := users[len(users)-1].ID
-		more, err := a.users.ListUsers(r.Context(), last, 1)
+		more, err := a.users.SearchUsers(r.Context(), search, last, 1)
 		if err != nil {
 			return err
 		}

@@ -324,3 +324,31 @@ func TestConferenceIDRoutes(t *testing.T) {
 		t.Fatalf("conference info emails: %d to desk@, %d to bob@; want 1 and 1", desk, bobs)
 	}
 }
+
+// TestListUsersSearch: q finds users by a prefix of email, display name
+// (any case) or conference ID, and pages with next_after as the list does.
+func TestListUsersSearch(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		e.enable(fmt.Sprintf("sam%d@example.com", i))
+	}
+	ada := e.enable("ada@example.com")
+	type page struct {
+		Users     []userResp `json:"users"`
+		NextAfter int64      `json:"next_after"`
+	}
+	var p page
+	e.must(200, "GET", "/api/v1/users?q=SAM&limit=2", "").decode(t, &p)
+	if len(p.Users) != 2 || p.NextAfter == 0 {
+		t.Fatalf("first page of q=SAM: %d users, next_after %d", len(p.Users), p.NextAfter)
+	}
+	e.must(200, "GET", fmt.Sprintf("/api/v1/users?q=SAM&limit=2&after=%d", p.NextAfter), "").decode(t, &p)
+	if len(p.Users) != 1 || p.Users[0].Email != "sam2@example.com" || p.NextAfter != 0 {
+		t.Fatalf("second page of q=SAM: %+v, next_after %d", p.Users, p.NextAfter)
+	}
+	e.must(200, "GET", "/api/v1/users?q="+ada.User.ConferenceID, "").decode(t, &p)
+	if len(p.Users) != 1 || p.Users[0].Email != "ada@example.com" {
+		t.Fatalf("q=conference ID: %+v", p.Users)
+	}
+	e.fail(400, "invalid_input", "GET", "/api/v1/users?q="+strings.Repeat("a", 255), "")
+}

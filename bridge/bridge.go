@@ -224,7 +224,7 @@ func (b *Bridge) Start(id string, conf store.Conference) {
 	defer m.mu.Unlock()
 	m.admission = admissionOf(conf)
 	if !m.started {
-		m.startLocked()
+		m.startLocked(conf)
 	}
 }
 

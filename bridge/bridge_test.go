@@ -29,6 +29,7 @@ type fakeCall struct {
 	played []string
 	fed    bool
 	frames int
+	loud   int // frames of the feed that were not silence (a tone)
 	input  *media.JitterBuffer
 
 	held   atomic.Bool   // see hold_test.go
@@ -69,11 +70,24 @@ func (c *fakeCall) SetFeed(on bool) {
 	c.mu.Unlock()
 }
 
-func (c *fakeCall) WriteFrame([]byte) error {
+func (c *fakeCall) WriteFrame(p []byte) error {
 	c.mu.Lock()
 	c.frames++
+	for _, x := range p {
+		if x != media.PCMU.SilenceByte() {
+			c.loud++
+			break
+		}
+	}
 	c.mu.Unlock()
 	return nil
+}
+
+// loudFrames is how many frames of the feed carried sound.
+func (c *fakeCall) loudFrames() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loud
 }
 
 func (c *fakeCall) framesFed() int {
@@ -595,4 +609,49 @@ func TestLobbyMusicTicksOnlyWhileSomeoneWaits(t *testing.T) {
 	if n := clock.Len(); n != 0 {
 		t.Fatalf("lobby empty: %d tickers on the clock, want 0", n)
 	}
+}
+
+// TestEntryExitAnnouncementsSetting: the directory's
+// entry_exit_announcements sets the tones when a meeting starts; a change
+// of the setting during the meeting does not reach it, *23 does.
+func TestEntryExitAnnouncementsSetting(t *testing.T) {
+	tb := newTestBridge(t, nil)
+	quiet := conference(store.AdmitAuto)
+	quiet.EntryExitAnnouncements = store.AnnounceOff
+	tones := conference(store.AdmitAuto)
+	tones.EntryExitAnnouncements = store.AnnounceTones
+
+	// Started with off: nobody hears a join tone. The callers' sources are
+	// silent, so a tone is the only sound the mix can carry.
+	org := tb.join(confID, newFakeCall("+1"), quiet, true)
+	tb.waitCounts(confID, 1, 0)
+	att := tb.join(confID, newFakeCall("+2"), quiet, false)
+	tb.waitCounts(confID, 2, 0)
+	waitFor(t, "the attendee greeted", func() bool { return att.call.heard(prompts.Joining) })
+	// The directory says tones now; the meeting started without them.
+	late := tb.join(confID, newFakeCall("+3"), tones, false)
+	tb.waitCounts(confID, 3, 0)
+	waitFor(t, "the late attendee greeted", func() bool { return late.call.heard(prompts.Joining) })
+	late.hangup(t)
+	tb.waitCounts(confID, 2, 0)
+	// A tone would start on the next tick; 25 ticks (half a second) of
+	// silence on the organizer's call is more than enough to tell.
+	from := org.call.framesFed()
+	waitFor(t, "25 frames to the organizer", func() bool { return org.call.framesFed() >= from+25 })
+	if n := org.call.loudFrames(); n != 0 {
+		t.Fatalf("a meeting started with announcements off played %d frames of tone", n)
+	}
+
+	// *23 still turns them on for this meeting.
+	org.call.press("*23")
+	waitFor(t, "announcements on", func() bool { return org.call.heard(prompts.AnnouncementsOn) })
+	tb.join(confID, newFakeCall("+4"), quiet, false)
+	waitFor(t, "the join tone after *23", func() bool { return org.call.loudFrames() > 0 })
+
+	// A meeting started with tones plays them.
+	const other = "2345671"
+	org2 := tb.join(other, newFakeCall("+5"), tones, true)
+	tb.waitCounts(other, 1, 0)
+	tb.join(other, newFakeCall("+6"), tones, false)
+	waitFor(t, "the join tone", func() bool { return org2.call.loudFrames() > 0 })
 }

@@ -79,7 +79,7 @@ type Meeting struct {
 	started        bool
 	admission      lobby.Admission // as last read from the directory
 	locked         bool            // no new callers
-	tones          bool            // join and leave tones
+	tones          bool            // join and leave tones: set at the start (startLocked), *23 toggles
 	attendeesMuted bool            // the organizer's mute-all is on
 	participants   int             // members in the meeting
 	organizers     int             // of which the organizer
@@ -93,7 +93,6 @@ func newMeeting(b *Bridge, id string) *Meeting {
 		id:      id,
 		opened:  time.Now(),
 		mixer:   NewMixer(),
-		tones:   b.opts.Meeting.JoinLeaveTones,
 		members: map[string]*member{},
 	}
 }
@@ -126,7 +125,7 @@ func (m *Meeting) enter(mem *member, conf store.Conference) (placement, bool) {
 	switch {
 	case m.admission.Starts(mem.organizer):
 		if !m.started {
-			m.startLocked()
+			m.startLocked(conf)
 			startedNow = true
 		}
 	case m.admission.Waits(m.started):
@@ -142,9 +141,12 @@ func (m *Meeting) enter(mem *member, conf store.Conference) (placement, bool) {
 }
 
 // startLocked starts the meeting; with automatic admission the lobby comes
-// in at once, otherwise it stays until the organizer admits it.
-func (m *Meeting) startLocked() {
+// in at once, otherwise it stays until the organizer admits it. The join
+// and leave tones start as the directory's setting says, unless the
+// bridge's meeting.join_leave_tones turns them off everywhere.
+func (m *Meeting) startLocked(conf store.Conference) {
 	m.started = true
+	m.tones = m.b.opts.Meeting.JoinLeaveTones && announcesJoins(conf.EntryExitAnnouncements)
 	if m.admission.AdmitsOnStart() {
 		m.admitAllLocked()
 	}
@@ -230,7 +232,7 @@ func (m *Meeting) endLocked(reason exitReason, lobbyToo bool) {
 	m.started = false
 	m.locked = false
 	m.attendeesMuted = false
-	m.tones = m.b.opts.Meeting.JoinLeaveTones
+	m.tones = false // until the next start sets them
 	for _, mem := range m.members {
 		if mem.inMeeting || lobbyToo {
 			mem.kickLocked(reason)
@@ -241,6 +243,11 @@ func (m *Meeting) endLocked(reason exitReason, lobbyToo bool) {
 		m.b.opts.Clock.Remove(m.mixer)
 	}
 }
+
+// announcesJoins reports whether a meeting whose entry and exit
+// announcements setting is mode plays a tone as callers join and leave:
+// anything but off ("" is a directory that predates the setting).
+func announcesJoins(mode string) bool { return mode != store.AnnounceOff }
 
 // status is a snapshot of the meeting for the live-status API.
 func (m *Meeting) status() Status {

@@ -213,7 +213,9 @@ type Meeting struct {
 	// organizer hangs up; otherwise it ends when the last caller leaves.
 	EndWhenOrganizerLeaves bool `yaml:"end_when_organizer_leaves"`
 	// JoinLeaveTones plays a tone to the meeting when someone joins or
-	// leaves (the organizer can turn them off for a meeting with *23).
+	// leaves, as the directory's entry_exit_announcements setting says at
+	// the meeting's start (false: never at the start, whatever it says);
+	// the organizer can turn them on or off for a meeting with *23.
 	JoinLeaveTones bool `yaml:"join_leave_tones"`
 	// JitterDepth is how many 20 ms frames each caller's audio is held
 	// before mixing, to ride out network jitter: more is smoother and later.
@@ -313,6 +315,11 @@ type Admin struct {
 	// hours).
 	SessionIdle time.Duration `yaml:"session_idle"`
 	SessionMax  time.Duration `yaml:"session_max"`
+	// PublicURL is the address users' browsers reach these pages at
+	// (https://dialin.example.com, perhaps through a reverse proxy): the
+	// self-service page's sign-in links point there, never at the Host a
+	// request names. Empty: the listener's own address.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Email is the SMTP server that sends users their PINs and dial-in details.

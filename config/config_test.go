@@ -580,6 +580,9 @@ func TestValidate(t *testing.T) {
 		{"admin tokens short", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "ops", Token: "short"}} }, "admin.tokens[0].token: is 5 characters"},
 		{"admin tokens bad env", func(c *Config) { c.Admin.Tokens = []AdminToken{{Name: "ops", TokenEnv: "A-B"}} }, "admin.tokens[0].token_env: \"A-B\" is not"},
 		{"admin tls half", func(c *Config) { c.Admin.TLSCert = notDir }, "admin.tls_cert: tls_cert and tls_key go together"},
+		{"admin public url ok", func(c *Config) { c.Admin.PublicURL = "https://dialin.example.com" }, ""},
+		{"admin public url path", func(c *Config) { c.Admin.PublicURL = "https://dialin.example.com/me/" }, "admin.public_url: "},
+		{"admin public url scheme", func(c *Config) { c.Admin.PublicURL = "dialin.example.com" }, "admin.public_url: "},
 		{"admin tls missing", func(c *Config) { c.Admin.TLSCert, c.Admin.TLSKey = notDir, notDir+".nope" }, "admin.tls_key: "},
 		// email
 		{"smtp host bad", func(c *Config) { c.Email.SMTPHost = "smtp example.com" }, `email.smtp_host: "smtp example.com" is not a host name`},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/mail"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -367,6 +368,13 @@ func (a *Admin) validate(p *problems) {
 	}
 	if a.SessionMax < a.SessionIdle || a.SessionMax > 7*24*time.Hour {
 		p.add("admin.session_max", "%v is not from session_idle (%v) to 168h (a week)", a.SessionMax, a.SessionIdle)
+	}
+	if a.PublicURL != "" {
+		u, err := url.Parse(a.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			p.add("admin.public_url", "%q is not http(s)://host[:port] (no path, query or credentials)", a.PublicURL)
+		}
 	}
 	for _, f := range []struct{ path, file string }{{"admin.tls_cert", a.TLSCert}, {"admin.tls_key", a.TLSKey}} {
 		if f.file == "" {

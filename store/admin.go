@@ -329,6 +329,8 @@ func (s Settings) Validate() error {
 		return bad("conference_id_mode", "%q is not %q or %q", s.ConferenceIDMode, ConferenceIDStatic, ConferenceIDDynamic)
 	case s.LobbyAdmission != AdmitByOrganizer && s.LobbyAdmission != AdmitAuto:
 		return bad("lobby_admission", "%q is not %q or %q", s.LobbyAdmission, AdmitByOrganizer, AdmitAuto)
+	case s.EntryExitAnnouncements != AnnounceTones && s.EntryExitAnnouncements != AnnounceOff:
+		return bad("entry_exit_announcements", "%q is not %q or %q", s.EntryExitAnnouncements, AnnounceTones, AnnounceOff)
 	case l.LocalLimit < 0:
 		return bad("lockout.local_limit", "must be 0 (automatic) or more")
 	case l.GlobalLimit < 0:
@@ -341,8 +343,39 @@ func (s Settings) Validate() error {
 		if strings.TrimSpace(n) == "" {
 			return bad("dial_in_numbers", "number %d is empty", i+1)
 		}
+		if why := checkPhoneNumber(n); why != "" {
+			return bad("dial_in_numbers", "number %d (%q) %s", i+1, n, why)
+		}
 	}
 	return nil
+}
+
+// checkPhoneNumber says what is wrong with a dial-in number, "" if
+// nothing: it is printed in emails and dialled from them, so it is a
+// phone number as people write one ("+1 (425) 555-0100"): digits, with
+// spaces, dots, hyphens and parentheses between them and a + only in
+// front, 3 to 15 digits (E.164's longest).
+func checkPhoneNumber(n string) string {
+	digits := 0
+	for i, r := range n {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0:
+		case r == '+':
+			return "has a + that is not in front"
+		case r == ' ' || r == '.' || r == '-' || r == '(' || r == ')':
+		default:
+			return fmt.Sprintf("has %q: a number has only digits, spaces, . - ( ) and a + in front", r)
+		}
+	}
+	switch {
+	case digits < 3:
+		return "has fewer than 3 digits"
+	case digits > 15:
+		return "has more than 15 digits"
+	}
+	return ""
 }
 
 // checkAddress refuses what is not a bare address ("ada@example.com", not

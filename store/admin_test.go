@@ -26,6 +26,12 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 		{"global limit", func(s *store.Settings) { s.Lockout.GlobalLimit = -1 }, "lockout.global_limit"},
 		{"local above global", func(s *store.Settings) { s.Lockout.LocalLimit, s.Lockout.GlobalLimit = 30, 10 }, "lockout.local_limit"},
 		{"empty number", func(s *store.Settings) { s.DialInNumbers = []string{"+1 425 555 0100", " "} }, "dial_in_numbers"},
+		{"letters in a number", func(s *store.Settings) { s.DialInNumbers = []string{"+1 425 CALL NOW"} }, "dial_in_numbers"},
+		{"plus inside a number", func(s *store.Settings) { s.DialInNumbers = []string{"1+425 555 0100"} }, "dial_in_numbers"},
+		{"too few digits", func(s *store.Settings) { s.DialInNumbers = []string{"+1"} }, "dial_in_numbers"},
+		{"too many digits", func(s *store.Settings) { s.DialInNumbers = []string{"+1 425 555 0100 0100 01"} }, "dial_in_numbers"},
+		{"announcements", func(s *store.Settings) { s.EntryExitAnnouncements = "names" }, "entry_exit_announcements"},
+		{"no announcements", func(s *store.Settings) { s.EntryExitAnnouncements = "" }, "entry_exit_announcements"},
 	} {
 		s := store.DefaultSettings()
 		tc.change(&s)
@@ -36,6 +42,37 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 	}
 	if err := store.DefaultSettings().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
+	}
+	// Numbers as people write them pass.
+	s := store.DefaultSettings()
+	s.DialInNumbers = []string{"+1 (425) 555-0100", "+44 20 7946 0000", "020.7946.0000", "911"}
+	s.EntryExitAnnouncements = store.AnnounceOff
+	if err := s.Validate(); err != nil {
+		t.Fatalf("good numbers: %v", err)
+	}
+}
+
+// The entry and exit announcements reach the call path with the conference
+// ID, as the lobby admission does.
+func testLookupConferenceCarriesAnnouncements(t *testing.T, be testBackend) {
+	d := openTestDir(t, be, "")
+	ctx := context.Background()
+	ch, err := d.EnableUser(ctx, store.EnableRequest{Email: "ada@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := ch.User
+	if c, ok := d.LookupConference(u.ConferenceID); !ok || c.EntryExitAnnouncements != store.AnnounceTones {
+		t.Fatalf("default: %+v %v, want tones", c, ok)
+	}
+	if _, err := d.UpdateSettings(ctx, func(s *store.Settings) error {
+		s.EntryExitAnnouncements = store.AnnounceOff
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := d.LookupConference(u.ConferenceID); c.EntryExitAnnouncements != store.AnnounceOff {
+		t.Fatalf("after the change: %q, want off", c.EntryExitAnnouncements)
 	}
 }
 

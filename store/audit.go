@@ -177,6 +177,7 @@ func settingsChanges(old, updated Settings) string {
 			"anonymous_can_start":         s.AnonymousCanStart,
 			"lobby_admission":             s.LobbyAdmission,
 			"dial_in_bypass_lobby":        s.DialInBypassLobby,
+			"entry_exit_announcements":    s.EntryExitAnnouncements,
 			"block_common_pins":           s.BlockCommonPINs,
 			"lockout.window":              s.Lockout.Window.String(),
 			"lockout.local_lock_duration": s.Lockout.LocalLockDuration.String(),

@@ -31,6 +31,7 @@ type Backend interface {
 	AdminAccountBackend // adminaccount.go
 	AuditBackend        // audit.go
 	ProbeBackend        // probe.go: the readiness check's write
+	SignInLinkBackend   // signinlink.go: the self-service page's sign-in links
 
 	// Load reads the Snapshot (see there: users without names, addresses
 	// or dates); an empty store gives DefaultSettings and no users or
@@ -66,6 +67,11 @@ type Backend interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	// ListUsers reads up to limit users with IDs above afterID, by ID.
 	ListUsers(ctx context.Context, afterID int64, limit int) ([]User, error)
+	// SearchUsers reads up to limit users with IDs above afterID, by ID,
+	// whose email or display name starts with q (ASCII case ignored) or
+	// whose conference ID starts with q (q all digits); "" lists them all.
+	// It must stay as fast at a million users: indexes, no scan.
+	SearchUsers(ctx context.Context, q string, afterID int64, limit int) ([]User, error)
 	// ListMeetings reads meetings by conference ID (f.Limit <= 0: all).
 	ListMeetings(ctx context.Context, f MeetingFilter) ([]Meeting, error)
 	// GetMeeting reads one meeting. ErrNotFound if there is none.

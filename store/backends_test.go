@@ -130,6 +130,8 @@ var directoryTests = []struct {
 	{"SetPINLengthStoredAndUsedByResets", testSetPINLengthStoredAndUsedByResets},
 	{"UserTokens", testUserTokens},
 	{"UserTokenExpiresAndRevokes", testUserTokenExpiresAndRevokes},
+	{"LookupConferenceCarriesAnnouncements", testLookupConferenceCarriesAnnouncements},
+	{"SignInLinks", testSignInLinks},
 }
 
 // TestStore runs the directory's tests on every backend.

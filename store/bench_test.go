@@ -58,6 +58,7 @@ type snapshotBackend struct {
 	snap                *Snapshot
 	CallRecordBackend   // nil: the index's benchmarks write no call records
 	AdminAccountBackend // nil: the index's benchmarks have no administrators
+	SignInLinkBackend   // nil: the index's benchmarks send no sign-in links
 }
 
 var errReadOnly = errors.New("snapshot backend is read-only")
@@ -88,6 +89,9 @@ func (snapshotBackend) CreateMeeting(context.Context, *Meeting) error { return e
 func (snapshotBackend) DeleteMeeting(context.Context, string) error   { return errReadOnly }
 func (snapshotBackend) GetUser(context.Context, int64) (User, error)  { return User{}, errReadOnly }
 func (snapshotBackend) ListUsers(context.Context, int64, int) ([]User, error) {
+	return nil, errReadOnly
+}
+func (snapshotBackend) SearchUsers(context.Context, string, int64, int) ([]User, error) {
 	return nil, errReadOnly
 }
 func (snapshotBackend) ListMeetings(context.Context, MeetingFilter) ([]Meeting, error) {

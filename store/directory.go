@@ -170,6 +170,9 @@ type Conference struct {
 	RequireOrganizer bool // only the organizer (with PIN) can start the meeting
 	BypassLobby      bool // phone callers skip the lobby
 	LobbyAdmission   string
+	// EntryExitAnnouncements is the setting of that name: what the meeting
+	// plays as callers join and leave, from its start ("" plays tones).
+	EntryExitAnnouncements string
 }
 
 // find is the entry of conference ID id, nil if none. A mistyped ID (bad
@@ -204,7 +207,8 @@ func (d *Directory) LookupConference(id string) (Conference, bool) {
 		return Conference{}, false
 	}
 	s := d.settings.Load()
-	c := Conference{OrganizerID: e.organizerID, Static: e.static, LobbyAdmission: s.LobbyAdmission}
+	c := Conference{OrganizerID: e.organizerID, Static: e.static, LobbyAdmission: s.LobbyAdmission,
+		EntryExitAnnouncements: s.EntryExitAnnouncements}
 	c.RequireOrganizer, c.BypassLobby = admissionOf(e.static, e.requireOrganizer, e.bypassLobby, s)
 	return c, true
 }

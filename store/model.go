@@ -36,6 +36,14 @@ const (
 	AdmitAuto        = "auto"      // Skype: everyone waiting joins when the meeting starts
 )
 
+// Entry and exit announcements: what the meeting hears when a caller joins
+// or leaves, from its start (the organizer toggles them with *23). The set
+// is open: spoken names may join it.
+const (
+	AnnounceTones = "tones" // a tone for each caller who joins or leaves
+	AnnounceOff   = "off"   // nothing
+)
+
 // Errors of the directory. Callers test with errors.Is.
 var (
 	ErrNotFound       = errors.New("not found")
@@ -84,6 +92,9 @@ type Settings struct {
 	LobbyAdmission string `json:"lobby_admission"`
 	// DialInBypassLobby lets phone callers skip the lobby.
 	DialInBypassLobby bool `json:"dial_in_bypass_lobby"`
+	// EntryExitAnnouncements is AnnounceTones or AnnounceOff: what a
+	// meeting plays when a caller joins or leaves, set when it starts.
+	EntryExitAnnouncements string `json:"entry_exit_announcements"`
 	// BlockCommonPINs refuses all-one-digit PINs, runs of 4+ ascending or
 	// descending digits, and the user's own conference ID.
 	BlockCommonPINs bool `json:"block_common_pins"`
@@ -112,6 +123,9 @@ func DefaultSettings() Settings {
 		ConferenceIDMode: ConferenceIDStatic,
 		LobbyAdmission:   AdmitByOrganizer,
 		BlockCommonPINs:  true,
+		// Settings stored before the field existed decode over these
+		// defaults: tones, as every meeting had until then.
+		EntryExitAnnouncements: AnnounceTones,
 		Lockout: Lockout{
 			Window:            30 * time.Minute,
 			LocalLockDuration: time.Hour,

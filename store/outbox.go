@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ---- Sealing: queued emails may hold a PIN, so they are encrypted at rest.
@@ -328,15 +329,38 @@ func (d *Directory) overlayLock(u *User) error {
 // ListUsers reads up to limit users (0: 100, at most 1000) with IDs above
 // afterID, by ID.
 func (d *Directory) ListUsers(ctx context.Context, afterID int64, limit int) ([]User, error) {
+	return d.SearchUsers(ctx, "", afterID, limit)
+}
+
+// maxSearch bounds a search's text: a prefix longer than any address is
+// not a search.
+const maxSearch = 254
+
+// SearchUsers reads up to limit users (0: 100, at most 1000) with IDs
+// above afterID, by ID, whose email or display name starts with q (ASCII
+// case ignored) or whose conference ID starts with q (digits); q is
+// trimmed, and "" lists every user. A page ends at the last ID it holds:
+// the next starts after it.
+func (d *Directory) SearchUsers(ctx context.Context, q string, afterID int64, limit int) ([]User, error) {
 	if limit == 0 {
 		limit = 100
 	}
 	if limit < 0 || limit > 1000 {
 		return nil, &InputError{Field: "limit", Msg: fmt.Sprintf("%d is not 1-1000", limit)}
 	}
+	q = strings.TrimSpace(q)
+	if len(q) > maxSearch || !utf8.ValidString(q) {
+		return nil, &InputError{Field: "q", Msg: fmt.Sprintf("a search is at most %d bytes of text", maxSearch)}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	users, err := d.backend.ListUsers(ctx, afterID, limit)
+	var users []User
+	var err error
+	if q == "" {
+		users, err = d.backend.ListUsers(ctx, afterID, limit)
+	} else {
+		users, err = d.backend.SearchUsers(ctx, q, afterID, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("directory: list users: %w", err)
 	}

@@ -54,6 +54,14 @@ type Options struct {
 	IdleTimeout, MaxAge time.Duration
 	// Now is the clock (tests move it); default time.Now.
 	Now func() time.Time
+
+	// The self-service page (/me/, me.go) is served when SelfService is
+	// set: users sign in with a link sent by LinkMailer to PublicURL's
+	// /me/link, or with their self-service token, and see DialInNumbers.
+	SelfService   SelfService
+	LinkMailer    LinkMailer
+	PublicURL     string
+	DialInNumbers func() []string
 }
 
 // Center serves the admin center's pages.
@@ -67,6 +75,7 @@ type Center struct {
 	sessions *sessions
 	throttle *throttle
 	mux      *http.ServeMux
+	me       *selfService // nil: no /me/ (me.go)
 }
 
 // New prepares the center; mount it at /admin/.
@@ -108,6 +117,9 @@ func New(opts Options) (*Center, error) {
 		c.mux.Handle(rt.pattern, c.withSession(rt.handle))
 	}
 	c.mux.Handle("/admin/", c.withSession(c.notFound))
+	if err := c.mountSelfService(opts, idle, maxAge, static); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dialin/dialin/admin/client"
 )
@@ -90,9 +91,22 @@ func (c *Center) page(ses *session, section, title string) pageData {
 	return pageData{Title: title, Section: section, Account: ses.account, CSRF: ses.csrf, Notice: ses.takeNotice()}
 }
 
-// GET /admin/
+// homeData fills the start page: the figures of GET /status.
+type homeData struct {
+	pageData
+	Status client.Status
+	Uptime string
+}
+
+// GET /admin/: the bridge now, and the sections.
 func (c *Center) home(w http.ResponseWriter, r *http.Request, ses *session) {
-	c.render(w, http.StatusOK, "home.html", c.page(ses, "home", "Audio Conferencing"))
+	st, err := c.api.Status(c.as(r, ses))
+	if err != nil {
+		c.failed(w, ses, err)
+		return
+	}
+	up := (time.Duration(st.UptimeSeconds) * time.Second).String()
+	c.render(w, http.StatusOK, "home.html", homeData{pageData: c.page(ses, "home", "Audio Conferencing"), Status: st, Uptime: up})
 }
 
 // notFound answers a page the center does not have.

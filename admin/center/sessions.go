@@ -16,9 +16,11 @@ const (
 	preCookie     = "dialin_signin"
 )
 
-// session is one signed-in administrator.
+// session is one signed-in administrator (or, on the self-service page,
+// one signed-in user: then user is set and account is empty).
 type session struct {
 	account  string
+	user     string
 	csrf     string
 	signedIn time.Time
 	lastUsed time.Time

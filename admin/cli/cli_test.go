@@ -30,7 +30,7 @@ func TestHelpGroup(t *testing.T) {
 		"Usage:\n",
 		"  dialin user enable EMAIL [--name NAME] [--email-override ADDRESS] [--no-email] [--email-to ADDRESS]\n      enable a user",
 		"  dialin user disable EMAIL\n",
-		"  dialin user list\n",
+		"  dialin user list [--search TEXT]\n",
 		"  dialin user show EMAIL\n",
 		"  dialin user token EMAIL\n",
 		"--server URL",

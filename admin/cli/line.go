@@ -33,6 +33,7 @@ var flagValues = map[string]string{
 	"bypass-lobby":         "",
 	"off":                  "",
 	"status":               "STATUS",
+	"search":               "TEXT",
 	// dialin audit list.
 	"from":           "TIME",
 	"to":             "TIME",

@@ -44,6 +44,11 @@ var settingKeys = []settingKey{
 	{"dial-in-bypass-lobby", "on|off",
 		func(p *client.SettingsPatch, v string) error { return setBool(&p.DialInBypassLobby, v) },
 		func(s client.Settings) string { return onOff(s.DialInBypassLobby) }},
+	{"entry-exit-announcements", "tones|off",
+		func(p *client.SettingsPatch, v string) error {
+			return setChoice(&p.EntryExitAnnouncements, v, "tones", "off")
+		},
+		func(s client.Settings) string { return s.EntryExitAnnouncements }},
 	{"block-common-pins", "on|off",
 		func(p *client.SettingsPatch, v string) error { return setBool(&p.BlockCommonPINs, v) },
 		func(s client.Settings) string { return onOff(s.BlockCommonPINs) }},

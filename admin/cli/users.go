@@ -87,11 +87,16 @@ func runUserDisable(j *job, args []string) error {
 }
 
 func runUserList(j *job, _ []string) error {
-	users, err := j.client.AllUsers(j.ctx)
+	search := strings.TrimSpace(j.line.flags["search"])
+	users, err := j.client.AllFound(j.ctx, search)
 	if err != nil {
 		return err
 	}
-	if done, err := printList(j, users, func(u client.User) json.RawMessage { return u.Raw }, "No users: enable one with dialin user enable EMAIL"); done {
+	empty := "No users: enable one with dialin user enable EMAIL"
+	if search != "" {
+		empty = fmt.Sprintf("No user's email, name or conference ID starts with %q", search)
+	}
+	if done, err := printList(j, users, func(u client.User) json.RawMessage { return u.Raw }, empty); done {
 		return err
 	}
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)

@@ -150,7 +150,17 @@ func userPath(email string) string { return "/users/" + url.PathEscape(email) }
 // ListUsers returns one page of users with IDs above after; limit 0 means
 // the API's default (100).
 func (c *Client) ListUsers(ctx context.Context, after int64, limit int) (UserPage, error) {
+	return c.SearchUsers(ctx, "", after, limit)
+}
+
+// SearchUsers returns one page of the users whose email or display name
+// starts with search (ASCII case ignored) or whose conference ID does,
+// with IDs above after; "" is every user (ListUsers).
+func (c *Client) SearchUsers(ctx context.Context, search string, after int64, limit int) (UserPage, error) {
 	q := url.Values{}
+	if search != "" {
+		q.Set("q", search)
+	}
 	if after > 0 {
 		q.Set("after", strconv.FormatInt(after, 10))
 	}
@@ -164,10 +174,15 @@ func (c *Client) ListUsers(ctx context.Context, after int64, limit int) (UserPag
 
 // AllUsers follows the pagination of GET /users to the end.
 func (c *Client) AllUsers(ctx context.Context) ([]User, error) {
+	return c.AllFound(ctx, "")
+}
+
+// AllFound follows the pagination of a search (SearchUsers) to the end.
+func (c *Client) AllFound(ctx context.Context, search string) ([]User, error) {
 	var all []User
 	var after int64
 	for {
-		p, err := c.ListUsers(ctx, after, pageLimit)
+		p, err := c.SearchUsers(ctx, search, after, pageLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -257,6 +272,23 @@ func (c *Client) Me(ctx context.Context) (User, error) {
 func (c *Client) ResetOwnPIN(ctx context.Context) (Change, error) {
 	var ch Change
 	err := c.do(ctx, http.MethodPost, "/me/pin/reset", nil, nil, &ch)
+	return ch, err
+}
+
+// SetOwnPIN sets the PIN the user whose token (or self-service page)
+// this client acts for chose, checked against their PIN policy; it is not
+// echoed back nor emailed.
+func (c *Client) SetOwnPIN(ctx context.Context, pin string) (Change, error) {
+	var ch Change
+	err := c.do(ctx, http.MethodPut, "/me/pin", nil, wire.PINRequest{PIN: &pin}, &ch)
+	return ch, err
+}
+
+// SendOwnInfo emails the user this client acts for their meeting details
+// (conference ID and dial-in numbers, never the PIN).
+func (c *Client) SendOwnInfo(ctx context.Context) (Change, error) {
+	var ch Change
+	err := c.do(ctx, http.MethodPost, "/me/send-info", nil, nil, &ch)
 	return ch, err
 }
 

@@ -35,6 +35,15 @@ var kinds = map[string]*kind{
 	store.MailConferenceInfo:    {subject: "Your audio conferencing information", conferenceID: true},
 }
 
+// Subject is the subject line of an email of this kind (the mail queue
+// lists it); "" for an unknown kind.
+func Subject(kind string) string {
+	if k, ok := kinds[kind]; ok {
+		return k.subject
+	}
+	return ""
+}
+
 // Templates are parsed once: a broken template is a build mistake, caught
 // by any test.
 func init() {
@@ -71,17 +80,29 @@ func dialIns(numbers []string, conferenceID string) []dialIn {
 	out := make([]dialIn, 0, len(numbers))
 	for _, n := range numbers {
 		d := dialIn{Number: n}
-		if digits, ok := telDigits(n); ok {
-			d.Tel = "tel:" + digits
-			if conferenceID != "" {
-				d.Tel += ",," + conferenceID + "#"
-			}
+		if tel, ok := DialString(n, conferenceID); ok {
+			d.Tel = tel
 			// Only digits, '+', ',' and '#' went in: safe in an href.
 			d.Href = htmltemplate.URL(strings.ReplaceAll(d.Tel, "#", "%23"))
 		}
 		out = append(out, d)
 	}
 	return out
+}
+
+// DialString is the one-tap dial string of a dial-in number for
+// conferenceID ("": the number alone), as the emails print it; false for
+// a number that is not a phone number. In an href, '#' must be escaped.
+func DialString(number, conferenceID string) (string, bool) {
+	digits, ok := telDigits(number)
+	if !ok {
+		return "", false
+	}
+	tel := "tel:" + digits
+	if conferenceID != "" {
+		tel += ",," + conferenceID + "#"
+	}
+	return tel, true
 }
 
 // telDigits is a phone number as a tel: URI wants it ("+1 (425) 555-0100"

@@ -41,8 +41,8 @@ func TestRenderKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Subject != tt.subject {
-				t.Errorf("Subject = %q, want %q", r.Subject, tt.subject)
+			if r.Subject != tt.subject || Subject(tt.kind) != tt.subject {
+				t.Errorf("Subject = %q, Subject(%s) = %q, want %q", r.Subject, tt.kind, Subject(tt.kind), tt.subject)
 			}
 			page := html.UnescapeString(r.HTML)
 			for _, body := range []string{r.Text, page} {

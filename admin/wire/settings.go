@@ -15,6 +15,9 @@ type Settings struct {
 	BlockCommonPINs   bool     `json:"block_common_pins"`
 	Lockout           Lockout  `json:"lockout"`
 	DialInNumbers     []string `json:"dial_in_numbers"` // [] rather than null
+	// EntryExitAnnouncements is what a meeting plays as callers join and
+	// leave, from its start: "tones" or "off".
+	EntryExitAnnouncements string `json:"entry_exit_announcements"`
 
 	Raw json.RawMessage `json:"-"`
 }
@@ -50,6 +53,8 @@ type SettingsPatch struct {
 	BlockCommonPINs   *bool         `json:"block_common_pins,omitempty"`
 	Lockout           *LockoutPatch `json:"lockout,omitempty"`
 	DialInNumbers     *[]string     `json:"dial_in_numbers,omitempty"`
+	// EntryExitAnnouncements: "tones" or "off".
+	EntryExitAnnouncements *string `json:"entry_exit_announcements,omitempty"`
 }
 
 // LockoutPatch is the lockout part of a SettingsPatch; durations are Go

@@ -108,7 +108,7 @@ func signInToCenter(t *testing.T, base, name, password string) {
 	}
 	home, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(home), "Signed in as <strong>"+name+"</strong>") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(home), "<span>"+name+"</span>") {
 		t.Fatalf("after sign-in: %d\n%s", resp.StatusCode, home)
 	}
 }

@@ -227,7 +227,8 @@ func TestCLIMeetingsAndSettings(t *testing.T) {
 	// settings show.
 	out := c.ok("settings", "show")
 	for k, v := range map[string]string{"pin-length": "5", "send-emails": "on", "conference-id-mode": "static",
-		"lockout-window": "30m0s", "lockout-local-limit": "0 (automatic)", "dial-in-numbers": "-"} {
+		"lockout-window": "30m0s", "lockout-local-limit": "0 (automatic)", "dial-in-numbers": "-",
+		"entry-exit-announcements": "tones"} {
 		if !outLine(out, k, v) {
 			t.Errorf("settings show: want %s %s:\n%s", k, v, out)
 		}
@@ -246,6 +247,7 @@ func TestCLIMeetingsAndSettings(t *testing.T) {
 		{"anonymous-can-start", "yes", "on"},
 		{"lobby-admission", "auto", "auto"},
 		{"dial-in-bypass-lobby", "true", "on"},
+		{"entry-exit-announcements", "off", "off"},
 		{"block-common-pins", "off", "off"},
 		{"lockout-window", "45m", "45m0s"},
 		{"lockout-local-lock-duration", "2h", "2h0m0s"},
@@ -260,7 +262,7 @@ func TestCLIMeetingsAndSettings(t *testing.T) {
 	c.okJSON(&s, "settings", "show")
 	want := client.Settings{PINLength: 6, ConferenceIDMode: "dynamic", AnonymousCanStart: true, LobbyAdmission: "auto",
 		DialInBypassLobby: true, Lockout: client.Lockout{Window: "45m0s", LocalLockDuration: "2h0m0s", LocalLimit: 7, GlobalLimit: 70},
-		DialInNumbers: []string{"+1 425 555 0100", "+44 20 7946 0000"}}
+		DialInNumbers: []string{"+1 425 555 0100", "+44 20 7946 0000"}, EntryExitAnnouncements: "off"}
 	s.Raw = nil
 	if fmt.Sprint(s) != fmt.Sprint(want) {
 		t.Errorf("settings after set:\n got %+v\nwant %+v", s, want)

@@ -105,6 +105,7 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	}
 	defer dir.Close()
 	warnNoDialInNumbers(dir.Settings(), cfg.SIP, log)
+	warnStoredSettings(dir.Settings(), log)
 	records, stopRecords := startRecords(cfg.CallRecords, dir, log)
 	defer stopRecords() // before the directory closes: what is queued is written
 	clock := media.NewClock(runtime.GOMAXPROCS(0))
@@ -249,6 +250,17 @@ func warnNoDialInNumbers(s store.Settings, sip config.SIP, log zerolog.Logger) {
 	if s.SendEmails && len(s.DialInNumbers) == 0 && len(sip.PhoneNumbers()) == 0 {
 		log.Warn().Msg("emails are on (send-emails) but name no dial-in number: users will read \"Ask your administrator for the dial-in numbers\"; " +
 			"run dialin settings set dial-in-numbers \"+1 425 555 0100\" (or list phone numbers in sip.called_numbers)")
+	}
+}
+
+// warnStoredSettings says when the stored settings no longer pass today's
+// checks (a dial-in number written before numbers were checked): they
+// keep working, but every change of the settings is refused, naming the
+// field, until that field is fixed.
+func warnStoredSettings(s store.Settings, log zerolog.Logger) {
+	if err := s.Validate(); err != nil {
+		log.Warn().Err(err).Msg("the stored settings do not pass the checks: every change of the settings is refused until this is fixed " +
+			"(admin center > Settings, or dialin settings set)")
 	}
 }
 
@@ -404,26 +416,45 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 		s.stop(context.Background())
 		return nil, err
 	}
-	// The admin center's pages beside the API, on the same listener.
-	pages, err := center.New(center.Options{Accounts: dir, API: h, Secure: cfg.Admin.TLSCert != "",
-		IdleTimeout: cfg.Admin.SessionIdle, MaxAge: cfg.Admin.SessionMax,
-		Logger: log.With().Str("component", "center").Logger()})
-	if err != nil {
-		s.stop(context.Background())
-		return nil, fmt.Errorf("admin center: %w", err)
-	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/", pages)
-	mux.Handle("/", h)
 	api, err := admin.Listen(cfg.Admin, mux, log.With().Str("component", "api").Logger())
 	if err != nil {
 		s.stop(context.Background())
 		return nil, fmt.Errorf("admin API: %w", err)
 	}
+	// The admin center's pages and the self-service page beside the API,
+	// on the same listener (bound first: the sign-in links point at it
+	// unless admin.public_url says where users reach it).
+	publicURL := cfg.Admin.PublicURL
+	if publicURL == "" {
+		publicURL = api.URL()
+	}
+	pages, err := center.New(center.Options{Accounts: dir, API: h, Secure: cfg.Admin.TLSCert != "",
+		IdleTimeout: cfg.Admin.SessionIdle, MaxAge: cfg.Admin.SessionMax,
+		SelfService: dir, LinkMailer: m, PublicURL: publicURL,
+		DialInNumbers: func() []string { return dialInNumbers(dir, cfg) },
+		Logger:        log.With().Str("component", "center").Logger()})
+	if err != nil {
+		_ = api.Shutdown(context.Background()) // never served: closes the listener
+		s.stop(context.Background())
+		return nil, fmt.Errorf("admin center: %w", err)
+	}
+	mux.Handle("/admin/", pages)
+	mux.Handle("/me/", pages)
+	mux.Handle("/", h)
 	s.api = api
 	go func() { s.served <- api.Serve() }()
 	log.Info().Str("url", api.URL()).Str("token_source", source).Int("named_tokens", len(cfg.Admin.Tokens)).Msg("admin API ready")
 	return s, nil
+}
+
+// dialInNumbers are the numbers the self-service page shows: the
+// settings' (as the emails print them), else the SIP config's.
+func dialInNumbers(dir *store.Directory, cfg config.Config) []string {
+	if n := dir.Settings().DialInNumbers; len(n) > 0 {
+		return n
+	}
+	return cfg.SIP.PhoneNumbers()
 }
 
 // stop closes the API (letting requests in flight finish within ctx) and

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/dialin/dialin/store"
 )
 
 // The demo organizer (asked for by the config, as the no-config demo
@@ -64,5 +68,22 @@ func TestE2EDemoOrganizerPrintedOnceNeverStored(t *testing.T) {
 	again.WaitLog(t, allOf(msgIs("directory loaded"), fieldIs("users", "1")), 5*time.Second)
 	if strings.Contains(again.tail(1000), "Demo organizer") {
 		t.Error("the demo organizer was printed again on restart")
+	}
+}
+
+// Stored settings that today's checks refuse (a dial-in number from
+// before numbers were checked) are named at start; good ones are not.
+func TestWarnStoredSettings(t *testing.T) {
+	var logs bytes.Buffer
+	log := zerolog.New(&logs)
+	warnStoredSettings(store.DefaultSettings(), log)
+	if logs.Len() != 0 {
+		t.Fatalf("good settings warned: %s", logs.String())
+	}
+	s := store.DefaultSettings()
+	s.DialInNumbers = []string{"+1 425 555 0100 (US)"}
+	warnStoredSettings(s, log)
+	if !strings.Contains(logs.String(), "dial_in_numbers") || !strings.Contains(logs.String(), `"level":"warn"`) {
+		t.Fatalf("warning: %s", logs.String())
 	}
 }

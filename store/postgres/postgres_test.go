@@ -66,6 +66,22 @@ func TestPostgresSettingsMissingFieldsDefault(t *testing.T) {
 	}
 }
 
+// A settings row written before a setting existed loads with that
+// setting's default: entry_exit_announcements came later, as tones.
+func TestPostgresSettingsAddedLaterGetTheirDefault(t *testing.T) {
+	s, _ := pgTempStore(t)
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO settings (id, value) VALUES (1, '{"pin_length":7,"lobby_admission":"auto"}')`); err != nil {
+		t.Fatal(err)
+	}
+	got := storetest.LoadFull(t, s).Settings
+	if got.PINLength != 7 || got.LobbyAdmission != store.AdmitAuto || got.EntryExitAnnouncements != store.AnnounceTones {
+		t.Fatalf("settings = %+v", got)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatalf("the old row with its defaults: %v", err)
+	}
+}
+
 // TestStoreConformanceSimpleProtocol runs the suite as through PgBouncer in
 // transaction mode, which allows no prepared statements: pgx's simple
 // protocol, where every value comes back as text.

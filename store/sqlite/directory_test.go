@@ -83,6 +83,7 @@ func TestSQLiteUpgradeAddsOutbox(t *testing.T) {
 	}
 	rows.Close()
 	later = append(later, `ALTER TABLE meetings DROP COLUMN no_check_digit`) // migration 7's
+	later = append(later, `DROP INDEX users_display_name`)                   // migration 10's
 	for _, q := range append(later, `DELETE FROM schema_migrations WHERE version >= 2`) {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)

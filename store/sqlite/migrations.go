@@ -246,6 +246,39 @@ CREATE TABLE admin_accounts (
 ) STRICT;
 `,
 	},
+	{
+		version: 10,
+		name:    "users_display_name",
+		sql: `
+-- The admin center's search (SearchUsers) finds users by a prefix of their
+-- display name, case-insensitively (ASCII), as it does by email (the
+-- email's own NOCASE index) and conference ID (users_conference_id): a
+-- range of this index, never a scan of users.
+CREATE INDEX users_display_name ON users (display_name COLLATE NOCASE);
+`,
+	},
+	{
+		version: 11,
+		name:    "signin_links",
+		sql: `
+-- The self-service page's one-time sign-in links (store/signinlink.go):
+-- SHA-256 digests of the link's token and of the nonce of the browser that
+-- asked for it, never either in clear. A link works once, for 15 minutes;
+-- links are pruned a day after they were made.
+CREATE TABLE signin_links (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	token_hash BLOB NOT NULL UNIQUE,
+	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	nonce_hash BLOB NOT NULL,
+	created_at INTEGER NOT NULL,
+	used_at    INTEGER NOT NULL DEFAULT 0 -- 0 until used
+) STRICT;
+
+CREATE INDEX signin_links_created ON signin_links (created_at);
+-- ON DELETE CASCADE looks links up by user.
+CREATE INDEX signin_links_user ON signin_links (user_id);
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.

@@ -54,3 +54,19 @@ func TestSQLiteSettingsMissingFieldsDefault(t *testing.T) {
 		t.Errorf("settings:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// A settings row written before a setting existed loads with that
+// setting's default: entry_exit_announcements came later, as tones.
+func TestSQLiteSettingsAddedLaterGetTheirDefault(t *testing.T) {
+	s, _ := sqTempStore(t)
+	if _, err := s.db.Exec(`INSERT INTO settings (id, value) VALUES (1, '{"pin_length":7,"lobby_admission":"auto"}')`); err != nil {
+		t.Fatal(err)
+	}
+	got := storetest.LoadFull(t, s).Settings
+	if got.PINLength != 7 || got.LobbyAdmission != store.AdmitAuto || got.EntryExitAnnouncements != store.AnnounceTones {
+		t.Fatalf("settings = %+v", got)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatalf("the old row with its defaults: %v", err)
+	}
+}

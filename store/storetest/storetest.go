@@ -50,6 +50,8 @@ var tests = []struct {
 	{"ListUsersPages", testListUsersPages},
 	{"AuditInTheChangesTransaction", testAuditInTheChangesTransaction},
 	{"CallRecordsRoundTripFilterUsagePrune", testCallRecordsRoundTripFilterUsagePrune},
+	{"SearchUsers", testSearchUsers},
+	{"SignInLinksRoundTrip", testSignInLinksRoundTrip},
 }
 
 // Run runs the whole suite on engine, one subtest per test.
