@@ -172,6 +172,8 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/meetings/{conference_id}/start", false, a.startMeeting},
 		{"POST", "/api/v1/meetings/{conference_id}/end", false, a.endMeeting},
 		{"POST", "/api/v1/meetings/{conference_id}/admit", false, a.admit},
+		{"PUT", "/api/v1/meetings/{conference_id}/lock", false, a.setLocked},
+		{"GET", "/api/v1/live", false, a.listLive},
 		{"PUT", "/api/v1/meetings/{conference_id}/participants/{participant_id}/mute", false, a.setMuted},
 		{"DELETE", "/api/v1/meetings/{conference_id}/participants/{participant_id}", false, a.removeCaller},
 
