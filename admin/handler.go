@@ -244,6 +244,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	credential := ""
+	polling := false
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -256,11 +257,16 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		// Never the query, the headers or the body: the token and PINs
 		// travel there.
-		a.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.statusCode()).
+		line := a.log.Info()
+		if polling && sw.statusCode() < 500 {
+			line = a.log.Debug()
+		}
+		line.Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.statusCode()).
 			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Str("credential", credential).Msg("admin API request")
 	}()
 
 	act, r := inProcess(r)
+	polling = isPolling(r.Context())
 	_, pattern := a.mux.Handler(r)
 	// A user's own routes check that user's token themselves (withSelf).
 	if !a.public[pattern] && !a.self[pattern] {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialin/dialin/admin"
 	"github.com/dialin/dialin/admin/client"
 )
 
@@ -81,7 +82,7 @@ func (c *Center) alive(r *http.Request) bool {
 // GET /admin/live/events?v=VERSION: the list's live region.
 func (c *Center) liveListEvents(w http.ResponseWriter, r *http.Request, ses *session) {
 	c.stream(w, r, ses, "live-list-region", func() (string, any, error) {
-		views, err := c.liveViews(r, ses)
+		views, err := c.liveViews(polled(r), ses)
 		if err != nil {
 			return "", nil, err
 		}
@@ -92,12 +93,18 @@ func (c *Center) liveListEvents(w http.ResponseWriter, r *http.Request, ses *ses
 // GET /admin/live/{conference_id}/events?v=VERSION: the meeting's live region.
 func (c *Center) liveMeetingEvents(w http.ResponseWriter, r *http.Request, ses *session) {
 	c.stream(w, r, ses, "live-meeting-region", func() (string, any, error) {
-		v, err := c.meetingView(r, ses)
+		v, err := c.meetingView(polled(r), ses)
 		if err != nil {
 			return "", nil, err
 		}
 		return versionOf(v), liveMeetingData{pageData: pageData{CSRF: ses.csrf}, Meeting: v}, nil
 	})
+}
+
+// polled is r for the stream's reads of the API, which log at debug level
+// (admin.Polling): an open page reads four times a second.
+func polled(r *http.Request) *http.Request {
+	return r.WithContext(admin.Polling(r.Context()))
 }
 
 // stream serves one event stream of region: read says the state's

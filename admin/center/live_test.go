@@ -162,6 +162,7 @@ type liveEnv struct {
 	bridge *fakeBridge
 	id     string
 	center *Center
+	log    *lockedWriter // the API's and the center's
 }
 
 func newLiveEnv(t *testing.T) *liveEnv {
@@ -201,7 +202,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	e := &liveEnv{env: &env{t: t, srv: srv, client: newBrowser(t), clock: clock, password: password, logs: &bytes.Buffer{}, dir: dir},
-		bridge: fb, id: ch.User.ConferenceID, center: c}
+		bridge: fb, id: ch.User.ConferenceID, center: c, log: logs}
 	if p := e.signIn(e.client, "alice", password); p.status != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", p.status)
 	}
@@ -469,6 +470,24 @@ func TestLiveEvents(t *testing.T) {
 	}
 	if ev, ok := next(t, events, 600*time.Millisecond); ok {
 		t.Fatalf("the stream sent an unchanged state: %+v", ev)
+	}
+	// The stream's reads are the API's debug lines, not its info lines.
+	e.log.mu.Lock()
+	lines := strings.Split(e.log.buf.String(), "\n")
+	e.log.mu.Unlock()
+	debug, info := 0, 0
+	for _, l := range lines {
+		if strings.Contains(l, `"path":"/api/v1/meetings/`+e.id+`"`) {
+			switch {
+			case strings.Contains(l, `"level":"debug"`):
+				debug++
+			case strings.Contains(l, `"level":"info"`):
+				info++
+			}
+		}
+	}
+	if debug < 4 || info != 1 { // the page's own read is info
+		t.Errorf("the API logged the meeting's reads %d times at debug, %d at info; want the stream's at debug", debug, info)
 	}
 
 	// The list's stream, and the bound: four streams per session.
