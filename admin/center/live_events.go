@@ -146,6 +146,7 @@ func (c *Center) stream(w http.ResponseWriter, r *http.Request, ses *session, re
 	end := time.NewTimer(liveStreamMax)
 	defer end.Stop()
 	var html bytes.Buffer
+	failing := false // logged once until the reads work again
 	for {
 		if !c.alive(r) {
 			send("signedout", "")
@@ -159,7 +160,10 @@ func (c *Center) stream(w http.ResponseWriter, r *http.Request, ses *session, re
 			return
 		case err != nil:
 			// The bridge or the directory failing: say nothing new, try again.
-			c.log.Warn().Err(err).Str("account", ses.account).Msg("admin center: live state unreadable")
+			if !failing {
+				c.log.Warn().Err(err).Str("account", ses.account).Msg("admin center: live state unreadable")
+			}
+			failing = true
 		case version != shown:
 			html.Reset()
 			if err := c.pages.ExecuteTemplate(&html, region, data); err != nil {
@@ -169,7 +173,9 @@ func (c *Center) stream(w http.ResponseWriter, r *http.Request, ses *session, re
 			if !send("state", html.String()) {
 				return
 			}
-			shown = version
+			shown, failing = version, false
+		default:
+			failing = false
 		}
 		select {
 		case <-r.Context().Done():
