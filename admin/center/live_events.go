@@ -17,13 +17,16 @@ import (
 // changed, sends the page's live region rendered anew ("state"), which
 // live.js puts in place. A stream ends when the browser goes, when the
 // session ends ("signedout": the page goes to the sign-in form), when the
-// meeting is deleted ("gone"), after liveStreamMax (the browser reconnects
-// by itself), or when the center closes.
+// meeting is deleted ("gone"), after the session's idle time and a minute
+// (the browser reconnects by itself), or when the center closes.
+//
+// Opening a stream counts as using the session (withSession), reading it
+// does not: a page left open ends its session after the idle time, as
+// the stream outlives that time and is not reopened before.
 
 const (
 	livePoll      = 250 * time.Millisecond
 	liveHeartbeat = 15 * time.Second // a comment, so a browser that went is found out
-	liveStreamMax = 5 * time.Minute
 	// maxLiveStreams bounds the streams one session holds open (a few tabs).
 	maxLiveStreams = 4
 )
@@ -143,7 +146,7 @@ func (c *Center) stream(w http.ResponseWriter, r *http.Request, ses *session, re
 	defer poll.Stop()
 	beat := time.NewTicker(liveHeartbeat)
 	defer beat.Stop()
-	end := time.NewTimer(liveStreamMax)
+	end := time.NewTimer(c.sessions.idle + time.Minute)
 	defer end.Stop()
 	var html bytes.Buffer
 	failing := false // logged once until the reads work again
