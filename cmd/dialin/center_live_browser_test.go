@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,22 +50,43 @@ func liveWait(t *testing.T, ctx context.Context, what, js string, within time.Du
 	}
 }
 
-// liveText is the text of the first element sel matches.
+// liveText is the text of the first element sel matches, read in one
+// step in the page: the live region may be replaced between two steps.
 func liveText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
+	js := `(() => { const e = document.querySelector(` + strconv.Quote(sel) + `); return e === null ? null : e.textContent.trim(); })()`
+	var last error
+	for range 50 {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[*string](js))
+		if err == nil && s != nil {
+			return *s
+		}
+		last = err
+		time.Sleep(20 * time.Millisecond) // between two documents, or no such element yet
 	}
-	return s
+	t.Fatalf("text of %s: not found (%v)", sel, last)
+	return ""
 }
 
-// liveClick clicks the element sel matches.
+// liveClick clicks the element sel matches, a form's button or a link,
+// and waits for the page it leads to. The element is found and clicked in
+// one step in the page (the live region may be replaced between two), and
+// the new page is told from the old by a mark only the old one has: the
+// old page's live region may show the change before the new page comes.
 func liveClick(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel))); err != nil {
-		t.Fatalf("click %s: %v", sel, err)
+	js := `(() => { const e = document.querySelector(` + strconv.Quote(sel) + `); if (e === null) return false; window.liveLeaving = true; e.click(); return true; })()`
+	for i := 0; ; i++ {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("click %s: not found (%v)", sel, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	liveWait(t, ctx, "the page after clicking "+sel, `window.liveLeaving === undefined && document.readyState === "complete"`, 5*time.Second)
 }
 
 // TestCenterLiveInBrowser: an administrator has a meeting's live page open
@@ -127,8 +149,10 @@ func TestCenterLiveInBrowser(t *testing.T) {
 	}
 
 	// Admit: a participant on the page within a second, and in the bridge.
+	clicked := time.Now()
 	liveClick(t, ctx, "#admit-"+attendeeID)
-	liveWait(t, ctx, "the admitted caller as a participant", `document.querySelector('#live-participants tr[data-participant="`+attendeeID+`"]') !== null`, time.Second)
+	liveWait(t, ctx, "the admitted caller as a participant, a second after the click", `document.querySelector('#live-participants tr[data-participant="`+attendeeID+`"]') !== null`,
+		max(time.Second-time.Since(clicked), 0))
 	meetAdmitted(t, b, attendee)
 	meetCheckLive(t, meetGet(t, b, id), []string{orgID, attendeeID}, nil)
 	if s := liveText(t, ctx, ".notice"); s != "Caller admitted to the meeting." {
