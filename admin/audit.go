@@ -49,6 +49,7 @@ var auditActions = map[string]string{
 	"POST /api/v1/meetings/{conference_id}/start":                             "meeting.start",
 	"POST /api/v1/meetings/{conference_id}/end":                               "meeting.end",
 	"POST /api/v1/meetings/{conference_id}/admit":                             "meeting.admit",
+	"PUT /api/v1/meetings/{conference_id}/lock":                               "meeting.lock",
 	"PUT /api/v1/meetings/{conference_id}/participants/{participant_id}/mute": "meeting.mute",
 	"DELETE /api/v1/meetings/{conference_id}/participants/{participant_id}":   "meeting.remove",
 	"POST /api/v1/me/pin/reset":                                               "self.pin_reset",

@@ -305,6 +305,13 @@ func TestAuditEveryRoute(t *testing.T) {
 			path: "MEETING/participants/p1/mute", body: `{}`, status: 400, outcome: "refused", credential: "alice",
 			target: "participant p1 of meeting MID", errText: "invalid_input (field muted)"},
 
+		{pattern: "PUT /api/v1/meetings/{conference_id}/lock", token: aliceToken, method: "PUT",
+			path: "MEETING/lock", body: `{"locked":true}`, status: 204, outcome: "ok", credential: "alice",
+			target: "meeting MID", detail: "lock: no new callers but the organizer"},
+		{pattern: "PUT /api/v1/meetings/{conference_id}/lock", token: aliceToken, method: "PUT",
+			path: "MEETING/lock", body: `{}`, status: 400, outcome: "refused", credential: "alice",
+			target: "meeting MID", errText: "invalid_input (field locked)"},
+
 		{pattern: "DELETE /api/v1/meetings/{conference_id}/participants/{participant_id}", token: aliceToken, method: "DELETE",
 			path: "MEETING/participants/p1", status: 204, outcome: "ok", credential: "alice",
 			target: "participant p1 of meeting MID", detail: "hung up"},

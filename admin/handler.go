@@ -172,6 +172,8 @@ func (a *api) routes() []route {
 		{"POST", "/api/v1/meetings/{conference_id}/start", false, a.startMeeting},
 		{"POST", "/api/v1/meetings/{conference_id}/end", false, a.endMeeting},
 		{"POST", "/api/v1/meetings/{conference_id}/admit", false, a.admit},
+		{"PUT", "/api/v1/meetings/{conference_id}/lock", false, a.setLocked},
+		{"GET", "/api/v1/live", false, a.listLive},
 		{"PUT", "/api/v1/meetings/{conference_id}/participants/{participant_id}/mute", false, a.setMuted},
 		{"DELETE", "/api/v1/meetings/{conference_id}/participants/{participant_id}", false, a.removeCaller},
 
@@ -242,6 +244,7 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	credential := ""
+	polling := false
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -254,11 +257,16 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		// Never the query, the headers or the body: the token and PINs
 		// travel there.
-		a.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.statusCode()).
+		line := a.log.Info()
+		if polling && sw.statusCode() < 500 {
+			line = a.log.Debug()
+		}
+		line.Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.statusCode()).
 			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Str("credential", credential).Msg("admin API request")
 	}()
 
 	act, r := inProcess(r)
+	polling = isPolling(r.Context())
 	_, pattern := a.mux.Handler(r)
 	// A user's own routes check that user's token themselves (withSelf).
 	if !a.public[pattern] && !a.self[pattern] {

@@ -405,3 +405,26 @@ func validID(t *testing.T, body string) string {
 	_, right := wrongCheckDigit(t, body)
 	return body + string(right)
 }
+
+func (f *fakeLive) SetLocked(id string, locked bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := f.call("lock", id, fmt.Sprint(locked))
+	if err != nil {
+		return err
+	}
+	l.Locked = locked
+	f.meetings[id] = l
+	return nil
+}
+
+func (f *fakeLive) LiveIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, 0, len(f.meetings))
+	for id := range f.meetings {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -33,6 +33,21 @@ func AsUser(ctx context.Context, email, addr string) context.Context {
 	return context.WithValue(ctx, actingKey{}, acting{user: email, addr: addr})
 }
 
+type pollingKey struct{}
+
+// Polling marks an in-process request as one of a page's repeated reads
+// (the live meetings pages read the state four times a second while
+// open): its log line is at debug level, so an open page does not fill
+// the log.
+func Polling(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pollingKey{}, true)
+}
+
+func isPolling(ctx context.Context) bool {
+	p, _ := ctx.Value(pollingKey{}).(bool)
+	return p
+}
+
 func actingOf(ctx context.Context) acting {
 	act, _ := ctx.Value(actingKey{}).(acting)
 	return act

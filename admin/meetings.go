@@ -49,6 +49,12 @@ type LiveMeetings interface {
 	SetMuted(conferenceID, participantID string, muted bool) error
 	// Remove hangs up one participant or lobby caller (they hear that they were removed).
 	Remove(conferenceID, callerID string) error
+	// SetLocked locks or unlocks a started meeting, as the organizer's
+	// lock key does (new callers but the organizer are refused).
+	SetLocked(conferenceID string, locked bool) error
+	// LiveIDs lists the conference IDs the bridge holds now (on, or with
+	// someone in its lobby), in order; Status tells which.
+	LiveIDs() []string
 }
 
 // maxCallerIDLength bounds the id of a participant or lobby caller.
@@ -98,6 +104,7 @@ func (a *api) liveOf(conferenceID string) wire.Live {
 	}
 	l := wire.Live{
 		Started:          st.Started,
+		Locked:           st.Locked,
 		OrganizerPresent: st.OrganizerPresent,
 		Participants:     make([]wire.Participant, 0, len(st.Participants)),
 		Lobby:            make([]wire.LobbyCaller, 0, len(st.Lobby)),
@@ -403,6 +410,65 @@ func (a *api) admit(w http.ResponseWriter, r *http.Request) error {
 	}
 	auditNote(r, "", fmt.Sprintf("%d caller(s) admitted", n))
 	writeJSON(w, http.StatusOK, wire.AdmitResult{Admitted: n})
+	return nil
+}
+
+// PUT /api/v1/meetings/{conference_id}/lock
+func (a *api) setLocked(w http.ResponseWriter, r *http.Request) error {
+	var req wire.LockRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Locked == nil {
+		return invalidInput("locked", "locked is required (true or false)")
+	}
+	m, err := a.liveMeeting(r)
+	if err != nil {
+		return err
+	}
+	detail := "unlock"
+	if *req.Locked {
+		detail = "lock: no new callers but the organizer"
+	}
+	auditNote(r, "", detail)
+	if err := a.live.SetLocked(m.ConferenceID, *req.Locked); err != nil {
+		return liveError(err, m.ConferenceID, "")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// GET /api/v1/live: the meetings the bridge holds now, started or with
+// callers in the lobby (a meeting only turning a caller away is not
+// listed), each with its live state. A meeting deleted while on is listed
+// with its conference ID and live state only.
+func (a *api) listLive(w http.ResponseWriter, r *http.Request) error {
+	if a.live == nil {
+		return &apiError{Status: http.StatusServiceUnavailable, Code: wire.CodeBridgeUnavailable,
+			Message: "live meetings are unavailable: this API server is not connected to the bridge"}
+	}
+	out := wire.LiveList{Meetings: []wire.Meeting{}}
+	for _, id := range a.live.LiveIDs() {
+		st, ok := a.live.Status(id)
+		if !ok || !st.Started && len(st.Lobby) == 0 {
+			continue
+		}
+		m, err := a.meetingDir.GetMeeting(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			live := a.liveOf(id)
+			out.Meetings = append(out.Meetings, wire.Meeting{ConferenceID: id, Live: &live})
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		views, err := a.viewMeetings(r.Context(), []store.Meeting{m})
+		if err != nil {
+			return err
+		}
+		out.Meetings = append(out.Meetings, views...)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -41,7 +41,7 @@ func TestMeetings(t *testing.T) {
 	if m.ConferenceID != ada.User.ConferenceID || m.Organizer != "ada@example.com" || m.OrganizerID != ada.User.ID || !m.Static {
 		t.Fatalf("static meeting: %+v", m)
 	}
-	if !strings.Contains(string(r.body), `"live":{"started":false,"organizer_present":false,"participants":[],"lobby":[]}`) {
+	if !strings.Contains(string(r.body), `"live":{"started":false,"locked":false,"organizer_present":false,"participants":[],"lobby":[]}`) {
 		t.Fatalf("never-started live: %s", r.body)
 	}
 
@@ -177,6 +177,7 @@ func liveRoutes(id string) []liveRoute {
 		{"POST", m + "/admit", `{"caller_id":"l1"}`},
 		{"PUT", m + "/participants/p1/mute", `{"muted":true}`},
 		{"DELETE", m + "/participants/p1", ""},
+		{"PUT", m + "/lock", `{"locked":true}`},
 	}
 }
 
@@ -315,6 +316,42 @@ func TestMeetingLiveControl(t *testing.T) {
 	}
 	e.checkCalls("remove "+static+" p2", "remove "+static+" l2", "remove "+static+" l2")
 
+	// lock and unlock: the live view shows it.
+	e.must(204, "PUT", "/api/v1/meetings/"+static+"/lock", `{"locked":true}`)
+	if !e.meeting(static).Live.Locked {
+		t.Fatal("after lock: not locked")
+	}
+	e.must(204, "PUT", "/api/v1/meetings/"+static+"/lock", `{"locked":false}`)
+	if e.meeting(static).Live.Locked {
+		t.Fatal("after unlock: locked")
+	}
+	e.checkCalls("lock "+static+" true", "lock "+static+" false")
+
+	// The live list: what the bridge holds, started or with a lobby, in
+	// conference ID order, each as GET shows it; a meeting only turning
+	// a caller away is not listed.
+	e.live.set(dyn, wire.Live{Lobby: []wire.LobbyCaller{{ID: "l9", Caller: "+15550001111"}}})
+	idle := newConferenceIDNotIn(t, e)
+	e.live.set(idle, wire.Live{})
+	var list struct {
+		Meetings []meetingResp `json:"meetings"`
+	}
+	e.must(200, "GET", "/api/v1/live", "").decode(t, &list)
+	want := []string{dyn, static}
+	slices.Sort(want)
+	if len(list.Meetings) != 2 || list.Meetings[0].ConferenceID != want[0] || list.Meetings[1].ConferenceID != want[1] {
+		t.Fatalf("live list: %+v, want %v", list.Meetings, want)
+	}
+	for _, lm := range list.Meetings {
+		if lm.Organizer != "ada@example.com" || lm.ConferenceID == dyn && (lm.Live.Started || len(lm.Live.Lobby) != 1 || lm.Live.Lobby[0].Caller != "+*******1111") {
+			t.Fatalf("live list entry: %+v", lm)
+		}
+	}
+	e.live.mu.Lock()
+	delete(e.live.meetings, dyn)
+	delete(e.live.meetings, idle)
+	e.live.mu.Unlock()
+
 	// end; then the meeting is not on.
 	e.must(204, "POST", "/api/v1/meetings/"+static+"/end", "")
 	if e.meeting(static).Live.Started {
@@ -327,7 +364,7 @@ func TestMeetingLiveControl(t *testing.T) {
 			t.Fatalf("%s %s: message %q", rt.method, rt.path, err.Message)
 		}
 	}
-	e.checkCalls("end "+static, "admit "+static+" l1", "mute "+static+" p1 true", "remove "+static+" p1")
+	e.checkCalls("end "+static, "admit "+static+" l1", "mute "+static+" p1 true", "remove "+static+" p1", "lock "+static+" true")
 
 	// Conference IDs not in the directory: 404 not_found, the bridge is not asked.
 	wrong, _ := wrongCheckDigit(t, static[:6])
@@ -351,7 +388,7 @@ func TestMeetingLiveControl(t *testing.T) {
 	e.checkCalls()
 
 	// Other methods: 405 with Allow.
-	for path, allow := range map[string]string{"/start": "POST", "/end": "POST", "/admit": "POST", "/participants/p1/mute": "PUT", "/participants/p1": "DELETE"} {
+	for path, allow := range map[string]string{"/start": "POST", "/end": "POST", "/admit": "POST", "/participants/p1/mute": "PUT", "/participants/p1": "DELETE", "/lock": "PUT"} {
 		r := e.send("GET", "/api/v1/meetings/"+static+path, "")
 		e.checkErr(r, 405, "method_not_allowed", "GET "+path)
 		if got := r.header.Get("Allow"); !strings.Contains(got, allow) {
@@ -375,7 +412,7 @@ func TestMeetingLiveControl(t *testing.T) {
 	if l := e.logs.String(); !strings.Contains(l, "mixer on fire") {
 		t.Fatalf("the bridge's error is not logged:\n%s", l)
 	}
-	e.checkCalls("end "+static, "admit "+static+" l1", "mute "+static+" p1 true", "remove "+static+" p1")
+	e.checkCalls("end "+static, "admit "+static+" l1", "mute "+static+" p1 true", "remove "+static+" p1", "lock "+static+" true")
 }
 
 // newConferenceIDNotIn returns a valid conference ID that no meeting has.
@@ -425,6 +462,9 @@ func TestMeetingLiveControlBadRequests(t *testing.T) {
 		{"mute no body", "PUT", mute, ``, "bad_request", ""},
 		{"mute id too long", "PUT", m + "/participants/" + long + "/mute", `{"muted":true}`, "invalid_input", "participant_id"},
 		{"mute id with a space", "PUT", m + "/participants/p%201/mute", `{"muted":true}`, "invalid_input", "participant_id"},
+		{"lock missing locked", "PUT", m + "/lock", `{}`, "invalid_input", "locked"},
+		{"lock wrong type", "PUT", m + "/lock", `{"locked":"yes"}`, "bad_request", "locked"},
+		{"lock no body", "PUT", m + "/lock", ``, "bad_request", ""},
 		{"remove id not ASCII", "DELETE", m + "/participants/p%C3%A9", ``, "invalid_input", "participant_id"},
 		{"remove id with a NUL", "DELETE", m + "/participants/p%00", ``, "invalid_input", "participant_id"},
 		{"remove id too long", "DELETE", m + "/participants/" + long, ``, "invalid_input", "participant_id"},
@@ -478,6 +518,7 @@ func TestMeetingLiveControlWithoutBridge(t *testing.T) {
 		e.fail(404, "not_found", rt.method, rt.path, rt.body)
 	}
 	e.fail(400, "invalid_input", "PUT", "/api/v1/meetings/"+id+"/participants/p1/mute", `{}`)
+	e.fail(503, "bridge_unavailable", "GET", "/api/v1/live", "")
 	e.checkErr(e.raw("POST", "/api/v1/meetings/"+id+"/start", "", http.Header{}), 401, "unauthorized", "start without a token")
 	if m := e.meeting(id); m.Live.Started || m.Live.Participants == nil {
 		t.Fatalf("GET without the bridge: %+v", m)

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,7 +18,7 @@ import (
 	"github.com/dialin/dialin/store"
 )
 
-// Errors of the live controls (Start, End, Admit, SetMuted, Remove).
+// Errors of the live controls (Start, End, Admit, SetMuted, SetLocked, Remove).
 var (
 	ErrNotStarted   = errors.New("the meeting has not started")
 	ErrNoSuchCaller = errors.New("no such caller in the meeting or its lobby")
@@ -302,6 +303,38 @@ func (b *Bridge) Remove(id, callerID string) error {
 	}
 	mem.kickLocked(exitRemoved)
 	return nil
+}
+
+// SetLocked locks or unlocks a started meeting from outside, as the
+// organizer's lock key does: while it is locked, new callers other than
+// the organizer are refused; those already in it and in its lobby stay.
+// The meeting's end unlocks it.
+func (b *Bridge) SetLocked(id string, locked bool) error {
+	m := b.lookup(id)
+	if m == nil {
+		return ErrNotStarted
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.started {
+		return ErrNotStarted
+	}
+	m.locked = locked
+	return nil
+}
+
+// LiveIDs lists the conference IDs of the meetings the bridge holds now
+// (on, or with someone waiting or being turned away), in order. It holds
+// the bridge's lock only to copy the keys: the admin center polls it.
+func (b *Bridge) LiveIDs() []string {
+	b.mu.Lock()
+	ids := make([]string, 0, len(b.meetings))
+	for id := range b.meetings {
+		ids = append(ids, id)
+	}
+	b.mu.Unlock()
+	sort.Strings(ids)
+	return ids
 }
 
 // Meetings is the number of meetings the bridge holds (on, or with

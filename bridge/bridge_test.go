@@ -655,3 +655,55 @@ func TestEntryExitAnnouncementsSetting(t *testing.T) {
 	tb.join(other, newFakeCall("+6"), tones, false)
 	waitFor(t, "the join tone", func() bool { return org2.call.loudFrames() > 0 })
 }
+
+// TestSetLockedAndLiveIDs: an administrator's lock refuses new callers as
+// the organizer's key does (the organizer still gets in), the meeting's
+// end unlocks it, and LiveIDs lists what the bridge holds.
+func TestSetLockedAndLiveIDs(t *testing.T) {
+	tb := newTestBridge(t, nil)
+	conf := conference(store.AdmitAuto)
+	if err := tb.SetLocked(confID, true); !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("locking a meeting not on: %v, want ErrNotStarted", err)
+	}
+	if ids := tb.LiveIDs(); len(ids) != 0 {
+		t.Fatalf("LiveIDs of an idle bridge: %v", ids)
+	}
+	const other = "7654321"
+	tb.join(other, newFakeCall("+9"), conference(store.AdmitByOrganizer), false) // waits in its lobby
+	tb.join(confID, newFakeCall("+1"), conf, true)
+	tb.waitCounts(confID, 1, 0)
+	tb.waitCounts(other, 0, 1)
+	if ids := tb.LiveIDs(); len(ids) != 2 || ids[0] != confID || ids[1] != other {
+		t.Fatalf("LiveIDs %v, want [%s %s]", ids, confID, other)
+	}
+	if err := tb.SetLocked(confID, true); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := tb.Status(confID); !s.Locked {
+		t.Fatal("SetLocked did not lock")
+	}
+	late := tb.join(confID, newFakeCall("+2"), conf, false)
+	<-late.done
+	if late.left.Reason != "meeting locked" || !late.call.heard(prompts.MeetingIsLocked) {
+		t.Fatalf("a caller to a locked meeting: %+v", late.left)
+	}
+	tb.join(confID, newFakeCall("+3"), conf, true) // the organizer again, from another phone
+	tb.waitCounts(confID, 2, 0)
+	if err := tb.SetLocked(confID, false); err != nil {
+		t.Fatal(err)
+	}
+	tb.join(confID, newFakeCall("+4"), conf, false)
+	tb.waitCounts(confID, 3, 0)
+	if err := tb.SetLocked(confID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.End(confID); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitCounts(confID, 0, 0)
+	tb.join(confID, newFakeCall("+5"), conf, true)
+	tb.waitCounts(confID, 1, 0)
+	if s, _ := tb.Status(confID); s.Locked {
+		t.Fatal("the meeting's end did not unlock it")
+	}
+}

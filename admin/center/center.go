@@ -76,6 +76,7 @@ type Center struct {
 	throttle *throttle
 	mux      *http.ServeMux
 	me       *selfService // nil: no /me/ (me.go)
+	live     *liveStreams // the live pages' event streams (live_events.go)
 }
 
 // New prepares the center; mount it at /admin/.
@@ -105,6 +106,7 @@ func New(opts Options) (*Center, error) {
 		sessions: newSessions(idle, maxAge),
 		throttle: newThrottle(),
 		mux:      http.NewServeMux(),
+		live:     newLiveStreams(),
 	}
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {

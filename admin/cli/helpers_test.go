@@ -278,3 +278,26 @@ func inProcessCLI(url string, args ...string) cliResult {
 	code := New(noServe).Run(append(args, "--server", url, "--token", testAdminToken), &stdout, &stderr, noEnv)
 	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
 }
+
+func (f *cliLive) SetLocked(id string, locked bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := f.started("lock", id, strconv.FormatBool(locked))
+	if err != nil {
+		return err
+	}
+	l.Locked = locked
+	f.meetings[id] = l
+	return nil
+}
+
+func (f *cliLive) LiveIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]string, 0, len(f.meetings))
+	for id := range f.meetings {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,7 +1,7 @@
 package cli
 
 // dialin meeting: the meetings of the directory, and the live control
-// of started ones (start, end, admit, mute, remove) through the bridge.
+// of started ones (live, start, end, admit, lock, mute, remove) through the bridge.
 
 import (
 	"encoding/json"
@@ -223,6 +223,50 @@ func runMeetingAdmit(j *job, args []string) error {
 		return j.printJSON(raw)
 	}
 	fmt.Fprintf(j.out, "admitted %d caller(s)\n", n)
+	return nil
+}
+
+func runMeetingLock(j *job, args []string) error   { return setLocked(j, args[0], true) }
+func runMeetingUnlock(j *job, args []string) error { return setLocked(j, args[0], false) }
+
+func setLocked(j *job, id string, locked bool) error {
+	if err := j.client.SetLocked(j.ctx, id, locked); err != nil {
+		return err
+	}
+	if !j.json { // 204: no JSON to print
+		if locked {
+			fmt.Fprintf(j.out, "meeting %s locked: new callers but the organizer are refused\n", id)
+		} else {
+			fmt.Fprintf(j.out, "meeting %s unlocked\n", id)
+		}
+	}
+	return nil
+}
+
+func runMeetingLive(j *job, _ []string) error {
+	meetings, err := j.client.LiveMeetings(j.ctx)
+	if err != nil {
+		return err
+	}
+	if done, err := printList(j, meetings, func(m client.Meeting) json.RawMessage { return m.Raw }, "No live meetings"); done {
+		return err
+	}
+	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONFERENCE ID\tORGANIZER\tSTATE\tPARTICIPANTS\tLOBBY\tLOCKED")
+	for _, m := range meetings {
+		l := m.Live
+		if l == nil {
+			l = &client.Live{}
+		}
+		state := "waiting for the organizer"
+		if l.Started {
+			state = "started"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", m.ConferenceID, dash(m.Organizer), state,
+			len(l.Participants), len(l.Lobby), yesNo(l.Locked))
+	}
+	tw.Flush()
+	fmt.Fprintf(j.out, "%d live meeting(s)\n", len(meetings))
 	return nil
 }
 

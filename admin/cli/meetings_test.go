@@ -159,6 +159,22 @@ func TestCLIMeetingControl(t *testing.T) {
 		t.Errorf("mute a long id: %q", stderr)
 	}
 
+	// lock, the live list, unlock.
+	if out := ok("meeting", "lock", id); out != "meeting "+id+" locked: new callers but the organizer are refused\n" {
+		t.Errorf("lock: %q", out)
+	}
+	out = ok("meeting", "live")
+	if row := tableRow2(t, out, id); strings.Join(row, " ") != id+" ada@example.com started 4 0 yes" || !strings.HasSuffix(out, "1 live meeting(s)\n") {
+		t.Errorf("live:\n%s", out)
+	}
+	var lives []client.Meeting
+	if err := jsonInto(ok("meeting", "live", "--json"), &lives); err != nil || len(lives) != 1 || !lives[0].Live.Locked {
+		t.Errorf("live --json: %+v %v", lives, err)
+	}
+	if out := ok("meeting", "unlock", id); out != "meeting "+id+" unlocked\n" {
+		t.Errorf("unlock: %q", out)
+	}
+
 	// remove, end.
 	if out := ok("meeting", "remove", id, "participant-2"); out != "participant-2 removed from meeting "+id+" and hung up\n" {
 		t.Errorf("remove: %q", out)
@@ -171,7 +187,7 @@ func TestCLIMeetingControl(t *testing.T) {
 	}
 	want := []string{"admit " + id + " l1", "admit " + id + " l1", "admit " + id + " ", "admit " + id + " ",
 		"mute " + id + " p1 true", "mute " + id + " p1 false", "mute " + id + " participant-2 true", "mute " + id + " nobody true",
-		"remove " + id + " participant-2", "end " + id}
+		"lock " + id + " true", "lock " + id + " false", "remove " + id + " participant-2", "end " + id}
 	if got := live.takeCalls(); !slices.Equal(got, want) {
 		t.Errorf("bridge calls:\n got %q\nwant %q", got, want)
 	}

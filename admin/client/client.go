@@ -447,6 +447,24 @@ func (c *Client) Admit(ctx context.Context, conferenceID, callerID string) (int,
 	return out.Admitted, err
 }
 
+// SetLocked locks or unlocks a started meeting: while locked, new callers
+// other than the organizer are refused. A meeting that is not on is an
+// error with CodeMeetingNotStarted.
+func (c *Client) SetLocked(ctx context.Context, conferenceID string, locked bool) error {
+	body := wire.LockRequest{Locked: &locked}
+	return c.do(ctx, http.MethodPut, meetingPath(conferenceID)+"/lock", nil, body, nil)
+}
+
+// LiveMeetings lists the meetings the bridge holds now (started, or with
+// callers waiting in the lobby), each with its live state.
+func (c *Client) LiveMeetings(ctx context.Context) ([]Meeting, error) {
+	var out wire.LiveList
+	if err := c.do(ctx, http.MethodGet, "/live", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Meetings, nil
+}
+
 // SetMuted mutes or unmutes the participant participantID (Participant.ID).
 func (c *Client) SetMuted(ctx context.Context, conferenceID, participantID string, muted bool) error {
 	body := wire.MuteRequest{Muted: &muted}

@@ -332,6 +332,25 @@ func (f *oneMeetingLive) Remove(id, callerID string) error {
 	return f.record("remove "+callerID, id)
 }
 
+func (f *oneMeetingLive) SetLocked(id string, locked bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(fmt.Sprintf("lock %v", locked), id); err != nil {
+		return err
+	}
+	f.live.Locked = locked
+	return nil
+}
+
+func (f *oneMeetingLive) LiveIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.id == "" {
+		return nil
+	}
+	return []string{f.id}
+}
+
 // TestLiveControlAgainstAPI: the client and the real API handler agree on
 // the paths, the bodies, the live view and the error codes.
 func TestLiveControlAgainstAPI(t *testing.T) {
@@ -392,6 +411,13 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	if err := c.SetMuted(ctx, id, "p2", true); !hasCode(err, CodeCallerNotFound) {
 		t.Fatalf("SetMuted p2: %v", err)
 	}
+	if err := c.SetLocked(ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := c.LiveMeetings(ctx); err != nil || len(all) != 1 || all[0].ConferenceID != id ||
+		all[0].Organizer != "ada@example.com" || all[0].Live == nil || !all[0].Live.Locked {
+		t.Fatalf("LiveMeetings: %+v, %v", all, err)
+	}
 	if err := c.RemoveCaller(ctx, id, "l1"); err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +427,10 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	if err := c.RemoveCaller(ctx, id, "p1"); !hasCode(err, CodeMeetingNotStarted) {
 		t.Fatalf("remove after end: %v", err)
 	}
-	want := []string{"end", "start", "admit l1", "admit ", "admit l2", "mute p1 true", "mute p1 false", "mute p2 true", "remove l1", "end", "remove p1"}
+	if err := c.SetLocked(ctx, id, false); !hasCode(err, CodeMeetingNotStarted) {
+		t.Fatalf("unlock after end: %v", err)
+	}
+	want := []string{"end", "start", "admit l1", "admit ", "admit l2", "mute p1 true", "mute p1 false", "mute p2 true", "lock true", "remove l1", "end", "remove p1", "lock false"}
 	if fmt.Sprint(live.calls) != fmt.Sprint(want) {
 		t.Errorf("bridge calls:\n got %q\nwant %q", live.calls, want)
 	}
@@ -413,6 +442,9 @@ func TestLiveControlAgainstAPI(t *testing.T) {
 	noBridge := serve(nil)
 	if _, err := noBridge.StartMeeting(ctx, id); !hasCode(err, CodeBridgeUnavailable) {
 		t.Errorf("start without the bridge: %v", err)
+	}
+	if _, err := noBridge.LiveMeetings(ctx); !hasCode(err, CodeBridgeUnavailable) {
+		t.Errorf("live meetings without the bridge: %v", err)
 	}
 	if m, err := noBridge.Meeting(ctx, id); err != nil || m.Live == nil || m.Live.Started {
 		t.Errorf("meeting without the bridge: %+v, %v", m, err)

@@ -37,6 +37,7 @@ func (m *Meeting) UnmarshalJSON(data []byte) error {
 // Live is what the bridge knows of a meeting now.
 type Live struct {
 	Started          bool          `json:"started"`
+	Locked           bool          `json:"locked"` // no new callers but the organizer
 	OrganizerPresent bool          `json:"organizer_present"`
 	Participants     []Participant `json:"participants"`
 	Lobby            []LobbyCaller `json:"lobby"`
@@ -87,6 +88,16 @@ type AdmitRequest struct {
 // AdmitResult is the answer of POST /meetings/{id}/admit.
 type AdmitResult struct {
 	Admitted int `json:"admitted"`
+}
+
+// LiveList is the answer of GET /live: the meetings the bridge holds now.
+type LiveList struct {
+	Meetings []Meeting `json:"meetings"`
+}
+
+// LockRequest is the body of PUT /meetings/{id}/lock.
+type LockRequest struct {
+	Locked *bool `json:"locked"` // required
 }
 
 // MuteRequest is the body of PUT /meetings/{id}/participants/{pid}/mute.

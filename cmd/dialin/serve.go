@@ -330,7 +330,8 @@ func openBackend(ctx context.Context, sc config.Store, dataDir string) (store.Ba
 // adminServices are the administration side of a running bridge: the
 // REST API and the mailer that empties the directory's outbox.
 type adminServices struct {
-	api       *admin.Server // nil when admin.listen is empty
+	api       *admin.Server  // nil when admin.listen is empty
+	pages     *center.Center // the admin center beside the API; nil with it
 	served    chan error
 	stopMail  context.CancelFunc
 	mailerRun sync.WaitGroup
@@ -442,7 +443,7 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	mux.Handle("/admin/", pages)
 	mux.Handle("/me/", pages)
 	mux.Handle("/", h)
-	s.api = api
+	s.api, s.pages = api, pages
 	go func() { s.served <- api.Serve() }()
 	log.Info().Str("url", api.URL()).Str("token_source", source).Int("named_tokens", len(cfg.Admin.Tokens)).Msg("admin API ready")
 	return s, nil
@@ -462,6 +463,9 @@ func dialInNumbers(dir *store.Directory, cfg config.Config) []string {
 func (s *adminServices) stop(ctx context.Context) error {
 	var err error
 	if s.api != nil {
+		if s.pages != nil {
+			s.pages.Close() // the live pages' event streams would hold Shutdown
+		}
 		err = s.api.Shutdown(ctx)
 		if serveErr := <-s.served; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 			err = errors.Join(err, serveErr)
