@@ -3,11 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dialin/dialin/store"
 	"github.com/dialin/dialin/store/storetest"
 )
 
@@ -30,8 +33,8 @@ func TestPostgresSearchUsers(t *testing.T) {
 }
 
 // TestPostgresSearchUsersPlan: on 20,000 analysed users, the search reads
-// indexes (no sequential scan of users; a dense search's window by primary
-// key), in the plan made for the values
+// indexes (no sequential scan of users; a broad prefix counted from the
+// indexes alone, its window read by primary key), in the plan made for the values
 // and in the generic plan a prepared statement comes to after five runs
 // (pgx prepares and caches its statements).
 func TestPostgresSearchUsersPlan(t *testing.T) {
@@ -54,7 +57,10 @@ func TestPostgresSearchUsersPlan(t *testing.T) {
 		want        []string // in the plan
 	}{
 		{"ranges", searchUsersQuery, args[:6], []string{"users_email_search", "users_display_name", "users_conference_id", "users_pkey"}},
-		{"count", searchCountQuery, append(args[:5:5], denseFrom), []string{"users_email_search", "users_display_name", "users_conference_id"}},
+		// A broad prefix's count reads the ranges in order, from the
+		// indexes alone, and stops at the limit.
+		{"count", searchCountQuery, append(dense[:5:5], denseFrom), []string{"Index Only Scan using users_email_search",
+			"Index Only Scan using users_display_name", "users_conference_id"}},
 		{"window", searchWindowQuery, dense, []string{"users_pkey"}},
 	} {
 		for _, mode := range []string{"auto", "force_generic_plan"} {
@@ -122,4 +128,56 @@ func pgPlan(t *testing.T, s *DB, mode, query string, args ...any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+var benchNames = []string{"Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "Heidi", "Ivan", "Judy",
+	"Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter", "Zoe"}
+
+// BenchmarkPostgresSearchUsers1M is store/sqlite's BenchmarkSearchUsers1M
+// on PostgreSQL (the same users, analysed and vacuumed): one page (100) by
+// an exact email, a name prefix, a conference ID, an ID's prefix, a name
+// prefix of 2,500 users, a one-letter prefix of 50,000 and an email
+// prefix of 111,111.
+//
+//	go test ./store/postgres -run '^$' -bench SearchUsers1M -benchtime 100x
+func BenchmarkPostgresSearchUsers1M(b *testing.B) {
+	const n = 1_000_000
+	s, _ := pgTempStore(b)
+	users := make([]store.User, n)
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		users[i] = store.User{Email: "u" + strconv.Itoa(i) + "@example.com",
+			DisplayName:  fmt.Sprintf("%s %s%d", benchNames[i%len(benchNames)], benchNames[(i/len(benchNames))%len(benchNames)], i),
+			ConferenceID: withCheckDigit(b, i), PINDigest: storetest.Digest(strconv.Itoa(i)), PINLength: 5, CreatedAt: created}
+	}
+	pgBulkInsert(b, s, users, nil)
+	users = nil
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `VACUUM ANALYZE users`); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, q string
+		min     int // results on the first page at least
+	}{
+		{"email", "u654321@example.com", 1},
+		{"name", "rupert bob1234", 1}, // user 1234
+		{"conference-id", withCheckDigit(b, 777777), 1},
+		{"conference-id-prefix", "12345", 10},
+		{"medium", "ivan judy", 100}, // 2,500 names: dense by count, sparse in the window
+		{"one-letter", "z", 100},     // 50,000 names
+		{"email-prefix", "u1", 100},  // 111,111 emails
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				page, err := s.SearchUsers(ctx, c.q, 0, 100)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page) < c.min {
+					b.Fatalf("%q: %d users", c.q, len(page))
+				}
+			}
+		})
+	}
 }
