@@ -197,6 +197,10 @@ func TestCenterLiveInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "live-meeting-phone")
+	checkAccessible(t, ctx, "live meeting (phone)")
+	if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); err != nil || wide {
+		t.Errorf("the live page scrolls sideways on a phone (%v)", err)
+	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatal(err)
 	}
