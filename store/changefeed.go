@@ -181,10 +181,11 @@ func (d *Directory) userEntry(id int64) *userEntry {
 }
 
 // upsertUserLocked makes the index's entry of u what the database holds.
-// A lock state changed here but not yet written (dirty) is merged with the
-// stored one, keeping the larger counts and the later lock, so that
-// failures counted on two nodes at once are not lost to either write. The
-// user's old static ID leaves the index if it changed. With d.mu held.
+// A lock state changed here but not yet written (dirty) is kept: it is
+// newer than what this node wrote, and the write-behind writes it next
+// (over another node's counts of the same moment, but never over its lock:
+// keepOthersLock). The user's old static ID leaves the index if it
+// changed. With d.mu held.
 func (d *Directory) upsertUserLocked(u *User) *userEntry {
 	e := d.users[u.ID]
 	if e == nil {
@@ -201,11 +202,9 @@ func (d *Directory) upsertUserLocked(u *User) *userEntry {
 		p := u.Policy
 		e.policy = &p
 	}
-	stored := compact(u.Lock)
-	if e.dirty {
-		stored = mergeLocks(e.lock, stored)
+	if !e.dirty {
+		e.lock = compact(u.Lock)
 	}
-	e.lock = stored
 	e.mu.Unlock()
 	if oldID != "" && oldID != u.ConferenceID {
 		if key, ok := ConferenceIDKey(oldID); ok {
@@ -215,19 +214,6 @@ func (d *Directory) upsertUserLocked(u *User) *userEntry {
 		}
 	}
 	return e
-}
-
-// mergeLocks is the union of two lock states of one user.
-func mergeLocks(a, b compactLock) compactLock {
-	if b.windowStart > a.windowStart {
-		a.windowStart, a.failures = b.windowStart, b.failures
-	} else if b.windowStart == a.windowStart {
-		a.failures = max(a.failures, b.failures)
-	}
-	a.total = max(a.total, b.total)
-	a.lockedUntil = max(a.lockedUntil, b.lockedUntil)
-	a.byAdmin = a.byAdmin || b.byAdmin
-	return a
 }
 
 func (d *Directory) putMeetingLocked(m Meeting, e *userEntry) {
@@ -287,4 +273,34 @@ func (d *Directory) stopWatching() {
 	if d.stopWatch != nil {
 		d.stopWatch()
 	}
+}
+
+// keepOthersLock keeps a lock another node stored that this node has not
+// heard of yet: with a shared backend, counters that are not a lock (a
+// right PIN's reset, failures below the limit) are written only over an
+// unlocked row. It reports whether the stored lock was kept (and taken
+// into u). Unlocking is UnlockPIN's, which does not come here. With d.mu
+// held.
+func (d *Directory) keepOthersLock(ctx context.Context, u *userEntry, state LockState) (bool, error) {
+	if _, shared := d.backend.(ChangeFeed); !shared {
+		return false, nil
+	}
+	now := d.now()
+	if state.Locked(now) {
+		return false, nil
+	}
+	stored, err := d.backend.GetUser(ctx, u.id)
+	if err != nil {
+		u.mu.Lock()
+		u.dirty = true
+		u.mu.Unlock()
+		return false, err
+	}
+	if !stored.Lock.Locked(now) {
+		return false, nil
+	}
+	u.mu.Lock()
+	u.lock = compact(stored.Lock)
+	u.mu.Unlock()
+	return true, nil
 }

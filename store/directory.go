@@ -409,6 +409,9 @@ func (d *Directory) persistNow(ctx context.Context, u *userEntry) error {
 	state := u.lock.expand()
 	u.dirty = false
 	u.mu.Unlock()
+	if kept, err := d.keepOthersLock(ctx, u, state); kept || err != nil {
+		return err
+	}
 	if err := d.backend.SaveLockState(ctx, u.id, state); err != nil {
 		u.mu.Lock()
 		u.dirty = true

@@ -261,3 +261,43 @@ func killListeners(t *testing.T, d *testDir) int {
 	}
 	return n
 }
+
+// A right PIN on a node that has not heard of another node's lock yet
+// does not write over that lock.
+func TestNodesRightPINKeepsAnotherNodesLock(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoNodes(t)
+	e := enable(t, a, "ada@example.com")
+	id := e.User.ConferenceID
+	eventually(t, "enable", func() bool { _, ok := b.LookupConference(id); return ok })
+	wrong := "00000"
+	if e.PIN == wrong {
+		wrong = "99999"
+	}
+	if r, _ := b.VerifyOrganizerPIN(ctx, id, wrong); r != store.PINWrong {
+		t.Fatalf("B, a failure: %v", r)
+	}
+	eventually(t, "B's failure", func() bool { return lockOf(t, a, e.User.ID).Failures == 1 })
+	// Locked behind B's back: no notification, as if B had not heard yet.
+	conn, err := pgx.Connect(ctx, a.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE users SET locked_by_admin = true WHERE id = $1`, e.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	// B lets the right PIN in (its index knows no lock) and clears its
+	// counters, but the write keeps the stored lock.
+	if r, _ := b.VerifyOrganizerPIN(ctx, id, e.PIN); r != store.PINOK {
+		t.Fatalf("B, the right PIN: %v", r)
+	}
+	eventually(t, "B keeping the stored lock", func() bool { return lockOf(t, b, e.User.ID).LockedByAdmin })
+	stored, err := a.db.GetUser(ctx, e.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stored.Lock.LockedByAdmin {
+		t.Fatalf("the stored lock was written over: %+v", stored.Lock)
+	}
+}
