@@ -26,7 +26,9 @@ import (
 // engines live in packages of their own, linked only by the program that
 // picks one: store/sqlite (sqlite.Open), an embedded file, and
 // store/postgres (postgres.Open), a server several nodes share. Both pass
-// the same suite, store/storetest.
+// the same suite, store/storetest. A backend several nodes share also
+// has a ChangeFeed (changefeed.go), which the Directory uses to keep its
+// index current with the other nodes' changes.
 type Backend interface {
 	AdminAccountBackend // adminaccount.go
 	AuditBackend        // audit.go

@@ -45,6 +45,11 @@ type Directory struct {
 	mailSuperseded atomic.Uint64  // emails superseded since start (SupersededMail)
 	stats          directoryStats // for metrics (stats.go)
 
+	// The change feed of a backend several nodes share (changefeed.go).
+	changes   chan ChangeEvent
+	stopWatch context.CancelFunc
+	resync    atomic.Bool // events were lost: reload
+
 	passwordParams PasswordParams // administrators' password hashes (adminaccount.go)
 	userTokenTTL   time.Duration  // how long a self-service token works (usertoken.go)
 	dummyOnce      sync.Once
@@ -80,10 +85,6 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := opts.Backend.Load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("directory: load: %w", err)
-	}
 	d := &Directory{
 		backend: opts.Backend,
 		hasher:  hasher,
@@ -92,7 +93,6 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		random:  opts.Random,
 		log:     opts.Logger,
 		conf:    newConfIndex(),
-		users:   make(map[int64]*userEntry, len(snap.Users)),
 		dirty:   make(chan *userEntry, 1024),
 		quit:    make(chan struct{}),
 
@@ -112,6 +112,17 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 	if d.random == nil {
 		d.random = rand.Reader
 	}
+	// Listening starts before the load, so that a change another node
+	// commits meanwhile is applied after it.
+	if err := d.watch(ctx); err != nil {
+		return nil, err
+	}
+	snap, err := opts.Backend.Load(ctx)
+	if err != nil {
+		d.stopWatching()
+		return nil, fmt.Errorf("directory: load: %w", err)
+	}
+	d.users = make(map[int64]*userEntry, len(snap.Users))
 	settings := snap.Settings
 	d.settings.Store(&settings)
 	for i := range snap.Users {
@@ -128,6 +139,7 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 		key, ok := ConferenceIDKey(m.ConferenceID)
 		u := d.users[m.OrganizerID]
 		if !ok || u == nil {
+			d.stopWatching()
 			return nil, fmt.Errorf("directory: meeting %s: bad ID or unknown organizer %d", m.ConferenceID, m.OrganizerID)
 		}
 		d.conf.put(&confEntry{key: key, organizerID: u.id, user: u, static: m.Static, requireOrganizer: m.RequireOrganizer,
@@ -135,6 +147,10 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 	}
 	d.persisted.Add(1)
 	go d.persistLoop()
+	if d.changes != nil {
+		d.persisted.Add(1)
+		go d.applyChanges()
+	}
 	return d, nil
 }
 
@@ -142,6 +158,7 @@ func Open(ctx context.Context, opts Options) (*Directory, error) {
 // it again does nothing.
 func (d *Directory) Close() error {
 	d.closeOnce.Do(func() {
+		d.stopWatching()
 		close(d.quit)
 		d.persisted.Wait()
 		// Everything still dirty, queued or not, is written before closing.
@@ -392,6 +409,9 @@ func (d *Directory) persistNow(ctx context.Context, u *userEntry) error {
 	state := u.lock.expand()
 	u.dirty = false
 	u.mu.Unlock()
+	if kept, err := d.keepOthersLock(ctx, u, state); kept || err != nil {
+		return err
+	}
 	if err := d.backend.SaveLockState(ctx, u.id, state); err != nil {
 		u.mu.Lock()
 		u.dirty = true

@@ -159,3 +159,16 @@ func timeFromNanos(n int64) time.Time {
 	}
 	return time.Unix(0, n).UTC()
 }
+
+// removeWhere removes every entry drop selects: a walk of every slot, for
+// the rare changes that do not name their IDs (a disabled user seen on
+// another node, a reload). Writers are serialised by Directory.mu.
+func (x *confIndex) removeWhere(drop func(*confEntry) bool) {
+	for i := range x.slots {
+		for e := x.slots[i].Load(); e != nil; e = e.next {
+			if drop(e) {
+				x.remove(e.key)
+			}
+		}
+	}
+}

@@ -88,7 +88,10 @@ func (s *DB) CreateMeeting(ctx context.Context, m *store.Meeting) error {
 		if err := conferenceIDFree(ctx, tx, m.ConferenceID, m.OrganizerID); err != nil {
 			return err
 		}
-		return insertMeeting(ctx, tx, m, m.OrganizerID)
+		if err := insertMeeting(ctx, tx, m, m.OrganizerID); err != nil {
+			return err
+		}
+		return notifyMeeting(ctx, tx, m.ConferenceID)
 	})
 }
 
@@ -102,7 +105,7 @@ func (s *DB) DeleteMeeting(ctx context.Context, conferenceID string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("meeting %q: %w", conferenceID, store.ErrNotFound)
 		}
-		return nil
+		return notifyMeeting(ctx, tx, conferenceID)
 	})
 }
 

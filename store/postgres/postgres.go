@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,12 @@ import (
 type DB struct {
 	pool *pgxpool.Pool
 	name string // the server and database, for errors: never the password
+
+	// The change feed's listening connections (changes.go).
+	connConfig *pgx.ConnConfig
+	watchMu    sync.Mutex
+	watchStop  []context.CancelFunc
+	watchers   sync.WaitGroup
 }
 
 var _ store.Backend = (*DB)(nil)
@@ -66,7 +73,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", name, err)
 	}
-	s := &DB{pool: pool, name: name}
+	s := &DB{pool: pool, name: name, connConfig: cfg.ConnConfig.Copy()}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("%w (database %s)", err, name)
@@ -79,6 +86,7 @@ func (s *DB) Where() string { return s.name }
 
 // Close closes every connection of the pool.
 func (s *DB) Close() error {
+	s.stopWatching()
 	s.pool.Close()
 	return nil
 }

@@ -37,6 +37,9 @@ func (s *DB) SaveSettings(ctx context.Context, st store.Settings) error {
 	return s.inTx(ctx, "save settings", func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO settings (id, value) VALUES (1, $1)
 			ON CONFLICT (id) DO UPDATE SET value = excluded.value`, string(raw))
-		return err
+		if err != nil {
+			return err
+		}
+		return notify(ctx, tx, payloadSettings)
 	})
 }

@@ -200,6 +200,9 @@ func (s *DB) CreateUser(ctx context.Context, u *store.User, meeting *store.Meeti
 		if mail != nil {
 			mail.UserID = id // the welcome email is about the user just made
 		}
+		if err := notifyUser(ctx, tx, id); err != nil {
+			return err
+		}
 		return insertMail(ctx, tx, mail)
 	})
 	if err != nil {
@@ -233,6 +236,9 @@ func (s *DB) UpdateUser(ctx context.Context, u *store.User, mail *store.SealedMa
 		if err := oneRow(tag, "user", u.ID); err != nil {
 			return err
 		}
+		if err := notifyUser(ctx, tx, u.ID); err != nil {
+			return err
+		}
 		return insertMail(ctx, tx, mail)
 	})
 }
@@ -250,7 +256,10 @@ func (s *DB) SaveLockState(ctx context.Context, userID int64, lock store.LockSta
 		if err != nil {
 			return err
 		}
-		return oneRow(tag, "user", userID)
+		if err := oneRow(tag, "user", userID); err != nil {
+			return err
+		}
+		return notifyUser(ctx, tx, userID)
 	})
 }
 
@@ -283,6 +292,9 @@ func (s *DB) ReplaceConferenceID(ctx context.Context, userID int64, oldID, newID
 				return meetingConstraintErr(err, newID, userID)
 			}
 		}
+		if err := notifyUser(ctx, tx, userID); err != nil {
+			return err
+		}
 		return insertMail(ctx, tx, mail)
 	})
 }
@@ -295,7 +307,10 @@ func (s *DB) DeleteUser(ctx context.Context, userID int64) error {
 		if err != nil {
 			return err
 		}
-		return oneRow(tag, "user", userID)
+		if err := oneRow(tag, "user", userID); err != nil {
+			return err
+		}
+		return notifyUser(ctx, tx, userID)
 	})
 }
 
