@@ -292,6 +292,37 @@ CREATE INDEX signin_links_created ON signin_links (created_at);
 CREATE INDEX signin_links_user ON signin_links (user_id);
 `,
 	},
+	{
+		version: 12,
+		name:    "cluster",
+		sql: `
+-- The cluster's shared state (cluster.go; issue 17): which node is each
+-- meeting's home, a lease every node reads, and the nodes' registry. Times
+-- are the database's clock (clock_timestamp()), never a node's. Not
+-- directory data: no audit, no change feed. No foreign keys: a lease's ID
+-- is a user's static ID or a meeting's, and a node may claim a home before
+-- its first heartbeat.
+CREATE TABLE cluster_nodes (
+	id         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	sip_addr   TEXT NOT NULL DEFAULT '',
+	admin_url  TEXT NOT NULL DEFAULT '',
+	draining   BOOLEAN NOT NULL DEFAULT false,
+	started_at BIGINT NOT NULL DEFAULT 0, -- the node's start, as it told
+	seen_at    BIGINT NOT NULL            -- its last heartbeat
+);
+
+CREATE TABLE meeting_homes (
+	conference_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	node          TEXT COLLATE "C" NOT NULL,
+	sip_addr      TEXT NOT NULL DEFAULT '',
+	expires_at    BIGINT NOT NULL, -- the lease's end
+	started       BOOLEAN NOT NULL DEFAULT false
+);
+
+-- RenewHomes and ReleaseNode find a node's leases.
+CREATE INDEX meeting_homes_node ON meeting_homes (node);
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.

@@ -279,6 +279,34 @@ CREATE INDEX signin_links_created ON signin_links (created_at);
 CREATE INDEX signin_links_user ON signin_links (user_id);
 `,
 	},
+	{
+		version: 12,
+		name:    "cluster",
+		sql: `
+-- PostgreSQL's cluster tables (store/postgres/cluster.go: meetings' home
+-- leases and the node registry), created here too but never used: a
+-- SQLite directory is one node and its Backend is no store.ClusterBackend.
+-- They keep a schema version the same schema in both engines.
+CREATE TABLE cluster_nodes (
+	id         TEXT NOT NULL PRIMARY KEY,
+	sip_addr   TEXT NOT NULL DEFAULT '',
+	admin_url  TEXT NOT NULL DEFAULT '',
+	draining   INTEGER NOT NULL DEFAULT 0 CHECK (draining IN (0, 1)),
+	started_at INTEGER NOT NULL DEFAULT 0,
+	seen_at    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE meeting_homes (
+	conference_id TEXT NOT NULL PRIMARY KEY,
+	node          TEXT NOT NULL,
+	sip_addr      TEXT NOT NULL DEFAULT '',
+	expires_at    INTEGER NOT NULL,
+	started       INTEGER NOT NULL DEFAULT 0 CHECK (started IN (0, 1))
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX meeting_homes_node ON meeting_homes (node);
+`,
+	},
 }
 
 // latestSchemaVersion is the version this program writes.
