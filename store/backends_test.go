@@ -132,6 +132,7 @@ var directoryTests = []struct {
 	{"UserTokenExpiresAndRevokes", testUserTokenExpiresAndRevokes},
 	{"LookupConferenceCarriesAnnouncements", testLookupConferenceCarriesAnnouncements},
 	{"SignInLinks", testSignInLinks},
+	{"ClusterOnlySharedBackend", testClusterOnlySharedBackend},
 }
 
 // TestStore runs the directory's tests on every backend.
