@@ -34,6 +34,8 @@ type Config struct {
 	// Store is the directory's database engine (store.go): SQLite in
 	// data_dir, or a PostgreSQL server.
 	Store Store `yaml:"store"`
+	// Cluster makes the bridge one node of several (cluster.go).
+	Cluster Cluster `yaml:"cluster"`
 	// DataDir holds the database (dialin.db, with the sqlite store) and
 	// the PIN secret (pin-secret).
 	DataDir string `yaml:"data_dir"`
@@ -428,6 +430,7 @@ func Default() Config {
 		},
 		CallRecords: DefaultCallRecords(),
 		Store:       Store{Driver: StoreSQLite},
+		Cluster:     Cluster{Lease: DefaultClusterLease},
 		DataDir:     "data",
 	}
 }

@@ -196,6 +196,12 @@ email:
 call_records: {retention: 720h, mask_calling_number: false, queue: 100}
 prompts: ` + dir + `
 store: {driver: postgres, dsn: "host=/run/postgresql dbname=dialin"}
+cluster:
+  secret: "0123456789abcdef0123456789abcdef"
+  node_id: node-1.example
+  address: 10.0.0.11:5060
+  networks: [10.0.0.0/24, 10.0.1.5]
+  lease: 8s
 data_dir: /var/lib/dialin
 demo_organizer: false
 pin_secret_file: /etc/dialin/pin-secret
@@ -248,7 +254,9 @@ pin_secret_file: /etc/dialin/pin-secret
 		CallRecords: CallRecords{Retention: 720 * time.Hour, Queue: 100},
 		Prompts:     dir,
 		Store:       Store{Driver: StorePostgres, DSN: "host=/run/postgresql dbname=dialin"},
-		DataDir:     "/var/lib/dialin",
+		Cluster: Cluster{Secret: "0123456789abcdef0123456789abcdef", NodeID: "node-1.example", Address: "10.0.0.11:5060",
+			Networks: []string{"10.0.0.0/24", "10.0.1.5"}, Lease: 8 * time.Second},
+		DataDir: "/var/lib/dialin",
 
 		PINSecretFile: "/etc/dialin/pin-secret",
 	}
@@ -274,6 +282,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if len(got.Admin.Tokens) == 0 {
 		got.Admin.Tokens = nil
+	}
+	if len(got.Cluster.Networks) == 0 {
+		got.Cluster.Networks = nil
 	}
 	if !reflect.DeepEqual(got, Default()) {
 		t.Errorf("example differs from Default():\n got  %+v\n want %+v", got, Default())
@@ -459,6 +470,22 @@ func TestValidate(t *testing.T) {
 	}{
 		// sip.listen
 		{"listen empty", func(c *Config) { c.SIP.Listen = nil }, "sip.listen: is empty"},
+		{"cluster on sqlite", func(c *Config) {
+			c.Cluster.Secret, c.Cluster.Networks = strings.Repeat("k", 32), []string{"10.0.0.0/24"}
+		}, "cluster.secret: is set, but the nodes of a cluster share a PostgreSQL directory"},
+		{"cluster short secret", func(c *Config) { c.Cluster.Secret, c.Cluster.Networks = "short", []string{"10.0.0.1"} }, "cluster.secret: is 5 characters"},
+		{"cluster no networks", func(c *Config) { c.Cluster.Secret = strings.Repeat("k", 32) }, "cluster.networks: is empty"},
+		{"cluster bad network", func(c *Config) {
+			c.Cluster.Secret, c.Cluster.Networks = strings.Repeat("k", 32), []string{"10.0.0.0/33"}
+		}, `cluster.networks[0]: "10.0.0.0/33" is not an IP address or CIDR`},
+		{"cluster bad node", func(c *Config) {
+			c.Cluster.Secret, c.Cluster.Networks, c.Cluster.NodeID = strings.Repeat("k", 32), []string{"10.0.0.1"}, "node 1"
+		}, `cluster.node_id: "node 1"`},
+		{"cluster bad address", func(c *Config) {
+			c.Cluster.Secret, c.Cluster.Networks, c.Cluster.Address = strings.Repeat("k", 32), []string{"10.0.0.1"}, "node1:5060"
+		}, `cluster.address: host "node1" is not an IP address`},
+		{"cluster keys without secret", func(c *Config) { c.Cluster.NodeID = "n1" }, "cluster.secret: is empty; a cluster node needs"},
+		{"cluster lease", func(c *Config) { c.Cluster.Lease = 100 * time.Millisecond }, "cluster.lease: 100ms: use 1s to 1m"},
 		{"listen no port", func(c *Config) { c.SIP.Listen = []string{"udp::5060", "udp:127.0.0.1"} }, `sip.listen[1]: "udp:127.0.0.1" has no port`},
 		{"listen empty port", func(c *Config) { c.SIP.Listen = []string{"udp:127.0.0.1:"} }, `sip.listen[0]: "udp:127.0.0.1:" has no port`},
 		{"listen no transport", func(c *Config) { c.SIP.Listen = []string{"127.0.0.1"} }, `sip.listen[0]: "127.0.0.1" has no transport`},

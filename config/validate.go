@@ -47,6 +47,7 @@ func (c *Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.CallRecords.validate(&p)
 	c.Store.validate(&p)
+	c.Cluster.validate(&p, c.Store)
 
 	// Each call holds one even RTP port, so more calls than ports would fail
 	// at answer time instead of getting a clean 503.

@@ -52,6 +52,10 @@ type Call struct {
 
 	hold holdState // the caller holds the bridge (hold.go)
 
+	join *Join    // an inter-node call: who the other node's IVR found (cluster.go)
+	srv  *Server  // for MoveMedia (move.go)
+	in   *inbound // its dialog
+
 	// For the call's record (record.go).
 	note                   any
 	waitingSince, waitedNS atomic.Int64
@@ -98,6 +102,15 @@ func (c *Call) StopPlay() {
 // Digits delivers keys from the DTMF transports sip.dtmf allows (RFC 4733,
 // SIP INFO, in-band tones), each press once.
 func (c *Call) Digits() <-chan byte { return c.digits }
+
+// Joined reports an inter-node call: another node's IVR identified the
+// caller, whose media this node (the meeting's home) now carries.
+func (c *Call) Joined() (Join, bool) {
+	if c.join == nil {
+		return Join{}, false
+	}
+	return *c.join, true
+}
 
 // Hangup ends the call from our side; the bridge sends BYE.
 func (c *Call) Hangup(reason error) { c.cancel(reason) }

@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,14 @@ type inbound struct {
 	reqLog loglimit.Limiter
 
 	timer *sessionTimer // RFC 4028 (timers.go); set before the dialog is registered
-	live  liveness      // probes of a peer that sends no media (liveness.go)
+
+	// leg, with mu: the inter-node dialog of a call whose media the
+	// meeting's home carries (move.go); nil while it is here, at ownAddr
+	// and ownPort.
+	leg     *Leg
+	ownAddr netip.Addr
+	ownPort int
+	live    liveness // probes of a peer that sends no media (liveness.go)
 
 	// out lets one of our own requests in the dialog be built at a time:
 	// sipgo numbers them (CSeq) with a load and a store, and the ACK of
@@ -119,6 +127,13 @@ func (in *inbound) dropAckWaiter(ch <-chan struct{}) {
 // applyLocked makes neg the session's parameters; with in.mu held.
 func (in *inbound) applyLocked(neg Negotiated) {
 	if neg == in.answer.Negotiated {
+		return
+	}
+	if in.leg != nil {
+		// The media is on the home: it gets the change; ours stays silent.
+		in.answer.Negotiated = neg
+		in.call.setHeld(!neg.WeSend())
+		go in.leg.update(neg)
 		return
 	}
 	session := in.call.Session

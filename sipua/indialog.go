@@ -54,6 +54,9 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	in := s.lookup(req)
+	if in == nil && s.onLegRequest(req, tx) {
+		return
+	}
 	if in == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return

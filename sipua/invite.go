@@ -24,7 +24,9 @@ import (
 // re-INVITE (reinvite.go).
 func (s *Server) onInvite(req *sip.Request, stx sip.ServerTransaction) {
 	if _, err := sip.DialogIDFromRequestUAS(req); err == nil {
-		s.onReinvite(req, stx)
+		if !s.onLegRequest(req, stx) {
+			s.onReinvite(req, stx)
+		}
 		return
 	}
 	s.wg.Add(1)
@@ -45,10 +47,17 @@ func (s *Server) onInvite(req *sip.Request, stx sip.ServerTransaction) {
 	log.Info().Str("from", loglimit.Excerpt(from)).Str("to", loglimit.Excerpt(req.Recipient.String())).
 		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
 
-	if !s.admit(req, tx, log, n, end) {
+	join, isJoin, ok := s.readJoin(req, tx, log, end)
+	if !ok || !s.admit(req, tx, log, n, end, isJoin) {
 		return
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
+	if isJoin && s.opts.AcceptJoin != nil && !s.opts.AcceptJoin(join) {
+		log.Info().Str("conference_id", join.ConferenceID).Msg("refused: inter-node call for a meeting this node is not the home of")
+		end.refused("not the meeting's home")
+		respond(tx, req, 410, "Not The Meeting's Home")
+		return
+	}
 	offer, neg, ok := s.readOffer(req, tx, log)
 	if !ok {
 		end.refused("bad or unusable SDP offer")
@@ -78,6 +87,9 @@ func (s *Server) onInvite(req *sip.Request, stx sip.ServerTransaction) {
 	}
 	defer release()
 	end.call = in.call
+	if isJoin {
+		in.call.join = &join
+	}
 	in.timer = s.newSessionTimer(in, terms)
 	s.register(in)
 	defer s.unregister(in)
@@ -101,8 +113,12 @@ func (s *Server) onInvite(req *sip.Request, stx sip.ServerTransaction) {
 // admit decides whether a new call may start: digest authentication, then
 // shutdown, the dial-in number and the call limit. When it may not, admit
 // has answered the INVITE. n counts this INVITE among those being handled.
-func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger, n int64, end *callEnd) bool {
-	if s.auth != nil && !s.authenticate(req, tx, log) {
+//
+// An inter-node INVITE (isJoin, its claim verified) is not a trunk's: no
+// digest, no dial-in number; the home node decides whether it is the
+// meeting's home (Options.AcceptJoin).
+func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.Logger, n int64, end *callEnd, isJoin bool) bool {
+	if !isJoin && s.auth != nil && !s.authenticate(req, tx, log) {
 		end.refused("digest authentication")
 		return false
 	}
@@ -113,7 +129,7 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 		end.refused("shutting down")
 		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return false
-	case !s.acceptsNumber(req.Recipient.User):
+	case !isJoin && !s.acceptsNumber(req.Recipient.User):
 		s.counts.notDialIn.Add(1)
 		log.Info().Str("number", loglimit.Excerpt(req.Recipient.User)).Msg("refused: not a dial-in number")
 		end.refused("not a dial-in number")
@@ -220,7 +236,10 @@ func (s *Server) newInbound(req *sip.Request, dialog *sipgo.DialogServerSession,
 			Version:    1,
 			Negotiated: neg,
 		},
+		ownAddr: s.publicIP,
+		ownPort: port,
 	}
+	call.in, call.srv = in, s
 	release = func() {
 		_ = session.Close()
 		cancel(nil)

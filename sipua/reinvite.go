@@ -67,6 +67,9 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 // but answered in one transaction with no ACK.
 func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	in := s.lookup(req)
+	if in == nil && s.onLegRequest(req, tx) {
+		return
+	}
 	if in == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return

@@ -41,12 +41,17 @@ type Handler func(ctx context.Context, call *Call)
 // Options configure a Server: the parts of the configuration it uses, each
 // whole (every field of them is the user agent's), and its collaborators.
 type Options struct {
-	SIP     config.SIP    // listen addresses, trunk ACL, auth, DTMF, answer delay, dial-in numbers
-	RTP     config.RTP    // the port range and the inactivity timeout
-	Limits  config.Limits // max calls and duration, shutdown grace, Retry-After
+	SIP     config.SIP     // listen addresses, trunk ACL, auth, DTMF, answer delay, dial-in numbers
+	RTP     config.RTP     // the port range and the inactivity timeout
+	Limits  config.Limits  // max calls and duration, shutdown grace, Retry-After
+	Cluster config.Cluster // the inter-node INVITEs' secret and networks (cluster.go, move.go)
 	Logger  zerolog.Logger
 	Clock   *media.Clock // the 20 ms media clock that paces every call's audio
 	Handler Handler
+	// AcceptJoin, if set, decides whether this node takes an inter-node
+	// call (a caller another node's IVR identified): it is the meeting's
+	// home. Refused calls get 410 and their node looks again.
+	AcceptJoin func(Join) bool
 	// OnEnd, if set, gets each call's record once it is over (record.go),
 	// on the call's goroutine: it must not block.
 	OnEnd func(Ended)
@@ -84,6 +89,9 @@ type Server struct {
 	auth             *digestAuth // nil: no digest authentication (sip.auth)
 	authLog          loglimit.Limiter
 	refusedAuth      atomic.Uint64
+	cluster          *clusterAuth // nil: not a cluster node
+	joinLog          loglimit.Limiter
+	legs             map[string]*Leg // by dialog ID: calls whose media a home node took (move.go)
 
 	draining atomic.Bool
 	baseCtx  context.Context
@@ -108,6 +116,10 @@ func New(opts Options) (*Server, error) {
 	trusted, err := parseTrustedNetworks(opts.SIP.TrustedNetworks)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Cluster.Enabled() {
+		// The other nodes send inter-node INVITEs and their dialogs' requests.
+		trusted = append(trusted, opts.Cluster.Prefixes()...)
 	}
 	auth, err := newDigestAuth(opts.SIP.Auth)
 	if err != nil {
@@ -140,6 +152,8 @@ func New(opts Options) (*Server, error) {
 		dialogs:  make(map[string]*inbound),
 		trusted:  trusted,
 		auth:     auth,
+		cluster:  newClusterAuth(opts.Cluster),
+		legs:     make(map[string]*Leg),
 		baseCtx:  baseCtx,
 		stop:     stop,
 	}

@@ -16,6 +16,7 @@ type callCounters struct {
 	// refused, by why (the untrusted and auth refusals are the Server's
 	// own counters, kept for the status API).
 	maxCalls, shutdown, notDialIn, badRequest, noCodec, sessionTimer, noMedia atomic.Uint64
+	badJoin                                                                   atomic.Uint64 // inter-node INVITEs refused (cluster.go)
 	// answerLatency is from the INVITE's arrival to our 200 OK (the answer
 	// delay included).
 	answerLatency *atomichist.Histogram

@@ -24,6 +24,7 @@ import (
 	"github.com/dialin/dialin/admin/mailer"
 	"github.com/dialin/dialin/admin/token"
 	"github.com/dialin/dialin/bridge"
+	"github.com/dialin/dialin/cluster"
 	"github.com/dialin/dialin/config"
 	"github.com/dialin/dialin/internal/datalock"
 	"github.com/dialin/dialin/internal/idletrim"
@@ -141,14 +142,24 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		Guard:     ivr.NewGuard(guard),
 		Config:    cfg.IVR,
 	}
+	// One node, or one of a cluster (cluster.go): where an identified
+	// caller's meeting is.
+	var nodes *cluster.Placer
+	place := placement{dir: dir, join: func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left {
+		return meetings.Join(ctx, call, j)
+	}}
 	ua, err := sipua.New(sipua.Options{
 		SIP:     cfg.SIP,
 		RTP:     cfg.RTP,
 		Limits:  cfg.Limits,
+		Cluster: cfg.Cluster,
 		Logger:  log,
 		Clock:   clock,
-		Handler: func(ctx context.Context, call *sipua.Call) { answer(ctx, call, menu, meetings) },
-		OnEnd:   func(e sipua.Ended) { records.Record(callRecord(e)) },
+		Handler: func(ctx context.Context, call *sipua.Call) { answer(ctx, call, menu, &place) },
+		AcceptJoin: func(j sipua.Join) bool {
+			return nodes == nil || nodes.AcceptJoin(j)
+		},
+		OnEnd: func(e sipua.Ended) { records.Record(callRecord(e)) },
 	})
 	if err != nil {
 		return err
@@ -181,6 +192,15 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if cfg.Cluster.Enabled() {
+		if nodes, err = startCluster(ctx, cfg.Cluster, dir, ua, meetings, list, log); err != nil {
+			stopAdmin()
+			return err
+		}
+		menu.Meetings = nodes
+		place.join = func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left { return nodes.Join(ctx, call, j) }
+		place.here = func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left { return nodes.JoinMoved(ctx, call, j) }
+	}
 	go clock.Run(ctx)
 	go idletrim.Run(ctx, ua.ActiveCalls, idletrim.After, func() {
 		debug.FreeOSMemory()
@@ -231,15 +251,20 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 
 // answer is one call's way through the bridge: the IVR finds out who the
 // caller is, then the meeting (or its lobby) takes them until the call ends.
-// What they found and how it ended is noted for the call's record.
-func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, meetings *bridge.Bridge) {
+// What they found and how it ended is noted for the call's record. A call
+// from another node of the cluster skips the IVR: that node's found them.
+func answer(ctx context.Context, call *sipua.Call, menu *ivr.Menu, place *placement) {
+	if j, ok := call.Joined(); ok {
+		place.joinMoved(ctx, call, j)
+		return
+	}
 	e, ok := menu.Identify(ctx, call)
 	note := &flowNote{entry: e}
 	call.Note(note)
 	if !ok {
 		return
 	}
-	note.left = meetings.Join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
+	note.left = place.join(ctx, call, bridge.Joining{ConferenceID: e.ConferenceID, Conference: e.Conference, Organizer: e.Organizer})
 	note.joined = true
 }
 

@@ -157,6 +157,7 @@ type Call struct {
 
 	remoteBye  atomic.Bool
 	droppedOut atomic.Int64 // packets DropEvery lost
+	reinvited  atomic.Int64 // re-INVITEs from the bridge taken (onReinvite)
 	wg         sync.WaitGroup
 	endOnce    sync.Once
 	stop       chan struct{} // closed when teardown begins
@@ -231,6 +232,7 @@ func (c *Call) setup() error {
 		return fmt.Errorf("testphone: new server: %w", err)
 	}
 	srv.OnBye(c.onBye)
+	srv.OnInvite(c.onReinvite)
 	srv.OnOptions(respondOK)
 	srv.OnInfo(respondOK)
 	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {}) // ACKs get no response
@@ -461,6 +463,51 @@ func (c *Call) inDialogRequest(method sip.RequestMethod) *sip.Request {
 	req.Laddr = c.sipLaddr // leave from the listener, not an ephemeral port (UDP)
 	return req
 }
+
+// onReinvite answers the bridge's re-INVITE in our dialog, as a phone
+// does: the media goes where the offer says (another node of a cluster
+// moves a call's media this way, issue 17), answered with our address
+// and the offer's first codec. A new INVITE is refused: the phone only
+// dials.
+func (c *Call) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	id, offer := c.dialogID, c.offer
+	c.mu.Unlock()
+	reqID, err := sip.DialogIDFromRequestUAC(req)
+	if err != nil || reqID != id {
+		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	info, err := c.checkAnswer(req.Body())
+	if err != nil {
+		respond(tx, req, 488, "Not Acceptable Here")
+		return
+	}
+	offer.version++
+	offer.codecs = []media.Codec{info.codec}
+	if info.eventPT == 0 {
+		offer.eventPT = 0
+	} else if offer.eventPT != 0 {
+		offer.eventPT = info.eventPT
+	}
+	res := sip.NewSDPResponseFromRequest(req, buildSDP(offer))
+	c.mu.Lock()
+	contact := c.dialogUA.ContactHDR
+	c.mu.Unlock()
+	res.AppendHeader(&contact)
+	if err := tx.Respond(res); err != nil {
+		c.log.Warn().Err(err).Msg("answer re-INVITE")
+		return
+	}
+	c.mu.Lock()
+	c.offer.version = offer.version
+	c.mu.Unlock()
+	c.reinvited.Add(1)
+	c.applyMedia(info, offer.direction)
+}
+
+// Reinvited is how many re-INVITEs from the bridge the phone took.
+func (c *Call) Reinvited() int64 { return c.reinvited.Load() }
 
 // onBye answers the far end's BYE and tears the call down.
 func (c *Call) onBye(req *sip.Request, tx sip.ServerTransaction) {
