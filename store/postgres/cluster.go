@@ -44,7 +44,8 @@ func checkLease(node string, ttl time.Duration) error {
 // ClaimHome takes or renews the lease in one upsert: the row is inserted,
 // or updated when it is node's or expired; either way under the row's lock,
 // so of nodes claiming at once exactly one wins. When the upsert returns
-// nothing another node holds an unexpired lease, read after it.
+// nothing another node holds an unexpired lease: it reads that one, in a
+// statement of its own (the upsert's snapshot may predate the winner's).
 func (s *DB) ClaimHome(ctx context.Context, conferenceID, node, sipAddr string, ttl time.Duration) (store.Home, error) {
 	if conferenceID == "" {
 		return store.Home{}, fmt.Errorf("postgres: claim home: no conference ID: %w", store.ErrInvalidInput)
