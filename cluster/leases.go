@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/dialin/dialin/store"
 )
 
 // releaseAfter keeps a fresh claim from being released before its caller
@@ -16,6 +18,7 @@ type heldLeases struct {
 	mu      sync.Mutex
 	since   map[string]time.Time // claimed at
 	started map[string]bool
+	resumed map[string]bool // taken over started, until its first inter-node caller joins
 }
 
 func (h *heldLeases) claimed(id string) {
@@ -51,6 +54,10 @@ func (p *Placer) Run(ctx context.Context) {
 func (p *Placer) keepLeases(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Lease/2)
 	defer cancel()
+	if err := p.opts.Leases.Heartbeat(ctx, store.Node{ID: p.opts.Node, SIPAddr: p.opts.SIPAddr, AdminURL: p.opts.AdminURL,
+		Started: p.startedAt}); err != nil {
+		p.opts.Log.Warn().Err(err).Msg("cluster: heartbeat not written")
+	}
 	live := p.opts.Bridge.LiveIDs()
 	holds := make(map[string]bool, len(live))
 	for _, id := range live {

@@ -28,6 +28,7 @@ type Leases interface {
 	ReleaseNode(ctx context.Context, node string) error
 	SetHomeStarted(ctx context.Context, conferenceID, node string, started bool) error
 	HomeOf(ctx context.Context, conferenceID string) (h store.Home, ok bool, err error)
+	Heartbeat(ctx context.Context, n store.Node) error
 }
 
 // Call is what the placer needs of a call: what the bridge needs, and a
@@ -41,24 +42,28 @@ type Call interface {
 type Options struct {
 	Node    string // this node's ID
 	SIPAddr string // where the other nodes send this node SIP (host:port)
-	Lease   time.Duration
-	Leases  Leases
-	Bridge  *bridge.Bridge
-	Prompts *prompts.Set
-	Log     zerolog.Logger
+	// AdminURL is this node's admin API, which the others forward a
+	// meeting's live requests to; "" without one.
+	AdminURL string
+	Lease    time.Duration
+	Leases   Leases
+	Bridge   *bridge.Bridge
+	Prompts  *prompts.Set
+	Log      zerolog.Logger
 }
 
 // Placer takes each identified caller to their meeting's home: into this
 // node's bridge when it is the home (or becomes it), otherwise to the
 // home by moving the call's media.
 type Placer struct {
-	opts Options
-	held heldLeases // the leases this node holds (leases.go)
+	opts      Options
+	held      heldLeases // the leases this node holds (leases.go)
+	startedAt time.Time
 }
 
 // New returns a placer; Run keeps its leases.
 func New(opts Options) *Placer {
-	return &Placer{opts: opts, held: heldLeases{since: map[string]time.Time{}, started: map[string]bool{}}}
+	return &Placer{opts: opts, startedAt: time.Now(), held: heldLeases{since: map[string]time.Time{}, started: map[string]bool{}, resumed: map[string]bool{}}}
 }
 
 // homeSearch bounds how long a caller waits for a reachable home: past a
@@ -83,6 +88,7 @@ func (p *Placer) Join(ctx context.Context, call Call, j bridge.Joining) bridge.L
 			return p.joinHere(ctx, call, j)
 		}
 		if home.Node == p.opts.Node {
+			p.resume(home, j)
 			return p.joinHere(ctx, call, j)
 		}
 		leg, err := call.MoveMedia(ctx, home.SIPAddr, sipua.Join{ConferenceID: j.ConferenceID, Organizer: j.Organizer, Node: p.opts.Node})
@@ -157,13 +163,34 @@ func (p *Placer) AcceptJoin(j sipua.Join) bool {
 		return false
 	}
 	p.held.claimed(j.ConferenceID)
+	if home.Started {
+		p.held.mu.Lock()
+		p.held.resumed[j.ConferenceID] = true
+		p.held.mu.Unlock()
+	}
 	return true
 }
 
 // JoinMoved joins a caller another node's IVR identified (an inter-node
 // call) into this node's meeting.
 func (p *Placer) JoinMoved(ctx context.Context, call bridge.Call, j bridge.Joining) bridge.Left {
+	p.held.mu.Lock()
+	resumed := p.held.resumed[j.ConferenceID]
+	delete(p.held.resumed, j.ConferenceID)
+	p.held.mu.Unlock()
+	p.resume(store.Home{Started: resumed}, j)
 	return p.joinHere(ctx, call, j)
+}
+
+// resume starts a meeting that was on at a home that died: this node
+// took its lease over, started, so its callers rejoin a meeting that goes
+// on instead of waiting for an organizer who may be gone.
+func (p *Placer) resume(home store.Home, j bridge.Joining) {
+	if !home.Started || p.opts.Bridge.Started(j.ConferenceID) {
+		return
+	}
+	p.opts.Log.Info().Str("conference_id", j.ConferenceID).Msg("cluster: the meeting was on at a home that is gone: it goes on here")
+	p.opts.Bridge.Start(j.ConferenceID, j.Conference)
 }
 
 // Started is the IVR's question (ivr.Meetings): whether the meeting is

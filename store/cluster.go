@@ -15,7 +15,10 @@ type Home struct {
 	Node         string    // node ID
 	SIPAddr      string    // host:port where other nodes send the inter-node INVITE
 	Expires      time.Time // the lease's end, by the database's clock
-	Started      bool      // the meeting has started on its home (the IVR of other nodes reads it)
+	// Started: the meeting has started on its home (the IVR of other nodes
+	// reads it). A node that takes over an expired lease gets it as it
+	// was: a meeting that was on when its home died goes on at the new one.
+	Started bool
 }
 
 // Node is one bridge process of a cluster, as it last told the database.

@@ -41,7 +41,7 @@ func (p *placement) joinMoved(ctx context.Context, call *sipua.Call, j sipua.Joi
 // startCluster makes this bridge a cluster node: the placer with the
 // shared database's leases, kept until ctx ends.
 func startCluster(ctx context.Context, cfg config.Cluster, dir *store.Directory, ua *sipua.Server, meetings *bridge.Bridge,
-	list *prompts.Set, log zerolog.Logger) (*cluster.Placer, error) {
+	list *prompts.Set, adminURL string, log zerolog.Logger) (*cluster.Placer, error) {
 	leases, ok := dir.Cluster()
 	if !ok {
 		return nil, fmt.Errorf("cluster: the store (%T) is not one nodes share: set store.driver postgres", dir)
@@ -67,13 +67,14 @@ func startCluster(ctx context.Context, cfg config.Cluster, dir *store.Directory,
 		}
 	}
 	p := cluster.New(cluster.Options{
-		Node:    node,
-		SIPAddr: addr,
-		Lease:   cfg.Lease,
-		Leases:  leases,
-		Bridge:  meetings,
-		Prompts: list,
-		Log:     log.With().Str("component", "cluster").Logger(),
+		Node:     node,
+		SIPAddr:  addr,
+		AdminURL: adminURL,
+		Lease:    cfg.Lease,
+		Leases:   leases,
+		Bridge:   meetings,
+		Prompts:  list,
+		Log:      log.With().Str("component", "cluster").Logger(),
 	})
 	// A node restarted after a crash held leases its new self knows
 	// nothing of: free them for the meetings' next callers.

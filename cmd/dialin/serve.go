@@ -193,13 +193,17 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if cfg.Cluster.Enabled() {
-		if nodes, err = startCluster(ctx, cfg.Cluster, dir, ua, meetings, list, log); err != nil {
+		if nodes, err = startCluster(ctx, cfg.Cluster, dir, ua, meetings, list, adminSvc.url(), log); err != nil {
 			stopAdmin()
 			return err
 		}
 		menu.Meetings = nodes
-		place.join = func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left { return nodes.Join(ctx, call, j) }
-		place.here = func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left { return nodes.JoinMoved(ctx, call, j) }
+		place.join = func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left {
+			return nodes.Join(ctx, call, j)
+		}
+		place.here = func(ctx context.Context, call *sipua.Call, j bridge.Joining) bridge.Left {
+			return nodes.JoinMoved(ctx, call, j)
+		}
 	}
 	go clock.Run(ctx)
 	go idletrim.Run(ctx, ua.ActiveCalls, idletrim.After, func() {
@@ -472,6 +476,14 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	go func() { s.served <- api.Serve() }()
 	log.Info().Str("url", api.URL()).Str("token_source", source).Int("named_tokens", len(cfg.Admin.Tokens)).Msg("admin API ready")
 	return s, nil
+}
+
+// url is the admin API's URL, "" when it is off.
+func (s *adminServices) url() string {
+	if s.api == nil {
+		return ""
+	}
+	return s.api.URL()
 }
 
 // dialInNumbers are the numbers the self-service page shows: the

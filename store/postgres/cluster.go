@@ -64,7 +64,7 @@ ON CONFLICT (conference_id) DO UPDATE SET
 	node = excluded.node,
 	sip_addr = excluded.sip_addr,
 	expires_at = excluded.expires_at,
-	started = h.started AND h.node = excluded.node -- a take-over starts afresh
+	started = h.started -- a take-over of a meeting that was on keeps it on (its home died)
 WHERE h.node = excluded.node OR h.expires_at <= (SELECT ns FROM now)
 RETURNING h.node, h.sip_addr, h.expires_at, h.started`,
 			conferenceID, node, sipAddr, int64(ttl)).Scan(&h.Node, &h.SIPAddr, &expires, &h.Started)

@@ -149,8 +149,8 @@ func TestPostgresHomeExpiryAndTakeOver(t *testing.T) {
 		}
 
 		took := claim(t, b, "2000001", "node-b", longTTL)
-		if took.Node != "node-b" || took.SIPAddr != "node-b.example:5060" || took.Started {
-			t.Fatalf("take-over: %+v, want node-b's, not started", took)
+		if took.Node != "node-b" || took.SIPAddr != "node-b.example:5060" || !took.Started {
+			t.Fatalf("take-over: %+v, want node-b's, still started (the meeting was on when its home died)", took)
 		}
 		lost := renew(t, a, "node-a", longTTL, "2000001", "2000002", "2000009", "2000001")
 		if want := []string{"2000001", "2000009"}; !slices.Equal(lost, want) {
