@@ -124,6 +124,7 @@ func (m *menuCall) identify(ctx context.Context) (Entry, bool) {
 	}
 	e := Entry{ConferenceID: id, Conference: conf, Outcome: OutcomeFound}
 	if conf.RequireOrganizer && !m.Meetings.Started(id) {
+		m.call.Log().Info().Str("conference_id", id).Msg("meeting not on: offering the organizer's PIN")
 		e.Organizer, ok = m.askOrganizer(ctx, id)
 		if !ok || ctx.Err() != nil {
 			return m.failedEntry()

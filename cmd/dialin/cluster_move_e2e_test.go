@@ -28,15 +28,32 @@ cluster: {secret: %q, node_id: %s, networks: [127.0.0.0/8], lease: 2s}
 // conference ID and PIN.
 func startClusterPair(t *testing.T) (node1, node2 *bridgeProcess, id, pin string) {
 	t.Helper()
+	nodes, id, pin := startClusterNodes(t, 2)
+	return nodes[0], nodes[1], id, pin
+}
+
+// startClusterNodes is startClusterPair with n nodes (node1, node2, ...).
+func startClusterNodes(t *testing.T, n int) (nodes []*bridgeProcess, id, pin string) {
+	t.Helper()
 	t.Setenv("DIALIN_PG_DSN", pg.Get(t).NewDatabase(t))
 	t.Setenv("DIALIN_PIN_SECRET", strings.Repeat("5a", 32))
-	node1 = startBridge(t, meetConfig(t)+clusterNodeYAML("node1"))
-	node1.WaitLog(t, msgIs("cluster node"), 10*time.Second)
-	node2 = startBridge(t, meetConfig(t)+clusterNodeYAML("node2"))
-	node2.WaitLog(t, msgIs("cluster node"), 10*time.Second)
-	id, pin = ivrOrganizer(t, node1, "ada@example.com")
-	meetSettings(t, node1, `{"lobby_admission": "auto"}`)
-	return node1, node2, id, pin
+	for i := 1; i <= n; i++ {
+		b := startBridge(t, meetConfig(t)+clusterNodeYAML(fmt.Sprintf("node%d", i)))
+		b.WaitLog(t, msgIs("cluster node"), 10*time.Second)
+		nodes = append(nodes, b)
+	}
+	id, pin = ivrOrganizer(t, nodes[0], "ada@example.com")
+	meetSettings(t, nodes[0], `{"lobby_admission": "auto"}`)
+	return nodes, id, pin
+}
+
+// sigkillBridge kills a bridge process as a crash would (SIGKILL): no
+// shutdown, no BYE, no lease released.
+func sigkillBridge(b *bridgeProcess) {
+	b.stopOnce.Do(func() {
+		_ = b.cmd.Process.Kill()
+		<-b.exited
+	})
 }
 
 // movedJoined waits until a caller whose IVR ran on from has joined the
@@ -111,4 +128,101 @@ func movedLegCallID(t *testing.T, home *bridgeProcess, call *testphone.Call) str
 	t.Helper()
 	l := home.WaitLog(t, allOf(msgIs("inter-node call"), fieldIs("origin_call_id", call.CallID())), 5*time.Second)
 	return fmt.Sprint(l["call_id"])
+}
+
+// A meeting's home dies (kill -9) under callers moved there from the
+// other two nodes: each of their nodes notices within a few seconds (the
+// leg's probes), takes the caller's media back, tells them they are being
+// joined again, and places them anew. The first claims the dead home's
+// lease once it ends and starts the meeting (it was on), the other's
+// caller moves there: the two keep talking to each other within 10 s.
+// The organizer, whose call was on the dead node, is lost with it.
+func TestClusterHomeLostCallersRejoin(t *testing.T) {
+	nodes, id, pin := startClusterNodes(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	home := nodes[0]
+	org, _ := meetOrganizer(t, ctx, home, id, pin, "organizer")
+	bob := meetDial(t, ctx, nodes[1], id, "bob")[0]
+	carol := meetDial(t, ctx, nodes[2], id, "carol")[0]
+	movedJoined(t, nodes[1], home, bob)
+	movedJoined(t, nodes[2], home, carol)
+	_ = org
+
+	killed := time.Now()
+	sigkillBridge(home)
+	for i, c := range []*testphone.Call{bob, carol} {
+		l := nodes[i+1].WaitLog(t, ofCall(c, "cluster: the meeting's home node is gone: joining again"), 10*time.Second)
+		t.Logf("node %d noticed the dead home %v after the kill", i+2, time.Since(killed).Round(time.Millisecond))
+		_ = l
+	}
+	// Each is in the meeting again: on its own node (the new home) or
+	// moved to it.
+	rejoined := func(b *bridgeProcess, c *testphone.Call) bool {
+		return b.CountLogs(allOf(ofCall(c, "caller joined the meeting"))) > 0 ||
+			b.CountLogs(ofCall(c, "media moved to the meeting's home node")) > 1
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !(rejoined(nodes[1], bob) && rejoined(nodes[2], carol)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not both callers rejoined within 10 s of the kill")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("both callers rejoined %v after the kill", time.Since(killed).Round(time.Millisecond))
+	time.Sleep(1500 * time.Millisecond) // the "joining" prompt
+	recs := meetRound(t, ctx, []meetTone{{bob, 1000}}, bob, carol)
+	meetHears(t, "carol (after the re-home)", recs[carol], 1000, meetHeardAlone)
+	meetNotHears(t, "bob (its own tone)", recs[bob], 1000)
+	recs = meetRound(t, ctx, []meetTone{{carol, 1500}}, bob, carol)
+	meetHears(t, "bob (after the re-home)", recs[bob], 1500, meetHeardAlone)
+}
+
+// One lobby, one start, one *21 across nodes: an attendee dials node 2
+// before the meeting is on and waits in its lobby (node 2 becomes the
+// home); the organizer dials node 1, whose IVR takes the PIN and moves
+// the call to node 2, which starts the meeting; the lobby waits (the
+// organizer admits), and the organizer's *21, sent to node 2 in the
+// moved media, admits the attendee. Node 1's IVR knew the meeting was
+// on from the lease row: an attendee dialling node 1 then is not asked
+// for the organizer's PIN.
+func TestClusterLobbyAndAdmitAcrossNodes(t *testing.T) {
+	nodes, id, pin := startClusterNodes(t, 2)
+	node1, node2 := nodes[0], nodes[1]
+	meetSettings(t, node1, `{"lobby_admission": "organizer"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+
+	lob := meetDial(t, ctx, node2, id, "lobby")[0]
+	meetJoined(t, node2, lob, true)
+	if n := node2.CountLogs(ofCall(lob, "meeting not on: offering the organizer's PIN")); n != 1 {
+		t.Errorf("node 2 offered the organizer's PIN %d times to the first caller, want once (the meeting was not on)", n)
+	}
+
+	org := dial(t, node1, testphone.Options{From: "organizer"})
+	ivrKeys(t, ctx, org, id+"*"+pin+"#")
+	l := movedJoined(t, node1, node2, org)
+	if l["role"] != "organizer" || l["started_meeting"] != true {
+		t.Fatalf("the moved organizer joined node 2 as %v, started_meeting %v; want organizer, true", l["role"], l["started_meeting"])
+	}
+	if live := meetGet(t, node2, id); !live.Started || len(live.Lobby) != 1 || len(live.Participants) != 1 {
+		t.Fatalf("node 2's meeting: started %v, %d waiting, %d in; want on, 1, 1", live.Started, len(live.Lobby), len(live.Participants))
+	}
+
+	time.Sleep(1500 * time.Millisecond) // the organizer's joining prompt
+	ivrKeys(t, ctx, org, "*21")
+	meetAdmitted(t, node2, lob)
+	admittedAt := time.Now()
+	meetQuiet(t, lob, admittedAt, prompts.Joining)
+	recs := meetRound(t, ctx, []meetTone{{org, 1000}}, lob, org)
+	meetHears(t, "the admitted caller", recs[lob], 1000, meetHeardAlone)
+	meetNotHears(t, "the organizer (its own tone)", recs[org], 1000)
+
+	// The meeting is on (node 2 wrote it in the lease): node 1's IVR lets
+	// the next attendee straight in, without the organizer's prompt.
+	late := meetDial(t, ctx, node1, id, "late")[0]
+	movedJoined(t, node1, node2, late)
+	if n := node1.CountLogs(ofCall(late, "meeting not on: offering the organizer's PIN")); n != 0 {
+		t.Errorf("node 1 offered the organizer's PIN for a meeting that was on")
+	}
 }
