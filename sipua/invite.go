@@ -48,6 +48,9 @@ func (s *Server) onInvite(req *sip.Request, stx sip.ServerTransaction) {
 		Str("source", req.Source()).Str("transport", req.Transport()).Msg("call offered")
 
 	join, isJoin, ok := s.readJoin(req, tx, log, end)
+	if isJoin {
+		end.Join = &join
+	}
 	if !ok || !s.admit(req, tx, log, n, end, isJoin) {
 		return
 	}

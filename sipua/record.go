@@ -38,6 +38,9 @@ type Ended struct {
 	// Note is what the call's handler left with Call.Note (who the
 	// caller was, where they went).
 	Note any
+	// Join is set for an inter-node call (its claim verified): the
+	// caller's own call is on the node that answered them.
+	Join *Join
 }
 
 // callEnd gathers a call's Ended as onInvite goes.

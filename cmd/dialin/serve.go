@@ -159,7 +159,15 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		AcceptJoin: func(j sipua.Join) bool {
 			return nodes == nil || nodes.AcceptJoin(j)
 		},
-		OnEnd: func(e sipua.Ended) { records.Record(callRecord(e)) },
+		OnEnd: func(e sipua.Ended) {
+			if e.Join != nil {
+				// A caller moved here from another node: their record is
+				// that node's, which answered them; this one would count
+				// the call twice in the usage.
+				return
+			}
+			records.Record(callRecord(e))
+		},
 	})
 	if err != nil {
 		return err
