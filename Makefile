@@ -5,7 +5,7 @@ BIN := bin/dialin
 CONFIG ?=
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-deps lint lint-deps check-deploy bench bench-go bench-sipp bench-load prompts fuzz vet clean screenshots
+.PHONY: build run test test-deps lint lint-deps check-deploy bench bench-go bench-sipp bench-load bench-cluster prompts fuzz vet clean screenshots
 
 # -buildvcs=auto stamps the git revision into the binary (dialin --version)
 # even where GOFLAGS turns stamping off; outside a checkout it stamps none.
@@ -42,8 +42,8 @@ lint-deps:
 
 # Go benchmarks of the hot paths (allocations included), then the sipp
 # call-setup-rate run and the sipp load run (CPU and RSS per participant,
-# churn). Figures go into BENCHMARKS.md.
-bench: bench-go bench-sipp bench-load
+# churn), then the cluster's off-home cost. Figures go into BENCHMARKS.md.
+bench: bench-go bench-sipp bench-load bench-cluster
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -55,6 +55,12 @@ bench-sipp: test-deps
 # scripts/bench-load.sh.
 bench-load: test-deps
 	bash scripts/bench-load.sh
+
+# Two cluster nodes on one PostgreSQL: what a caller off the meeting's
+# home costs and adds in delay (cmd/dialin/cluster_bench_test.go; about 2
+# minutes; MEETINGS, SIZE, WINDOW, PROBES).
+bench-cluster: test-deps
+	DIALIN_CLUSTER_BENCH=1 $(GO) test -count=1 -v -run '^TestClusterLoadBench$$' -timeout 20m ./cmd/dialin
 
 # Pictures of the admin center's pages, taken in headless Chromium by the
 # browser tests, into screenshots/ (not committed).

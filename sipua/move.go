@@ -27,10 +27,16 @@ import (
 // Leg timing: the home is probed in the leg's dialog so a dead home is
 // noticed within a few seconds and the caller can be taken back.
 const (
-	legAnswerWait   = 5 * time.Second
+	legAnswerWait = 5 * time.Second
+	// Each home node is pinged once a second for all the legs to it (a
+	// probe per call would cost both nodes a SIP transaction per call per
+	// second); two unanswered pings in a row and the home is gone.
 	legProbeEvery   = time.Second
 	legProbeWait    = time.Second
-	legProbeFailing = 2 // probes unanswered in a row: the home is gone
+	legProbeFailing = 2
+	// Each leg's dialog is probed this often: a home that restarted answers
+	// its pings but knows none of the calls it had.
+	legDialogProbeEvery = 15 * time.Second
 )
 
 // Why a leg ended.
@@ -47,6 +53,7 @@ type Leg struct {
 	call   *Call
 	dialog *sipgo.DialogClientSession
 	id     string // the leg's dialog ID, as its UAC
+	target string // the home's SIP address
 	home   netip.AddrPort
 	offer  []byte // our last offer to the home, answered again to its refreshes
 
@@ -138,7 +145,7 @@ func (s *Server) dialLeg(ctx context.Context, c *Call, target string, neg Negoti
 		_ = dialog.Close()
 		return nil, Negotiated{}, fmt.Errorf("inter-node 2xx: %w", err)
 	}
-	leg := &Leg{s: s, call: c, dialog: dialog, id: id, offer: offer, done: make(chan struct{})}
+	leg := &Leg{s: s, call: c, dialog: dialog, id: id, target: target, offer: offer, done: make(chan struct{})}
 	s.mu.Lock()
 	s.legs[id] = leg // before the ACK: a BYE right behind it must find the leg
 	s.mu.Unlock()
@@ -200,6 +207,9 @@ func (in *inbound) moveTo(ctx context.Context, addr netip.AddrPort, leg *Leg) er
 		in.call.Session.SetDirection(neg.WeSend(), neg.PeerSends())
 		return err
 	}
+	// Nothing comes here any more: the clock stops reading and ticking
+	// the session, so a moved call costs this node no work per tick.
+	in.call.srv.clock.RemoveSession(in.call.Session, in.call.Player)
 	return nil
 }
 
@@ -215,6 +225,9 @@ func (l *Leg) MoveBack(ctx context.Context) error {
 	sdp := in.answer.movedOffer()
 	in.mu.Unlock()
 	in.call.Session.SetDirection(neg.WeSend(), neg.PeerSends())
+	if in.call.ctx.Err() == nil { // the teardown removes it for good
+		l.s.clock.AddSession(in.call.Session, in.call.Player)
+	}
 	res, err := in.reoffer(ctx, sdp)
 	if err == nil && !res.IsSuccess() {
 		err = fmt.Errorf("the caller answered %d %s", res.StatusCode, res.Reason)
@@ -327,12 +340,14 @@ func (l *Leg) request(method sip.RequestMethod) *sip.Request {
 	return req
 }
 
-// watch probes the home until the leg or the call ends; a home that does
-// not answer legProbeFailing probes in a row is gone.
+// watch follows the leg until it or the call ends: the home node is
+// pinged for all its legs at once (homeWatch), and the leg's own dialog
+// is probed now and then, for a home that restarted and forgot it (481).
 func (l *Leg) watch() {
-	t := time.NewTicker(legProbeEvery)
+	stopWatch := l.s.watchHome(l)
+	defer stopWatch()
+	t := time.NewTicker(legDialogProbeEvery)
 	defer t.Stop()
-	failed := 0
 	for {
 		select {
 		case <-l.done:
@@ -347,27 +362,19 @@ func (l *Leg) watch() {
 		res, err := l.dialog.Do(ctx, l.request(sip.OPTIONS))
 		l.out.Unlock()
 		cancel()
-		switch {
-		case l.call.ctx.Err() != nil:
-			continue // the next turn hangs up
-		case err == nil && res.StatusCode != 481 && res.StatusCode != 408:
-			failed = 0
-			continue
-		case err == nil:
+		if err == nil && (res.StatusCode == 481 || res.StatusCode == 408) {
 			l.call.log.Warn().Int("status", res.StatusCode).Msg("leg: the home does not know the call")
-			l.forget()
-			l.end(ErrHomeLost)
-			return
-		}
-		failed++
-		if failed >= legProbeFailing {
-			l.call.log.Warn().Err(err).Int("probes", failed).Msg("leg: the meeting's home node does not answer")
-			l.forget()
-			_ = l.dialog.Close()
-			l.end(ErrHomeLost)
+			l.lost()
 			return
 		}
 	}
+}
+
+// lost ends a leg whose home is gone or forgot it.
+func (l *Leg) lost() {
+	l.forget()
+	_ = l.dialog.Close()
+	l.end(ErrHomeLost)
 }
 
 // hangup ends the leg from our side (BYE), once.

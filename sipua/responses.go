@@ -34,8 +34,16 @@ const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 
 // onOptions answers a keepalive or capability query; while shutting down,
 // 503 tells the trunk to send its calls elsewhere.
+//
+// An OPTIONS in a dialog this bridge does not have gets 481 (RFC 3261
+// 12.2.2): a cluster node probing a call it moved here learns that it is
+// gone (a restarted node answers, but has lost its calls).
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	s.lookup(req) // an OPTIONS in a call's dialog: the caller is alive
+	in := s.lookup(req) // an OPTIONS in a call's dialog: the caller is alive
+	if to := req.To(); in == nil && to != nil && to.Params.Has("tag") && s.legOf(req) == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))

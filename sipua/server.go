@@ -91,7 +91,8 @@ type Server struct {
 	refusedAuth      atomic.Uint64
 	cluster          *clusterAuth // nil: not a cluster node
 	joinLog          loglimit.Limiter
-	legs             map[string]*Leg // by dialog ID: calls whose media a home node took (move.go)
+	legs             map[string]*Leg       // by dialog ID: calls whose media a home node took (move.go)
+	homes            map[string]*homeWatch // by home address: the pings of the nodes legs go to (homewatch.go)
 
 	draining atomic.Bool
 	baseCtx  context.Context
@@ -154,6 +155,7 @@ func New(opts Options) (*Server, error) {
 		auth:     auth,
 		cluster:  newClusterAuth(opts.Cluster),
 		legs:     make(map[string]*Leg),
+		homes:    make(map[string]*homeWatch),
 		baseCtx:  baseCtx,
 		stop:     stop,
 	}
