@@ -323,6 +323,10 @@ func (b *Bridge) SetLocked(id string, locked bool) error {
 	return nil
 }
 
+// Holds reports whether the bridge holds the meeting of a conference ID
+// (on, or with someone in it or its lobby).
+func (b *Bridge) Holds(conferenceID string) bool { return b.lookup(conferenceID) != nil }
+
 // LiveIDs lists the conference IDs of the meetings the bridge holds now
 // (on, or with someone waiting or being turned away), in order. It holds
 // the bridge's lock only to copy the keys: the admin center polls it.

@@ -52,6 +52,9 @@ func (p *Placer) Run(ctx context.Context) {
 }
 
 func (p *Placer) keepLeases(ctx context.Context) {
+	if p.closed.Load() {
+		return // released for good (Close): renewing would claim them back
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Lease/2)
 	defer cancel()
 	if err := p.opts.Leases.Heartbeat(ctx, store.Node{ID: p.opts.Node, SIPAddr: p.opts.SIPAddr, AdminURL: p.opts.AdminURL,

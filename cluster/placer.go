@@ -9,6 +9,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,6 +60,11 @@ type Placer struct {
 	opts      Options
 	held      heldLeases // the leases this node holds (leases.go)
 	startedAt time.Time
+
+	// draining: the node is stopping (SIGTERM); it takes inter-node calls
+	// only for the meetings it holds, which finish here. closed: its
+	// leases are released, it takes none.
+	draining, closed atomic.Bool
 }
 
 // New returns a placer; Run keeps its leases.
@@ -152,6 +158,15 @@ func (p *Placer) joinHere(ctx context.Context, call bridge.Call, j bridge.Joinin
 // AcceptJoin is sipua's Options.AcceptJoin: an inter-node call is taken
 // when this node is (or becomes) the meeting's home.
 func (p *Placer) AcceptJoin(j sipua.Join) bool {
+	switch {
+	case p.closed.Load():
+		return false
+	case p.draining.Load():
+		// A meeting this node holds finishes here; no new one starts.
+		if !p.opts.Bridge.Holds(j.ConferenceID) {
+			return false
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	home, err := p.opts.Leases.ClaimHome(ctx, j.ConferenceID, p.opts.Node, p.opts.SIPAddr, p.opts.Lease)
@@ -169,6 +184,26 @@ func (p *Placer) AcceptJoin(j sipua.Join) bool {
 		p.held.mu.Unlock()
 	}
 	return true
+}
+
+// Drain marks the node as stopping: no meeting gets its home here any
+// more, those it holds go on until Close.
+func (p *Placer) Drain() { p.draining.Store(true) }
+
+// Close releases every lease of this node, before its remaining calls are
+// hung up: the inter-node calls it ends are placed anew by their nodes,
+// which then find the meetings free to claim (a meeting that was on
+// goes on at the next home).
+func (p *Placer) Close() {
+	p.draining.Store(true)
+	p.closed.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.opts.Leases.ReleaseNode(ctx, p.opts.Node); err != nil {
+		p.opts.Log.Warn().Err(err).Msg("cluster: leases not released")
+		return
+	}
+	p.opts.Log.Info().Msg("cluster: this node's meetings are free for other nodes")
 }
 
 // JoinMoved joins a caller another node's IVR identified (an inter-node
