@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,9 @@ type Cluster struct {
 	Node   string // this node's ID, named in the claims it signs
 	Secret string // cluster.secret
 	Peers  ClusterPeers
+	// Networks are the nodes' addresses (cluster.networks): a signed
+	// request from anywhere else is refused unread. Empty: any source.
+	Networks []netip.Prefix
 	// Client sends the forwarded requests; nil: one that follows no
 	// redirect.
 	Client *http.Client
@@ -92,10 +96,11 @@ type Cluster struct {
 
 // nodeAPI is the cluster side of an api; nil when the node is alone.
 type nodeAPI struct {
-	node   string
-	secret []byte
-	peers  ClusterPeers
-	client *http.Client
+	node     string
+	secret   []byte
+	peers    ClusterPeers
+	networks []netip.Prefix
+	client   *http.Client
 }
 
 func newNodeAPI(c *Cluster) *nodeAPI {
@@ -106,7 +111,7 @@ func newNodeAPI(c *Cluster) *nodeAPI {
 	if client == nil {
 		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &nodeAPI{node: c.Node, secret: []byte(c.Secret), peers: c.Peers, client: client}
+	return &nodeAPI{node: c.Node, secret: []byte(c.Secret), peers: c.Peers, networks: c.Networks, client: client}
 }
 
 // claim is what a forwarded request says of itself.
@@ -152,6 +157,7 @@ func (n *nodeAPI) mac(fields ...string) string {
 // gets 401).
 var (
 	errNotClusterNode = errors.New("this API is not a cluster node's")
+	errNotFromNode    = errors.New("not from cluster.networks")
 	errBadClaim       = errors.New("malformed claim")
 	errStaleClaim     = errors.New("claim too old or from the future")
 	errBadSignature   = errors.New("signature does not match (another cluster.secret?)")
@@ -223,6 +229,9 @@ func isForwarded(ctx context.Context) bool {
 // the request the handlers see, with the claim. The body is read here (the
 // signature covers it) and put back.
 func (a *api) acceptForwarded(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, claim, error) {
+	if a.node != nil && !a.node.fromNode(r.RemoteAddr) {
+		return r, claim{}, errNotFromNode
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		return r, claim{}, errForwardedBody
@@ -240,6 +249,24 @@ func (a *api) acceptForwarded(w http.ResponseWriter, r *http.Request, pattern st
 		r.RemoteAddr = c.addr // the client's, for the audit; the credential names the node
 	}
 	return r, c, nil
+}
+
+// fromNode reports whether addr (host:port) is in the nodes' networks.
+func (n *nodeAPI) fromNode(addr string) bool {
+	if len(n.networks) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range n.networks {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // refuseForwarded answers a signed request that did not verify. The reason

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -322,6 +323,21 @@ func TestClusterSignedRequests(t *testing.T) {
 	}
 	if n := n1.requests.Load(); n != 0 {
 		t.Errorf("node 1 got %d requests: a forwarded request was forwarded again", n)
+	}
+
+	// A node whose cluster.networks do not hold the source refuses it unread.
+	far := &env{t: t, dir: n1.dir, live: &fakeLive{}, logs: &syncBuffer{}, client: n1.client}
+	fh, err := NewHandler(Options{Directory: far.dir, Token: testToken, Live: far.live, Logger: zerolog.New(far.logs),
+		Cluster: &Cluster{Node: "node5", Secret: testClusterSecret, Peers: &fakePeers{}, Networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	far.srv = httptest.NewServer(fh)
+	t.Cleanup(far.srv.Close)
+	r = (&node{env: far}).signed(testClusterSecret, "node2", "alice", time.Now(), "GET", "/api/v1/meetings/"+id, "")
+	far.checkErr(r, 401, wire.CodeUnauthorized, "a claim from outside cluster.networks")
+	if !strings.Contains(far.logs.String(), "not from cluster.networks") {
+		t.Errorf("the refusal's log:\n%s", far.logs.String())
 	}
 
 	// A node alone takes no claim at all.

@@ -37,7 +37,7 @@ func adminCluster(cfg config.Cluster, dir *store.Directory) (*admin.Cluster, err
 	if err != nil {
 		return nil, err
 	}
-	return &admin.Cluster{Node: node, Secret: cfg.Secret,
+	return &admin.Cluster{Node: node, Secret: cfg.Secret, Networks: cfg.Prefixes(),
 		Peers: &clusterPeers{db: backend, node: node, maxAge: 3 * cfg.Lease}}, nil
 }
 
