@@ -89,8 +89,8 @@ type Cluster struct {
 	// Networks are the nodes' addresses (cluster.networks): a signed
 	// request from anywhere else is refused unread. Empty: any source.
 	Networks []netip.Prefix
-	// Client sends the forwarded requests; nil: one that follows no
-	// redirect.
+	// Client sends the forwarded requests; nil: one that goes straight
+	// to the node (no proxy) and follows no redirect.
 	Client *http.Client
 }
 
@@ -109,7 +109,11 @@ func newNodeAPI(c *Cluster) *nodeAPI {
 	}
 	client := c.Client
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// Straight to the node: never through an HTTP proxy of the
+		// environment, which would see the signed requests.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = nil
+		client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	return &nodeAPI{node: c.Node, secret: []byte(c.Secret), peers: c.Peers, networks: c.Networks, client: client}
 }

@@ -281,8 +281,10 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.refuseForwarded(sw, r, err)
 			return
 		}
-		r, credential, polling = fr, c.credentialName(), c.polling
-		a.mux.ServeHTTP(sw, r.WithContext(withCredential(r.Context(), credential)))
+		// The request's log line keeps the node's address; the
+		// handlers (the audit) see the client's.
+		credential, polling = c.credentialName(), c.polling
+		a.mux.ServeHTTP(sw, fr.WithContext(withCredential(fr.Context(), credential)))
 		return
 	}
 	// A user's own routes check that user's token themselves (withSelf).
