@@ -146,12 +146,13 @@ func TestClusterForwardsToHome(t *testing.T) {
 		{"PUT", base + "/lock", `{"locked": true}`},
 		{"DELETE", base + "/participants/m2", ""},
 		{"POST", base + "/end", ""},
+		{"POST", base + "/start", ""}, // the home claimed: it starts there
 	} {
 		if r := n2.call(step.method, step.path, step.body); r.status >= 300 || r.header.Get(NodeHeader) != "node1" {
 			t.Fatalf("%s %s through node 2: %d\n%s", step.method, step.path, r.status, r.body)
 		}
 	}
-	want := []string{"mute " + id + " m2 true", "admit " + id + " l1", "lock " + id + " true", "remove " + id + " m2", "end " + id}
+	want := []string{"mute " + id + " m2 true", "admit " + id + " l1", "lock " + id + " true", "remove " + id + " m2", "end " + id, "start " + id}
 	if got := n1.live.takeCalls(); !slices.Equal(got, want) {
 		t.Errorf("node 1's bridge got %q, want %q", got, want)
 	}
@@ -160,20 +161,20 @@ func TestClusterForwardsToHome(t *testing.T) {
 	}
 	// One entry per request (the home's), naming who acted through which node.
 	entries := n1.auditAll()
-	if len(entries) != 6 { // the enable, the five controls
-		t.Fatalf("%d audit entries, want 6: %+v", len(entries), entries)
+	if len(entries) != 7 { // the enable, the six controls
+		t.Fatalf("%d audit entries, want 7: %+v", len(entries), entries)
 	}
-	for _, e := range entries[:5] {
+	for _, e := range entries[:6] {
 		if e.Credential != "node:node2/local" || e.Outcome != store.AuditOK || !strings.HasPrefix(e.Address, "127.0.0.1:") {
 			t.Errorf("audit entry %s: credential %q, outcome %s, address %s", e.Action, e.Credential, e.Outcome, e.Address)
 		}
 	}
-	if entries[4].Action != "meeting.mute" || !strings.Contains(entries[4].Target, "participant m2") {
-		t.Errorf("the mute's entry: %+v", entries[4])
+	if entries[5].Action != "meeting.mute" || !strings.Contains(entries[5].Target, "participant m2") {
+		t.Errorf("the mute's entry: %+v", entries[5])
 	}
 
 	// The home refuses as it would its own caller's: the answer is its.
-	n2.checkErr(n2.call("PUT", base+"/lock", `{"locked": true}`), 409, wire.CodeMeetingNotStarted, "lock after the end")
+	n2.checkErr(n2.call("PUT", base+"/participants/m9/mute", `{"muted": true}`), 404, wire.CodeCallerNotFound, "mute of nobody")
 	n2.checkErr(n2.call("PUT", base+"/lock", `{}`), 400, wire.CodeInvalidInput, "lock without locked")
 	n1.live.takeCalls()
 
