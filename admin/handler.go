@@ -84,6 +84,9 @@ type Options struct {
 	// (call_records.mask_calling_number off).
 	CallRecords        CallRecords
 	ShowCallingNumbers bool
+	// Cluster makes the API a cluster node's (cluster.go): a meeting's
+	// live routes reach its home node; nil: a node alone.
+	Cluster *Cluster
 }
 
 // api holds the handlers' dependencies.
@@ -115,6 +118,7 @@ type api struct {
 
 	records     CallRecords
 	showCallers bool
+	node        *nodeAPI // nil: a node alone
 }
 
 // handlerFunc is a route's handler: it writes the success response itself
@@ -223,9 +227,10 @@ func newAPI(opts Options) *api {
 		a.started = time.Now()
 	}
 	a.records, a.showCallers = opts.CallRecords, opts.ShowCallingNumbers
+	a.node = newNodeAPI(opts.Cluster)
 	for _, rt := range a.routes() {
 		pattern := rt.method + " " + rt.path
-		a.mux.Handle(pattern, a.serve(a.audited(rt.method, rt.path, rt.handle)))
+		a.mux.Handle(pattern, a.serve(a.forwarding(rt.method, rt.path, a.audited(rt.method, rt.path, rt.handle))))
 		if rt.public {
 			a.public[pattern] = true
 		}
@@ -268,6 +273,20 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	act, r := inProcess(r)
 	polling = isPolling(r.Context())
 	_, pattern := a.mux.Handler(r)
+	if len(r.Header.Values(ForwardHeader)) > 0 {
+		// Another node's, signed (cluster.go): that node's credential,
+		// for the forwarded routes only.
+		fr, c, err := a.acceptForwarded(sw, r, pattern)
+		if err != nil {
+			a.refuseForwarded(sw, r, err)
+			return
+		}
+		// The request's log line keeps the node's address; the
+		// handlers (the audit) see the client's.
+		credential, polling = c.credentialName(), c.polling
+		a.mux.ServeHTTP(sw, fr.WithContext(withCredential(fr.Context(), credential)))
+		return
+	}
 	// A user's own routes check that user's token themselves (withSelf).
 	if !a.public[pattern] && !a.self[pattern] {
 		if act.account != "" {

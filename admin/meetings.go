@@ -441,7 +441,8 @@ func (a *api) setLocked(w http.ResponseWriter, r *http.Request) error {
 // GET /api/v1/live: the meetings the bridge holds now, started or with
 // callers in the lobby (a meeting only turning a caller away is not
 // listed), each with its live state. A meeting deleted while on is listed
-// with its conference ID and live state only.
+// with its conference ID and live state only. On a cluster node, those of
+// every live node (cluster.go).
 func (a *api) listLive(w http.ResponseWriter, r *http.Request) error {
 	if a.live == nil {
 		return &apiError{Status: http.StatusServiceUnavailable, Code: wire.CodeBridgeUnavailable,
@@ -467,6 +468,11 @@ func (a *api) listLive(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out.Meetings = append(out.Meetings, views...)
+	}
+	if a.node != nil && !isForwarded(r.Context()) {
+		if err := a.peersLive(r, &out); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -16,15 +16,16 @@ type Cluster struct {
 	// NodeID names this node in the database and the logs; the host name
 	// when empty. Unique in the cluster.
 	NodeID string `yaml:"node_id"`
-	// Secret authenticates the inter-node INVITEs (HMAC-SHA256): the same
-	// on every node, 32 characters or more; write ${DIALIN_CLUSTER_SECRET}.
+	// Secret authenticates the inter-node INVITEs and the admin requests
+	// forwarded between nodes (HMAC-SHA256): the same on every node, 32
+	// characters or more; write ${DIALIN_CLUSTER_SECRET}.
 	Secret string `yaml:"secret"`
 	// Address is the host:port where the other nodes send this node SIP
 	// over UDP; the first UDP listener of sip.listen when empty.
 	Address string `yaml:"address"`
 	// Networks are the nodes' addresses (CIDRs): the only sources an
-	// inter-node INVITE is taken from. They are trusted for SIP like
-	// sip.trusted_networks.
+	// inter-node INVITE or a forwarded admin request is taken from. They
+	// are trusted for SIP like sip.trusted_networks.
 	Networks []string `yaml:"networks"`
 	// Lease is how long a home node's claim on a meeting lasts without
 	// renewal: a meeting whose home died is re-homed after it.

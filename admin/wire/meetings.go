@@ -90,9 +90,13 @@ type AdmitResult struct {
 	Admitted int `json:"admitted"`
 }
 
-// LiveList is the answer of GET /live: the meetings the bridge holds now.
+// LiveList is the answer of GET /live: the meetings the bridge holds now
+// (a cluster node: every live node's).
 type LiveList struct {
 	Meetings []Meeting `json:"meetings"`
+	// UnansweredNodes are the cluster's nodes that did not list theirs in
+	// time (their meetings are missing); absent on a node alone.
+	UnansweredNodes []string `json:"unanswered_nodes,omitempty"`
 }
 
 // LockRequest is the body of PUT /meetings/{id}/lock.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/rs/zerolog"
 
@@ -46,13 +45,9 @@ func startCluster(ctx context.Context, cfg config.Cluster, dir *store.Directory,
 	if !ok {
 		return nil, fmt.Errorf("cluster: the store (%T) is not one nodes share: set store.driver postgres", dir)
 	}
-	node := cfg.NodeID
-	if node == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return nil, fmt.Errorf("cluster: no cluster.node_id and no host name: %w", err)
-		}
-		node = h
+	node, err := clusterNodeID(cfg)
+	if err != nil {
+		return nil, err
 	}
 	addr := cfg.Address
 	if addr == "" {

@@ -433,8 +433,17 @@ func startAdmin(cfg config.Config, dir *store.Directory, ua *sipua.Server, live 
 	if created {
 		log.Info().Str("file", source).Msg("created the admin API token; the dialin subcommands read it from there")
 	}
+	// A cluster node's API reaches every node's meetings (admin/cluster.go).
+	var nodes *admin.Cluster
+	if cfg.Cluster.Enabled() {
+		if nodes, err = adminCluster(cfg.Cluster, dir); err != nil {
+			s.stop(context.Background())
+			return nil, err
+		}
+	}
 	h, err := admin.NewHandler(admin.Options{
 		Directory:          dir,
+		Cluster:            nodes,
 		Tokens:             adminCredentials(creds),
 		Live:               live,
 		Meetings:           meetings,
