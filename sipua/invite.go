@@ -126,7 +126,7 @@ func (s *Server) admit(req *sip.Request, tx sip.ServerTransaction, log zerolog.L
 		return false
 	}
 	switch {
-	case s.draining.Load():
+	case s.draining.Load() && !isJoin: // a stopping home still takes callers of its meetings (AcceptJoin)
 		s.counts.shutdown.Add(1)
 		log.Info().Msg("refused: shutting down")
 		end.refused("shutting down")
@@ -417,6 +417,10 @@ func (s *Server) bye(in *inbound) {
 	inv := in.dialog.InviteRequest
 	bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
 	bye.SetTransport(inv.Transport())
+	if in.call.join != nil && errors.Is(context.Cause(in.call.ctx), ErrShutdown) {
+		// The node that moved the caller here places them anew (move.go).
+		bye.AppendHeader(sip.NewHeader("Reason", reasonNodeStopping))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	in.out.Lock() // after a refresh's ACK, never beside a probe (inbound.out)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,10 @@ const (
 	// its pings but knows none of the calls it had.
 	legDialogProbeEvery = 15 * time.Second
 )
+
+// reasonNodeStopping is the Reason of a home's BYE when it stops: the
+// caller is not done, the node is (RFC 3326).
+const reasonNodeStopping = `SIP;cause=503;text="node stopping"`
 
 // Why a leg ended.
 var (
@@ -435,6 +440,11 @@ func (s *Server) onLegRequest(req *sip.Request, tx sip.ServerTransaction) bool {
 			return true
 		}
 		l.forget()
+		if r := req.GetHeader("Reason"); r != nil && strings.Contains(r.Value(), "cause=503") {
+			l.call.log.Info().Msg("leg: the meeting's home node is stopping")
+			l.end(ErrHomeLost) // placed anew, like a dead home's callers
+			return true
+		}
 		l.end(ErrHomeHungUp)
 	case sip.INVITE, sip.UPDATE:
 		var body []byte

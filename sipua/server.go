@@ -52,6 +52,10 @@ type Options struct {
 	// call (a caller another node's IVR identified): it is the meeting's
 	// home. Refused calls get 410 and their node looks again.
 	AcceptJoin func(Join) bool
+	// BeforeHangup, if set, runs when Shutdown's grace is over, before
+	// the calls still up are hung up (a cluster node frees its meetings
+	// for the other nodes, so the callers they moved here can rejoin).
+	BeforeHangup func()
 	// OnEnd, if set, gets each call's record once it is over (record.go),
 	// on the call's goroutine: it must not block.
 	OnEnd func(Ended)
@@ -351,6 +355,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		select {
 		case <-grace.C:
 			s.log.Info().Int64("calls", s.active.Load()).Msg("grace period over: hanging up remaining calls")
+			if s.opts.BeforeHangup != nil {
+				s.opts.BeforeHangup()
+			}
 			s.stop(ErrShutdown)
 		case <-poll.C:
 		case <-ctx.Done():

@@ -42,6 +42,8 @@ type ClusterBackend interface {
 	// ReleaseHome ends node's lease of the ID (nothing when another node holds it).
 	ReleaseHome(ctx context.Context, conferenceID, node string) error
 	// ReleaseNode ends every lease node holds (a draining node's last act; a restarted node's first).
+	// The rows stay, nobody's and ended, so a meeting that was on is on for the node that claims
+	// it next (within a minute).
 	ReleaseNode(ctx context.Context, node string) error
 	// SetHomeStarted records that node's meeting started or ended (only when node holds the
 	// lease: otherwise an error wrapping ErrNotFound, and nothing changes).

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/dialin/dialin/internal/testphone"
 	"github.com/dialin/dialin/media/prompts"
 )
@@ -35,10 +37,25 @@ func startClusterPair(t *testing.T) (node1, node2 *bridgeProcess, id, pin string
 // startClusterNodes is startClusterPair with n nodes (node1, node2, ...).
 func startClusterNodes(t *testing.T, n int) (nodes []*bridgeProcess, id, pin string) {
 	t.Helper()
+	return startClusterNodesWith(t, n, func(int) string { return "" })
+}
+
+// startClusterNodesWith is startClusterNodes with extra(i) in node i's
+// configuration (i from 1).
+func startClusterNodesWith(t *testing.T, n int, extra func(i int) string) (nodes []*bridgeProcess, id, pin string) {
+	t.Helper()
 	t.Setenv("DIALIN_PG_DSN", pg.Get(t).NewDatabase(t))
 	t.Setenv("DIALIN_PIN_SECRET", strings.Repeat("5a", 32))
 	for i := 1; i <= n; i++ {
-		b := startBridge(t, meetConfig(t)+clusterNodeYAML(fmt.Sprintf("node%d", i)))
+		cfg, err := mergeConfig(meetConfig(t)+clusterNodeYAML(fmt.Sprintf("node%d", i)), extra(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := yaml.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := startBridge(t, string(data))
 		b.WaitLog(t, msgIs("cluster node"), 10*time.Second)
 		nodes = append(nodes, b)
 	}
@@ -225,4 +242,43 @@ func TestClusterLobbyAndAdmitAcrossNodes(t *testing.T) {
 	if n := node1.CountLogs(ofCall(late, "meeting not on: offering the organizer's PIN")); n != 0 {
 		t.Errorf("node 1 offered the organizer's PIN for a meeting that was on")
 	}
+}
+
+// A home that drains (SIGTERM) lets its meeting finish for its grace,
+// then frees the meeting before it hangs up: the callers another node
+// moved there are taken back by that node and placed anew, so the
+// meeting goes on there (it was on: the new home starts it), and a
+// caller dialling the other node meanwhile joins the same meeting.
+func TestClusterHomeDrainsCallersRejoin(t *testing.T) {
+	nodes, id, pin := startClusterNodesWith(t, 2, func(i int) string {
+		if i == 1 {
+			return "limits: {shutdown_grace: 3s}"
+		}
+		return ""
+	})
+	home, other := nodes[0], nodes[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	meetOrganizer(t, ctx, home, id, pin, "organizer")
+	bob := meetDial(t, ctx, other, id, "bob")[0]
+	movedJoined(t, other, home, bob)
+
+	stopped := make(chan error, 1)
+	drained := time.Now()
+	go func() { stopped <- home.Stop() }()
+	home.WaitLog(t, msgIs("cluster: this node's meetings are free for other nodes"), 10*time.Second)
+	other.WaitLog(t, ofCall(bob, "leg: the meeting's home node is stopping"), 5*time.Second)
+	other.WaitLog(t, ofCall(bob, "caller joined the meeting"), 10*time.Second)
+	other.WaitLog(t, msgIs("cluster: the meeting was on at a home that is gone: it goes on here"), time.Second)
+	t.Logf("bob was in the meeting on node 2 %v after node 1's SIGTERM (grace 3 s)", time.Since(drained).Round(time.Millisecond))
+	if err := <-stopped; err != nil {
+		t.Errorf("node 1 did not stop cleanly: %v", err)
+	}
+
+	carol := meetDial(t, ctx, other, id, "carol")[0]
+	other.WaitLog(t, ofCall(carol, "caller joined the meeting"), 15*time.Second)
+	meetQuiet(t, carol, time.Now(), prompts.Joining)
+	recs := meetRound(t, ctx, []meetTone{{carol, 1000}}, bob, carol)
+	meetHears(t, "bob (rejoined on node 2)", recs[bob], 1000, meetHeardAlone)
+	meetNotHears(t, "carol (its own tone)", recs[carol], 1000)
 }

@@ -159,6 +159,11 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		AcceptJoin: func(j sipua.Join) bool {
 			return nodes == nil || nodes.AcceptJoin(j)
 		},
+		BeforeHangup: func() {
+			if nodes != nil {
+				nodes.Close()
+			}
+		},
 		OnEnd: func(e sipua.Ended) {
 			if e.Join != nil {
 				// A caller moved here from another node: their record is
@@ -237,6 +242,9 @@ func serve(cfg config.Config, stdout, stderr io.Writer) error {
 		log.Error().Err(err).Msg("admin API failed; stopping")
 	case sig := <-signals:
 		log.Info().Str("signal", sig.String()).Msg("stopping")
+	}
+	if nodes != nil {
+		nodes.Drain() // its meetings finish here; none starts
 	}
 	// Graceful: refuse new calls, let calls finish within the grace period,
 	// then BYE the rest. A second signal stops at once.

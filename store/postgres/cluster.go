@@ -26,6 +26,12 @@ var _ store.ClusterBackend = (*DB)(nil)
 // stored (columns.go); clock_timestamp() has microseconds.
 const dbNow = `((extract(epoch FROM clock_timestamp()) * 1000000)::bigint * 1000)`
 
+// startedKeep is how long after its lease ended a meeting that was on is
+// still on for the node that takes it over: long enough for the callers
+// on other nodes to rejoin, short enough that a meeting whose callers all
+// went with their node does not start by itself days later.
+const startedKeep = time.Minute
+
 // claimAttempts bounds ClaimHome's retries when the lease it lost to is
 // gone (released, or expired) by the time it reads it.
 const claimAttempts = 5
@@ -64,10 +70,12 @@ ON CONFLICT (conference_id) DO UPDATE SET
 	node = excluded.node,
 	sip_addr = excluded.sip_addr,
 	expires_at = excluded.expires_at,
-	started = h.started -- a take-over of a meeting that was on keeps it on (its home died)
+	-- a take-over of a meeting that was on keeps it on (its home died or
+	-- stopped), unless the lease ended long ago (its callers are gone)
+	started = h.started AND h.expires_at > (SELECT ns FROM now) - $5
 WHERE h.node = excluded.node OR h.expires_at <= (SELECT ns FROM now)
 RETURNING h.node, h.sip_addr, h.expires_at, h.started`,
-			conferenceID, node, sipAddr, int64(ttl)).Scan(&h.Node, &h.SIPAddr, &expires, &h.Started)
+			conferenceID, node, sipAddr, int64(ttl), int64(startedKeep)).Scan(&h.Node, &h.SIPAddr, &expires, &h.Started)
 		if err == nil {
 			h.Expires = timeFromNanos(expires)
 			return h, nil
@@ -136,7 +144,11 @@ func (s *DB) ReleaseHome(ctx context.Context, conferenceID, node string) error {
 
 // ReleaseNode deletes every lease node holds (meeting_homes_node).
 func (s *DB) ReleaseNode(ctx context.Context, node string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM meeting_homes WHERE node = $1`, node); err != nil {
+	// Ended, not deleted: a meeting that was on stays on at the next home
+	// for a while (ClaimHome's startedKeep), as when the node had died.
+	// The row is nobody's then (node ''), so the old holder cannot renew it.
+	if _, err := s.pool.Exec(ctx, `UPDATE meeting_homes SET node = '', sip_addr = '', expires_at = LEAST(expires_at, `+dbNow+`)
+WHERE node = $1`, node); err != nil {
 		return fmt.Errorf("postgres: release the homes of %s: %w", node, err)
 	}
 	return nil

@@ -208,6 +208,9 @@ func TestPostgresReleaseHomes(t *testing.T) {
 
 		claim(t, a, "3000002", "node-a", longTTL)
 		claim(t, a, "3000003", "node-a", shortTTL)
+		if err := a.SetHomeStarted(ctx, "3000002", "node-a", true); err != nil {
+			t.Fatal(err)
+		}
 		if err := a.ReleaseNode(ctx, "node-a"); err != nil {
 			t.Fatal(err)
 		}
@@ -221,6 +224,14 @@ func TestPostgresReleaseHomes(t *testing.T) {
 		}
 		if h, ok := homeOf(t, a, "3000001"); !ok || h.Node != "node-b" {
 			t.Fatalf("another node's lease after ReleaseNode: %+v %v", h, ok)
+		}
+		// A meeting that was on when its node let it go is on for the next
+		// home (its callers on other nodes rejoin it).
+		if h := claim(t, b, "3000002", "node-b", longTTL); h.Node != "node-b" || !h.Started {
+			t.Fatalf("claim of a released started meeting: %+v, want node-b's, started", h)
+		}
+		if h := claim(t, b, "3000003", "node-b", longTTL); h.Started {
+			t.Fatalf("claim of a released meeting that was not on: %+v, want not started", h)
 		}
 	})
 }
