@@ -32,16 +32,19 @@ func warning(err error) sip.Header {
 // allowedMethods is the Allow header: the methods the bridge answers.
 const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 
-// onOptions answers a keepalive or capability query; while shutting down,
-// 503 tells the trunk to send its calls elsewhere.
+// onOptions answers a keepalive or capability query. While draining, an
+// OPTIONS outside any call (a trunk's or Kamailio dispatcher's ping) gets
+// 503, which tells it to send new calls elsewhere; one in a call's dialog
+// still gets 200, so the calls in progress are not taken for dead.
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
-	s.lookup(req) // an OPTIONS in a call's dialog: the caller is alive
+	in := s.lookup(req) // an OPTIONS in a call's dialog: the caller is alive
+	if in == nil && s.draining.Load() {
+		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
+		return
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
-	if s.draining.Load() {
-		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
-	}
 	_ = tx.Respond(res)
 }
 
