@@ -1,0 +1,310 @@
+package main
+
+// A cluster for end-to-end tests, as issue 17 runs it: one PostgreSQL
+// database, N bridge processes (default 3) on 127.0.0.2, 127.0.0.3, ...
+// (SIP over UDP and TCP, RTP, admin API and metrics each on its node's own
+// address), and one Kamailio on 127.0.0.1 whose dispatcher spreads new
+// calls over the nodes round robin, pinging each with OPTIONS every second
+// (testdata/kamailio/cluster.cfg.tmpl). The test phones dial Kamailio.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dialin/dialin/internal/testphone"
+)
+
+// clusterOptions shape a cluster; the zero value is three nodes.
+type clusterOptions struct {
+	Nodes int // default 3
+	// ExtraYAML, when set, is merged over node i's configuration (i from
+	// 0): e.g. its cluster: section, or longer IVR timeouts.
+	ExtraYAML func(i int) string
+}
+
+// cluster is a running one: Nodes[i] is on 127.0.0.(i+2).
+type cluster struct {
+	Nodes    []*clusterNode
+	Kamailio *kamailioProcess
+	DSN      string // the nodes' PostgreSQL database
+}
+
+// clusterNode is one bridge process of a cluster.
+type clusterNode struct {
+	*bridgeProcess
+	IP      string // its loopback address, e.g. 127.0.0.2
+	API     string // its admin API's URL (token testAdminToken)
+	Metrics string // its metrics listener's URL
+}
+
+// Admin is a CLI against the node's admin API.
+func (n *clusterNode) Admin(t *testing.T) apiCLI {
+	return apiCLI{t: t, url: n.API, token: testAdminToken}
+}
+
+// clusterNodeConfig is every node's configuration before ExtraYAML: on its
+// own address, the shared database and PIN secret, no demo organizer, the
+// quick IVR of ivrBridgeConfig.
+const clusterNodeConfig = `
+demo_organizer: false
+sip:
+  listen: ["udp:{{IP}}:0", "tcp:{{IP}}:0"]
+admin: {listen: "{{IP}}:0", token: ` + testAdminToken + `}
+metrics: {listen: "{{IP}}:0"}
+store: {driver: postgres, dsn: "{{DSN}}"}
+pin_secret_file: "{{SECRET}}"
+ivr:
+  first_digit_timeout: 3s
+  inter_digit_timeout: 2s
+  organizer_wait: 1s
+`
+
+// startCluster starts a cluster and waits until Kamailio has found every
+// node alive (both transports); everything stops when the test ends.
+func startCluster(t *testing.T, opts clusterOptions) *cluster {
+	t.Helper()
+	if opts.Nodes == 0 {
+		opts.Nodes = 3
+	}
+	started := time.Now()
+	c := &cluster{DSN: pg.Get(t).NewDatabase(t)}
+	// The nodes share the PIN secret (each has a data folder of its own).
+	secret := filepath.Join(t.TempDir(), "pin-secret")
+	if err := os.WriteFile(secret, []byte(strings.Repeat("5a", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var list strings.Builder
+	list.WriteString("# setid destination flags priority: flags 1, inactive until its OPTIONS is answered\n")
+	var tcp []string
+	for i := range opts.Nodes {
+		ip := fmt.Sprintf("127.0.0.%d", i+2)
+		yml := strings.NewReplacer("{{IP}}", ip, "{{DSN}}", c.DSN, "{{SECRET}}", secret).Replace(clusterNodeConfig)
+		if opts.ExtraYAML != nil {
+			yml = mergeYAML(t, yml, opts.ExtraYAML(i))
+		}
+		// One at a time: the first migrates the database.
+		n := &clusterNode{bridgeProcess: startBridge(t, yml), IP: ip}
+		n.API = listenURL(t, n.bridgeProcess, "admin API ready", ip)
+		n.Metrics = listenURL(t, n.bridgeProcess, "metrics ready", ip)
+		c.Nodes = append(c.Nodes, n)
+		fmt.Fprintf(&list, "1 sip:%s:%d 1 0\n", ip, n.SIPPort)
+		tcp = append(tcp, fmt.Sprintf("2 sip:%s:%d;transport=tcp 1 0\n", ip, n.SIPPort))
+	}
+	list.WriteString(strings.Join(tcp, ""))
+	c.Kamailio = startKamailioWith(t, kamailioSetup{Config: "cluster.cfg.tmpl", List: list.String(), Active: 2 * opts.Nodes})
+	t.Logf("cluster of %d nodes up in %v", opts.Nodes, time.Since(started).Round(time.Millisecond))
+	return c
+}
+
+// mergeYAML is extra merged over base (maps key by key), as YAML.
+func mergeYAML(t *testing.T, base, extra string) string {
+	t.Helper()
+	cfg, err := mergeConfig(base, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// listenURL is the url field of the bridge's log line msg, which must be
+// on ip.
+func listenURL(t *testing.T, b *bridgeProcess, msg, ip string) string {
+	t.Helper()
+	l := b.WaitLog(t, msgIs(msg), 10*time.Second)
+	u, _ := l["url"].(string)
+	if !strings.HasPrefix(u, "http://"+ip+":") {
+		t.Fatalf("%s: url = %q, want one on %s", msg, u, ip)
+	}
+	return u
+}
+
+// Target is the request URI that reaches the cluster through Kamailio.
+func (c *cluster) Target() string {
+	return fmt.Sprintf("sip:conference@127.0.0.1:%d", c.Kamailio.Port)
+}
+
+// Dial calls the cluster through Kamailio (opts.Target is set to it) and
+// fails the test unless the call is answered.
+func (c *cluster) Dial(t *testing.T, opts testphone.Options) *testphone.Call {
+	t.Helper()
+	opts.Target = c.Target()
+	return dial(t, nil, opts)
+}
+
+// AnsweredBy waits up to within for a node to log that it answered call
+// and returns that node's index. The Call-ID is the caller's: Kamailio, a
+// proxy, relays it unchanged.
+func (c *cluster) AnsweredBy(t *testing.T, call *testphone.Call, within time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		for i, n := range c.Nodes {
+			if n.CountLogs(ofCall(call, "call answered")) > 0 {
+				return i
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no node logged that it answered call %s within %v", call.CallID(), within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill ends node i with SIGKILL, as a crash or a power cut would, and
+// waits for the process to be gone.
+func (c *cluster) Kill(t *testing.T, i int) {
+	t.Helper()
+	n := c.Nodes[i]
+	if err := n.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill -9 node %d: %v", i+1, err)
+	}
+	<-n.exited
+	// Its cleanup's Stop would report the kill as an unclean exit: the
+	// test meant it, so Stop now does nothing and reports nothing.
+	n.stopOnce.Do(func() {})
+}
+
+// Terminate sends node i SIGTERM, which starts its drain (it returns at
+// once; the node exits when its calls have ended or its grace is over).
+func (c *cluster) Terminate(t *testing.T, i int) {
+	t.Helper()
+	if err := c.Nodes[i].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM node %d: %v", i+1, err)
+	}
+}
+
+// Exited reports whether node i's process has ended.
+func (c *cluster) Exited(i int) bool {
+	select {
+	case <-c.Nodes[i].exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Dispatcher is Kamailio's view of each destination (its URI, e.g.
+// "sip:127.0.0.2:5070;transport=tcp") and its flags: "AP" active, "IP"
+// inactive, "TP" trying, with P while it is probed; read with kamcmd.
+func (k *kamailioProcess) Dispatcher(t *testing.T) map[string]string {
+	t.Helper()
+	dests, err := k.dispatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dests
+}
+
+func (k *kamailioProcess) dispatcher() (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, k.kamcmd, "-s", k.ctl(), "dispatcher.list").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("kamcmd dispatcher.list: %w\n%s", err, out)
+	}
+	dests := map[string]string{}
+	uri := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		key, value, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		switch key {
+		case "URI":
+			uri = value
+		case "FLAGS":
+			if uri != "" {
+				dests[uri] = value
+				uri = ""
+			}
+		}
+	}
+	return dests, nil
+}
+
+// NodeFlags are the dispatcher's flags of node i's UDP and TCP
+// destinations.
+func (c *cluster) NodeFlags(t *testing.T, i int) (udp, tcp string) {
+	t.Helper()
+	udp, tcp, err := c.nodeFlags(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return udp, tcp
+}
+
+func (c *cluster) nodeFlags(i int) (udp, tcp string, err error) {
+	n := c.Nodes[i]
+	dests, err := c.Kamailio.dispatcher()
+	if err != nil {
+		return "", "", err
+	}
+	uri := fmt.Sprintf("sip:%s:%d", n.IP, n.SIPPort)
+	return dests[uri], dests[uri+";transport=tcp"], nil
+}
+
+// NodeActive reports whether Kamailio would send node i new calls over
+// either transport.
+func (c *cluster) NodeActive(t *testing.T, i int) bool {
+	t.Helper()
+	udp, tcp := c.NodeFlags(t, i)
+	return isActive(udp) || isActive(tcp)
+}
+
+func isActive(flags string) bool { return strings.HasPrefix(flags, "A") }
+
+// WatchInactive polls Kamailio every 50 ms from now on, in the
+// background, for node i to be marked inactive over both transports. Its
+// result is how long after since that was seen, or an error after within
+// (or if kamcmd fails); the test goes on meanwhile (calls, say).
+func (c *cluster) WatchInactive(i int, since time.Time, within time.Duration) func(t *testing.T) time.Duration {
+	type result struct {
+		d   time.Duration
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		for {
+			udp, tcp, err := c.nodeFlags(i)
+			switch {
+			case err != nil:
+				done <- result{err: err}
+				return
+			case !isActive(udp) && !isActive(tcp):
+				done <- result{d: time.Since(since)}
+				return
+			case time.Since(since) > within:
+				done <- result{err: fmt.Errorf("node %d still active in Kamailio's dispatcher %v after (flags UDP %s, TCP %s)",
+					i+1, within, udp, tcp)}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return func(t *testing.T) time.Duration {
+		t.Helper()
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.d
+	}
+}
+
+// WaitInactive waits until Kamailio has marked node i inactive over both
+// transports and returns how long after since that was seen; it fails the
+// test after within.
+func (c *cluster) WaitInactive(t *testing.T, i int, since time.Time, within time.Duration) time.Duration {
+	t.Helper()
+	return c.WatchInactive(i, since, within)(t)
+}
