@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,11 +88,12 @@ func TestClusterNodeLoss(t *testing.T) {
 		}
 	}
 	marked := inactive(t)
+	udp, tcp := c.NodeFlags(t, dead)
 	retried := c.Kamailio.logged("no answer from", c.Nodes[dead].IP)
 	t.Logf("after kill -9 of node %d: the first new call answered (welcome heard) in %v, the last of %d in %v "+
-		"(one sent to the dead node and retried on another: %v); kamailio marked node %d inactive in %v",
+		"(one sent to the dead node and retried on another: %v); kamailio marked node %d inactive in %v (flags UDP %s, TCP %s)",
 		dead+1, first.Round(time.Millisecond), len(c.Nodes), last.Round(time.Millisecond), retried,
-		dead+1, marked.Round(time.Millisecond))
+		dead+1, marked.Round(time.Millisecond), udp, tcp)
 	if first > 5*time.Second {
 		t.Errorf("the first call after the kill took %v to be answered, over 5 s", first)
 	}
@@ -145,6 +147,10 @@ func TestClusterDrain(t *testing.T) {
 	c.Nodes[draining].WaitLog(t, msgIs("shutting down: refusing new calls"), 5*time.Second)
 	inactive := c.WaitInactive(t, draining, termed, 5*time.Second)
 	t.Logf("after SIGTERM of node %d: kamailio marked it inactive in %v", draining+1, inactive.Round(time.Millisecond))
+	// The draining node says so to an HTTP health check too.
+	if status, body := httpGet(t, c.Nodes[draining].API+"/readyz"); status != 503 || !strings.Contains(body, "shutting down") {
+		t.Errorf("the draining node's /readyz: %d %q, want 503 shutting down", status, body)
+	}
 
 	for range 3 {
 		other, node := clusterCall(t, c)

@@ -42,13 +42,8 @@ type cluster struct {
 type clusterNode struct {
 	*bridgeProcess
 	IP      string // its loopback address, e.g. 127.0.0.2
-	API     string // its admin API's URL (token testAdminToken)
+	API     string // its admin API's URL (token testAdminToken; /readyz too)
 	Metrics string // its metrics listener's URL
-}
-
-// Admin is a CLI against the node's admin API.
-func (n *clusterNode) Admin(t *testing.T) apiCLI {
-	return apiCLI{t: t, url: n.API, token: testAdminToken}
 }
 
 // clusterNodeConfig is every node's configuration before ExtraYAML: on its
@@ -196,18 +191,9 @@ func (c *cluster) Exited(i int) bool {
 	}
 }
 
-// Dispatcher is Kamailio's view of each destination (its URI, e.g.
+// dispatcher is Kamailio's view of each destination (its URI, e.g.
 // "sip:127.0.0.2:5070;transport=tcp") and its flags: "AP" active, "IP"
 // inactive, "TP" trying, with P while it is probed; read with kamcmd.
-func (k *kamailioProcess) Dispatcher(t *testing.T) map[string]string {
-	t.Helper()
-	dests, err := k.dispatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dests
-}
-
 func (k *kamailioProcess) dispatcher() (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -251,14 +237,6 @@ func (c *cluster) nodeFlags(i int) (udp, tcp string, err error) {
 	}
 	uri := fmt.Sprintf("sip:%s:%d", n.IP, n.SIPPort)
 	return dests[uri], dests[uri+";transport=tcp"], nil
-}
-
-// NodeActive reports whether Kamailio would send node i new calls over
-// either transport.
-func (c *cluster) NodeActive(t *testing.T, i int) bool {
-	t.Helper()
-	udp, tcp := c.NodeFlags(t, i)
-	return isActive(udp) || isActive(tcp)
 }
 
 func isActive(flags string) bool { return strings.HasPrefix(flags, "A") }
