@@ -4,8 +4,9 @@ package main
 // database, N bridge processes (default 3) on 127.0.0.2, 127.0.0.3, ...
 // (SIP over UDP and TCP, RTP, admin API and metrics each on its node's own
 // address), and one Kamailio on 127.0.0.1 whose dispatcher spreads new
-// calls over the nodes round robin, pinging each with OPTIONS every second
-// (testdata/kamailio/cluster.cfg.tmpl). The test phones dial Kamailio.
+// calls over the nodes round robin, pinging each with OPTIONS every second:
+// the production deploy/kamailio/kamailio.cfg, set for loopback
+// (productionKamailio). The test phones dial Kamailio.
 
 import (
 	"context"
@@ -95,10 +96,41 @@ func startCluster(t *testing.T, opts clusterOptions) *cluster {
 		tcp = append(tcp, fmt.Sprintf("2 sip:%s:%d;transport=tcp 1 0\n", ip, n.SIPPort))
 	}
 	list.WriteString(strings.Join(tcp, ""))
-	c.Kamailio = startKamailioWith(t, kamailioSetup{Config: "cluster.cfg.tmpl", List: list.String(), Active: 2 * opts.Nodes})
+	c.Kamailio = startKamailioWith(t, kamailioSetup{Render: productionKamailio, List: list.String(), Active: 2 * opts.Nodes})
 	t.Logf("cluster of %d nodes up in %v", opts.Nodes, time.Since(started).Round(time.Millisecond))
 	return c
 }
+
+// productionKamailio is deploy/kamailio/kamailio.cfg with what its
+// comments say to change set for the test (Kamailio and the test phones on
+// 127.0.0.1, on port), logging to stderr and its ctl socket in dir (for
+// kamcmd). Each change must find its line: the test runs the production
+// file, not a copy of it that could drift.
+func productionKamailio(t *testing.T, port int, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(productionKamailioCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, r := range [][2]string{
+		{`"!PROXY_IP!192.0.2.10!g"`, `"!PROXY_IP!127.0.0.1!g"`},
+		{`"!CARRIER_NET!203.0.113.0/24!g"`, `"!CARRIER_NET!127.0.0.1/32!g"`},
+		{`"!DISPATCHER_LIST!/etc/kamailio/dispatcher.list!g"`, `"!DISPATCHER_LIST!` + filepath.Join(dir, "dispatcher.list") + `!g"`},
+		{"listen=udp:PROXY_IP:5060", fmt.Sprintf("listen=udp:PROXY_IP:%d", port)},
+		{"listen=tcp:PROXY_IP:5060", fmt.Sprintf("listen=tcp:PROXY_IP:%d", port)},
+		{"log_stderror=no", "log_stderror=yes"},
+		{`loadmodule "ctl.so"`, `loadmodule "ctl.so"` + "\nmodparam(\"ctl\", \"binrpc\", \"unix:" + filepath.Join(dir, "kamailio_ctl") + "\")"},
+	} {
+		if strings.Count(text, r[0]) != 1 {
+			t.Fatalf("%s has no line %s (once) for the test to change", productionKamailioCfg, r[0])
+		}
+		text = strings.Replace(text, r[0], r[1], 1)
+	}
+	return text
+}
+
+const productionKamailioCfg = "../../deploy/kamailio/kamailio.cfg"
 
 // mergeYAML is extra merged over base (maps key by key), as YAML.
 func mergeYAML(t *testing.T, base, extra string) string {

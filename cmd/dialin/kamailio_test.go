@@ -53,10 +53,12 @@ func startKamailio(t *testing.T, bridgePort int) *kamailioProcess {
 
 // kamailioSetup is what one Kamailio runs: a config template of
 // testdata/kamailio (filled in with {{PORT}}, {{DIR}}, {{MODULES}} and
-// {{LOG_PREFIX}}), its dispatcher list, and how many of the list's
-// destinations must answer OPTIONS before the test goes on.
+// {{LOG_PREFIX}}) or, with Render, a config made for its port and folder;
+// its dispatcher list; and how many of the list's destinations must
+// answer OPTIONS before the test goes on.
 type kamailioSetup struct {
 	Config string
+	Render func(t *testing.T, port int, dir string) string
 	List   string
 	Active int
 }
@@ -110,8 +112,14 @@ func startKamailioWith(t *testing.T, setup kamailioSetup) *kamailioProcess {
 		}
 		return path
 	}
-	cfg := write("kamailio.cfg", fillTemplate(t, setup.Config, map[string]string{
-		"PORT": strconv.Itoa(k.Port), "DIR": k.Dir, "MODULES": modules, "LOG_PREFIX": "kamailio:"}))
+	var text string
+	if setup.Render != nil {
+		text = setup.Render(t, k.Port, k.Dir)
+	} else {
+		text = fillTemplate(t, setup.Config, map[string]string{
+			"PORT": strconv.Itoa(k.Port), "DIR": k.Dir, "MODULES": modules, "LOG_PREFIX": "kamailio:"})
+	}
+	cfg := write("kamailio.cfg", text)
 	write("dispatcher.list", setup.List)
 
 	ctx, cancel := testContext(t)
