@@ -65,7 +65,10 @@ func spread(t *testing.T, c *cluster) {
 // call is answered by a survivor.
 func TestClusterNodeLoss(t *testing.T) {
 	t.Parallel()
-	c := startCluster(t, clusterOptions{})
+	c := startCluster(t, clusterOptions{ExtraYAML: func(int) string {
+		// The last call is hung up by its node.
+		return fmt.Sprintf("limits: {max_call_duration: %v}\n", lossMaxCall)
+	}})
 	spread(t, c)
 
 	const dead = 1
@@ -102,12 +105,22 @@ func TestClusterNodeLoss(t *testing.T) {
 		t.Errorf("a call dialled after the kill took %v to be answered, over 5 s", slowest)
 	}
 
-	for range 4 {
+	for i := range 4 {
 		call, node := clusterCall(t, c)
 		if node == dead {
 			t.Fatalf("the dead node answered")
 		}
-		hangUp(t, call)
+		if i < 3 {
+			hangUp(t, call)
+			continue
+		}
+		// The node's BYE (limits.max_call_duration) comes back through
+		// Kamailio by the recorded route, from a bridge's address.
+		waitEnded(t, call, lossMaxCall+5*time.Second)
+		if !call.HungUpByRemote() {
+			t.Errorf("the call ended without its node's BYE")
+		}
+		c.Nodes[node].WaitLog(t, allOf(ofCall(call, "call ended"), fieldIs("reason", "maximum call duration reached")), 5*time.Second)
 	}
 	for i, n := range c.Nodes {
 		if i != dead {
@@ -115,6 +128,10 @@ func TestClusterNodeLoss(t *testing.T) {
 		}
 	}
 }
+
+// lossMaxCall is the node-loss test's limits.max_call_duration: longer
+// than its calls but the last, which waits for it.
+const lossMaxCall = 4 * time.Second
 
 // drainGrace is the drain test's limits.shutdown_grace: longer than the
 // test, so that the call in progress ends by its caller, not by the grace.
