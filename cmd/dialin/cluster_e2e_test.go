@@ -82,14 +82,14 @@ func TestClusterNodeLoss(t *testing.T) {
 	for i := range len(c.Nodes) {
 		dialled := time.Now()
 		call, node := clusterCall(t, c)
-		if node == dead {
-			t.Fatalf("the dead node answered")
-		}
-		hangUp(t, call)
 		if i == 0 {
 			first = time.Since(killed)
 		}
 		slowest = max(slowest, time.Since(dialled))
+		if node == dead {
+			t.Fatalf("the dead node answered")
+		}
+		hangUp(t, call)
 	}
 	marked := inactive(t)
 	udp, tcp := c.NodeFlags(t, dead)
