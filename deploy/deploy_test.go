@@ -1,5 +1,6 @@
 // Package deploy holds the service files (systemd/dialin.service, the
-// repository's Dockerfile) and their checks: make check-deploy runs these
+// repository's Dockerfile, the Kamailio proxy in front of several nodes:
+// kamailio_test.go) and their checks: make check-deploy runs these
 // tests, and so does make test.
 package deploy
 

@@ -126,6 +126,16 @@ func (a *clusterAuth) verify(req *sip.Request, now time.Time) (Join, error) {
 	return j, nil
 }
 
+// fromNode reports a request from cluster.networks (false on a bridge
+// that is no cluster node).
+func (s *Server) fromNode(req *sip.Request) bool {
+	if s.cluster == nil {
+		return false
+	}
+	ip, ok := sourceAddr(req.Source())
+	return ok && containsAddr(s.cluster.networks, ip)
+}
+
 func containsAddr(nets []netip.Prefix, ip netip.Addr) bool {
 	for _, p := range nets {
 		if p.Contains(ip) {

@@ -32,24 +32,30 @@ func warning(err error) sip.Header {
 // allowedMethods is the Allow header: the methods the bridge answers.
 const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
 
-// onOptions answers a keepalive or capability query; while shutting down,
-// 503 tells the trunk to send its calls elsewhere.
+// onOptions answers a keepalive or capability query. While draining, an
+// OPTIONS outside any call (a trunk's or Kamailio dispatcher's ping) gets
+// 503, which tells it to send new calls elsewhere; one in a call's dialog
+// still gets 200, so the calls in progress are not taken for dead.
 //
-// An OPTIONS in a dialog this bridge does not have gets 481 (RFC 3261
-// 12.2.2): a cluster node probing a call it moved here learns that it is
-// gone (a restarted node answers, but has lost its calls).
+// An OPTIONS from another cluster node in a dialog this bridge does not
+// have gets 481 (RFC 3261 12.2.2): the node probing a call it moved here
+// learns that it is gone (a restarted node answers, but has lost its
+// calls). Trunks keep getting 200: some send their pings with the To tag
+// of an earlier answer.
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	in := s.lookup(req) // an OPTIONS in a call's dialog: the caller is alive
-	if to := req.To(); in == nil && to != nil && to.Params.Has("tag") && s.legOf(req) == nil {
+	leg := in == nil && s.legOf(req) != nil
+	if to := req.To(); in == nil && !leg && to != nil && to.Params.Has("tag") && s.fromNode(req) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if in == nil && !leg && s.draining.Load() {
+		respond(tx, req, 503, "Service Unavailable", retryAfter(s.opts.Limits.RetryAfter))
 		return
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
-	if s.draining.Load() {
-		res = sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
-	}
 	_ = tx.Respond(res)
 }
 

@@ -43,6 +43,45 @@ type kamailioProcess struct {
 // and TCP) alive by OPTIONS.
 func startKamailio(t *testing.T, bridgePort int) *kamailioProcess {
 	t.Helper()
+	return startKamailioWith(t, kamailioSetup{
+		Config: "kamailio.cfg.tmpl",
+		List: fillTemplate(t, "dispatcher.list.tmpl", map[string]string{
+			"BRIDGE_PORT": strconv.Itoa(bridgePort)}),
+		Active: 2,
+	})
+}
+
+// kamailioSetup is what one Kamailio runs: a config template of
+// testdata/kamailio (filled in with {{PORT}}, {{DIR}}, {{MODULES}} and
+// {{LOG_PREFIX}}) or, with Render, a config made for its port and folder;
+// its dispatcher list; and how many of the list's destinations must
+// answer OPTIONS before the test goes on.
+type kamailioSetup struct {
+	Config string
+	Render func(t *testing.T, port int, dir string) string
+	List   string
+	Active int
+}
+
+// fillTemplate is testdata/kamailio/name with each {{KEY}} of fields
+// replaced by its value.
+func fillTemplate(t *testing.T, name string, fields map[string]string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(kamailioDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for k, v := range fields {
+		text = strings.ReplaceAll(text, "{{"+k+"}}", v)
+	}
+	return text
+}
+
+// startKamailioWith runs Kamailio on a free port of 127.0.0.1 with setup
+// and waits until setup.Active destinations are alive.
+func startKamailioWith(t *testing.T, setup kamailioSetup) *kamailioProcess {
+	t.Helper()
 	bin, err := exec.LookPath("kamailio")
 	if err != nil {
 		bin = "/usr/sbin/kamailio"
@@ -66,24 +105,22 @@ func startKamailio(t *testing.T, bridgePort int) *kamailioProcess {
 		t.Fatalf("kamailio is installed but its modules are not in %v", kamailioModules)
 	}
 	k := &kamailioProcess{Port: freePort(t, false), Dir: t.TempDir(), kamcmd: kamcmd}
-	fill := func(name, out string, fields map[string]string) string {
-		data, err := os.ReadFile(filepath.Join(kamailioDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := string(data)
-		for k, v := range fields {
-			text = strings.ReplaceAll(text, "{{"+k+"}}", v)
-		}
-		path := filepath.Join(k.Dir, out)
+	write := func(name, text string) string {
+		path := filepath.Join(k.Dir, name)
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return path
 	}
-	cfg := fill("kamailio.cfg.tmpl", "kamailio.cfg", map[string]string{
-		"PORT": strconv.Itoa(k.Port), "DIR": k.Dir, "MODULES": modules, "LOG_PREFIX": "kamailio:"})
-	fill("dispatcher.list.tmpl", "dispatcher.list", map[string]string{"BRIDGE_PORT": strconv.Itoa(bridgePort)})
+	var text string
+	if setup.Render != nil {
+		text = setup.Render(t, k.Port, k.Dir)
+	} else {
+		text = fillTemplate(t, setup.Config, map[string]string{
+			"PORT": strconv.Itoa(k.Port), "DIR": k.Dir, "MODULES": modules, "LOG_PREFIX": "kamailio:"})
+	}
+	cfg := write("kamailio.cfg", text)
+	write("dispatcher.list", setup.List)
 
 	ctx, cancel := testContext(t)
 	cmd := exec.CommandContext(ctx, bin, "-DD", "-E", "-f", cfg, "-P", filepath.Join(k.Dir, "kamailio.pid"),
@@ -119,7 +156,7 @@ func startKamailio(t *testing.T, bridgePort int) *kamailioProcess {
 		}
 	})
 
-	// Both destinations start inactive (flags 1 in the list): they turn
+	// The destinations start inactive (flags 1 in the list): they turn
 	// active only when the bridge answers the dispatcher's OPTIONS.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -128,12 +165,12 @@ func startKamailio(t *testing.T, bridgePort int) *kamailioProcess {
 			t.Fatalf("kamailio exited at start-up:\n%s", k.tail(40))
 		default:
 		}
-		if n := k.activeDestinations(t); n == 2 {
+		if n := k.activeDestinations(t); n == setup.Active {
 			break
 		}
 		if time.Now().After(deadline) {
 			out, _ := exec.Command(k.kamcmd, "-s", k.ctl(), "dispatcher.list").CombinedOutput()
-			t.Fatalf("kamailio's dispatcher did not find the bridge alive by OPTIONS within 15 s:\n%s", out)
+			t.Fatalf("kamailio's dispatcher did not find the bridges alive by OPTIONS within 15 s:\n%s", out)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
